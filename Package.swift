@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// Quill: a Swift toolkit for modelling text as sequences.
+// No unsafeFlags anywhere, so other packages can depend on Quill.
+import PackageDescription
+
+let package = Package(
+    name: "Quill",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Quill", targets: ["Quill"]),
+        .executable(name: "quill", targets: ["quill"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // ICU4C from the system, and a C shim whose header exposes only plain C types: a Swift file that sees both
+        // Foundation and raw ICU headers does not compile (Foundation bundles its own, different, ICU).
+        .systemLibrary(name: "ICU4C", pkgConfig: "icu-uc", providers: [.apt(["libicu-dev"])]),
+        .target(name: "CICU", dependencies: ["ICU4C"]),
+        // SQLite from the system, called through its C API (see docs/store.md for why not an ORM).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "QuillText", dependencies: ["CICU"]),
+        .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
+        .target(name: "Quill", dependencies: ["QuillText", "QuillStore"]),
+
+        .executableTarget(name: "quill", dependencies: [
+            "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "quill-bench", dependencies: [
+            "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
+        .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
+        .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
+        .testTarget(name: "QuillCLITests", dependencies: ["QuillTestSupport"]),
+    ]
+)

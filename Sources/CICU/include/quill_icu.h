@@ -1,0 +1,2 @@
+#include <stdint.h>
+int32_t quill_icu_major(void);
