@@ -1,9 +1,9 @@
-/// An open-addressing hash table from byte strings to `Int32` values that looks keys up straight from UTF-8 bytes,
+/// An open-addressing hash table from byte strings to `Int` values that looks keys up straight from UTF-8 bytes,
 /// so the tokenizer's hot loop allocates nothing per token (a `String` and a `Dictionary` probe per token cost ~4×).
 ///
 /// Keys live back to back in one byte arena; slots hold (hash, arena offset, length, value).
 public struct ByteTable: Sendable {
-    private struct Slot { var hash: UInt64; var offset: Int32; var length: Int32; var value: Int32 }
+    private struct Slot { var hash: UInt64; var offset: Int32; var length: Int32; var value: Int }
     private var arena: [UInt8] = []
     private var slots: [Slot]
     private var mask: Int
@@ -17,14 +17,14 @@ public struct ByteTable: Sendable {
     }
 
     /// The value stored for `key`, or nil.
-    public func value(for key: UnsafeRawBufferPointer) -> Int32? { lookup(key) }
+    public func value(for key: UnsafeRawBufferPointer) -> Int? { lookup(key) }
 
-    public func value(for key: String) -> Int32? {
+    public func value(for key: String) -> Int? {
         var k = key
         return k.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
     }
 
-    func lookup(_ key: UnsafeRawBufferPointer) -> Int32? {
+    func lookup(_ key: UnsafeRawBufferPointer) -> Int? {
         let h = ByteTable.hash(key)
         return slots.withUnsafeBufferPointer { s in
             arena.withUnsafeBytes { a in
@@ -44,7 +44,7 @@ public struct ByteTable: Sendable {
 
     /// Adds `delta` to the value for `key` (inserting it with `delta` when absent); returns the new value.
     @discardableResult
-    public mutating func add(_ delta: Int32, to key: UnsafeRawBufferPointer) -> Int32 {
+    public mutating func add(_ delta: Int, to key: UnsafeRawBufferPointer) -> Int {
         let h = ByteTable.hash(key)
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -64,7 +64,7 @@ public struct ByteTable: Sendable {
     }
 
     /// Sets the value for `key`.
-    public mutating func set(_ value: Int32, for key: String) {
+    public mutating func set(_ value: Int, for key: String) {
         var k = key
         k.withUTF8 { p in
             let raw = UnsafeRawBufferPointer(p)
@@ -74,7 +74,7 @@ public struct ByteTable: Sendable {
     }
 
     /// Every (key bytes, value) pair, in insertion order of the arena.
-    public func forEach(_ body: (UnsafeRawBufferPointer, Int32) throws -> Void) rethrows {
+    public func forEach(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) rethrows {
         let live = slots.filter { $0.offset >= 0 }.sorted { $0.offset < $1.offset }
         try arena.withUnsafeBytes { a in
             for slot in live {

@@ -31,7 +31,7 @@ public struct Vocabulary: Sendable {
         // Specials are matched only by id, never from text: a corpus may contain the literal text "<unk>" (PTB does),
         // and that is an ordinary token.
         for (id, token) in tokens.enumerated() where id >= Vocabulary.specialTokens.count {
-            table.set(Int32(id), for: token)
+            table.set(id, for: token)
         }
         self.ids = table
     }
@@ -39,10 +39,14 @@ public struct Vocabulary: Sendable {
     public var count: Int { tokens.count }
 
     /// The id of a token given as UTF-8 bytes, or ``unknownID``. Allocates nothing.
-    public func id(utf8 token: UnsafeRawBufferPointer) -> Int32 { ids.value(for: token) ?? Vocabulary.unknownID }
+    public func id(utf8 token: UnsafeRawBufferPointer) -> Int32 {
+        ids.value(for: token).map { Int32(truncatingIfNeeded: $0) } ?? Vocabulary.unknownID
+    }
 
     /// The id of a token, or ``unknownID``.
-    public func id(_ token: String) -> Int32 { ids.value(for: token) ?? Vocabulary.unknownID }
+    public func id(_ token: String) -> Int32 {
+        ids.value(for: token).map { Int32(truncatingIfNeeded: $0) } ?? Vocabulary.unknownID
+    }
 
     /// Whether the token is in the vocabulary (specials are not matched from text).
     public func contains(_ token: String) -> Bool { ids.value(for: token) != nil }

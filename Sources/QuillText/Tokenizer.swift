@@ -1,0 +1,236 @@
+/// Cuts text into tokens such that concatenating the tokens gives the (normalized) text back exactly.
+///
+/// ## The whitespace scheme
+/// No byte is dropped, so ``detokenize(_:)`` is plain concatenation. Whitespace is attached where a language model
+/// can predict it:
+/// - a single space before a word or punctuation mark is attached to its front: `"a cat"` → `"a"`, `" cat"`
+///   (as GPT-2 and SentencePiece do), so word models also learn where spaces go;
+/// - horizontal whitespace before a line break is attached to the line break: `"end \n"` → `"end"`, `" \n"`. A line
+///   break (LF, CR LF, CR, VT, FF, NEL, U+2028, U+2029) is a token of its own, so a line of a pre-tokenized corpus
+///   gives its words and one end-of-line token, as in the language-modelling literature;
+/// - any other whitespace is a token of its own: `"a   b"` → `"a"`, `"  "`, `" b"`; `"\tx"` → `"\t"`, `"x"`.
+/// At the ``TokenLevel/character`` level every grapheme cluster, spaces included, is a token.
+///
+/// A `Tokenizer` keeps ICU state and scratch buffers: reuse one per thread, do not share it between threads.
+public final class Tokenizer {
+    public let settings: TokenizerSettings
+    private let normalizer: TextNormalizer
+    private let breaker: BreakIterator?
+    private var utf16: [UInt16] = []
+    private var normalizedUTF8: [UInt8] = []
+    private var ends: [Int] = []
+
+    public init(_ settings: TokenizerSettings) throws {
+        self.settings = settings
+        normalizer = try TextNormalizer(normalization: settings.normalization, caseFold: settings.caseFold)
+        switch settings.level {
+        case .word: breaker = try BreakIterator(.word, locale: settings.locale)
+        case .character: breaker = try BreakIterator(.character, locale: settings.locale)
+        case .whitespace: breaker = nil
+        }
+    }
+
+    /// Concatenates tokens: the inverse of tokenization.
+    public static func detokenize<S: Sequence>(_ tokens: S) -> String where S.Element: StringProtocol {
+        var out = ""
+        for t in tokens { out += t }
+        return out
+    }
+
+    /// The tokens of `text`.
+    public func tokenize(_ text: String) throws -> [String] {
+        var tokens: [String] = []
+        var t = text
+        try t.withUTF8 { p in
+            try forEachToken(inUTF8: UnsafeRawBufferPointer(p)) { tokens.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return tokens
+    }
+
+    /// The ids of the tokens of `text` in `vocabulary` (unknown tokens get ``Vocabulary/unknownID``).
+    public func ids(of text: String, in vocabulary: Vocabulary) throws -> [Int32] {
+        var ids: [Int32] = []
+        var t = text
+        try t.withUTF8 { p in
+            try forEachToken(inUTF8: UnsafeRawBufferPointer(p)) { ids.append(vocabulary.id(utf8: $0)) }
+        }
+        return ids
+    }
+
+    /// The text after this tokenizer's normalization and case folding: what the tokens concatenate to.
+    public func normalize(_ text: String) throws -> String { try normalizer.normalize(text) }
+
+    /// Streams every token of a reader's text (constant memory).
+    public func forEachToken(in reader: TextReader, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try reader.forEachChunk { chunk in try forEachToken(inUTF8: chunk, body) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each token of `text`, which must be valid UTF-8 (as ``TextReader`` gives).
+    /// The bytes are valid only during the call. Allocates nothing once the scratch buffers have grown.
+    public func forEachToken(inUTF8 text: UnsafeRawBufferPointer,
+                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard !text.isEmpty else { return }
+        var units = -1  // UTF-16 units of the text in `utf16`, when transcoded
+        var useNormalized = false
+        if !normalizer.isIdentity {
+            units = try transcodeToUTF16(text, into: &utf16)
+            let (n, changed) = try normalizer.normalize(&utf16, count: units)
+            units = n
+            if changed {
+                let bytes = try utf16.withUnsafeBufferPointer {
+                    try transcodeToUTF8(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &normalizedUTF8)
+                }
+                useNormalized = true
+                try normalizedUTF8.withUnsafeBytes { p in
+                    try emit(UnsafeRawBufferPointer(rebasing: p[0..<bytes]), utf16Units: units, body)
+                }
+            }
+        }
+        if !useNormalized { try emit(text, utf16Units: units, body) }
+    }
+
+    // MARK: - Segments and tokens
+
+    private func emit(_ text: UnsafeRawBufferPointer, utf16Units: Int,
+                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        ends.removeAll(keepingCapacity: true)
+        if let breaker {
+            var units = utf16Units
+            if units < 0 { units = try transcodeToUTF16(text, into: &utf16) }
+            try icuSegments(breaker, units: units)
+        } else {
+            whitespaceSegments(text)
+        }
+        let base = text.baseAddress!
+        if settings.level == .character {
+            var start = 0
+            for end in ends {
+                try body(UnsafeRawBufferPointer(start: base + start, count: end - start))
+                start = end
+            }
+        } else {
+            try attachSpaces(text, body)
+        }
+    }
+
+    /// ICU boundaries (UTF-16 offsets) mapped to UTF-8 offsets of the same text, appended to `ends`.
+    private func icuSegments(_ breaker: BreakIterator, units: Int) throws {
+        try utf16.withUnsafeBufferPointer { all in
+            let text = UnsafeBufferPointer(rebasing: all[0..<units])
+            var u16 = 0
+            var u8 = 0
+            try breaker.forEachBoundary(in: text) { boundary in
+                while u16 < boundary {
+                    let c = text[u16]
+                    // Bytes this unit takes in UTF-8: a surrogate is half of a 4-byte sequence.
+                    u8 &+= c < 0x80 ? 1 : (c < 0x800 ? 2 : ((c & 0xF800) == 0xD800 ? 2 : 3))
+                    u16 &+= 1
+                }
+                ends.append(u8)
+            }
+        }
+    }
+
+    /// Segments for the whitespace level: runs of non-space, runs of horizontal space, and single line breaks.
+    private func whitespaceSegments(_ text: UnsafeRawBufferPointer) {
+        let p = text.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let n = text.count
+        var i = 0
+        var runKind = SpaceClass.other
+        var runStart = 0
+        while i < n {
+            let (kind, length) = SpaceClass.of(p, i, n)
+            if kind == .lineBreak {
+                if i > runStart { ends.append(i) }
+                // CR LF is one line break.
+                let len = (p[i] == 0x0D && i + 1 < n && p[i + 1] == 0x0A) ? 2 : length
+                ends.append(i + len)
+                i += len
+                runStart = i
+                continue
+            }
+            if kind != runKind && i > runStart {
+                ends.append(i)
+                runStart = i
+            }
+            runKind = kind
+            i += length
+        }
+        if n > runStart { ends.append(n) }
+    }
+
+    /// Applies the whitespace scheme (see the type's documentation) to the segments in `ends`.
+    private func attachSpaces(_ text: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let base = text.baseAddress!
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = text.count
+        var pending = -1  // start of a run of horizontal space not yet emitted
+        var start = 0
+        func token(_ s: Int, _ e: Int) throws { try body(UnsafeRawBufferPointer(start: base + s, count: e - s)) }
+        for end in ends {
+            switch SpaceClass.of(p, start, n).kind {
+            case .space:
+                if pending < 0 { pending = start }
+            case .lineBreak:
+                try token(pending >= 0 ? pending : start, end)
+                pending = -1
+            case .other:
+                if pending >= 0 {
+                    if p[start - 1] == 0x20 {
+                        if start - 1 > pending { try token(pending, start - 1) }
+                        try token(start - 1, end)
+                    } else {
+                        try token(pending, start)
+                        try token(start, end)
+                    }
+                    pending = -1
+                } else {
+                    try token(start, end)
+                }
+            }
+            start = end
+        }
+        if pending >= 0 { try token(pending, n) }
+    }
+}
+
+/// Unicode White_Space split into line breaks and horizontal space, read from UTF-8.
+enum SpaceClass {
+    case other, space, lineBreak
+
+    /// The class of the scalar at `p[i]` and its length in bytes (valid UTF-8 assumed).
+    @inline(__always)
+    static func of(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> (kind: SpaceClass, length: Int) {
+        let b = p[i]
+        if b < 0x80 {
+            switch b {
+            case 0x20, 0x09: return (.space, 1)
+            case 0x0A...0x0D: return (.lineBreak, 1)
+            default: return (.other, 1)
+            }
+        }
+        if b < 0xE0 {
+            guard b == 0xC2, i + 1 < n else { return (.other, 2) }
+            switch p[i + 1] {
+            case 0x85: return (.lineBreak, 2)  // NEL
+            case 0xA0: return (.space, 2)      // NO-BREAK SPACE
+            default: return (.other, 2)
+            }
+        }
+        if b < 0xF0 {
+            guard i + 2 < n else { return (.other, 3) }
+            let b1 = p[i + 1], b2 = p[i + 2]
+            switch (b, b1) {
+            case (0xE1, 0x9A): return (b2 == 0x80 ? .space : .other, 3)             // U+1680
+            case (0xE2, 0x80):
+                if b2 <= 0x8A || b2 == 0xAF { return (.space, 3) }                     // U+2000–200A, U+202F
+                if b2 == 0xA8 || b2 == 0xA9 { return (.lineBreak, 3) }                 // U+2028, U+2029
+                return (.other, 3)
+            case (0xE2, 0x81): return (b2 == 0x9F ? .space : .other, 3)             // U+205F
+            case (0xE3, 0x80): return (b2 == 0x80 ? .space : .other, 3)             // U+3000
+            default: return (.other, 3)
+            }
+        }
+        return (.other, 4)
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import Quill
+
+extension TokenLevel: ExpressibleByArgument {}
+extension Normalization: ExpressibleByArgument {}

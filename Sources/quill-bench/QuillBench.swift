@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// Benchmarks whose results are printed as JSON Lines, so runs can be compared over time and against peers.
+@main
+struct QuillBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quill-bench",
+        abstract: "Quill's benchmarks (release build: swift run -c release quill-bench …). Prints JSON Lines.",
+        subcommands: [TokenizeBench.self, StreamMemoryBench.self])
+}
