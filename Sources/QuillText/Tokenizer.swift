@@ -11,11 +11,17 @@
 /// - any other whitespace is a token of its own: `"a   b"` → `"a"`, `"  "`, `" b"`; `"\tx"` → `"\t"`, `"x"`.
 /// At the ``TokenLevel/character`` level every grapheme cluster, spaces included, is a token.
 ///
+/// ## Elision
+/// UAX #29 keeps `l'homme` as one word and leaves elision to tailoring, which ICU does not ship. For French, Italian
+/// and Catalan locales the word level splits after an elided article or pronoun (`l'`, `qu'`, `dell'`, …, with `'` or
+/// `’`): `"L'homme qu'il"` → `"L'"`, `"homme"`, `" qu'"`, `"il"`; `aujourd'hui` stays whole.
+///
 /// A `Tokenizer` keeps ICU state and scratch buffers: reuse one per thread, do not share it between threads.
 public final class Tokenizer {
     public let settings: TokenizerSettings
     private let normalizer: TextNormalizer
     private let breaker: BreakIterator?
+    private let elisions: Elisions?
     private var utf16: [UInt16] = []
     private var normalizedUTF8: [UInt8] = []
     private var ends: [Int] = []
@@ -28,6 +34,7 @@ public final class Tokenizer {
         case .character: breaker = try BreakIterator(.character, locale: settings.locale)
         case .whitespace: breaker = nil
         }
+        elisions = settings.level == .word ? Elisions(locale: settings.locale) : nil
     }
 
     /// Concatenates tokens: the inverse of tokenization.
@@ -175,18 +182,20 @@ public final class Tokenizer {
                 try token(pending >= 0 ? pending : start, end)
                 pending = -1
             case .other:
+                let cut = elisions?.cut(p, start, end) ?? end
                 if pending >= 0 {
                     if p[start - 1] == 0x20 {
                         if start - 1 > pending { try token(pending, start - 1) }
-                        try token(start - 1, end)
+                        try token(start - 1, cut)
                     } else {
                         try token(pending, start)
-                        try token(start, end)
+                        try token(start, cut)
                     }
                     pending = -1
                 } else {
-                    try token(start, end)
+                    try token(start, cut)
                 }
+                if cut < end { try token(cut, end) }
             }
             start = end
         }
@@ -232,5 +241,44 @@ enum SpaceClass {
             }
         }
         return (.other, 4)
+    }
+}
+
+/// Elided words of French, Italian and Catalan, split off the word they are attached to.
+struct Elisions {
+    /// Each prefix's lowercase ASCII letters packed into a UInt64, so matching allocates nothing.
+    private let prefixes: Set<UInt64>
+    private let longest: Int
+
+    init?(locale: String) {
+        let language = locale.prefix { $0.isLetter }.lowercased()
+        let words: [String]
+        switch language {
+        case "fr": words = ["c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
+                            "presqu", "quelqu"]
+        case "it": words = ["c", "d", "l", "m", "n", "s", "t", "v", "un", "all", "dall", "dell", "nell", "sull",
+                            "coll", "quest", "quell", "sant", "tutt", "bell"]
+        case "ca": words = ["d", "l", "m", "n", "s", "t"]
+        default: return nil
+        }
+        prefixes = Set(words.map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } })
+        longest = words.map(\.count).max()!
+    }
+
+    /// Where to split the segment `p[start..<end]` (after the apostrophe), or nil.
+    func cut(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        var i = start
+        var word: UInt64 = 0
+        while i < end && i - start <= longest {
+            let b = p[i]
+            if b == 0x27 || (b == 0xE2 && i + 2 < end && p[i + 1] == 0x80 && p[i + 2] == 0x99) {
+                let after = i + (b == 0x27 ? 1 : 3)
+                return after < end && prefixes.contains(word) ? after : nil
+            }
+            guard (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) else { return nil }
+            word = word << 8 | UInt64(b | 0x20)
+            i += 1
+        }
+        return nil
     }
 }
