@@ -33,7 +33,7 @@ public struct ByteTable: Sendable {
                     let slot = s[i]
                     if slot.offset < 0 { return nil }
                     if slot.hash == h && Int(slot.length) == key.count
-                        && (key.count == 0 || memcmp(a.baseAddress! + Int(slot.offset), key.baseAddress!, key.count) == 0) {
+                        && ByteTable.equal(a.baseAddress! + Int(slot.offset), key.baseAddress, key.count) {
                         return slot.value
                     }
                     i = (i &+ 1) & mask
@@ -84,7 +84,24 @@ public struct ByteTable: Sendable {
     }
 
     private func equalsKey(_ slot: Slot, _ key: UnsafeRawBufferPointer) -> Bool {
-        key.count == 0 || arena.withUnsafeBytes { memcmp($0.baseAddress! + Int(slot.offset), key.baseAddress!, key.count) == 0 }
+        arena.withUnsafeBytes { ByteTable.equal($0.baseAddress! + Int(slot.offset), key.baseAddress, key.count) }
+    }
+
+    /// Byte equality; words are compared inline because most tokens are short and a `memcmp` call costs more.
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ n: Int) -> Bool {
+        guard let b else { return n == 0 }
+        var i = 0
+        while i &+ 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i &+= 8
+        }
+        while i < n {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i &+= 1
+        }
+        return true
     }
 
     private mutating func grow() {
@@ -122,9 +139,3 @@ public struct ByteTable: Sendable {
         return m.high ^ m.low
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

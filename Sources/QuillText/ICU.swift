@@ -26,20 +26,37 @@ final class BreakIterator {
 
     deinit { quill_break_close(handle) }
 
-    /// Calls `body` with each boundary of `text` after 0, in increasing order (the last is `text.count`).
-    func forEachBoundary(in text: UnsafeBufferPointer<UInt16>, _ body: (Int) -> Void) throws {
+    /// Appends the boundaries of `text` after 0 to `ends`, in increasing order (the last is `text.count`), mapped from
+    /// UTF-16 offsets to UTF-8 offsets of the same text unless `identity` (ASCII text, where they are equal).
+    func appendBoundaries(of text: UnsafeBufferPointer<UInt16>, identity: Bool, to ends: inout [Int]) throws {
         var status: Int32 = 0
         quill_break_set_text(handle, text.baseAddress, Int32(text.count), &status)
         try checkICU(status, "ubrk_setText")
         let capacity = Int32(scratch.count)
+        var u16 = 0
+        var u8 = 0
         scratch.withUnsafeMutableBufferPointer { out in
             while true {
                 let n = Int(quill_break_fill(handle, out.baseAddress, capacity))
                 if n == 0 { break }
-                for i in 0..<n { body(Int(out[i])) }
+                if identity {
+                    for i in 0..<n { ends.append(Int(out[i])) }
+                    continue
+                }
+                for i in 0..<n {
+                    let boundary = Int(out[i])
+                    while u16 < boundary {
+                        let c = text[u16]
+                        // Bytes this unit takes in UTF-8: a surrogate is half of a 4-byte sequence.
+                        u8 &+= c < 0x80 ? 1 : (c < 0x800 ? 2 : ((c & 0xF800) == 0xD800 ? 2 : 3))
+                        u16 &+= 1
+                    }
+                    ends.append(u8)
+                }
             }
         }
     }
+
 }
 
 /// Growable scratch buffers filled by ICU calls that report the length they need.

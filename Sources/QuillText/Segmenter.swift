@@ -18,14 +18,12 @@ public final class Segmenter {
 
     public func segments(of text: String) throws -> [String] {
         let utf16 = Array(text.utf16)
-        var result: [String] = []
+        var ends: [Int] = []
+        try utf16.withUnsafeBufferPointer { try iterator.appendBoundaries(of: $0, identity: true, to: &ends) }
         var start = 0
-        try utf16.withUnsafeBufferPointer { p in
-            try iterator.forEachBoundary(in: p) { end in
-                result.append(String(decoding: p[start..<end], as: UTF16.self))
-                start = end
-            }
+        return ends.map { end in
+            defer { start = end }
+            return String(decoding: utf16[start..<end], as: UTF16.self)
         }
-        return result
     }
 }

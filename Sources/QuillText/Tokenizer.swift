@@ -79,7 +79,19 @@ public final class Tokenizer {
         guard !text.isEmpty else { return }
         var units = -1  // UTF-16 units of the text in `utf16`, when transcoded
         var useNormalized = false
-        if !normalizer.isIdentity {
+        if !normalizer.isIdentity && isASCII(text) {
+            // ASCII is invariant under NFC and NFKC, and its full case folding is A–Z → a–z: skip ICU.
+            if normalizer.caseFold {
+                if normalizedUTF8.count < text.count { normalizedUTF8 = [UInt8](repeating: 0, count: text.count) }
+                normalizedUTF8.withUnsafeMutableBufferPointer { out in
+                    for (i, b) in text.enumerated() { out[i] = (b &- 0x41) < 26 ? b | 0x20 : b }
+                }
+                try normalizedUTF8.withUnsafeBytes { p in
+                    try emit(UnsafeRawBufferPointer(rebasing: p[0..<text.count]), utf16Units: -1, body)
+                }
+                return
+            }
+        } else if !normalizer.isIdentity {
             units = try transcodeToUTF16(text, into: &utf16)
             let (n, changed) = try normalizer.normalize(&utf16, count: units)
             units = n
@@ -104,7 +116,7 @@ public final class Tokenizer {
         if let breaker {
             var units = utf16Units
             if units < 0 { units = try transcodeToUTF16(text, into: &utf16) }
-            try icuSegments(breaker, units: units)
+            try icuSegments(breaker, units: units, ascii: units == text.count)
         } else {
             whitespaceSegments(text)
         }
@@ -120,21 +132,23 @@ public final class Tokenizer {
         }
     }
 
-    /// ICU boundaries (UTF-16 offsets) mapped to UTF-8 offsets of the same text, appended to `ends`.
-    private func icuSegments(_ breaker: BreakIterator, units: Int) throws {
+    private func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
+        let p = text.baseAddress!
+        let n = text.count
+        var i = 0
+        var any: UInt64 = 0
+        while i &+ 8 <= n { any |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self); i &+= 8 }
+        while i < n { any |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)); i &+= 1 }
+        return any & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// ICU boundaries of the text in `utf16`, as UTF-8 offsets, into `ends`.
+    private func icuSegments(_ breaker: BreakIterator, units: Int, ascii: Bool) throws {
+        var out = ends  // a local copy: appending to a stored property re-checks its uniqueness every time
+        ends = []
+        defer { ends = out }
         try utf16.withUnsafeBufferPointer { all in
-            let text = UnsafeBufferPointer(rebasing: all[0..<units])
-            var u16 = 0
-            var u8 = 0
-            try breaker.forEachBoundary(in: text) { boundary in
-                while u16 < boundary {
-                    let c = text[u16]
-                    // Bytes this unit takes in UTF-8: a surrogate is half of a 4-byte sequence.
-                    u8 &+= c < 0x80 ? 1 : (c < 0x800 ? 2 : ((c & 0xF800) == 0xD800 ? 2 : 3))
-                    u16 &+= 1
-                }
-                ends.append(u8)
-            }
+            try breaker.appendBoundaries(of: UnsafeBufferPointer(rebasing: all[0..<units]), identity: ascii, to: &out)
         }
     }
 
