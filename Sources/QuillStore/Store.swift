@@ -1,1 +1,217 @@
+import CSQLite
+import Foundation
 import QuillText
+
+/// One SQLite file holding vocabularies, models and their tensors, training runs, checkpoints and metrics.
+///
+/// Opening checks that the file is a Quill store (`PRAGMA application_id` is "QUIL"), refuses a schema newer than
+/// this code, turns on foreign keys and WAL, and applies any missing migrations. A brand-new or empty file becomes a
+/// store. See `docs/store.md` for the schema.
+///
+/// A `Store` is one SQLite connection. Use it from one thread at a time (it is deliberately not `Sendable`); other
+/// processes may open the same file meanwhile, and WAL lets them read while one writes.
+public final class Store {
+    /// `PRAGMA application_id` of every Quill store: "QUIL" in ASCII.
+    public static let applicationID: Int32 = Schema.applicationID
+
+    /// The latest schema version this code knows (the version of its last migration).
+    public static let currentSchemaVersion: Int = Schema.migrations.last?.version ?? 0
+
+    /// The path the store was opened with (`:memory:` for an in-memory store).
+    public let path: String
+
+    let database: Database
+
+    /// Opens the store at `path`, creating it if needed.
+    ///
+    /// - Parameters:
+    ///   - path: A file path, or `:memory:` for a store that lives as long as this object.
+    ///   - create: Whether to create the file if it is missing.
+    /// - Throws: ``StoreError/storeNotFound(path:)`` if the file is missing and `create` is false;
+    ///   ``StoreError/notAQuillStore(path:reason:)`` for a file that is not SQLite or belongs to another application;
+    ///   ``StoreError/newerSchema(path:found:supported:)`` for a store written by a newer Quill;
+    ///   ``StoreError/pragmaRefused(path:pragma:expected:answer:)`` if WAL or foreign keys cannot be turned on.
+    public convenience init(path: String, create: Bool = true) throws {
+        try self.init(path: path, create: create, migrations: Schema.migrations)
+    }
+
+    /// Opens the store, applying only the given migrations: tests use a prefix of ``Schema/migrations`` to make an
+    /// old store, or an extra migration to check that adding one is enough.
+    init(path: String, create: Bool, migrations: [Migration]) throws {
+        precondition(migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
+                     "migration versions count up from 1 without gaps")
+        let isMemory = path == ":memory:"
+        if !isMemory, !create, !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.storeNotFound(path: path)
+        }
+        let database = try Database(path: path, create: create)
+        self.path = path
+        self.database = database
+        // A second process waits up to 5 s for the write lock instead of failing at once with SQLITE_BUSY.
+        try database.executeScript("PRAGMA busy_timeout = 5000")
+
+        // Identify the file before writing anything, so that a foreign or newer file is left byte-for-byte untouched.
+        let isNew = try Store.checkIdentity(of: database, supporting: migrations.last?.version ?? 0)
+
+        try database.executeScript("PRAGMA foreign_keys = ON")
+        let foreignKeys = try database.scalarInt("PRAGMA foreign_keys")
+        guard foreignKeys == 1 else {
+            throw StoreError.pragmaRefused(path: path, pragma: "foreign_keys = ON", expected: "1",
+                                           answer: String(foreignKeys))
+        }
+        // WAL: readers do not block the writer, and a commit is one append to the log. In-memory databases have no
+        // log file and keep answering `memory`.
+        let journalMode = try database.scalarText("PRAGMA journal_mode = WAL").lowercased()
+        let expectedMode = isMemory ? "memory" : "wal"
+        guard journalMode == expectedMode else {
+            throw StoreError.pragmaRefused(path: path, pragma: "journal_mode = WAL", expected: expectedMode,
+                                           answer: journalMode)
+        }
+
+        if isNew {
+            try database.transaction {
+                try database.executeScript("PRAGMA application_id = \(Schema.applicationID)")
+                try database.executeScript(Schema.migrationsTable)
+            }
+        }
+        try migrate(to: migrations)
+    }
+
+    /// Checks that the file is a Quill store this code can open, reading only.
+    ///
+    /// - Returns: Whether the file is a new (empty) database, to be made into a store.
+    private static func checkIdentity(of database: Database, supporting supported: Int) throws -> Bool {
+        let path = database.path
+        let applicationID: Int32
+        let objects: [String]
+        do {
+            // The first read of the file: SQLite checks its header here.
+            applicationID = Int32(truncatingIfNeeded: try database.scalarInt("PRAGMA application_id"))
+            objects = try database.query("SELECT name FROM sqlite_schema ORDER BY name") { $0.string(0) }
+        } catch let StoreError.sqlite(code, _, _, _) where code & 0xFF == SQLITE_NOTADB {
+            throw StoreError.notAQuillStore(path: path, reason: "it is not a SQLite database")
+        }
+
+        guard applicationID == Schema.applicationID else {
+            if applicationID != 0 {
+                throw StoreError.notAQuillStore(
+                    path: path,
+                    reason: "it is a SQLite database of another application (application_id "
+                        + "\(hex(applicationID)), a Quill store has \(hex(Schema.applicationID)) \"QUIL\")")
+            }
+            if !objects.isEmpty {
+                let shown = objects.prefix(5).joined(separator: ", ") + (objects.count > 5 ? ", …" : "")
+                throw StoreError.notAQuillStore(
+                    path: path, reason: "it is a SQLite database of another application (it holds \(shown))")
+            }
+            return true
+        }
+
+        var found = Int(try database.scalarInt("PRAGMA user_version"))
+        if objects.contains("schema_migrations") {
+            found = max(found, Int(try database.scalarInt("SELECT ifnull(max(version), 0) FROM schema_migrations")))
+        }
+        guard found <= supported else {
+            throw StoreError.newerSchema(path: path, found: found, supported: supported)
+        }
+        return false
+    }
+
+    /// Applies the migrations not yet recorded, each in its own transaction, and sets `PRAGMA user_version`.
+    private func migrate(to migrations: [Migration]) throws {
+        let applied = Dictionary(uniqueKeysWithValues: try appliedMigrations().map { ($0.version, $0.name) })
+        for migration in migrations {
+            if let name = applied[migration.version] {
+                guard name == migration.name else { throw mismatch(migration, recordedAs: name) }
+                continue
+            }
+            try database.transaction {
+                // Another process may have applied it since we looked: the write lock is ours now, so look again.
+                if let name = try database.queryFirst(
+                    "SELECT name FROM schema_migrations WHERE version = ?", migration.version, row: { $0.string(0) })
+                {
+                    guard name == migration.name else { throw mismatch(migration, recordedAs: name) }
+                    return
+                }
+                try database.executeScript(migration.sql)
+                try database.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, \(Schema.now))",
+                    migration.version, migration.name)
+                try database.executeScript("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+
+    private func mismatch(_ migration: Migration, recordedAs name: String) -> StoreError {
+        .corrupt(path: path, reason: "migration \(migration.version) is recorded as '\(name)', "
+            + "but this quill knows it as '\(migration.name)'")
+    }
+
+    // MARK: Information
+
+    /// The migrations applied to this store, by version.
+    public func appliedMigrations() throws -> [AppliedMigration] {
+        try database.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
+            AppliedMigration(version: $0.int(0), name: $0.string(1), appliedAt: $0.string(2))
+        }
+    }
+
+    /// The store's schema version: the latest migration applied.
+    public func schemaVersion() throws -> Int {
+        Int(try database.scalarInt("SELECT ifnull(max(version), 0) FROM schema_migrations"))
+    }
+
+    /// What the store holds, for `quill store info`.
+    public func info() throws -> StoreInfo {
+        let count = { (table: String) in Int(try self.database.scalarInt("SELECT count(*) FROM \(table)")) }
+        let migrations = try appliedMigrations()
+        return StoreInfo(
+            path: path,
+            schemaVersion: migrations.last?.version ?? 0,
+            migrations: migrations,
+            journalMode: try database.scalarText("PRAGMA journal_mode"),
+            sqliteVersion: String(cString: sqlite3_libversion()),
+            fileBytes: try database.scalarInt("PRAGMA page_count") * database.scalarInt("PRAGMA page_size"),
+            vocabularies: try count("vocabularies"),
+            models: try count("models"),
+            runs: try count("runs"),
+            checkpoints: try count("checkpoints"),
+            tensors: try count("tensors"),
+            tensorBytes: try database.scalarInt("SELECT ifnull(sum(length(data)), 0) FROM tensors"))
+    }
+}
+
+/// One row of `schema_migrations`.
+public struct AppliedMigration: Codable, Sendable, Equatable {
+    public var version: Int
+    public var name: String
+    /// ISO-8601 UTC.
+    public var appliedAt: String
+}
+
+/// A summary of a store, from ``Store/info()``.
+public struct StoreInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var schemaVersion: Int
+    public var migrations: [AppliedMigration]
+    /// `wal` for a file, `memory` for `:memory:`.
+    public var journalMode: String
+    /// The version of the SQLite library in use, e.g. `3.40.1`.
+    public var sqliteVersion: String
+    /// The size of the database (`page_count × page_size`), not counting a WAL file not yet checkpointed into it.
+    public var fileBytes: Int64
+    public var vocabularies: Int
+    public var models: Int
+    public var runs: Int
+    public var checkpoints: Int
+    /// Tensors of models and of checkpoints.
+    public var tensors: Int
+    /// Bytes of tensor data (4 per value).
+    public var tensorBytes: Int64
+}
+
+/// `0x5155494C`.
+private func hex(_ value: Int32) -> String {
+    let digits = String(UInt32(bitPattern: value), radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}

@@ -1,0 +1,95 @@
+import CSQLite
+
+/// Errors of the store. Each names what failed (the file, the SQL, the record) and says what to do.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// A SQLite call failed: its extended result code, SQLite's message, the SQL being run (if any) and the file.
+    case sqlite(code: Int32, message: String, sql: String?, path: String)
+    /// `Store(path:create: false)` found no file.
+    case storeNotFound(path: String)
+    /// The file is not a SQLite database, or belongs to another application; Quill writes nothing into it.
+    case notAQuillStore(path: String, reason: String)
+    /// The store was written by a newer Quill (its schema version is above the latest this code knows).
+    case newerSchema(path: String, found: Int, supported: Int)
+    /// A pragma Quill relies on answered something else (e.g. `journal_mode=WAL` answered `delete`).
+    case pragmaRefused(path: String, pragma: String, expected: String, answer: String)
+    /// The store contradicts itself (e.g. a vocabulary's tokens no longer match its fingerprint).
+    case corrupt(path: String, reason: String)
+    /// No record of this kind (`vocabulary`, `model`, `run`) has this name (runs are named `#id`).
+    case notFound(kind: String, name: String)
+    /// A record of this kind already has this name, and replacing it was not asked for.
+    case alreadyExists(kind: String, name: String)
+    /// The record is still referenced, e.g. a vocabulary by models; `users` describes each (`model 'ptb-lstm'`).
+    case inUse(kind: String, name: String, users: [String])
+    /// A tensor cannot be stored as given (empty name, negative dimension, value count not matching the shape).
+    case invalidTensor(name: String, reason: String)
+    /// Any other record cannot be stored as given (an empty name, malformed JSON, an empty token).
+    case invalidRecord(kind: String, name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .sqlite(code, message, sql, path):
+            var text = "\(path): SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"
+            if let sql { text += "\n  while running: \(sql.trimmingWhitespace)" }
+            if let hint = StoreError.hint(forSQLiteCode: code) { text += "\n  \(hint)" }
+            return text
+        case let .storeNotFound(path):
+            return "\(path): no such store; check the path or pass another --store"
+        case let .notAQuillStore(path, reason):
+            return "\(path) is not a Quill store: \(reason); Quill leaves it untouched, pass another --store"
+        case let .newerSchema(path, found, supported):
+            return "\(path) has schema version \(found), but this quill knows versions up to \(supported); "
+                + "use a newer quill (the file was left untouched)"
+        case let .pragmaRefused(path, pragma, expected, answer):
+            var text = "\(path): PRAGMA \(pragma) answered '\(answer)', expected '\(expected)'"
+            if pragma.hasPrefix("journal_mode") {
+                text += "; WAL needs a local file system with shared memory (not a network share): "
+                    + "move the store to a local disk or pass another --store"
+            }
+            return text
+        case let .corrupt(path, reason):
+            return "\(path) is inconsistent: \(reason); restore the file from a backup, or delete and recreate "
+                + "the damaged record"
+        case let .notFound(kind, name):
+            return "no \(kind) named '\(name)' in the store; check the name (the store's info lists what it holds)"
+        case let .alreadyExists(kind, name):
+            return "a \(kind) named '\(name)' already exists in the store; choose another name or ask to replace it"
+        case let .inUse(kind, name, users):
+            let list = users.joined(separator: ", ")
+            return "\(kind) '\(name)' is in use by \(list); delete \(users.count == 1 ? "it" : "them") first, "
+                + "or save under another name"
+        case let .invalidTensor(name, reason):
+            return "tensor '\(name)': \(reason)"
+        case let .invalidRecord(kind, name, reason):
+            return "\(kind) '\(name)': \(reason)"
+        }
+    }
+
+    /// What to do about the result codes a user can act on.
+    private static func hint(forSQLiteCode code: Int32) -> String? {
+        switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return "another process is writing to the store; wait for it to finish, or pass another --store"
+        case SQLITE_CANTOPEN:
+            return "check that the directory exists and is writable, or pass another --store"
+        case SQLITE_READONLY, SQLITE_PERM:
+            return "the store is read-only here; check the file's permissions, or pass another --store"
+        case SQLITE_FULL:
+            return "the disk is full; free some space and retry"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return "the file is damaged; restore it from a backup"
+        default:
+            return nil
+        }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and newlines (SQL literals in the source are indented).
+    var trimmingWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}
