@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+extension TokenLevel: ExpressibleByArgument {}
+extension Normalization: ExpressibleByArgument {}
+
+/// `--store PATH`: the store file every command that reads or writes vocabularies opens.
+struct StoreOptions: ParsableArguments {
+    static let defaultFileName = "quill.sqlite"
+
+    @Option(name: .customLong("store"), help: ArgumentHelp(
+        "The store, a SQLite file of vocabularies and models. (default: $QUILL_STORE, else "
+            + "\(StoreOptions.defaultFileName) in the working directory)",
+        valueName: "path"))
+    var path: String?
+
+    /// `--store`, else `$QUILL_STORE`, else `quill.sqlite` in the working directory.
+    var resolvedPath: String {
+        if let path { return path }
+        if let env = ProcessInfo.processInfo.environment["QUILL_STORE"], !env.isEmpty { return env }
+        return StoreOptions.defaultFileName
+    }
+
+    /// Opens the store, creating an empty one at the path when `create` is set.
+    func open(create: Bool) throws -> Store {
+        do {
+            return try Store(path: resolvedPath, create: create)
+        } catch StoreError.storeNotFound(let path) {
+            throw CLIError("\(path): no such store; create one with `quill store init` (`quill vocab build` and "
+                + "`quill vocab import` create it too), or pass another --store or QUILL_STORE")
+        }
+    }
+}
+
+/// A subcommand that works on the store: the store is opened before `run(store:)` so the body only calls the library.
+protocol StoreBackedCommand: ParsableCommand {
+    var store: StoreOptions { get }
+    /// Whether the command creates the store when the file does not exist (commands that only read do not).
+    static var createsStore: Bool { get }
+    func run(store: Store) throws
+}
+
+extension StoreBackedCommand {
+    static var createsStore: Bool { false }
+
+    func run() throws {
+        let opened = try store.open(create: Self.createsStore)
+        do {
+            try run(store: opened)
+        } catch let StoreError.alreadyExists(kind, name) {
+            throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
+                + "--replace")
+        }
+    }
+}
+
+/// The tokenizer options shared by the commands that tokenize. An option left out takes the default, or, where a
+/// vocabulary is given, the vocabulary's setting.
+struct TokenizerOptions: ParsableArguments {
+    private static let defaults = TokenizerSettings()
+
+    @Option(help: ArgumentHelp("Token level: word (ICU word boundaries), whitespace (runs of non-space, for "
+            + "pre-tokenized corpora) or character (grapheme clusters). (default: \(defaults.level.rawValue))"))
+    var level: TokenLevel?
+
+    @Option(help: ArgumentHelp("Unicode normalization before tokenizing (nfkc also folds ligatures and "
+            + "full-width forms). (default: \(defaults.normalization.rawValue))"))
+    var normalization: Normalization?
+
+    @Flag(help: "Fold case (full Unicode case folding) after normalization.")
+    var caseFold = false
+
+    @Option(help: ArgumentHelp("ICU locale for word boundaries, e.g. en, fr, ja; \"\" for ICU's root locale. "
+            + "(default: \(defaults.locale))", valueName: "locale"))
+    var locale: String?
+
+    /// The settings these options give, defaults filled in.
+    var settings: TokenizerSettings {
+        let d = TokenizerOptions.defaults
+        return TokenizerSettings(level: level ?? d.level, normalization: normalization ?? d.normalization,
+                                 caseFold: caseFold || d.caseFold, locale: locale ?? d.locale)
+    }
+
+    /// The vocabulary's settings, after checking that no option given contradicts them.
+    /// - Throws: ``usageFailure(_:)`` (exit code 64) naming each contradicting option.
+    func settings(agreeingWith vocabulary: TokenizerSettings, name: String) throws -> TokenizerSettings {
+        var conflicts: [String] = []
+        if let level, level != vocabulary.level {
+            conflicts.append("--level \(level.rawValue) (the vocabulary has \(vocabulary.level.rawValue))")
+        }
+        if let normalization, normalization != vocabulary.normalization {
+            conflicts.append("--normalization \(normalization.rawValue) "
+                + "(the vocabulary has \(vocabulary.normalization.rawValue))")
+        }
+        if caseFold && !vocabulary.caseFold { conflicts.append("--case-fold (the vocabulary does not fold case)") }
+        if let locale, locale != vocabulary.locale {
+            conflicts.append("--locale '\(locale)' (the vocabulary has '\(vocabulary.locale)')")
+        }
+        guard conflicts.isEmpty else {
+            throw usageFailure("vocabulary '\(name)' was built with other tokenizer settings: "
+                + conflicts.joined(separator: ", ") + "; leave these options out to use the vocabulary's settings")
+        }
+        return vocabulary
+    }
+}
+
+/// Output formats of the commands that report on the store.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    /// Aligned text for people.
+    case text
+    /// One JSON object per line, for scripts.
+    case jsonl
+}
+
+extension TokenizerSettings {
+    /// A short human-readable form: `word, nfc, case-folded, locale en`.
+    var summary: String {
+        [level.rawValue, normalization.rawValue, caseFold ? "case-folded" : "cased",
+         "locale " + (locale.isEmpty ? "root" : locale)].joined(separator: ", ")
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffered writes to a file descriptor: a streaming command collects its output in a 64 KB block and writes each
+/// full block with one `write(2)`, rather than one `print` per token.
+final class OutputBuffer {
+    private let fd: Int32
+    private let name: String
+    private let ownsDescriptor: Bool
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+
+    /// Writes to standard output.
+    init(capacity: Int = 1 << 16) {
+        fd = 1; name = "<stdout>"; ownsDescriptor = false; self.capacity = capacity
+        buffer.reserveCapacity(capacity)
+    }
+
+    /// Writes to a file, created or truncated; "-" is standard output.
+    init(path: String, capacity: Int = 1 << 16) throws {
+        self.capacity = capacity
+        buffer.reserveCapacity(capacity)
+        if path == "-" { fd = 1; name = "<stdout>"; ownsDescriptor = false; return }
+        let d = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if d < 0 { throw CLIError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        fd = d; name = path; ownsDescriptor = true
+    }
+
+    deinit {
+        try? flush()
+        if ownsDescriptor { close(fd) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > capacity { try flush() }
+        if bytes.count >= capacity { try writeAll(bytes); return }
+        buffer.append(contentsOf: bytes)
+    }
+
+    func write(_ string: String) throws {
+        var s = string
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    func write(byte: UInt8) throws {
+        if buffer.count == capacity { try flush() }
+        buffer.append(byte)
+    }
+
+    /// Writes a decimal integer.
+    func write(_ value: Int) throws { try write(String(value)) }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = writeDescriptor(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("\(name): cannot write: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+}
+
+/// `write(2)`, named apart from `OutputBuffer.write`.
+private func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
+}
+
+/// A failure worded by the CLI itself; ArgumentParser prints it as `quill: error: <description>` and exits with 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An argument problem found only while running (e.g. an option contradicting a stored vocabulary's settings):
+/// prints `quill: error: <message>` and returns exit code 64, as ArgumentParser does for a `ValidationError` found
+/// while parsing (whose usage line would, from `run()`, wrongly be the root command's).
+func usageFailure(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("quill: error: \(message)\n".utf8))
+    return .validationFailure
+}
+
+/// Messages on standard error that are not errors: `quill: note: …` (unbuffered, so they interleave in order).
+func note(_ message: String) {
+    FileHandle.standardError.write(Data("quill: note: \(message)\n".utf8))
+}
+
+/// Writes UTF-8 text as the body of a JSON string (no quotes): `"`, `\` and control characters escaped, the rest
+/// verbatim (valid UTF-8 is valid JSON).
+func writeJSONStringBody(_ text: UnsafeRawBufferPointer, to out: OutputBuffer) throws {
+    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    var start = 0
+    for (i, b) in text.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+        if i > start { try out.write(UnsafeRawBufferPointer(rebasing: text[start..<i])) }
+        switch b {
+        case 0x22: try out.write("\\\"")
+        case 0x5C: try out.write("\\\\")
+        case 0x0A: try out.write("\\n")
+        case 0x0D: try out.write("\\r")
+        case 0x09: try out.write("\\t")
+        default:
+            try out.write("\\u00")
+            try out.write(byte: hex[Int(b >> 4)])
+            try out.write(byte: hex[Int(b & 15)])
+        }
+        start = i + 1
+    }
+    if text.count > start { try out.write(UnsafeRawBufferPointer(rebasing: text[start...])) }
+}
+
+/// One JSON object as a line: keys sorted, so output is stable across runs.
+func jsonLine(_ object: [String: Any]) throws -> String {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A `Codable` record as a JSON object, with the keys it encodes (camelCase, as the store's records).
+func jsonObject<T: Encodable>(_ value: T) throws -> [String: Any] {
+    let data = try JSONEncoder().encode(value)
+    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+}
+
+/// Pads each column to its widest cell; columns listed in `rightAligned` are aligned right (numbers).
+func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    guard let first = rows.first else { return "" }
+    var widths = [Int](repeating: 0, count: first.count)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            let pad = String(repeating: " ", count: widths[i] - cell.count)
+            return rightAligned.contains(i) ? pad + cell : (i == row.count - 1 ? cell : cell + pad)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}
+
+/// `1.2 MB`, `340 KB`, `12 B`.
+func formatBytes(_ bytes: Int) -> String {
+    let b = Double(bytes)
+    if b >= 1e9 { return String(format: "%.2f GB", b / 1e9) }
+    if b >= 1e6 { return String(format: "%.1f MB", b / 1e6) }
+    if b >= 1e3 { return String(format: "%.1f KB", b / 1e3) }
+    return "\(bytes) B"
+}

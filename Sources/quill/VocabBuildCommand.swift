@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+/// `quill vocab build`: counts a corpus and saves the vocabulary.
+struct VocabBuildCommand: StoreBackedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Count the tokens of a corpus and save the vocabulary in the store.",
+        discussion: """
+            Streams the corpus in constant memory (a progress bar shows on a terminal), keeps the tokens seen at \
+            least --min-count times, most frequent first, up to --max-size entries, and prints one line: name, \
+            size, tokens counted, distinct tokens, the share of the corpus the kept tokens cover, fingerprint and \
+            time. Creates the store if there is none.
+
+            Examples:
+              quill vocab build --corpus train.txt --name ptb-word --level whitespace
+              quill vocab build --corpus shakespeare.txt --name chars --level character --max-size 100
+            """)
+    static var createsStore: Bool { true }
+
+    @Option(help: ArgumentHelp("The corpus: a UTF-8 text file, or - for standard input.", valueName: "file"))
+    var corpus: String
+
+    @Option(help: "The name to save the vocabulary under.")
+    var name: String
+
+    @OptionGroup(title: "Tokenizer options")
+    var tokenizer: TokenizerOptions
+
+    @Option(help: "Keep only tokens seen at least this many times.")
+    var minCount = 1
+
+    @Option(help: "Keep at most this many entries, the 4 specials included (the most frequent tokens win).")
+    var maxSize: Int?
+
+    @Flag(help: "Replace a vocabulary of the same name (without it, an existing name is an error).")
+    var replace = false
+
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD (and report how many) instead of failing.")
+    var lossy = false
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func validate() throws {
+        if name.isEmpty { throw ValidationError("--name must not be empty") }
+        if minCount < 1 { throw ValidationError("--min-count must be at least 1 (got \(minCount))") }
+        if let maxSize, maxSize <= Vocabulary.specialTokens.count {
+            throw ValidationError("--max-size must exceed the \(Vocabulary.specialTokens.count) special tokens "
+                + "(got \(maxSize))")
+        }
+    }
+
+    func run(store: Store) throws {
+        let (vocabulary, stats) = try ProgressBar(label: "counting \(corpus)").showing { bar in
+            try store.buildVocabulary(
+                corpus: corpus, name: name, settings: tokenizer.settings, minCount: minCount, maxSize: maxSize,
+                lossy: lossy, replace: replace) { bar.update($0.bytesRead, of: $0.totalBytes) }
+        }
+        if lossy { note("\(corpus): replaced \(stats.replacements) invalid UTF-8 sequence(s) with U+FFFD") }
+        print("vocabulary '\(name)': \(vocabulary.count) entries; \(stats.totalTokens) tokens counted, "
+            + "\(stats.distinctTokens) distinct; the kept tokens cover "
+            + String(format: "%.2f%%", stats.coverage * 100) + " of the corpus; fingerprint "
+            + "\(vocabulary.fingerprint.prefix(12)); " + String(format: "%.2f s", stats.seconds))
+    }
+}
