@@ -113,7 +113,9 @@ public final class Tokenizer {
     private func emit(_ text: UnsafeRawBufferPointer, utf16Units: Int,
                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         ends.removeAll(keepingCapacity: true)
-        if let breaker {
+        if settings.level == .character && utf16Units < 0 && isASCII(text) {
+            asciiGraphemes(text)
+        } else if let breaker {
             var units = utf16Units
             if units < 0 { units = try transcodeToUTF16(text, into: &utf16) }
             try icuSegments(breaker, units: units, ascii: units == text.count)
@@ -149,6 +151,17 @@ public final class Tokenizer {
         defer { ends = out }
         try utf16.withUnsafeBufferPointer { all in
             try breaker.appendBoundaries(of: UnsafeBufferPointer(rebasing: all[0..<units]), identity: ascii, to: &out)
+        }
+    }
+
+    /// Grapheme clusters of ASCII text without ICU: every byte is one, except that CR LF is one (UAX #29 GB3; no
+    /// other rule applies to ASCII).
+    private func asciiGraphemes(_ text: UnsafeRawBufferPointer) {
+        let n = text.count
+        var i = 0
+        while i < n {
+            i += (text[i] == 0x0D && i + 1 < n && text[i + 1] == 0x0A) ? 2 : 1
+            ends.append(i)
         }
     }
 

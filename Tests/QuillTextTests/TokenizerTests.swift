@@ -83,6 +83,31 @@ private func words(_ text: String, locale: String = "en", normalization: Normali
     }
 }
 
+@Suite struct FastPathTests {
+    /// ASCII chunks skip ICU at the character level; the result must be ICU's grapheme clusters.
+    @Test func asciiCharactersMatchICUGraphemes() throws {
+        let alphabet: [String] = ["a", " ", "\r", "\n", "\r\n", "\t", ".", "Z", "\u{7F}", "\u{0}"]
+        var rng = SplitMix(seed: 3)
+        let icu = try Segmenter(.grapheme)
+        for settings in [TokenizerSettings(level: .character, normalization: .none),
+                         TokenizerSettings(level: .character, normalization: .nfc, caseFold: true)] {
+            let t = try Tokenizer(settings)
+            for _ in 0..<200 {
+                let s = (0..<Int(rng.next() % 30)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+                #expect(try t.tokenize(s) == (try icu.segments(of: t.normalize(s))), "\(s.debugDescription)")
+            }
+        }
+    }
+
+    /// ASCII chunks skip ICU normalization; case folding of ASCII must equal ICU's.
+    @Test func asciiCaseFoldingMatchesICU() throws {
+        let ascii = String((0..<128).map { Character(Unicode.Scalar(UInt8($0))) })
+        let t = try Tokenizer(TokenizerSettings(level: .character, normalization: .nfkc, caseFold: true))
+        let folded = try TextNormalizer(normalization: .nfkc, caseFold: true).normalize(ascii + "é")
+        #expect(Tokenizer.detokenize(try t.tokenize(ascii)) + "é" == folded)
+    }
+}
+
 @Suite struct RoundTripTests {
     static let samples = [
         "Hello,  world!\tTabs\u{00A0}and NBSP\u{3000}ideographic space.\r\nCRLF line\rCR line\u{2028}LS\u{85}NEL",
