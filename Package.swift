@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
+        .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
         .testTarget(name: "QuillCLITests", dependencies: ["QuillTestSupport"]),
     ]
 )
