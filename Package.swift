@@ -28,8 +28,9 @@ let package = Package(
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
-            "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Quill", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CICU
 import Foundation
 import Quill
 
@@ -45,12 +46,16 @@ struct TokenizeBench: ParsableCommand {
                 }
                 seconds.sort()
                 let median = seconds[seconds.count / 2]
+                let icu = level == .whitespace ? nil : try ICUBreakPeer.secondsMedian(
+                    path: path, kind: level == .word ? .word : .character, locale: settings.locale, repeats: repeats)
                 printJSON([
                     "bench": "tokenize", "file": (path as NSString).lastPathComponent, "level": level.rawValue,
                     "normalization": normalization.rawValue, "case_fold": caseFold, "bytes": bytes,
                     "tokens": tokens, "unknown": unknown, "vocabulary": vocabulary.count,
                     "seconds_median": median, "seconds_min": seconds[0], "seconds_max": seconds.last!,
                     "mb_per_s": Double(bytes) / 1e6 / median,
+                    "icu_break_only_mb_per_s": icu.map { Double(bytes) / 1e6 / $0 } ?? NSNull(),
+                    "ratio_to_icu_break_only": icu.map { $0 / median } ?? NSNull(),
                 ])
             }
         }
@@ -71,4 +76,38 @@ enum BenchCorpora {
 func printJSON(_ object: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
+}
+
+/// The peer: ICU's break iterator alone over the same text, already in UTF-16 in memory, only counting boundaries.
+/// Quill's tokenizer does more (reads, validates, normalizes, transcodes, applies the whitespace scheme, looks up
+/// ids), so this is its ceiling when it uses ICU.
+enum ICUBreakPeer {
+    enum Kind: Int32 { case character = 0, word = 1 }
+
+    static func secondsMedian(path: String, kind: Kind, locale: String, repeats: Int) throws -> Double {
+        let text = Array(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self).utf16)
+        var status: Int32 = 0
+        guard let iterator = quill_break_open(kind.rawValue, locale, &status) else {
+            throw ValidationError("ICU break iterator failed: \(status)")
+        }
+        defer { quill_break_close(iterator) }
+        var out = [Int32](repeating: 0, count: 4096)
+        var seconds: [Double] = []
+        var boundaries = 0
+        for _ in 0..<repeats {
+            boundaries = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            text.withUnsafeBufferPointer { p in
+                quill_break_set_text(iterator, p.baseAddress, Int32(p.count), &status)
+                while true {
+                    let n = Int(quill_break_fill(iterator, &out, Int32(out.count)))
+                    if n == 0 { break }
+                    boundaries &+= n
+                }
+            }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        precondition(boundaries > 0)
+        return seconds.sorted()[seconds.count / 2]
+    }
 }
