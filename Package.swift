@@ -37,6 +37,8 @@ let package = Package(
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
-        .testTarget(name: "QuillCLITests", dependencies: ["QuillTestSupport"]),
+        // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its
+        // terminal UI directly.
+        .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTestSupport"]),
     ]
 )

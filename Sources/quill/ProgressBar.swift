@@ -7,8 +7,9 @@ import Darwin
 
 /// A one-line progress bar on standard error for long-running commands: done / total, rate and time left.
 ///
-/// It draws only when standard error is a terminal (so logs and pipes stay clean), redraws at most ten times a
-/// second however often ``update(_:of:)`` is called, and ``finish()`` erases it. Sizes are in bytes; with no total
+/// It draws only when standard error is a terminal (so logs and pipes stay clean) and the work has lasted a second
+/// (so quick commands never flash a bar), redraws at most ten times a second however often ``update(_:of:)`` is
+/// called, and ``finish()`` erases it. Sizes are in bytes; with no total
 /// (standard input) it shows what was done and the rate.
 ///
 ///     let counts = try ProgressBar(label: "counting").showing { bar in
@@ -22,6 +23,7 @@ final class ProgressBar {
     private var lastDraw: TimeInterval = 0
     private var drawn = false
     private static let interval: TimeInterval = 0.1
+    private static let delay: TimeInterval = 1
 
     init(label: String, enabled: Bool = isatty(2) != 0) {
         self.label = label
@@ -34,7 +36,7 @@ final class ProgressBar {
     func update(_ completed: Int, of total: Int?) {
         guard isEnabled else { return }
         let now = ProgressBar.now()
-        guard now - lastDraw >= ProgressBar.interval else { return }
+        guard now - start >= ProgressBar.delay, now - lastDraw >= ProgressBar.interval else { return }
         lastDraw = now
         draw(ProgressBar.render(label: label, completed: completed, total: total.flatMap { $0 > 0 ? $0 : nil },
                                 elapsed: now - start, width: ProgressBar.terminalWidth()))

@@ -4,8 +4,7 @@ import Testing
 
 /// The built `quill` binary, run in a temporary directory of its own with `QUILL_STORE` pointing into it.
 ///
-/// Build the binary before testing: `swift build --product quill && swift test --filter QuillCLITests` (the test
-/// target does not depend on the executable, so `swift test` alone would run a stale one, or fail to find it).
+/// The test target depends on the `quill` product, so `swift test` builds the binary before running these tests.
 final class QuillCLI {
     let directory: TemporaryDirectory
     let binary: URL

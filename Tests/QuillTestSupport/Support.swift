@@ -22,9 +22,8 @@ public enum TestSupport {
 
     /// A built executable product of this package, e.g. `quill`.
     ///
-    /// The test targets do not depend on executable products (SwiftPM cannot link them into a test bundle), so
-    /// `swift test` does not build them: run `swift build --product quill` first. The tests then run whatever binary
-    /// that left, so rebuild it after changing the CLI.
+    /// A test target that runs a product should depend on it (as `QuillCLITests` depends on `quill`), so that
+    /// `swift test` builds it first.
     ///
     /// Looked for, in order: `$QUILL_TEST_PRODUCTS` (a directory), the directory of the running test bundle
     /// (SwiftPM puts executables and test bundles side by side in `.build/<triple>/<configuration>`), the directory
@@ -41,8 +40,8 @@ public enum TestSupport {
             }
         }
         throw TestSupportError("""
-            the `\(name)` executable was not found; build it first with `swift build --product \(name)` \
-            (`swift test` does not build executables the tests only run). Looked in: \
+            the `\(name)` executable was not found; build it with `swift build --product \(name)`, or make the \
+            test target depend on it. Looked in: \
             \(candidates.map(\.path).joined(separator: ", "))
             """)
     }
