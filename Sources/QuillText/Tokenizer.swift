@@ -77,48 +77,45 @@ public final class Tokenizer {
     public func forEachToken(inUTF8 text: UnsafeRawBufferPointer,
                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !text.isEmpty else { return }
-        var units = -1  // UTF-16 units of the text in `utf16`, when transcoded
-        var useNormalized = false
-        if !normalizer.isIdentity && isASCII(text) {
-            // ASCII is invariant under NFC and NFKC, and its full case folding is A–Z → a–z: skip ICU.
-            if normalizer.caseFold {
-                if normalizedUTF8.count < text.count { normalizedUTF8 = [UInt8](repeating: 0, count: text.count) }
-                normalizedUTF8.withUnsafeMutableBufferPointer { out in
-                    for (i, b) in text.enumerated() { out[i] = (b &- 0x41) < 26 ? b | 0x20 : b }
-                }
-                try normalizedUTF8.withUnsafeBytes { p in
-                    try emit(UnsafeRawBufferPointer(rebasing: p[0..<text.count]), utf16Units: -1, body)
-                }
-                return
+        let ascii = isASCII(text)
+        if normalizer.isIdentity || (ascii && !normalizer.caseFold) {
+            // ASCII is invariant under NFC and NFKC: no ICU needed.
+            return try emit(text, ascii: ascii, utf16Units: nil, body)
+        }
+        if ascii {
+            // The full case folding of ASCII is A–Z → a–z.
+            let n = text.count
+            if normalizedUTF8.count < n { normalizedUTF8 = [UInt8](repeating: 0, count: n) }
+            normalizedUTF8.withUnsafeMutableBufferPointer { out in
+                for (i, b) in text.enumerated() { out[i] = (b &- 0x41) < 26 ? b | 0x20 : b }
             }
-        } else if !normalizer.isIdentity {
-            units = try transcodeToUTF16(text, into: &utf16)
-            let (n, changed) = try normalizer.normalize(&utf16, count: units)
-            units = n
-            if changed {
-                let bytes = try utf16.withUnsafeBufferPointer {
-                    try transcodeToUTF8(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &normalizedUTF8)
-                }
-                useNormalized = true
-                try normalizedUTF8.withUnsafeBytes { p in
-                    try emit(UnsafeRawBufferPointer(rebasing: p[0..<bytes]), utf16Units: units, body)
-                }
+            return try normalizedUTF8.withUnsafeBytes { p in
+                try emit(UnsafeRawBufferPointer(rebasing: p[0..<n]), ascii: true, utf16Units: nil, body)
             }
         }
-        if !useNormalized { try emit(text, utf16Units: units, body) }
+        let transcoded = try transcodeToUTF16(text, into: &utf16)
+        let (units, changed) = try normalizer.normalize(&utf16, count: transcoded)
+        guard changed else { return try emit(text, ascii: false, utf16Units: units, body) }
+        let bytes = try utf16.withUnsafeBufferPointer {
+            try transcodeToUTF8(UnsafeBufferPointer(rebasing: $0[0..<units]), into: &normalizedUTF8)
+        }
+        try normalizedUTF8.withUnsafeBytes { p in
+            try emit(UnsafeRawBufferPointer(rebasing: p[0..<bytes]), ascii: false, utf16Units: units, body)
+        }
     }
 
     // MARK: - Segments and tokens
 
-    private func emit(_ text: UnsafeRawBufferPointer, utf16Units: Int,
+    /// Tokens of `text`, already normalized. `utf16Units` is the length of the same text in `utf16` when it is
+    /// already there (ICU levels transcode it otherwise).
+    private func emit(_ text: UnsafeRawBufferPointer, ascii: Bool, utf16Units: Int?,
                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         ends.removeAll(keepingCapacity: true)
-        if settings.level == .character && utf16Units < 0 && isASCII(text) {
+        if settings.level == .character && ascii {
             asciiGraphemes(text)
         } else if let breaker {
-            var units = utf16Units
-            if units < 0 { units = try transcodeToUTF16(text, into: &utf16) }
-            try icuSegments(breaker, units: units, ascii: units == text.count)
+            let units = try utf16Units ?? transcodeToUTF16(text, into: &utf16)
+            try icuSegments(breaker, units: units, ascii: ascii)
         } else {
             whitespaceSegments(text)
         }
@@ -227,85 +224,5 @@ public final class Tokenizer {
             start = end
         }
         if pending >= 0 { try token(pending, n) }
-    }
-}
-
-/// Unicode White_Space split into line breaks and horizontal space, read from UTF-8.
-enum SpaceClass {
-    case other, space, lineBreak
-
-    /// The class of the scalar at `p[i]` and its length in bytes (valid UTF-8 assumed).
-    @inline(__always)
-    static func of(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> (kind: SpaceClass, length: Int) {
-        let b = p[i]
-        if b < 0x80 {
-            switch b {
-            case 0x20, 0x09: return (.space, 1)
-            case 0x0A...0x0D: return (.lineBreak, 1)
-            default: return (.other, 1)
-            }
-        }
-        if b < 0xE0 {
-            guard b == 0xC2, i + 1 < n else { return (.other, 2) }
-            switch p[i + 1] {
-            case 0x85: return (.lineBreak, 2)  // NEL
-            case 0xA0: return (.space, 2)      // NO-BREAK SPACE
-            default: return (.other, 2)
-            }
-        }
-        if b < 0xF0 {
-            guard i + 2 < n else { return (.other, 3) }
-            let b1 = p[i + 1], b2 = p[i + 2]
-            switch (b, b1) {
-            case (0xE1, 0x9A): return (b2 == 0x80 ? .space : .other, 3)             // U+1680
-            case (0xE2, 0x80):
-                if b2 <= 0x8A || b2 == 0xAF { return (.space, 3) }                     // U+2000–200A, U+202F
-                if b2 == 0xA8 || b2 == 0xA9 { return (.lineBreak, 3) }                 // U+2028, U+2029
-                return (.other, 3)
-            case (0xE2, 0x81): return (b2 == 0x9F ? .space : .other, 3)             // U+205F
-            case (0xE3, 0x80): return (b2 == 0x80 ? .space : .other, 3)             // U+3000
-            default: return (.other, 3)
-            }
-        }
-        return (.other, 4)
-    }
-}
-
-/// Elided words of French, Italian and Catalan, split off the word they are attached to.
-struct Elisions {
-    /// Each prefix's lowercase ASCII letters packed into a UInt64, so matching allocates nothing.
-    private let prefixes: Set<UInt64>
-    private let longest: Int
-
-    init?(locale: String) {
-        let language = locale.prefix { $0.isLetter }.lowercased()
-        let words: [String]
-        switch language {
-        case "fr": words = ["c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
-                            "presqu", "quelqu"]
-        case "it": words = ["c", "d", "l", "m", "n", "s", "t", "v", "un", "all", "dall", "dell", "nell", "sull",
-                            "coll", "quest", "quell", "sant", "tutt", "bell"]
-        case "ca": words = ["d", "l", "m", "n", "s", "t"]
-        default: return nil
-        }
-        prefixes = Set(words.map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } })
-        longest = words.map(\.count).max()!
-    }
-
-    /// Where to split the segment `p[start..<end]` (after the apostrophe), or nil.
-    func cut(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
-        var i = start
-        var word: UInt64 = 0
-        while i < end && i - start <= longest {
-            let b = p[i]
-            if b == 0x27 || (b == 0xE2 && i + 2 < end && p[i + 1] == 0x80 && p[i + 2] == 0x99) {
-                let after = i + (b == 0x27 ? 1 : 3)
-                return after < end && prefixes.contains(word) ? after : nil
-            }
-            guard (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) else { return nil }
-            word = word << 8 | UInt64(b | 0x20)
-            i += 1
-        }
-        return nil
     }
 }
