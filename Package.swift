@@ -21,6 +21,11 @@ let package = Package(
         // SQLite from the system, called through its C API (see docs/store.md for why not an ORM).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
+        // Kernels in C: function-level `target` attributes give AVX-512 / AVX2+FMA / NEON variants chosen at run
+        // time, without unsafeFlags (see docs/kernels.md).
+        .target(name: "CQuillKernels"),
+        .target(name: "QuillTensor", dependencies: ["CQuillKernels"]),
+
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore"]),
@@ -30,10 +35,11 @@ let package = Package(
         ]),
         // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
-            "Quill", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Quill", "QuillTensor", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
+        .testTarget(name: "QuillTensorTests", dependencies: ["QuillTensor", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
