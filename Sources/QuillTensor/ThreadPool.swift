@@ -1,24 +1,57 @@
+import CQuillKernels
 import Foundation
 
-/// A persistent pool of worker threads (placeholder to be replaced by the real pool; same API).
+/// A persistent pool of worker threads that runs `parallelFor` jobs.
+///
+/// Threads are created once, in `init`, and parked between jobs (a short spin, then a condition variable; see
+/// `Sources/CQuillKernels/gemm_pool.c`), so a training step's thousands of small kernels create no threads. The caller
+/// of `parallelFor` works too: a pool of `threads` has `threads − 1` workers, and a pool of 1 runs everything inline.
 ///
 /// Work is split into `count` items whose boundaries the *caller* fixes (never derived from the thread count), so
-/// results are bit-identical for every thread count.
+/// results are bit-identical for every thread count. Items are claimed dynamically, in no fixed order.
+///
+/// A `parallelFor` issued while the pool is busy — from inside a body (nested) or from another thread at the same
+/// time — runs its items serially on the calling thread: correct, never a deadlock.
+///
+/// `@unchecked Sendable`: the only state is the immutable `threadCount` and the C pool, whose job hand-off is guarded
+/// by a mutex and atomics (the C file documents the protocol); `parallelFor` returns only after every item has
+/// finished and every worker has left the job, so the body and what it captures never outlive the call.
 public final class ThreadPool: @unchecked Sendable {
     /// The process-wide pool: `QUILL_THREADS`, else the number of cores.
     public static let shared = ThreadPool(threads: ThreadPool.defaultThreadCount)
 
+    /// `QUILL_THREADS` if set to a positive integer, else the number of active cores.
     public static var defaultThreadCount: Int {
         if let s = ProcessInfo.processInfo.environment["QUILL_THREADS"], let n = Int(s), n > 0 { return n }
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// Threads that run a job, the caller included.
     public let threadCount: Int
+    private let pool: OpaquePointer?
 
-    public init(threads: Int) { threadCount = max(1, threads) }
+    /// Creates a pool of `threads` threads (at least 1), of which `threads − 1` are new workers.
+    public init(threads: Int) {
+        threadCount = max(1, threads)
+        pool = threadCount > 1 ? quill_pool_create(Int32(threadCount - 1)) : nil
+    }
+
+    deinit { quill_pool_destroy(pool) }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the threads; returns when all are done.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        for i in 0..<count { body(i) }
+        guard count > 0 else { return }
+        guard let pool, count > 1 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var box = body
+            withUnsafeMutablePointer(to: &box) { context in
+                quill_pool_run(pool, Int64(count), { context, i in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, context)
+            }
+        }
     }
 }

@@ -1,0 +1,53 @@
+import CQuillKernels
+
+/// A right-hand GEMM operand op(B), `K×N`, packed once into the microkernel's panel layout for reuse.
+///
+/// An LSTM multiplies the same weights at every time step with a small `M` (the batch): packing them once instead of
+/// per call is what makes those shapes fast. Immutable after `init`; use with `gemm(…, packedB:)`.
+public final class PackedMatrix: @unchecked Sendable {  // immutable storage after init: safe to share
+    /// `K`: rows of op(B).
+    public let rows: Int
+    /// `N`: columns of op(B).
+    public let columns: Int
+    /// The microkernel family the layout is for.
+    public let kernel: GEMMKernel
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Packs op(B): B stored `K×N` (row stride `ldb ≥ N`), or `N×K` when `transposed` (`ldb ≥ K`).
+    public convenience init(transposed: Bool = false, rows k: Int, columns n: Int, b: UnsafePointer<Float>,
+                            ldb: Int, kernel: GEMMKernel = .best, pool: ThreadPool = .shared) {
+        precondition(ldb >= max(1, transposed ? k : n), "ldb \(ldb) is smaller than the width of B")
+        self.init(rows: k, columns: n, kernel: kernel)
+        pack(transposed: transposed, b: b, ldb: ldb, pool: pool)
+    }
+
+    /// Packs a dense op(B) array: `K×N`, or `N×K` when `transposed`.
+    public convenience init(transposed: Bool = false, rows k: Int, columns n: Int, b: [Float],
+                            kernel: GEMMKernel = .best, pool: ThreadPool = .shared) {
+        precondition(b.count == k * n, "PackedMatrix array size does not match K×N")
+        self.init(rows: k, columns: n, kernel: kernel)
+        b.withUnsafeBufferPointer {
+            pack(transposed: transposed, b: $0.baseAddress!, ldb: max(1, transposed ? k : n), pool: pool)
+        }
+    }
+
+    private init(rows k: Int, columns n: Int, kernel: GEMMKernel) {
+        precondition(k >= 0 && n >= 0, "PackedMatrix dimensions must be non-negative")
+        precondition(kernel.isSupported, "GEMM kernel \(kernel) is not supported on this CPU")
+        rows = k; columns = n; self.kernel = kernel
+        let count = max(1, Int(quill_gemm_packed_b_count(kernel.rawValue, Int64(k), Int64(n))))
+        storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
+
+    private func pack(transposed: Bool, b: UnsafePointer<Float>, ldb: Int, pool: ThreadPool) {
+        let (k, n, path, storage) = (rows, columns, kernel.rawValue, storage)
+        let panel = 128  // a multiple of every kernel's tile width
+        pool.parallelFor((n + panel - 1) / panel) { item in
+            quill_gemm_pack_b(path, transposed ? 1 : 0, Int64(k), Int64(n), b, Int64(ldb), storage,
+                              Int64(item * panel), Int64(min(n, (item + 1) * panel)))
+        }
+    }
+
+    deinit { storage.deallocate() }
+}
