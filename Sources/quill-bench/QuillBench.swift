@@ -6,5 +6,5 @@ struct QuillBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quill-bench",
         abstract: "Quill's benchmarks (release build: swift run -c release quill-bench …). Prints JSON Lines.",
-        subcommands: [TokenizeBench.self, StreamMemoryBench.self])
+        subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self])
 }

@@ -8,3 +8,14 @@
 int32_t quill_cpu_path(void);
 
 #endif
+
+// GEMM (packed, cache-blocked, register-tiled; runtime-dispatched microkernels) and the thread pool under it.
+#include "quill_gemm.h"
+
+// Element-wise kernel families (activations, LSTM/GRU cells, softmax + cross-entropy, optimizers).
+#include "quill_elementwise.h"
+#include "quill_lstm.h"
+#include "quill_gru.h"
+#include "quill_softmax.h"
+#include "quill_optim.h"
+#include "quill_elementwise_paths.h"
