@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "CQuillKernels"),
         .target(name: "QuillTensor", dependencies: ["CQuillKernels"]),
 
+        .target(name: "QuillNN", dependencies: ["QuillTensor"]),
+
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore"]),
@@ -40,6 +42,7 @@ let package = Package(
 
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
         .testTarget(name: "QuillTensorTests", dependencies: ["QuillTensor", "QuillTestSupport"]),
+        .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),

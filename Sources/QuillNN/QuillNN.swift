@@ -1,0 +1,1 @@
+/// Layers with explicit forward and backward passes (see docs/nn.md).
