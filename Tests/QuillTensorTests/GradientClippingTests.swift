@@ -14,8 +14,8 @@ import Testing
 
     @Test func clipsAParameterSetAcrossTensors() throws {
         let set = try ParameterSet([("a", [3]), ("b.weight", [2, 2])])
-        set.gradient("a")!.buffer.update(from: [1, 2, 2])        // norm² 9
-        set.gradient("b.weight")!.buffer.update(from: [0, 4, 0, 0])   // norm² 16
+        _ = set.gradient("a")!.buffer.update(from: [1, 2, 2])        // norm² 9
+        _ = set.gradient("b.weight")!.buffer.update(from: [0, 4, 0, 0])   // norm² 16
         let norm = GradientClipping.clipGlobalNorm(set, maxNorm: 2.5)
         #expect(norm == 5)
         expectClose(set.gradient("a")!.scalars, [0.5, 1, 1], relative: 1e-6)
