@@ -51,7 +51,7 @@ struct GEMMBench: ParsableCommand {
                     let seconds = a.withUnsafeBufferPointer { a in
                         b.withUnsafeBufferPointer { b in
                             c.withUnsafeMutableBufferPointer { c in
-                                median {
+                                medianSeconds(samples: samples) {
                                     if usePacked {
                                         gemm(m: s.m, a: a.baseAddress!, lda: s.k, packedB: packed!,
                                              c: c.baseAddress!, ldc: s.n, pool: pool)
@@ -72,21 +72,5 @@ struct GEMMBench: ParsableCommand {
                 }
             }
         }
-    }
-
-    /// The median time of one call over `samples` samples, each repeating the call for about 0.1 s.
-    private func median(_ body: () -> Void) -> Double {
-        for _ in 0..<3 { body() }
-        var start = DispatchTime.now().uptimeNanoseconds
-        body()
-        let once = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let repeats = max(3, Int(0.1 / max(once, 1e-7)))
-        var times: [Double] = []
-        for _ in 0..<samples {
-            start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<repeats { body() }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats))
-        }
-        return times.sorted()[times.count / 2]
     }
 }

@@ -33,7 +33,7 @@ struct LSTMCellBench: ParsableCommand {
                 let dGates = Tensor(zeros: [B, 4 * H]), dCPrev = Tensor(zeros: [B, H])
                 for tensor in [gates, cPrev, dH, dC] { rng.fillUniform(tensor, low: -1, high: 1) }
                 let seconds = withExtendedLifetime((gates, cPrev, c, h, dH, dC, dGates, dCPrev)) {
-                    median {
+                    medianSeconds(samples: samples) {
                         // Forward overwrites the gates with activations; rerunning it on them keeps values in range.
                         LSTMCell.forward(gates: gates.base, cPrev: cPrev.base, c: c.base, h: h.base, batch: B,
                                          hidden: H, pool: pool)
@@ -48,21 +48,5 @@ struct LSTMCellBench: ParsableCommand {
                 ])
             }
         }
-    }
-
-    /// The median time of one call over `samples` samples, each repeating the call for about 0.1 s.
-    private func median(_ body: () -> Void) -> Double {
-        for _ in 0..<3 { body() }
-        var start = DispatchTime.now().uptimeNanoseconds
-        body()
-        let once = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let repeats = max(3, Int(0.1 / max(once, 1e-7)))
-        var times: [Double] = []
-        for _ in 0..<samples {
-            start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<repeats { body() }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats))
-        }
-        return times.sorted()[times.count / 2]
     }
 }
