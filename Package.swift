@@ -30,6 +30,7 @@ let package = Package(
 
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
+        .target(name: "QuillTrain", dependencies: ["QuillNN", "QuillText"]),
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore"]),
 
         .executableTarget(name: "quill", dependencies: [
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
         .testTarget(name: "QuillTensorTests", dependencies: ["QuillTensor", "QuillTestSupport"]),
         .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillTestSupport"]),
+        .testTarget(name: "QuillTrainTests", dependencies: ["QuillTrain", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),

@@ -1,0 +1,1 @@
+/// Training loops: truncated BPTT batching, schedules, training state (see docs/training.md).
