@@ -1,1 +1,0 @@
-/// Layers with explicit forward and backward passes (see docs/nn.md).
