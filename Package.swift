@@ -38,7 +38,7 @@ let package = Package(
         ]),
         // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
-            "Quill", "QuillTensor", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Quill", "QuillNN", "QuillTensor", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
