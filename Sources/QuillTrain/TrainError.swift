@@ -1,0 +1,35 @@
+/// Errors of the training side. Each names what failed and how to fix it.
+public enum TrainError: Error, Equatable, CustomStringConvertible {
+    /// The id stream is too short to give `batchSize` streams of at least 2 tokens (one input, one target).
+    case corpusTooSmall(tokens: Int, batchSize: Int)
+    /// A batch size or window length that is not positive.
+    case invalidShape(batchSize: Int, steps: Int)
+    /// A saved batcher position outside `0...windowCount`.
+    case invalidPosition(position: Int, windowCount: Int)
+    /// A saved batcher state made for another stream shape (batch size, window length or stream length).
+    case batcherMismatch(saved: String, current: String)
+    /// No preset of that name.
+    case unknownPreset(name: String, available: [String])
+    /// Training state JSON that does not decode.
+    case stateFormat(reason: String)
+
+    public var description: String {
+        switch self {
+        case let .corpusTooSmall(tokens, batchSize):
+            return "the corpus has \(tokens) token\(tokens == 1 ? "" : "s"), too few for \(batchSize) parallel streams "
+                + "of at least 2 tokens: it needs at least \(2 * batchSize) tokens; use a larger corpus or a smaller "
+                + "batch size"
+        case let .invalidShape(batchSize, steps):
+            return "batch size (\(batchSize)) and window length (\(steps)) must both be at least 1"
+        case let .invalidPosition(position, windowCount):
+            return "batcher position \(position) is outside 0...\(windowCount) (the windows of one epoch)"
+        case let .batcherMismatch(saved, current):
+            return "the saved data position was made for \(saved) but the data now gives \(current); resume with the "
+                + "same corpus, vocabulary, batch size and window length"
+        case let .unknownPreset(name, available):
+            return "no training preset named '\(name)'; available: \(available.joined(separator: ", "))"
+        case let .stateFormat(reason):
+            return "not a Quill training state: \(reason)"
+        }
+    }
+}
