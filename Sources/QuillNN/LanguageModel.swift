@@ -4,12 +4,28 @@ import QuillTensor
 ///
 /// Letters: `T` steps, `B` batch, `N = T·B`, `V` vocabulary, `E` embedding width, `H` hidden, `L` layers. Inputs and
 /// targets are token ids `[T][B]` (time-major); states `[L][B][H]`. The loss is the mean over the `N` positions
-/// (targets equal to `ignoreIndex` count for nothing), as PyTorch's `F.cross_entropy`.
+/// (targets equal to `ignoreIndex` count for nothing), as PyTorch's `F.cross_entropy`, or per ``lossConvention``.
+///
+/// Options of the literature recipes (Zaremba et al. 2014): inverted ``dropout`` on the non-recurrent connections only
+/// (the embedding output, between layers, before the decoder), active while ``isTraining``, with masks drawn from an
+/// ``RNG`` the caller passes to ``forward(inputs:targets:steps:batch:h0:c0:rng:pool:)``; tied input/output embeddings
+/// (``Configuration/tiedEmbeddings``: the decoder multiplies by `embedding.weight`, which then has no
+/// `decoder.weight` twin and receives both gradients); initialisation through ``ParameterSet/initialize(_:rng:)``.
 ///
 /// Parameter names (the checkpoint's keys), in this order:
 /// `embedding.weight` `[V][E]`, `rnn.<l>.weightIH` `[G][E or H]`, `rnn.<l>.weightHH` `[G][H]`, `rnn.<l>.biasIH` `[G]`,
-/// `rnn.<l>.biasHH` `[G]`, `decoder.weight` `[V][H]`, `decoder.bias` `[V]`; see ``pytorchName(_:embedding:rnn:decoder:)``.
+/// `rnn.<l>.biasHH` `[G]`, `decoder.weight` `[V][H]` (absent when tied), `decoder.bias` `[V]`; see
+/// ``pytorchName(_:embedding:rnn:decoder:)``.
 public final class LanguageModel {
+    /// How the per-position cross-entropies combine into the loss (and so the scale of every gradient).
+    public enum LossConvention: String, Sendable, CaseIterable {
+        /// The mean over the `T·B` positions that count (PyTorch's `F.cross_entropy`).
+        case mean
+        /// The sum over the `T` steps of the mean over the `B` streams: `Σ / B`, i.e. `T ×` the mean when nothing is
+        /// ignored (Zaremba et al. 2014's code; its learning rate 1 assumes this scale).
+        case sumOverTimeMeanOverBatch
+    }
+
     /// The shape of a model.
     public struct Configuration: Equatable, Sendable {
         public var kind: CellKind
@@ -17,13 +33,18 @@ public final class LanguageModel {
         public var embedding: Int
         public var hidden: Int
         public var layers: Int
+        /// The decoder multiplies by the embedding table (Press & Wolf 2017; Inan et al. 2017): needs
+        /// `embedding == hidden`, and the layout has no `decoder.weight`.
+        public var tiedEmbeddings: Bool
 
-        public init(kind: CellKind, vocabulary: Int, embedding: Int, hidden: Int, layers: Int) {
+        public init(kind: CellKind, vocabulary: Int, embedding: Int, hidden: Int, layers: Int,
+                    tiedEmbeddings: Bool = false) {
             self.kind = kind
             self.vocabulary = vocabulary
             self.embedding = embedding
             self.hidden = hidden
             self.layers = layers
+            self.tiedEmbeddings = tiedEmbeddings
         }
 
         /// The parameter layout of this shape.
@@ -32,6 +53,7 @@ public final class LanguageModel {
                 + RecurrentStack.layout(prefix: "rnn", kind: kind, inputSize: embedding, hiddenSize: hidden,
                                         count: layers)
                 + Dense.layout(prefix: "decoder", inputs: hidden, outputs: vocabulary)
+                .filter { !tiedEmbeddings || $0.name != "decoder.weight" }
         }
     }
 
@@ -43,14 +65,30 @@ public final class LanguageModel {
     public let decoder: Dense
     /// The id of positions that count for nothing in the loss.
     public var ignoreIndex: Int32 = -1
+    /// How position losses combine; ``LossConvention/mean`` by default (PyTorch's).
+    public var lossConvention = LossConvention.mean
+    /// The probability of zeroing a non-recurrent activation while training (0: no dropout, the default as in
+    /// PyTorch's `nn.Dropout(0)`; Zaremba's medium model uses 0.5).
+    public var dropout: Float = 0 {
+        didSet { precondition(dropout >= 0 && dropout < 1, "dropout \(dropout) outside [0, 1)") }
+    }
+    /// Training mode (dropout active) or evaluation mode (dropout ignored); training by default, as PyTorch's modules.
+    public var isTraining = true
 
     private var ids = [Int32](), targetIDs = [Int32]()
     private var embedded = Scratch(), logitsCache = Scratch(), dLogits = Scratch(), dTop = Scratch()
-    private var dEmbedded = Scratch()
+    private var dEmbedded = Scratch(), masks = Scratch(), droppedTop = Scratch()
     private var steps = 0, batch = 0
+    /// Whether the last forward applied dropout (its masks are in `masks`).
+    private var dropped = false
 
     /// A model of `configuration` with zero parameters (load or initialise them through ``parameters``).
+    /// - Throws: ``LayerError/invalidConfiguration(_:)`` for tied embeddings with `embedding ≠ hidden`.
     public init(_ configuration: Configuration) throws {
+        if configuration.tiedEmbeddings && configuration.embedding != configuration.hidden {
+            throw LayerError.invalidConfiguration(
+                "tied embeddings need embedding size \(configuration.embedding) == hidden size \(configuration.hidden)")
+        }
         self.configuration = configuration
         parameters = try ParameterSet(configuration.layout)
         embedding = try Embedding(parameters, prefix: "embedding", vocabulary: configuration.vocabulary,
@@ -58,8 +96,8 @@ public final class LanguageModel {
         rnn = try RecurrentStack(parameters, prefix: "rnn", kind: configuration.kind,
                                  inputSize: configuration.embedding, hiddenSize: configuration.hidden,
                                  count: configuration.layers)
-        decoder = try Dense(parameters, prefix: "decoder", inputs: configuration.hidden,
-                            outputs: configuration.vocabulary)
+        decoder = try Dense(parameters, weight: configuration.tiedEmbeddings ? "embedding.weight" : "decoder.weight",
+                            bias: "decoder.bias", inputs: configuration.hidden, outputs: configuration.vocabulary)
     }
 
     /// PyTorch's state_dict name of a Quill parameter, for a module with submodules named `embedding`, `rnn` and
@@ -102,14 +140,33 @@ public final class LanguageModel {
         return Array(UnsafeBufferPointer(start: rnn.dInitialCell, count: configuration.layers * batch * configuration.hidden))
     }
 
-    /// Runs the model over a window and returns the loss; also computes `dLogits` for ``backward(dFinalHidden:dFinalCell:)``.
+    /// Runs the model over a window and returns the loss; also computes `dLogits` for ``backward(dFinalHidden:dFinalCell:pool:)``.
+    ///
+    /// Without an ``RNG`` no dropout can be drawn: this requires ``dropout`` 0 or evaluation mode (``isTraining``
+    /// false); see ``forward(inputs:targets:steps:batch:h0:c0:rng:pool:)``.
     /// - Parameters:
     ///   - inputs, targets: `[T][B]` token ids, flattened time-major.
     ///   - h0, c0: `[L][B][H]` initial states, nil for zeros (`c0` is ignored but by the LSTM).
-    /// - Returns: the mean cross-entropy over the positions that count.
+    /// - Returns: the loss over the positions that count, per ``lossConvention``.
     public func forward(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, h0: [Float]? = nil,
                         c0: [Float]? = nil, pool: ThreadPool = .shared) -> Double {
-        let c = configuration, N = T * B, stateCount = c.layers * B * c.hidden
+        precondition(!isTraining || dropout == 0, "a training forward with dropout needs an RNG for its masks")
+        return run(inputs: inputs, targets: targets, steps: T, batch: B, h0: h0, c0: c0, rng: nil, pool: pool)
+    }
+
+    /// Runs the model over a window, drawing the dropout masks (when training with ``dropout`` > 0) from `rng`: one
+    /// mask over the embeddings `[T][B][E]`, then the `L − 1` between layers and the one before the decoder
+    /// `[T][B][H]`, in that order. `rng` is left untouched when no dropout applies.
+    public func forward(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, h0: [Float]? = nil,
+                        c0: [Float]? = nil, rng: inout RNG, pool: ThreadPool = .shared) -> Double {
+        withUnsafeMutablePointer(to: &rng) { rng in
+            run(inputs: inputs, targets: targets, steps: T, batch: B, h0: h0, c0: c0, rng: rng, pool: pool)
+        }
+    }
+
+    private func run(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, h0: [Float]?, c0: [Float]?,
+                     rng: UnsafeMutablePointer<RNG>?, pool: ThreadPool) -> Double {
+        let c = configuration, N = T * B, E = c.embedding, H = c.hidden, stateCount = c.layers * B * H
         precondition(inputs.count == N && targets.count == N, "inputs and targets must hold T·B = \(N) ids")
         precondition(h0.map { $0.count == stateCount } ?? true, "h0 must hold L·B·H = \(stateCount) floats")
         precondition(c0.map { $0.count == stateCount } ?? true, "c0 must hold L·B·H = \(stateCount) floats")
@@ -117,32 +174,67 @@ public final class LanguageModel {
         batch = B
         ids = inputs
         targetIDs = targets
-        let x = embedded.pointer(N * c.embedding)
+        dropped = isTraining && dropout > 0
+        // Masks: embeddings `[N][E]`, then `L − 1` between layers and one before the decoder, each `[N][H]`.
+        let maskCount = N * E + c.layers * N * H
+        let m = masks.pointer(dropped ? maskCount : 0)
+        if dropped { Dropout.makeMask(m, count: maskCount, probability: dropout, rng: &rng!.pointee) }
+        let x = embedded.pointer(N * E)
         ids.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool) }
+        if dropped { Dropout.forward(x, mask: m, x, count: N * E, pool: pool) }
         withOptionalPointer(h0) { h0 in
-            withOptionalPointer(c0) { c0 in rnn.forward(x, steps: T, batch: B, h0: h0, c0: c0, pool: pool) }
+            withOptionalPointer(c0) { c0 in
+                rnn.forward(x, steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropped ? m + N * E : nil,
+                            pool: pool)
+            }
+        }
+        if dropped {
+            Dropout.forward(rnn.output, mask: m + N * E + (c.layers - 1) * N * H, droppedTop.pointer(N * H),
+                            count: N * H, pool: pool)
         }
         let logits = logitsCache.pointer(N * c.vocabulary), dl = dLogits.pointer(N * c.vocabulary)
-        decoder.forward(rnn.output, rows: N, output: logits, pool: pool)
-        return targetIDs.withUnsafeBufferPointer {
+        decoder.forward(decoderInput, rows: N, output: logits, pool: pool)
+        let summed = lossConvention == .sumOverTimeMeanOverBatch
+        let result = targetIDs.withUnsafeBufferPointer {
             SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: c.vocabulary,
-                                        ignoreIndex: ignoreIndex, reduction: .mean, dLogits: dl, pool: pool).loss
+                                        ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dl,
+                                        pool: pool)
         }
+        guard summed else { return result.loss }
+        scale(dl, count: N * c.vocabulary, by: 1 / Float(B), pool: pool)
+        return result.loss / Double(B)
     }
 
-    /// Backpropagates the loss of the last forward: ADDS every parameter gradient into ``parameters``, and leaves the
-    /// gradients of the initial states in ``dInitialHidden`` and ``dInitialCell``.
+    /// The input of the decoder in the last forward: the top layer's output, or its dropped-out copy.
+    private var decoderInput: UnsafeMutablePointer<Float> { dropped ? droppedTop.buffer.base : rnn.output }
+
+    /// Backpropagates the loss of the last forward (through its dropout masks): ADDS every parameter gradient into
+    /// ``parameters``, and leaves the gradients of the initial states in ``dInitialHidden`` and ``dInitialCell``.
     /// - Parameters: `dFinalHidden`, `dFinalCell`: `[L][B][H]` extra gradients of the final states, nil for none.
     public func backward(dFinalHidden: [Float]? = nil, dFinalCell: [Float]? = nil, pool: ThreadPool = .shared) {
-        let c = configuration, N = steps * batch
-        let dTop = dTop.pointer(N * c.hidden), dx = dEmbedded.pointer(N * c.embedding)
-        decoder.backward(input: rnn.output, dOutput: dLogits.buffer.base, rows: N, dInput: dTop, pool: pool)
+        let c = configuration, N = steps * batch, E = c.embedding, H = c.hidden
+        let dTop = dTop.pointer(N * H), dx = dEmbedded.pointer(N * E), m = masks.buffer.base
+        decoder.backward(input: decoderInput, dOutput: dLogits.buffer.base, rows: N, dInput: dTop, pool: pool)
+        if dropped {
+            Dropout.backward(dOutput: dTop, mask: m + N * E + (c.layers - 1) * N * H, dInput: dTop, count: N * H,
+                             pool: pool)
+        }
         withOptionalPointer(dFinalHidden) { dh in
             withOptionalPointer(dFinalCell) { dc in
                 rnn.backward(dOutput: dTop, dFinalHidden: dh, dFinalCell: dc, dInput: dx, pool: pool)
             }
         }
+        if dropped { Dropout.backward(dOutput: dx, mask: m, dInput: dx, count: N * E, pool: pool) }
         ids.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: N, dOutput: dx, pool: pool) }
+    }
+}
+
+/// `x[i] *= factor` for `count` elements, in fixed chunks (element-wise, so any thread count gives the same bits).
+func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float, pool: ThreadPool) {
+    let chunk = 1 << 15
+    pool.parallelFor((count + chunk - 1) / chunk) { item in
+        let start = item * chunk
+        for i in start..<min(count, start + chunk) { x[i] *= factor }
     }
 }
 

@@ -15,6 +15,8 @@ public enum LayerError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
     /// A checkpoint tensor that no parameter takes.
     case unusedTensor(String)
+    /// A model configuration that cannot be built (the message says why).
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum LayerError: Error, Equatable, CustomStringConvertible {
         case let .shapeMismatch(name, expected, actual):
             return "parameter '\(name)': expected shape \(expected), got \(actual)"
         case let .unusedTensor(name): return "unused tensor '\(name)'"
+        case let .invalidConfiguration(message): return "invalid configuration: \(message)"
         }
     }
 }
@@ -53,6 +56,34 @@ extension ParameterSet {
         }
         if !allowUnused, let extra = file.names.first(where: { !used.contains($0) }) {
             throw LayerError.unusedTensor(extra)
+        }
+    }
+}
+
+/// How parameters start: the schemes of the literature recipes.
+public enum Initialization: Equatable, Sendable {
+    /// Every parameter, biases included, uniform in `[−scale, scale)` (Zaremba et al. 2014: 0.1 small, 0.05 medium).
+    case uniform(scale: Float)
+    /// Matrices `[rows][columns]` uniform in `±√(6 / (rows + columns))` (Glorot & Bengio 2010, PyTorch's
+    /// `xavier_uniform_`); vectors (biases) zero.
+    case xavier
+}
+
+extension ParameterSet {
+    /// Sets every parameter by `scheme`, drawing from `rng` in the order of ``entries`` (reproducible from a seed).
+    public func initialize(_ scheme: Initialization, rng: inout RNG) {
+        for entry in entries {
+            let view = value(entry.name)!
+            switch scheme {
+            case let .uniform(scale):
+                rng.fillUniform(view, low: -scale, high: scale)
+            case .xavier where entry.shape.count >= 2:
+                let fanOut = entry.shape[0], fanIn = entry.count / fanOut
+                let bound = (6 / Float(fanIn + fanOut)).squareRoot()
+                rng.fillUniform(view, low: -bound, high: bound)
+            case .xavier:
+                view.buffer.update(repeating: 0)
+            }
         }
     }
 }
@@ -116,11 +147,19 @@ public final class Dense {
     }
 
     /// Binds to `<prefix>.weight` and `<prefix>.bias` in `parameters`.
-    public init(_ parameters: ParameterSet, prefix: String, inputs: Int, outputs: Int) throws {
+    public convenience init(_ parameters: ParameterSet, prefix: String, inputs: Int, outputs: Int) throws {
+        try self.init(parameters, weight: "\(prefix).weight", bias: "\(prefix).bias", inputs: inputs,
+                      outputs: outputs)
+    }
+
+    /// Binds to the tensors named `weight` `[O][D]` and `bias` `[O]` in `parameters`; the weight may be shared with
+    /// another layer (tied embeddings), whose backward then adds into the same gradient.
+    public init(_ parameters: ParameterSet, weight weightName: String, bias biasName: String, inputs: Int,
+                outputs: Int) throws {
         self.inputs = inputs
         self.outputs = outputs
-        (weight, dWeight) = try parameters.views("\(prefix).weight", [outputs, inputs])
-        (bias, dBias) = try parameters.views("\(prefix).bias", [outputs])
+        (weight, dWeight) = try parameters.views(weightName, [outputs, inputs])
+        (bias, dBias) = try parameters.views(biasName, [outputs])
     }
 
     /// `output[N][O] = input[N][D]·Wᵀ + b` (written).

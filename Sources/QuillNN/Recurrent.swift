@@ -46,7 +46,7 @@ public final class RecurrentLayer {
 
     private var gatesCache = Scratch(), hiddenProjection = Scratch(), hCache = Scratch(), cCache = Scratch()
     private var dGates = Scratch(), dHiddenProjection = Scratch(), dH = Scratch(), dHTotal = Scratch()
-    private var dC = Scratch(), dCPrev = Scratch()
+    private var dC = Scratch(), dCPrev = Scratch(), biasSums = Scratch()
     private var steps = 0, batch = 0
     private var input: UnsafePointer<Float>?
 
@@ -116,23 +116,23 @@ public final class RecurrentLayer {
              pool: pool)
         Bias.add(biasIH.base, to: gates, rows: T * B, columns: G, pool: pool)
         if kind != .gru { Bias.add(biasHH.base, to: gates, rows: T * B, columns: G, pool: pool) }
+        // `Wₕₕᵀ` packed once for the T per-step GEMMs (the weights do not change within a window); bit-identical
+        // to the unpacked call.
+        let whh = PackedMatrix(transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H, pool: pool)
         for t in 0..<T {
             let g = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
             switch kind {
             case .lstm:
-                gemm(transposeB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH.base, ldb: H, beta: 1, c: g,
-                     ldc: G, pool: pool)
+                gemm(m: B, a: hPrev, lda: H, packedB: whh, beta: 1, c: g, ldc: G, pool: pool)
                 LSTMCell.forward(gates: g, cPrev: c + t * B * H, c: c + (t + 1) * B * H, h: hNext, batch: B,
                                  hidden: H, pool: pool)
             case .gru:
                 let ght = gh + t * B * G
-                gemm(transposeB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH.base, ldb: H, c: ght, ldc: G,
-                     pool: pool)
+                gemm(m: B, a: hPrev, lda: H, packedB: whh, c: ght, ldc: G, pool: pool)
                 Bias.add(biasHH.base, to: ght, rows: B, columns: G, pool: pool)
                 GRUCell.forward(gx: g, gh: ght, hPrev: hPrev, h: hNext, batch: B, hidden: H, pool: pool)
             case .rnnTanh:
-                gemm(transposeB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH.base, ldb: H, beta: 1, c: g,
-                     ldc: G, pool: pool)
+                gemm(m: B, a: hPrev, lda: H, packedB: whh, beta: 1, c: g, ldc: G, pool: pool)
                 Tanh.forward(g, hNext, count: B * H, pool: pool)
             }
         }
@@ -160,6 +160,7 @@ public final class RecurrentLayer {
         if kind.hasCellState {
             if let dFinalCell { dc.update(from: dFinalCell, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
         }
+        let whh = PackedMatrix(rows: G, columns: H, b: weightHH.base, ldb: H, pool: pool)  // dh = dGates·Wₕₕ
         for t in stride(from: T - 1, through: 0, by: -1) {
             let dOut = dOutput + t * B * H
             for i in 0..<(B * H) { dhTotal[i] = dOut[i] + dh[i] }
@@ -169,25 +170,36 @@ public final class RecurrentLayer {
                 LSTMCell.backward(gates: g, cPrev: c + t * B * H, c: c + (t + 1) * B * H, dH: dhTotal, dC: dc,
                                   dGates: dg, dCPrev: dcPrev, batch: B, hidden: H, pool: pool)
                 swap(&dc, &dcPrev)
-                gemm(m: B, n: H, k: G, a: dg, lda: G, b: weightHH.base, ldb: H, c: dh, ldc: H, pool: pool)
+                gemm(m: B, a: dg, lda: G, packedB: whh, c: dh, ldc: H, pool: pool)
             case .gru:
                 let dght = dGh + t * B * G
                 GRUCell.backward(gx: g, gh: gh + t * B * G, hPrev: h + t * B * H, dH: dhTotal, dGx: dg, dGh: dght,
                                  dHPrev: dh, batch: B, hidden: H, pool: pool)
-                gemm(m: B, n: H, k: G, a: dght, lda: G, b: weightHH.base, ldb: H, beta: 1, c: dh, ldc: H, pool: pool)
+                gemm(m: B, a: dght, lda: G, packedB: whh, beta: 1, c: dh, ldc: H, pool: pool)
             case .rnnTanh:
                 Tanh.backward(output: h + (t + 1) * B * H, dOutput: dhTotal, dInput: dg, count: B * H, pool: pool)
-                gemm(m: B, n: H, k: G, a: dg, lda: G, b: weightHH.base, ldb: H, c: dh, ldc: H, pool: pool)
+                gemm(m: B, a: dg, lda: G, packedB: whh, c: dh, ldc: H, pool: pool)
             }
         }
         if kind.hasCellState && dc != dC.buffer.base { dC.buffer.base.update(from: dc, count: B * H) }
         // Weight gradients of all T steps, one GEMM each.
         gemm(transposeA: true, m: G, n: D, k: T * B, a: dG, lda: G, b: input, ldb: D, beta: 1, c: dWeightIH.base,
              ldc: D, pool: pool)
-        Bias.accumulateColumnSums(of: dG, rows: T * B, columns: G, into: dBiasIH.base, pool: pool)
         gemm(transposeA: true, m: G, n: H, k: T * B, a: dGh, lda: G, b: h, ldb: H, beta: 1, c: dWeightHH.base,
              ldc: H, pool: pool)
-        Bias.accumulateColumnSums(of: dGh, rows: T * B, columns: G, into: dBiasHH.base, pool: pool)
+        if kind == .gru {
+            Bias.accumulateColumnSums(of: dG, rows: T * B, columns: G, into: dBiasIH.base, pool: pool)
+            Bias.accumulateColumnSums(of: dGh, rows: T * B, columns: G, into: dBiasHH.base, pool: pool)
+        } else {
+            // Both biases enter every gate the same way, so their gradients are the same column sums: one pass.
+            let sums = biasSums.pointer(G)
+            sums.update(repeating: 0, count: G)
+            Bias.accumulateColumnSums(of: dG, rows: T * B, columns: G, into: sums, pool: pool)
+            for j in 0..<G {
+                dBiasIH.base[j] += sums[j]
+                dBiasHH.base[j] += sums[j]
+            }
+        }
         if let dInput {
             gemm(m: T * B, n: D, k: G, a: dG, lda: G, b: weightIH.base, ldb: D, c: dInput, ldc: D, pool: pool)
         }
@@ -202,6 +214,8 @@ public final class RecurrentStack {
     public let layers: [RecurrentLayer]
     public let inputSize: Int, hiddenSize: Int
     private var dBetween = Scratch(), finalH = Scratch(), finalC = Scratch(), dH0 = Scratch(), dC0 = Scratch()
+    private var droppedOutputs = Scratch()
+    private var masks: UnsafePointer<Float>?
     private var steps = 0, batch = 0
 
     /// The parameter layout of `count` layers under `prefix`.
@@ -238,12 +252,18 @@ public final class RecurrentStack {
     public var dInitialCell: UnsafeMutablePointer<Float> { dC0.buffer.base }
 
     /// Runs all layers; `h0`, `c0` are `[L][B][H]` or nil for zeros. `input` must stay valid until backward.
+    /// - Parameter dropoutMasks: `[L−1][T][B][H]` masks (see `Dropout`) applied to the outputs of layers `0…L−2`
+    ///   before the layer above reads them (Zaremba et al. 2014's dropout between layers, never on the recurrent
+    ///   connections), or nil for none; must stay valid until backward.
     public func forward(_ input: UnsafePointer<Float>, steps T: Int, batch B: Int, h0: UnsafePointer<Float>?,
-                        c0: UnsafePointer<Float>?, pool: ThreadPool = .shared) {
+                        c0: UnsafePointer<Float>?, dropoutMasks: UnsafePointer<Float>? = nil,
+                        pool: ThreadPool = .shared) {
         steps = T
         batch = B
-        let H = hiddenSize, L = layers.count
+        masks = dropoutMasks
+        let H = hiddenSize, L = layers.count, N = T * B
         let fh = finalH.pointer(L * B * H), fc = finalC.pointer(L * B * H)
+        let dropped = dropoutMasks == nil ? nil : droppedOutputs.pointer((L - 1) * N * H)
         var x = input
         for (l, layer) in layers.enumerated() {
             layer.forward(x, steps: T, batch: B, h0: h0.map { $0 + l * B * H }, c0: c0.map { $0 + l * B * H },
@@ -251,6 +271,11 @@ public final class RecurrentStack {
             fh.advanced(by: l * B * H).update(from: layer.finalHidden, count: B * H)
             if kind.hasCellState { fc.advanced(by: l * B * H).update(from: layer.finalCell, count: B * H) }
             x = UnsafePointer(layer.output)
+            if let dropoutMasks, let dropped, l < L - 1 {
+                let y = dropped + l * N * H
+                Dropout.forward(x, mask: dropoutMasks + l * N * H, y, count: N * H, pool: pool)
+                x = UnsafePointer(y)
+            }
         }
     }
 
@@ -272,7 +297,13 @@ public final class RecurrentStack {
                            dFinalCell: dFinalCell.map { $0 + l * B * H }, dInput: dIn, pool: pool)
             dh0.advanced(by: l * B * H).update(from: layer.dInitialHidden, count: B * H)
             if kind.hasCellState { dc0.advanced(by: l * B * H).update(from: layer.dInitialCell, count: B * H) }
-            if let dIn { dOut = UnsafePointer(dIn) }
+            if let dIn {
+                if l > 0, let masks {
+                    Dropout.backward(dOutput: dIn, mask: masks + (l - 1) * T * B * H, dInput: dIn, count: T * B * H,
+                                     pool: pool)
+                }
+                dOut = UnsafePointer(dIn)
+            }
         }
     }
 }
