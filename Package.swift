@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
         .target(name: "QuillTrain", dependencies: ["QuillNN", "QuillText"]),
-        .target(name: "Quill", dependencies: ["QuillText", "QuillStore"]),
+        .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillTrain", "QuillTensor"]),
 
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),

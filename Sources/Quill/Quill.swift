@@ -2,3 +2,6 @@
 // workflows that join them (see VocabularyWorkflows.swift). The `quill` command-line tool is a thin shell over this.
 @_exported import QuillText
 @_exported import QuillStore
+@_exported import QuillNN
+@_exported import QuillTrain
+@_exported import QuillTensor

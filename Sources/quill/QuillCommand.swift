@@ -17,7 +17,8 @@ struct QuillCommand: ParsableCommand {
               quill vocab list
               quill tokenize --ids --vocabulary ptb-word valid.txt
             """,
-        subcommands: [TokenizeCommand.self, VocabCommand.self, StoreCommand.self])
+        subcommands: [TokenizeCommand.self, VocabCommand.self, TrainCommand.self, GenerateCommand.self,
+                      ModelsCommand.self, StoreCommand.self])
 
     /// Every error, from argument parsing or from a failing run, is printed as `quill: error: <message>`.
     /// Runtime errors (`TextError`, `StoreError`, `QuillError`) are thrown as they are: ArgumentParser prints their

@@ -1,0 +1,102 @@
+import Foundation
+import QuillTestSupport
+import Testing
+
+/// `quill train`, `quill generate` and `quill models list` on a tiny corpus with tiny sizes.
+@Suite struct TrainCommandTests {
+    static let corpus = String(repeating: """
+        The boats came in at dusk and the lanterns were lit on the water.
+        Ada walked down to the harbour with her aunt.
+        The lighthouse keeper mended the rail on the gallery.
+
+        """, count: 8)
+
+    /// A CLI directory whose store holds the vocabulary `v` of ``corpus``.
+    static func prepared() throws -> (QuillCLI, corpus: String) {
+        let cli = try QuillCLI()
+        let corpus = try cli.write("train.txt", TrainCommandTests.corpus)
+        expectSuccess(try cli.run("vocab", "build", "--corpus", corpus, "--name", "v"))
+        return (cli, corpus)
+    }
+
+    static let tinySizes = ["--hidden", "8", "--batch", "2", "--bptt", "5", "--seed", "3"]
+
+    @Test func trainThenGenerateThenList() throws {
+        let (cli, corpus) = try Self.prepared()
+        let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")
+        let train = try cli.run(["train", "--corpus", corpus, "--valid", valid, "--vocabulary", "v", "--name", "m",
+                                 "--epochs", "2", "--cell", "gru"] + Self.tinySizes)
+        expectSuccess(train)
+        #expect(train.stderr.contains("epoch 1/2: train loss"), "stderr: \(train.stderr)")
+        #expect(train.stderr.contains("epoch 2/2") && train.stderr.contains("valid perplexity"))
+        #expect(train.stdoutLines.count == 1 && train.stdout.hasPrefix("model 'm': gru 1×8"), "\(train.stdout)")
+
+        let generate = try cli.run("generate", "--model", "m", "--prompt", "The boats", "--temperature", "0",
+                                   "--max-tokens", "5")
+        expectSuccess(generate)
+        #expect(generate.stdoutLines.count == 1 && generate.stdout.hasPrefix("The boats"), "\(generate.stdout)")
+        let again = try cli.run("generate", "--model", "m", "--prompt", "The boats", "--temperature", "0",
+                                "--max-tokens", "5")
+        #expect(again.stdout == generate.stdout, "greedy generation is deterministic")
+        let sampled = try cli.run("generate", "--model", "m", "--prompt", "Ada", "--seed", "4")
+        expectSuccess(sampled)
+        #expect(sampled.stdout.hasPrefix("Ada"))
+
+        let list = try cli.run("models", "list")
+        expectSuccess(list)
+        #expect(list.stdoutLines.count == 2 && list.stdoutLines[1].hasPrefix("m "), "\(list.stdout)")
+        #expect(list.stdout.contains("gru-lm") && list.stdout.contains(" v "))
+        let jsonl = try cli.run("models", "list", "--format", "jsonl")
+        let object = try jsonObject(try #require(jsonl.stdoutLines.first))
+        #expect(object["name"] as? String == "m")
+        #expect((object["parameters"] as? Int ?? 0) > 0)
+    }
+
+    @Test func existingNameNeedsReplace() throws {
+        let (cli, corpus) = try Self.prepared()
+        let arguments = ["train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--max-windows", "2"]
+            + Self.tinySizes
+        expectSuccess(try cli.run(arguments))
+        expectFailure(try cli.run(arguments), status: 1, mentioning: ["model named 'm' already exists", "--replace"])
+        expectSuccess(try cli.run(arguments + ["--replace"]))
+    }
+
+    @Test func errorsAndExitCodes() throws {
+        let (cli, corpus) = try Self.prepared()
+        expectFailure(try cli.run("train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--epochs", "0"),
+                      status: 64, mentioning: ["--epochs"])
+        expectFailure(try cli.run("train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--cell", "xyz"),
+                      status: 64, mentioning: ["--cell"])
+        expectFailure(try cli.run("train", "--corpus", corpus, "--vocabulary", "nope", "--name", "m"), status: 1,
+                      mentioning: ["nope"])
+        expectFailure(try cli.run("generate", "--model", "missing", "--prompt", "x"), status: 1,
+                      mentioning: ["missing"])
+        expectFailure(try cli.run("generate", "--model", "m", "--prompt", "x", "--temperature", "-1"), status: 64,
+                      mentioning: ["--temperature"])
+        let empty = try cli.run("models", "list")
+        expectSuccess(empty)
+        #expect(empty.stdout.isEmpty && empty.stderr.contains("no models"))
+    }
+
+    struct Help: Sendable, CustomTestStringConvertible {
+        let command: [String]
+        let mentions: [String]
+        var testDescription: String { (["quill"] + command).joined(separator: " ") }
+    }
+
+    @Test(arguments: [
+        Help(command: ["train"], mentions: ["--corpus", "--valid", "--vocabulary", "--name", "--cell", "--layers",
+                                            "--hidden", "--bptt", "--batch", "--epochs", "--lr", "--optimizer",
+                                            "--clip", "--seed", "--replace", "--store"]),
+        Help(command: ["generate"], mentions: ["--model", "--prompt", "--max-tokens", "--temperature", "--seed"]),
+        Help(command: ["models"], mentions: ["list"]),
+        Help(command: ["models", "list"], mentions: ["--format", "--store"]),
+        Help(command: [], mentions: ["train", "generate", "models"]),
+    ])
+    func helpNamesOptions(_ c: Help) throws {
+        let result = try QuillCLI().run(c.command + ["--help"])
+        expectSuccess(result)
+        #expect(result.stdout.contains("Example"))
+        for mention in c.mentions { #expect(result.stdout.contains(mention), "help lacks \(mention)") }
+    }
+}
