@@ -53,12 +53,12 @@ import Testing
     func adamMatchesDoubleReferenceOverManySteps(n: Int) throws {
         let set = try ParameterSet([("w", [n])])
         let initial = randomFloats(n, seed: 1)
-        set.value("w")!.buffer.update(from: initial)
+        _ = set.value("w")!.buffer.update(from: initial)
         let adam = Adam.adamW(for: set, learningRate: 0.01, weightDecay: 0.1)
         var (p, m, v) = (initial, [Float](repeating: 0, count: n), [Float](repeating: 0, count: n))
         for t in 1...5 {
             let g = randomFloats(n, seed: 100 + UInt64(t))
-            set.gradient("w")!.buffer.update(from: g)
+            _ = set.gradient("w")!.buffer.update(from: g)
             adam.update(set)
             (p, m, v) = Adam.referenceStep(p: p, g: g, m: m, v: v, step: t, learningRate: 0.01, weightDecay: 0.1,
                                            decoupled: true)
@@ -92,8 +92,8 @@ import Testing
         var results: [[Float]] = []
         for threads in [1, 3] {
             let set = try ParameterSet([("w", [n])])
-            set.value("w")!.buffer.update(from: initial)
-            set.gradient("w")!.buffer.update(from: g)
+            _ = set.value("w")!.buffer.update(from: initial)
+            _ = set.gradient("w")!.buffer.update(from: g)
             let adam = Adam(for: set, learningRate: 0.01)
             let sgd = SGD(for: set, learningRate: 0.1, momentum: 0.9)
             let pool = ThreadPool(threads: threads)

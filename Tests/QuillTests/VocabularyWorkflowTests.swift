@@ -28,7 +28,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let store = try Store(path: dir.file("q.sqlite").path)
         let path = try corpus("a b\n", in: dir)
-        try store.buildVocabulary(corpus: path, name: "v")
+        _ = try store.buildVocabulary(corpus: path, name: "v")
         #expect(throws: StoreError.alreadyExists(kind: "vocabulary", name: "v")) {
             try store.buildVocabulary(corpus: "/nonexistent/corpus.txt", name: "v")  // fails on the name, not the file
         }

@@ -72,12 +72,12 @@ private func vocabulary(_ text: String, _ settings: TokenizerSettings = Tokenize
         var table = ByteTable(capacity: 4)
         for i in 0..<10_000 {
             var key = "k\(i % 2500)"
-            key.withUTF8 { table.add(1, to: UnsafeRawBufferPointer($0)) }
+            _ = key.withUTF8 { table.add(1, to: UnsafeRawBufferPointer($0)) }
         }
         #expect(table.count == 2500)
         #expect(table.value(for: "k0") == 4 && table.value(for: "k2499") == 4 && table.value(for: "k2500") == nil)
         var empty = ""
-        empty.withUTF8 { table.add(7, to: UnsafeRawBufferPointer($0)) }
+        _ = empty.withUTF8 { table.add(7, to: UnsafeRawBufferPointer($0)) }
         #expect(table.value(for: "") == 7)
     }
 }
