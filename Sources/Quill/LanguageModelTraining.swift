@@ -165,7 +165,7 @@ public struct LanguageModelTraining: Sendable {
                                                         embedding: embedding ?? hidden, hidden: hidden, layers: layers)
         let model = try LanguageModel(configuration)
         var rng = RNG(seed: seed)
-        LanguageModelTrainer.initializeUniform(model.parameters, scale: initScale, rng: &rng)
+        model.parameters.initialize(.uniform(scale: initScale), rng: &rng)
         let rate = resolvedLearningRate
         let update: LanguageModelTrainer.Optimizer = switch optimizer {
         case .sgd: .sgd(SGD(for: model.parameters, learningRate: rate))

@@ -20,14 +20,18 @@ public final class LanguageModelTrainer {
     public let clipNorm: Float?
     /// Windows trained in this trainer's lifetime (the optimizer's steps).
     public private(set) var step = 0
+    /// Draws the dropout masks (when the model has dropout); part of a checkpoint's state.
+    public var rng: RNG
 
     private var hidden: [Float]?
     private var cell: [Float]?
 
     /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
+    /// - Parameter rng: the generator of dropout masks (unused when the model has no dropout).
     public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, optimizer: Optimizer,
-                clipNorm: Float?) throws {
+                clipNorm: Float?, rng: RNG = RNG(seed: 0)) throws {
         self.model = model
+        self.rng = rng
         batcher = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)
         self.optimizer = optimizer
         self.clipNorm = clipNorm
@@ -67,12 +71,13 @@ public final class LanguageModelTrainer {
         var done = 0
         var inputs = [Int32](repeating: 0, count: batcher.windowCapacity)
         var targets = inputs
+        model.isTraining = true
         while done < windows, let t = batcher.next(inputs: &inputs, targets: &targets) {
             let n = t * batcher.batchSize
             let windowLoss = model.forward(
                 inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
                 targets: n == targets.count ? targets : Array(targets[..<n]),
-                steps: t, batch: batcher.batchSize, h0: hidden, c0: cell, pool: pool)
+                steps: t, batch: batcher.batchSize, h0: hidden, c0: cell, rng: &rng, pool: pool)
             model.parameters.zeroGradients()
             model.backward(pool: pool)
             if let clipNorm { _ = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clipNorm, pool: pool) }
@@ -93,6 +98,9 @@ public final class LanguageModelTrainer {
     /// The mean loss per target of `ids` under the current parameters, without training: the same windowing, state
     /// carried across windows from zeros.
     public func evaluate(_ ids: [Int32], batch: Int, steps: Int, pool: ThreadPool = .shared) throws -> Double {
+        let wasTraining = model.isTraining
+        model.isTraining = false  // no dropout
+        defer { model.isTraining = wasTraining }
         var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
         var loss = RunningMean()
         var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
@@ -109,13 +117,5 @@ public final class LanguageModelTrainer {
             loss.add(windowLoss, weight: n)
         }
         return loss.mean
-    }
-
-    /// Sets every parameter uniformly in `[-scale, scale)`, tensor by tensor in layout order (Zaremba et al. use
-    /// ±0.1 for the small model and ±0.05 for the medium one).
-    public static func initializeUniform(_ parameters: ParameterSet, scale: Float, rng: inout RNG) {
-        for name in parameters.names {
-            if let tensor = parameters.value(name) { rng.fillUniform(tensor, low: -scale, high: scale) }
-        }
     }
 }

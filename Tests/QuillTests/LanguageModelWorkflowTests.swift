@@ -29,7 +29,7 @@ import Testing
         let model = try LanguageModel(LanguageModel.Configuration(kind: kind, vocabulary: vocabulary, embedding: 6,
                                                                   hidden: 5, layers: 2))
         var rng = RNG(seed: seed)
-        LanguageModelTrainer.initializeUniform(model.parameters, scale: 0.5, rng: &rng)
+        model.parameters.initialize(.uniform(scale: 0.5), rng: &rng)
         return model
     }
 

@@ -19,7 +19,7 @@ import Testing
     private func trainer(seed: UInt64) throws -> LanguageModelTrainer {
         let model = try LanguageModel(.init(kind: .lstm, vocabulary: 500, embedding: 32, hidden: 32, layers: 1))
         var rng = RNG(seed: seed)
-        LanguageModelTrainer.initializeUniform(model.parameters, scale: 0.1, rng: &rng)
+        model.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
         return try LanguageModelTrainer(model: model, trainIDs: Self.ids, batch: 8, steps: 10,
                                         optimizer: .adam(Adam(for: model.parameters, learningRate: 0.01)),
                                         clipNorm: 5)
@@ -53,6 +53,21 @@ import Testing
         }
         #expect(results[0] == results[2], "the same seed gives the same parameters")
         #expect(results[0] == results[1], "1 and 2 threads give the same bits")
+    }
+
+    @Test func dropoutTrainsReproduciblyAndEvaluationIgnoresIt() throws {
+        var parameters: [[UInt32]] = []
+        for _ in 0..<2 {
+            let t = try trainer(seed: 5)
+            t.model.dropout = 0.3
+            let before = try t.evaluate(Self.ids, batch: 8, steps: 10)
+            #expect(try t.evaluate(Self.ids, batch: 8, steps: 10) == before, "evaluation draws no masks")
+            t.train(windows: 5)
+            #expect(t.model.isTraining)
+            parameters.append(Array(UnsafeBufferPointer(start: t.model.parameters.values.base,
+                                                        count: t.model.parameters.flatCount)).map(\.bitPattern))
+        }
+        #expect(parameters[0] == parameters[1], "the masks come from the trainer's seeded RNG")
     }
 
     @Test func trainingStopsAtTheEpochEndAndResumesFromAPosition() throws {
