@@ -63,7 +63,7 @@ public final class LanguageModelTrainer {
     /// Trains on up to `windows` windows, stopping at the end of the epoch.
     /// - Parameter progress: called after each window with (windows done in the epoch, windows per epoch, the
     ///   window's mean loss).
-    /// - Returns: the mean loss per target over the windows trained, and how many there were (0 at the epoch's end).
+    /// - Returns: the mean loss per target (in nats, under either loss convention) over the windows trained, and how many there were (0 at the epoch's end).
     @discardableResult
     public func train(windows: Int = .max, pool: ThreadPool = .shared,
                       progress: ((Int, Int, Double) -> Void)? = nil) -> (meanLoss: Double, windows: Int) {
@@ -87,12 +87,17 @@ public final class LanguageModelTrainer {
             }
             hidden = model.finalHidden
             cell = model.configuration.kind == .lstm ? model.finalCell : nil
-            loss.add(windowLoss, weight: n)
+            loss.add(perToken(windowLoss, steps: t), weight: n)
             done += 1
             step += 1
             progress?(batcher.position, batcher.windowCount, windowLoss)
         }
         return (loss.mean, done)
+    }
+
+    /// A window's loss as the mean per target, whatever the model's loss convention (the summed one is `T ×` it).
+    private func perToken(_ windowLoss: Double, steps: Int) -> Double {
+        model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(steps) : windowLoss
     }
 
     /// The mean loss per target of `ids` under the current parameters, without training: the same windowing, state
@@ -114,7 +119,7 @@ public final class LanguageModelTrainer {
                                            steps: t, batch: batch, h0: h, c0: c, pool: pool)
             h = model.finalHidden
             c = model.configuration.kind == .lstm ? model.finalCell : nil
-            loss.add(windowLoss, weight: n)
+            loss.add(perToken(windowLoss, steps: t), weight: n)
         }
         return loss.mean
     }

@@ -70,6 +70,14 @@ import Testing
         #expect(parameters[0] == parameters[1], "the masks come from the trainer's seeded RNG")
     }
 
+    @Test func reportedLossIsPerTokenUnderEitherLossConvention() throws {
+        let t = try trainer(seed: 9)
+        let mean = try t.evaluate(Self.ids, batch: 8, steps: 10)
+        t.model.lossConvention = .sumOverTimeMeanOverBatch
+        let summed = try t.evaluate(Self.ids, batch: 8, steps: 10)
+        #expect(abs(mean - summed) < 1e-5 * mean, "\(mean) vs \(summed)")
+    }
+
     @Test func trainingStopsAtTheEpochEndAndResumesFromAPosition() throws {
         let t = try trainer(seed: 3)
         #expect(t.train(windows: 30).windows == 30)

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Quill
+import QuillNN
+import QuillTensor
+import QuillTrain
+
+/// The Penn Treebank quality run of Zaremba et al. (2014), 'small' model: an opt-in, ~25-minute benchmark.
+struct PTBQualityBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ptb-quality",
+        abstract: "Train the ptb-small recipe (Zaremba et al. 2014) on PTB; print valid perplexity per epoch and the "
+            + "final test perplexity as JSON Lines.")
+
+    @Option(help: "The folder holding ptb.train.txt, ptb.valid.txt and ptb.test.txt.")
+    var corpora = "../shared/corpora/ptb"
+    @Option(help: "Epochs (default: the preset's 13).")
+    var epochs: Int?
+    @Option(help: "Threads.")
+    var threads = ThreadPool.defaultThreadCount
+
+    func run() throws {
+        let preset = TrainingPreset.ptbSmall
+        let pool = ThreadPool(threads: threads)
+        let file = { (split: String) in "\(corpora)/ptb.\(split).txt" }
+        // Vocabulary from train only; valid and test map unseen words to <unk> (PTB has none).
+        var builder = VocabularyBuilder(settings: preset.tokenizer)
+        try builder.addTokens(of: TextReader(path: file("train")))
+        let vocabulary = builder.build()
+        let train = try TokenIDs.encode(file: file("train"), vocabulary: vocabulary)
+        let valid = try TokenIDs.encode(file: file("valid"), vocabulary: vocabulary)
+        let test = try TokenIDs.encode(file: file("test"), vocabulary: vocabulary)
+
+        let model = try LanguageModel(.init(kind: .lstm, vocabulary: vocabulary.count, embedding: preset.embeddingSize,
+                                            hidden: preset.hiddenSize, layers: preset.layers))
+        model.lossConvention = preset.loss == .sumOverTime ? .sumOverTimeMeanOverBatch : .mean
+        var rng = RNG(seed: 1)
+        model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
+        let sgd = SGD(for: model.parameters, learningRate: Float(preset.learningRate))
+        let trainer = try LanguageModelTrainer(model: model, trainIDs: train.ids, batch: preset.batchSize,
+                                               steps: preset.steps, optimizer: .sgd(sgd),
+                                               clipNorm: Float(preset.gradientClip), rng: rng.split())
+        let start = Date()
+        for epoch in 1...(epochs ?? preset.epochs) {
+            trainer.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
+            trainer.startEpoch()
+            let epochStart = Date()
+            let (trainLoss, _) = trainer.train(pool: pool)
+            let validLoss = try trainer.evaluate(valid.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
+            printJSON([
+                "bench": "ptb-quality", "epoch": epoch, "lr": Double(trainer.learningRate),
+                "train_perplexity": exp(trainLoss), "valid_perplexity": exp(validLoss),
+                "epoch_seconds": Date().timeIntervalSince(epochStart), "threads": threads,
+            ])
+        }
+        // Test: reported once, for the configuration fixed above (batch 1 would be the strictest; Zaremba's code
+        // evaluates with the training batch layout, as here).
+        let testLoss = try trainer.evaluate(test.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
+        printJSON([
+            "bench": "ptb-quality", "test_perplexity": exp(testLoss), "vocabulary": vocabulary.count,
+            "train_tokens": train.count, "wall_seconds": Date().timeIntervalSince(start), "threads": threads,
+            "reference_test_perplexity": preset.referenceTestPerplexity ?? 0,
+        ])
+    }
+}
