@@ -18,6 +18,8 @@ struct PTBQualityBench: ParsableCommand {
     var epochs: Int?
     @Option(help: "Threads.")
     var threads = ThreadPool.defaultThreadCount
+    @Option(help: "Train at most this many windows per epoch (a quick check; the full run trains them all).")
+    var windows = Int.max
 
     func run() throws {
         let preset = TrainingPreset.ptbSmall
@@ -45,12 +47,14 @@ struct PTBQualityBench: ParsableCommand {
             trainer.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
             trainer.startEpoch()
             let epochStart = Date()
-            let (trainLoss, _) = trainer.train(pool: pool)
+            let (trainLoss, trained) = trainer.train(windows: windows, pool: pool)
             let validLoss = try trainer.evaluate(valid.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
             printJSON([
                 "bench": "ptb-quality", "epoch": epoch, "lr": Double(trainer.learningRate),
                 "train_perplexity": exp(trainLoss), "valid_perplexity": exp(validLoss),
-                "epoch_seconds": Date().timeIntervalSince(epochStart), "threads": threads,
+                "epoch_seconds": Date().timeIntervalSince(epochStart), "threads": threads, "windows": trained,
+                "train_tokens_per_s": Double(trained * preset.steps * preset.batchSize)
+                    / Date().timeIntervalSince(epochStart),
             ])
         }
         // Test: reported once, for the configuration fixed above (batch 1 would be the strictest; Zaremba's code
