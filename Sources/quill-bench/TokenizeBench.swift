@@ -72,13 +72,6 @@ enum BenchCorpora {
     }
 }
 
-/// Prints one JSON object on one line, keys sorted, and flushes it: long runs report as they go, even into a file.
-func printJSON(_ object: [String: Any]) {
-    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-    fflush(nil)  // all output streams (naming the `stdout` global is not concurrency-safe in Swift 6)
-}
-
 /// The peer: ICU's break iterator alone over the same text, already in UTF-16 in memory, only counting boundaries.
 /// Quill's tokenizer does more (reads, validates, normalizes, transcodes, applies the whitespace scheme, looks up
 /// ids), so this is its ceiling when it uses ICU.

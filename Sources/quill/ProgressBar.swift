@@ -31,15 +31,22 @@ final class ProgressBar {
         start = ProgressBar.now()
     }
 
-    /// Records progress: `completed` of `total` bytes (`nil` when unknown); redraws when the last drawing is at least
-    /// 0.1 s old.
+    /// Records progress: `completed` of `total` bytes (`nil` when unknown).
     func update(_ completed: Int, of total: Int?) {
+        redraw { elapsed in
+            ProgressBar.render(label: label, completed: completed, total: total.flatMap { $0 > 0 ? $0 : nil },
+                               elapsed: elapsed, width: ProgressBar.terminalWidth())
+        }
+    }
+
+    /// Redraws with the line `render` makes from the seconds elapsed, when a redraw is due: on a terminal, after the
+    /// first second, at most every 0.1 s. Any progress (bytes, training windows) is shown through this.
+    func redraw(_ render: (TimeInterval) -> String) {
         guard isEnabled else { return }
         let now = ProgressBar.now()
         guard now - start >= ProgressBar.delay, now - lastDraw >= ProgressBar.interval else { return }
         lastDraw = now
-        draw(ProgressBar.render(label: label, completed: completed, total: total.flatMap { $0 > 0 ? $0 : nil },
-                                elapsed: now - start, width: ProgressBar.terminalWidth()))
+        draw(render(now - start))
     }
 
     /// Runs `body` with the bar and erases the bar when it returns or throws (so an error message starts clean).

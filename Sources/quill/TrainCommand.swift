@@ -119,7 +119,8 @@ struct TrainCommand: StoreBackedCommand {
         training.maxWindowsPerEpoch = maxWindows
         training.replace = replace
         training.resume = resume
-        let bar = WindowProgressBar()
+        let bar = ProgressBar(label: "training")
+        defer { bar.finish() }  // erased on errors too, so the message starts clean
         let result = try training.run(in: store, progress: { progress in
             bar.update(progress)
         }, epochEnd: { report in
