@@ -1,75 +1,286 @@
 import Foundation
 
-/// Trains a word-level (or any-level) language model on a corpus file with a stored vocabulary, recording the run in
-/// the store: a run row, metrics per epoch, a checkpoint at each epoch end, and the final model.
+/// How to train a language model on a corpus: data, model shape, optimisation and checkpointing, as plain data.
 ///
-///     var training = LanguageModelTraining(corpus: "train.txt", vocabulary: "default", name: "tiny")
-///     training.valid = "valid.txt"
-///     let result = try training.run(in: store) { report in print(report.epoch, report.trainPerplexity) }
+///     var training = LanguageModelTraining(preset: .ptbSmall, corpus: "ptb.train.txt", name: "ptb")
+///     training.valid = "ptb.valid.txt"
+///     let result = try training.run(in: store) { progress in print(progress.window, progress.loss) }
 ///
-/// Truncated BPTT through ``LanguageModelTrainer``: `B` parallel streams, windows of `T` steps, state carried across
-/// the windows of an epoch, global-norm clipping, parameters initialised uniformly in ±``initScale`` from ``seed``.
-public struct LanguageModelTraining: Sendable {
+/// The options that decide the result are the run's configuration: ``run(in:progress:epochEnd:shouldStop:)`` stores
+/// them as the run's JSON, and ``resuming(run:in:)`` reads them back. Truncated BPTT through ``LanguageModelTrainer``:
+/// `B` parallel streams, windows of `T` steps, the state carried across the windows of an epoch.
+public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// The update rule.
     public enum Optimizer: String, Codable, Sendable, CaseIterable {
+        /// Stochastic gradient descent, with ``momentum`` when it is not 0 (PyTorch's `SGD`).
         case sgd
+        /// Adam with bias correction (PyTorch's defaults); ``weightDecay`` is added to the gradient (L2).
         case adam
+        /// Adam with decoupled weight decay (Loshchilov & Hutter 2019, PyTorch's `AdamW`).
+        case adamw
     }
+
+    // MARK: Data
 
     /// The training corpus, a UTF-8 text file.
     public var corpus: String
-    /// The stored vocabulary to encode it with.
-    public var vocabulary: String
+    /// A validation text file: its perplexity is measured after each epoch, the best epoch's model is kept, and
+    /// plateau schedules and early stopping follow it.
+    public var valid: String?
+    /// The stored vocabulary to encode the text with; `nil` builds one from the corpus with ``tokenizer`` and stores
+    /// it under the model's ``name``.
+    public var vocabulary: String?
+    /// How to tokenize when the vocabulary is built from the corpus (word level by default). With a stored
+    /// ``vocabulary`` its level must agree, when set.
+    public var tokenizer: TokenizerSettings?
+    /// Building the vocabulary: keep tokens seen at least this often.
+    public var minCount = 1
+    /// Building the vocabulary: at most this many entries (the specials included).
+    public var maxVocabulary: Int?
     /// The name to save the model under (and the run's name).
     public var name: String
-    /// A validation text file: its perplexity is measured after each epoch.
-    public var valid: String?
+    /// The preset the options came from, if any (a note; the options themselves are what counts).
+    public var preset: String?
+
+    // MARK: Model
+
     public var cell: CellKind = .lstm
     public var layers = 1
     public var hidden = 128
     /// The embedding width; `nil` for ``hidden``.
     public var embedding: Int?
+    /// Share the input embedding with the output layer (needs embedding width = hidden).
+    public var tiedEmbeddings = false
+    /// Dropout between layers while training (Zaremba et al.'s placement), in `[0, 1)`.
+    public var dropout: Float = 0
+    /// Parameters start uniform in `±initScale` (Zaremba et al.'s small model: 0.1).
+    public var initScale: Float = 0.1
+
+    // MARK: Optimisation
+
     /// `T`: the BPTT window (20 as Zaremba et al.'s small model).
     public var steps = 20
     /// `B`: parallel streams (20 as Zaremba et al.'s small model).
     public var batch = 20
     public var epochs = 1
     public var optimizer = Optimizer.adam
-    /// The learning rate; `nil` for the optimizer's usual one: 20 for SGD (pytorch/examples' word_language_model,
-    /// mean loss) and 0.003 for Adam (a little above PyTorch's 0.001, as these models are small).
+    /// The learning rate of the first epoch; `nil` for ``defaultLearningRate``.
     public var learningRate: Float?
-    /// The global gradient norm is clipped to this (pytorch/examples uses 0.25 with SGD lr 20; 5 with Adam is loose);
-    /// `nil` for no clipping.
+    /// SGD momentum (0: plain SGD).
+    public var momentum: Float = 0
+    /// L2 penalty (SGD, Adam) or decoupled decay (AdamW); `nil` for 0, or PyTorch's 0.01 with AdamW.
+    public var weightDecay: Float?
+    /// How the rate changes between epochs: constant, step decay after ``decayAfter`` epochs (Zaremba), or decay when
+    /// the validation loss plateaus for more than ``decayPatience`` epochs.
+    public var schedule = LearningRateSchedule.Kind.constant
+    /// Step decay: epochs at the initial rate before each following epoch multiplies it by ``decayFactor``.
+    public var decayAfter = 4
+    /// Step decay and plateau: the multiplier of each decay, in (0, 1].
+    public var decayFactor = 0.5
+    /// Plateau: epochs without improvement tolerated before a decay.
+    public var decayPatience = 0
+    /// The global gradient norm is clipped to this; `nil` for no clipping.
     public var clip: Float? = 5
-    /// Parameters start uniform in `±initScale` (Zaremba et al.'s small model: 0.1).
-    public var initScale: Float = 0.1
+    /// How a window's token losses are reduced: the mean (PyTorch), or summed over time (Zaremba et al.'s code, whose
+    /// learning rate 1 assumes it).
+    public var loss = LossReduction.mean
+    /// Stop after this many epochs without a better validation loss; `nil` never stops early.
+    public var patience: Int?
+    /// Seeds the parameter initialisation and the dropout masks.
     public var seed: UInt64 = 1
     /// At most this many windows per epoch (`nil`: the whole corpus), for smoke runs.
     public var maxWindowsPerEpoch: Int?
-    /// Overwrite a model of the same name.
-    public var replace = false
-    /// Continue this run from its latest checkpoint instead of starting a new one. The options must be the run's
-    /// (only ``epochs`` may differ). Checkpoints are written at epoch ends, where the recurrent state is zero, so the
-    /// continued run ends bit-identical to one that was never interrupted.
-    public var resume: Int64?
 
-    public init(corpus: String, vocabulary: String, name: String) {
+    // MARK: Session (not part of the run's configuration)
+
+    /// Overwrite a model (and a vocabulary built from the corpus) of the same name.
+    public var replace = false
+    /// Continue this run from its latest checkpoint instead of starting a new one; see ``resuming(run:in:)``.
+    public var resume: Int64?
+    /// Also checkpoint every this many windows (besides each epoch's end).
+    public var checkpointEvery: Int?
+    /// Also checkpoint when this many minutes have passed since the last checkpoint.
+    public var checkpointMinutes: Double? = 10
+
+    /// The options a resumed run may change: they do not decide the steps already taken.
+    public static let resumableChanges: Set<String> = ["epochs", "learningRate", "clip", "patience"]
+
+    private enum CodingKeys: String, CodingKey {
+        case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
+             embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
+             weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
+             maxWindowsPerEpoch
+    }
+
+    /// Options with the defaults above; `vocabulary` `nil` builds one from the corpus.
+    public init(corpus: String, vocabulary: String? = nil, name: String) {
         self.corpus = corpus
         self.vocabulary = vocabulary
         self.name = name
     }
 
-    /// The learning rate used: ``learningRate`` or the optimizer's default.
-    public var resolvedLearningRate: Float { learningRate ?? (optimizer == .sgd ? 20 : 0.003) }
+    /// Options set from a preset (its tokenizer, model, optimizer, schedule and shape).
+    public init(preset: TrainingPreset, corpus: String, name: String) {
+        self.init(corpus: corpus, name: name)
+        apply(preset)
+    }
+
+    /// Sets every option a preset decides.
+    public mutating func apply(_ preset: TrainingPreset) {
+        self.preset = preset.name
+        tokenizer = preset.tokenizer
+        cell = switch preset.cell {
+        case .lstm: .lstm
+        case .gru: .gru
+        case .rnn: .rnnTanh
+        }
+        layers = preset.layers
+        hidden = preset.hiddenSize
+        embedding = preset.embeddingSize == preset.hiddenSize ? nil : preset.embeddingSize
+        tiedEmbeddings = preset.tiedEmbeddings
+        dropout = Float(preset.dropout)
+        initScale = Float(preset.initScale)
+        optimizer = preset.optimizer == .sgd ? .sgd : .adam
+        learningRate = Float(preset.learningRate)
+        weightDecay = preset.weightDecay > 0 ? Float(preset.weightDecay) : nil
+        schedule = preset.schedule.kind
+        decayAfter = preset.schedule.keepEpochs
+        decayFactor = preset.schedule.factor
+        decayPatience = preset.schedule.patience
+        epochs = preset.epochs
+        steps = preset.steps
+        batch = preset.batchSize
+        clip = preset.gradientClip > 0 ? Float(preset.gradientClip) : nil
+        loss = preset.loss
+    }
+
+    /// The options run `run` was started with (its stored configuration), set to resume it.
+    /// - Throws: ``StoreError/notFound(kind:name:)``; ``LanguageModelError/invalidOption(_:)`` for a run that was not
+    ///   started by this kind of training.
+    public static func resuming(run: Int64, in store: Store) throws -> LanguageModelTraining {
+        let record = try store.run(id: run)
+        var training: LanguageModelTraining
+        do {
+            training = try JSONDecoder().decode(LanguageModelTraining.self, from: Data(record.configJSON.utf8))
+        } catch {
+            throw LanguageModelError.invalidOption("run #\(run) has no language-model training configuration this "
+                + "build can read (\(error)); start a new run")
+        }
+        training.resume = run
+        return training
+    }
+
+    /// The learning rate of the first epoch: ``learningRate`` or ``defaultLearningRate``.
+    public var resolvedLearningRate: Float { learningRate ?? defaultLearningRate }
+
+    /// The usual rate of the optimizer: SGD 20 with the mean loss (pytorch/examples' word_language_model) or 1 with
+    /// the summed loss (Zaremba et al.); Adam and AdamW 0.003 (a little above PyTorch's 0.001: these models are small).
+    public var defaultLearningRate: Float {
+        switch optimizer {
+        case .sgd: loss == .mean ? 20 : 1
+        case .adam, .adamw: 0.003
+        }
+    }
+
+    /// The weight decay used: ``weightDecay``, or 0.01 for AdamW and 0 otherwise (PyTorch's defaults).
+    public var resolvedWeightDecay: Float { weightDecay ?? (optimizer == .adamw ? 0.01 : 0) }
+
+    /// The learning-rate schedule these options describe.
+    public var resolvedSchedule: LearningRateSchedule {
+        let rate = Double(resolvedLearningRate)
+        return switch schedule {
+        case .constant: .constant(rate)
+        case .stepDecay: .stepDecay(lr: rate, keepEpochs: decayAfter, factor: decayFactor)
+        case .plateau: .plateau(lr: rate, factor: decayFactor, patience: decayPatience)
+        }
+    }
+
+    /// The model's shape for a vocabulary of `size` entries.
+    public func configuration(vocabularySize size: Int) -> LanguageModel.Configuration {
+        LanguageModel.Configuration(kind: cell, vocabulary: size, embedding: embedding ?? hidden, hidden: hidden,
+                                    layers: layers, tiedEmbeddings: tiedEmbeddings)
+    }
+
+    /// Checks the options.
+    /// - Throws: ``LanguageModelError/invalidOption(_:)`` naming the option and its range.
+    public func validate() throws {
+        func check(_ condition: Bool, _ message: String) throws {
+            if !condition { throw LanguageModelError.invalidOption(message) }
+        }
+        try check(!name.isEmpty, "the model name must not be empty")
+        try check(minCount >= 1, "the minimum count must be at least 1 (got \(minCount))")
+        try check((maxVocabulary ?? 5) >= 5, "a vocabulary needs room for the 4 specials and a token")
+        try check(layers >= 1, "layers must be at least 1 (got \(layers))")
+        try check(hidden >= 1, "hidden size must be at least 1 (got \(hidden))")
+        try check((embedding ?? 1) >= 1, "embedding size must be at least 1")
+        try check(!tiedEmbeddings || (embedding ?? hidden) == hidden,
+                  "tied embeddings need the embedding size (\(embedding ?? hidden)) to equal the hidden size "
+                    + "(\(hidden))")
+        try check(dropout >= 0 && dropout < 1, "dropout must be in [0, 1) (got \(dropout))")
+        try check(initScale > 0, "the initialisation scale must be positive")
+        try check(steps >= 1, "the BPTT window must be at least 1 step (got \(steps))")
+        try check(batch >= 1, "the batch size must be at least 1 (got \(batch))")
+        try check(epochs >= 1, "epochs must be at least 1 (got \(epochs))")
+        try check(resolvedLearningRate > 0 && resolvedLearningRate.isFinite, "the learning rate must be positive")
+        try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1) (got \(momentum))")
+        try check(momentum == 0 || optimizer == .sgd, "momentum applies to SGD only (Adam has its own)")
+        try check(resolvedWeightDecay >= 0, "weight decay must not be negative")
+        try check(decayAfter >= 0, "decay-after must not be negative")
+        try check(decayFactor > 0 && decayFactor <= 1, "the decay factor must be in (0, 1] (got \(decayFactor))")
+        try check(decayPatience >= 0, "the plateau patience must not be negative")
+        try check(schedule != .plateau || valid != nil, "a plateau schedule follows the validation loss: give a "
+                    + "validation file")
+        try check((clip ?? 1) > 0, "the clipping norm must be positive")
+        try check((patience ?? 1) >= 1, "early-stopping patience must be at least 1 epoch")
+        try check(patience == nil || valid != nil, "early stopping follows the validation loss: give a validation "
+                    + "file")
+        try check((maxWindowsPerEpoch ?? 1) >= 1, "at most 0 windows per epoch would train nothing")
+        try check((checkpointEvery ?? 1) >= 1, "checkpoint every 0 windows is not possible")
+        try check((checkpointMinutes ?? 1) > 0, "checkpoint minutes must be positive")
+    }
+
+    /// The run's configuration as JSON (sorted keys): what ``resuming(run:in:)`` reads back.
+    public func configurationJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The options as strings, for the stored model's training notes.
+    public var notes: [String: String] {
+        guard let json = try? configurationJSON(),
+              let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
+        return object.mapValues { value in
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+            return "\(value)"
+        }
+    }
+
+    /// The configuration options (by their JSON names) whose values differ between `self` and `other`.
+    public func differences(from other: LanguageModelTraining) -> [String] {
+        let (a, b) = (notes, other.notes)
+        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+    }
+
+    // MARK: Results
 
     /// Progress within an epoch, after each window.
     public struct Progress: Sendable {
         public var epoch: Int
+        public var epochs: Int
+        /// Windows done in the epoch.
         public var window: Int
+        /// Windows the epoch will train.
         public var windows: Int
+        /// The mean loss per token of the last window (nats).
         public var loss: Double
+        /// Tokens per second in this epoch, since it started or was resumed.
         public var tokensPerSecond: Double
         public var seconds: Double
+        /// Estimated seconds to the end of the epoch, from the rate so far.
+        public var etaSeconds: Double?
     }
 
     /// What one epoch measured.
@@ -77,11 +288,15 @@ public struct LanguageModelTraining: Sendable {
         public var epoch: Int
         /// The optimizer steps taken since the start of the run.
         public var step: Int
+        /// The learning rate of the epoch.
+        public var learningRate: Double
         /// Mean training loss per token (nats) over the epoch.
         public var trainLoss: Double
         public var trainPerplexity: Double { exp(trainLoss) }
         public var validLoss: Double?
         public var validPerplexity: Double? { validLoss.map(exp) }
+        /// Whether this epoch's model is the best so far (and so the one saved).
+        public var isBest: Bool
         public var tokensPerSecond: Double
         public var seconds: Double
     }
@@ -90,239 +305,19 @@ public struct LanguageModelTraining: Sendable {
     public struct Result: Sendable {
         public var runID: Int64
         public var modelID: Int64
+        /// The vocabulary the model uses (built from the corpus when none was named).
+        public var vocabulary: String
+        /// The epochs trained in this session.
         public var epochs: [EpochReport]
+        /// The epoch whose parameters were saved as the model (the best validation loss, else the last).
+        public var savedEpoch: Int?
+        /// Whether early stopping ended the run before ``LanguageModelTraining/epochs``.
+        public var stoppedEarly: Bool
         public var parameterCount: Int
         public var trainTokens: Int
         public var validTokens: Int?
         /// Share of training tokens outside the vocabulary.
         public var unknownRate: Double
         public var seconds: Double
-    }
-
-    /// Checks the options.
-    /// - Throws: ``LanguageModelError/invalidOption(_:)``.
-    public func validate() throws {
-        func check(_ condition: Bool, _ message: String) throws {
-            if !condition { throw LanguageModelError.invalidOption(message) }
-        }
-        try check(!name.isEmpty, "the model name must not be empty")
-        try check(layers >= 1, "layers must be at least 1 (got \(layers))")
-        try check(hidden >= 1, "hidden size must be at least 1 (got \(hidden))")
-        try check((embedding ?? 1) >= 1, "embedding size must be at least 1")
-        try check(steps >= 1, "the BPTT window must be at least 1 step (got \(steps))")
-        try check(batch >= 1, "the batch size must be at least 1 (got \(batch))")
-        try check(epochs >= 1, "epochs must be at least 1 (got \(epochs))")
-        try check(resolvedLearningRate > 0 && resolvedLearningRate.isFinite, "the learning rate must be positive")
-        try check((clip ?? 1) > 0, "the clipping norm must be positive")
-        try check(initScale > 0, "the initialisation scale must be positive")
-        try check((maxWindowsPerEpoch ?? 1) >= 1, "at most 0 windows per epoch would train nothing")
-    }
-
-    /// The options, as the run's configuration and the model's training notes.
-    public var notes: [String: String] {
-        var notes = ["corpus": corpus, "vocabulary": vocabulary, "cell": cell.rawValue, "layers": String(layers),
-                     "hidden": String(hidden), "embedding": String(embedding ?? hidden), "steps": String(steps),
-                     "batch": String(batch), "epochs": String(epochs), "optimizer": optimizer.rawValue,
-                     "learningRate": String(resolvedLearningRate), "clip": clip.map { String($0) } ?? "none",
-                     "initScale": String(initScale), "seed": String(seed)]
-        if let valid { notes["valid"] = valid }
-        if let maxWindowsPerEpoch { notes["maxWindowsPerEpoch"] = String(maxWindowsPerEpoch) }
-        return notes
-    }
-
-    /// Trains and saves the model, recording run, metrics and checkpoints in `store`.
-    /// - Parameters:
-    ///   - progress: called after each window.
-    ///   - epochEnd: called after each epoch (and its checkpoint); an error it throws stops the run, which is marked
-    ///     failed and can be resumed from that checkpoint.
-    /// - Throws: ``LanguageModelError`` for bad options or a diverging loss (the run is marked failed, the last
-    ///   epoch's checkpoint kept); ``StoreError`` (e.g. a model of that name exists and ``replace`` is off);
-    ///   ``TextError`` / ``TrainError`` for a corpus that cannot be read or is too small.
-    public func run(in store: Store, progress: ((Progress) -> Void)? = nil,
-                    epochEnd: ((EpochReport) throws -> Void)? = nil) throws -> Result {
-        try validate()
-        let start = Date()
-        if let resume {
-            let run = try store.run(id: resume)
-            guard run.status != .finished else {
-                throw LanguageModelError.invalidOption("run #\(resume) has finished; there is nothing to resume")
-            }
-            let saved = try JSONSerialization.jsonObject(with: Data(run.configJSON.utf8)) as? [String: String] ?? [:]
-            let differing = Set(saved.keys).union(notes.keys).filter { $0 != "epochs" && saved[$0] != notes[$0] }
-            guard differing.isEmpty else {
-                throw LanguageModelError.invalidOption("run #\(resume) was started with other options: "
-                    + differing.sorted().map { "\($0) \(saved[$0] ?? "unset") (now \(notes[$0] ?? "unset"))" }
-                    .joined(separator: ", ") + "; resume with the run's options (only the epochs may change)")
-            }
-        } else if !replace, try store.models().contains(where: { $0.name == name }) {
-            throw StoreError.alreadyExists(kind: "model", name: name)
-        }
-        let vocabulary = try store.vocabulary(named: self.vocabulary)
-        let trainIDs = try TokenIDs.encode(file: corpus, vocabulary: vocabulary)
-        let validIDs = try valid.map { try TokenIDs.encode(file: $0, vocabulary: vocabulary) }
-
-        let configuration = LanguageModel.Configuration(kind: cell, vocabulary: vocabulary.count,
-                                                        embedding: embedding ?? hidden, hidden: hidden, layers: layers)
-        let model = try LanguageModel(configuration)
-        var rng = RNG(seed: seed)
-        model.parameters.initialize(.uniform(scale: initScale), rng: &rng)
-        let rate = resolvedLearningRate
-        let update: LanguageModelTrainer.Optimizer = switch optimizer {
-        case .sgd: .sgd(SGD(for: model.parameters, learningRate: rate))
-        case .adam: .adam(Adam(for: model.parameters, learningRate: rate))
-        }
-        let trainer = try LanguageModelTrainer(model: model, trainIDs: trainIDs.ids, batch: batch, steps: steps,
-                                               optimizer: update, clipNorm: clip)
-        // Validation batches: as many streams as the text allows, up to the training batch.
-        let validBatch = validIDs.map { max(1, min(batch, $0.count / 2)) }
-        if let validIDs, validIDs.count < 2 {
-            throw TrainError.corpusTooSmall(tokens: validIDs.count, batchSize: 1)
-        }
-
-        let configJSON = String(decoding: try JSONSerialization.data(withJSONObject: notes, options: [.sortedKeys]),
-                                as: UTF8.self)
-        var firstEpoch = 1
-        var stepOffset = 0
-        var tokensSeen = 0
-        var wallTime = 0.0
-        var earlyStopping = EarlyStopping()
-        let runID: Int64
-        if let resume {
-            runID = resume
-            if let (checkpoint, tensors) = try store.latestCheckpoint(run: resume) {
-                let state = try TrainingState(json: checkpoint.stateJSON)
-                if let saved = state.vocabularyFingerprint, saved != vocabulary.fingerprint {
-                    throw LanguageModelError.vocabularyMismatch(model: name, expected: saved,
-                                                                found: vocabulary.fingerprint)
-                }
-                let current = trainer.batcher.state
-                guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
-                      state.batcher.streamLength == current.streamLength else {
-                    throw TrainError.batcherMismatch(
-                        saved: "B=\(state.batcher.batchSize), T=\(state.batcher.steps), "
-                            + "L=\(state.batcher.streamLength)",
-                        current: "B=\(current.batchSize), T=\(current.steps), L=\(current.streamLength)")
-                }
-                try model.parameters.load(tensors.filter { !$0.name.hasPrefix("optimizer.") }, model: name)
-                try restoreOptimizer(update, step: state.optimizerStep, from: tensors)
-                rng = RNG(state: state.rngState)
-                firstEpoch = state.epoch + 1
-                stepOffset = state.globalStep
-                tokensSeen = state.tokensSeen
-                wallTime = state.wallTime
-                earlyStopping = state.earlyStopping
-            }
-            try store.finishRun(resume, status: .running)
-        } else {
-            runID = try store.createRun(name: name, configJSON: configJSON)
-        }
-        do {
-            var reports: [EpochReport] = []
-            for epoch in firstEpoch..<(max(firstEpoch, epochs + 1)) {
-                let epochStart = Date()
-                model.isTraining = true
-                trainer.startEpoch()
-                var tokens = 0
-                let (loss, _) = trainer.train(windows: maxWindowsPerEpoch ?? .max) { window, windows, windowLoss in
-                    tokens = trainer.batcher.batchSize * min(trainer.batcher.steps * window,
-                                                             trainer.batcher.streamLength - 1)
-                    let seconds = Date().timeIntervalSince(epochStart)
-                    progress?(Progress(epoch: epoch, window: window, windows: windows, loss: windowLoss,
-                                       tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0,
-                                       seconds: seconds))
-                }
-                guard loss.isFinite else {
-                    try? store.finishRun(runID, status: .failed)
-                    throw LanguageModelError.divergence(epoch: epoch, step: stepOffset + trainer.step)
-                }
-                let trainSeconds = Date().timeIntervalSince(epochStart)
-                tokensSeen += tokens
-                var validLoss: Double?
-                if let validIDs, let validBatch {
-                    model.isTraining = false
-                    validLoss = try trainer.evaluate(validIDs.ids, batch: validBatch, steps: steps)
-                    model.isTraining = true
-                }
-                let seconds = Date().timeIntervalSince(epochStart)
-                wallTime += seconds
-                let step = stepOffset + trainer.step
-                let report = EpochReport(epoch: epoch, step: step, trainLoss: loss, validLoss: validLoss,
-                                         tokensPerSecond: trainSeconds > 0 ? Double(tokens) / trainSeconds : 0,
-                                         seconds: seconds)
-                reports.append(report)
-
-                var metrics = [MetricRow(runID: runID, step: step, epoch: epoch, split: .train, loss: loss,
-                                         perplexity: exp(loss), tokensPerSecond: report.tokensPerSecond,
-                                         wallSeconds: wallTime)]
-                if let validLoss {
-                    metrics.append(MetricRow(runID: runID, step: step, epoch: epoch, split: .valid,
-                                             loss: validLoss, perplexity: exp(validLoss), wallSeconds: wallTime))
-                }
-                if let validLoss { _ = earlyStopping.record(epoch: epoch, validationLoss: validLoss) }
-                let state = TrainingState(
-                    epoch: epoch, globalStep: step, batcher: trainer.batcher.state,
-                    schedule: .constant(Double(rate)), earlyStopping: earlyStopping, rngState: rng.state,
-                    optimizerStep: optimizerStep(update), tokensSeen: tokensSeen, wallTime: wallTime,
-                    vocabularyFingerprint: vocabulary.fingerprint)
-                try store.saveCheckpoint(run: runID, step: step, epoch: epoch,
-                                         stateJSON: try state.jsonString(),
-                                         tensors: model.parameters.storedTensors + optimizerTensors(update),
-                                         metrics: metrics)
-                try epochEnd?(report)
-            }
-            model.isTraining = false
-            let modelID = try store.saveLanguageModel(model, name: name, vocabulary: self.vocabulary,
-                                                      training: notes, replace: replace)
-            try store.finishRun(runID, status: .finished, modelID: modelID)
-            return Result(runID: runID, modelID: modelID, epochs: reports,
-                          parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
-                          validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
-                          seconds: Date().timeIntervalSince(start))
-        } catch {
-            try? store.finishRun(runID, status: .failed)
-            throw error
-        }
-    }
-
-    private func optimizerStep(_ optimizer: LanguageModelTrainer.Optimizer) -> Int {
-        switch optimizer {
-        case .adam(let adam): adam.step
-        case .sgd(let sgd): sgd.step
-        }
-    }
-
-    /// Puts back the optimizer state ``optimizerTensors(_:)`` saved.
-    private func restoreOptimizer(_ optimizer: LanguageModelTrainer.Optimizer, step: Int,
-                                  from tensors: [StoredTensor]) throws {
-        func copy(_ name: String, into buffer: AlignedBuffer) throws {
-            guard let tensor = tensors.first(where: { $0.name == name }), tensor.values.count == buffer.count else {
-                throw LanguageModelError.tensorMismatch(model: self.name, missing: ["checkpoint " + name],
-                                                        unexpected: [], misshapen: [])
-            }
-            tensor.values.withUnsafeBufferPointer { _ = buffer.buffer.update(fromContentsOf: $0) }
-        }
-        switch optimizer {
-        case .adam(let adam):
-            try copy("optimizer.m", into: adam.m)
-            try copy("optimizer.v", into: adam.v)
-            adam.step = step
-        case .sgd(let sgd):
-            if sgd.momentum != 0 { try copy("optimizer.momentum", into: sgd.momentumBuffer) }
-            sgd.step = step
-        }
-    }
-
-    /// The optimizer's state as flat tensors over the parameter layout (`optimizer.m`, `optimizer.v` for Adam;
-    /// `optimizer.momentum` for SGD with momentum).
-    private func optimizerTensors(_ optimizer: LanguageModelTrainer.Optimizer) -> [StoredTensor] {
-        switch optimizer {
-        case .adam(let adam):
-            return [StoredTensor(name: "optimizer.m", shape: [adam.m.count], values: Array(adam.m.buffer)),
-                    StoredTensor(name: "optimizer.v", shape: [adam.v.count], values: Array(adam.v.buffer))]
-        case .sgd(let sgd):
-            guard sgd.momentum != 0 else { return [] }
-            return [StoredTensor(name: "optimizer.momentum", shape: [sgd.momentumBuffer.count],
-                                 values: Array(sgd.momentumBuffer.buffer))]
-        }
     }
 }

@@ -12,8 +12,11 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
     case vocabularySizeMismatch(model: String, modelSize: Int, vocabularySize: Int)
     /// A training option out of range.
     case invalidOption(String)
-    /// The training loss became NaN or infinite.
-    case divergence(epoch: Int, step: Int)
+    /// The training loss or gradient became NaN or infinite; the run stopped, keeping its last checkpoint (epoch and
+    /// step, if it has one).
+    case divergence(run: Int64, epoch: Int, step: Int, checkpoint: CheckpointPlace?)
+    /// Training was asked to stop (Ctrl-C, SIGTERM): a checkpoint was written at `place`.
+    case interrupted(run: Int64, place: CheckpointPlace)
 
     public var description: String {
         switch self {
@@ -33,10 +36,36 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
             return "model '\(model)' predicts \(modelSize) tokens but its vocabulary has \(vocabularySize) entries"
         case let .invalidOption(message):
             return message
-        case let .divergence(epoch, step):
-            return "the training loss became NaN or infinite in epoch \(epoch) at step \(step); lower the learning "
-                + "rate or clip the gradient (the last epoch's checkpoint is kept)"
+        case let .divergence(run, epoch, step, checkpoint):
+            let kept = checkpoint.map { "its last good checkpoint (\($0)) is kept: continue with `quill train --resume "
+                + "\(run) --lr <lower rate>`" } ?? "it had no checkpoint yet: start again with a lower --lr"
+            return "the training loss became NaN or infinite in epoch \(epoch) at step \(step); run #\(run) stopped "
+                + "and \(kept) (or clip the gradient harder with --clip)"
+        case let .interrupted(run, place):
+            return "training stopped; run #\(run) checkpointed at \(place): continue with `quill train --resume \(run)`"
         }
+    }
+}
+
+/// Where in a run a checkpoint was taken.
+public struct CheckpointPlace: Equatable, Sendable, CustomStringConvertible {
+    public var epoch: Int
+    /// Windows done in the epoch, and the epoch's windows; equal at an epoch's end.
+    public var window: Int
+    public var windows: Int
+    /// Optimizer steps since the start of the run.
+    public var step: Int
+
+    public init(epoch: Int, window: Int, windows: Int, step: Int) {
+        self.epoch = epoch
+        self.window = window
+        self.windows = windows
+        self.step = step
+    }
+
+    public var description: String {
+        window >= windows ? "the end of epoch \(epoch), step \(step)"
+            : "epoch \(epoch), window \(window) of \(windows), step \(step)"
     }
 }
 

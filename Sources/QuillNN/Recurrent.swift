@@ -6,7 +6,7 @@ import QuillTensor
 // `GRUCell.Gate`).
 
 /// The recurrence of a layer: PyTorch's formulations of `nn.LSTM`, `nn.GRU` and `nn.RNN(nonlinearity: "tanh")`.
-public enum CellKind: String, Sendable, CaseIterable {
+public enum CellKind: String, Codable, Sendable, CaseIterable {
     /// `i,f,g,o = σ,σ,tanh,σ(x·Wᵢₕᵀ + bᵢₕ + h·Wₕₕᵀ + bₕₕ)`, `c' = f⊙c + i⊙g`, `h' = o⊙tanh(c')`
     /// (Hochreiter & Schmidhuber 1997; Gers et al. 2000).
     case lstm

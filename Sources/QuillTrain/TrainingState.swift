@@ -10,8 +10,11 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public static let currentVersion = 1
 
     public var version: Int
-    /// The epoch in progress (1-based).
+    /// The epoch in progress (1-based), or the epoch just finished when ``epochComplete``.
     public var epoch: Int
+    /// Whether ``epoch`` is finished (validated, scheduled): a resume starts the next one. Otherwise the checkpoint
+    /// was taken between two windows, and the recurrent state carried into the next window is saved beside it.
+    public var epochComplete: Bool
     /// Windows trained since the start of the run.
     public var globalStep: Int
     /// The training batcher's next window and the shape it belongs to.
@@ -33,12 +36,13 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// Fingerprint of the vocabulary of the data; a resume with another vocabulary is refused.
     public var vocabularyFingerprint: String?
 
-    public init(epoch: Int = 1, globalStep: Int = 0, batcher: Batcher.State, schedule: LearningRateSchedule,
+    public init(epoch: Int = 1, epochComplete: Bool = true, globalStep: Int = 0, batcher: Batcher.State, schedule: LearningRateSchedule,
                 earlyStopping: EarlyStopping = EarlyStopping(), rngState: [UInt64] = [], optimizerStep: Int = 0,
                 tokensSeen: Int = 0, wallTime: Double = 0, epochLoss: RunningMean = RunningMean(),
                 vocabularyFingerprint: String? = nil) {
         self.version = TrainingState.currentVersion
         self.epoch = epoch
+        self.epochComplete = epochComplete
         self.globalStep = globalStep
         self.batcher = batcher
         self.schedule = schedule
@@ -57,7 +61,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestEpoch: Int? { earlyStopping.bestEpoch }
 
     private enum CodingKeys: String, CodingKey {
-        case version, epoch, globalStep, batcher, schedule, earlyStopping, rngState, optimizerStep, tokensSeen,
+        case version, epoch, epochComplete, globalStep, batcher, schedule, earlyStopping, rngState, optimizerStep, tokensSeen,
              wallTime, epochLoss, vocabularyFingerprint
     }
 
@@ -69,6 +73,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
                                          + "\(TrainingState.currentVersion)")
         }
         epoch = try c.decode(Int.self, forKey: .epoch)
+        epochComplete = try c.decodeIfPresent(Bool.self, forKey: .epochComplete) ?? true
         globalStep = try c.decode(Int.self, forKey: .globalStep)
         batcher = try c.decode(Batcher.State.self, forKey: .batcher)
         schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
@@ -90,6 +95,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(version, forKey: .version)
         try c.encode(epoch, forKey: .epoch)
+        try c.encode(epochComplete, forKey: .epochComplete)
         try c.encode(globalStep, forKey: .globalStep)
         try c.encode(batcher, forKey: .batcher)
         try c.encode(schedule, forKey: .schedule)

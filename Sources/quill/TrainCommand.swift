@@ -15,136 +15,312 @@ enum CellOption: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
+/// The token level, as `--level` spells it (`char` is short for `character`).
+enum LevelOption: String, ExpressibleByArgument, CaseIterable {
+    case word, whitespace, char, character
+
+    var level: TokenLevel {
+        switch self {
+        case .word: .word
+        case .whitespace: .whitespace
+        case .char, .character: .character
+        }
+    }
+}
+
 extension LanguageModelTraining.Optimizer: ExpressibleByArgument {}
+extension LearningRateSchedule.Kind: ExpressibleByArgument {}
+extension LossReduction: ExpressibleByArgument {}
 
 /// `quill train`: trains a language model on a corpus and saves it in the store.
 struct TrainCommand: StoreBackedCommand {
+    static let createsStore = true
+
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a recurrent language model on a corpus and save it in the store.",
         discussion: """
-            Encodes the corpus with a stored vocabulary (build one first with `quill vocab build`), trains by \
-            truncated backpropagation through time (--batch parallel streams, windows of --bptt steps), and after \
-            each epoch prints one line on standard error (train loss and perplexity, validation perplexity with \
-            --valid, tokens/s, seconds) and writes a checkpoint. The run, its metrics and checkpoints and the \
-            final model are recorded in the store; the last line on standard output summarises the run.
+            Encodes the corpus with a stored vocabulary (--vocabulary), or builds one from the corpus at --level \
+            and stores it under the model's name; then trains by truncated backpropagation through time (--batch \
+            parallel streams, windows of --bptt steps). A progress bar on standard error shows the epoch, window, \
+            loss, perplexity, tokens/s and ETA; each epoch ends with one summary line. With --valid, the model \
+            saved is the epoch with the best validation perplexity.
+
+            The run, its metrics and its checkpoints are recorded in the store. A checkpoint is written at each \
+            epoch's end, every --checkpoint-minutes and every --checkpoint-every windows. Ctrl-C or SIGTERM writes \
+            one and stops (a second Ctrl-C quits at once); `quill train --resume RUN` continues from the latest, \
+            ending exactly as if never stopped. On resume only --epochs, --lr, --clip and --patience may change.
+
+            Presets (--preset; any option given overrides the preset's):
+            \(TrainingPreset.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
 
             Examples:
-              quill vocab build --corpus corpora/default/train.txt --name default
-              quill train --corpus corpora/default/train.txt --valid corpora/default/valid.txt \\
-                --vocabulary default --name tiny --hidden 128 --epochs 2
-              quill generate --model tiny --prompt "The harbour"
+              quill train --corpus corpora/default/train.txt --valid corpora/default/valid.txt --name tiny \\
+                --hidden 128 --epochs 2
+              quill train --preset ptb-small --corpus ptb.train.txt --valid ptb.valid.txt --name ptb
+              quill train --preset char-shakespeare --corpus shakespeare.txt --name bard --epochs 5
+              quill train --resume 3
             """)
 
     @Option(help: ArgumentHelp("The training corpus, a UTF-8 text file.", valueName: "file"))
-    var corpus: String
+    var corpus: String?
 
-    @Option(help: ArgumentHelp("A validation text file: its perplexity is measured after each epoch.",
+    @Option(help: ArgumentHelp("A validation text file: perplexity after each epoch; the best epoch's model is kept.",
                                valueName: "file"))
     var valid: String?
 
-    @Option(help: "The stored vocabulary to encode the corpus with.")
-    var vocabulary: String
+    @Option(help: ArgumentHelp("A stored vocabulary to encode the text with. (default: build one from the corpus and "
+        + "store it under the model's name)", valueName: "name"))
+    var vocabulary: String?
 
-    @Option(help: "The name to save the model under.")
-    var name: String
+    @Option(help: "The name to save the model (and its run) under.")
+    var name: String?
 
-    @Option(help: "The recurrent cell.")
-    var cell: CellOption = .lstm
+    @Option(help: ArgumentHelp("Start from a recipe: "
+        + TrainingPreset.all.map(\.name).joined(separator: ", ") + ".", valueName: "name"))
+    var preset: String?
 
-    @Option(help: "Stacked recurrent layers.")
-    var layers = 1
+    @Option(help: "Token level of a vocabulary built from the corpus: word, whitespace or char. (default: word)")
+    var level: LevelOption?
 
-    @Option(help: "Hidden (and embedding) size.")
-    var hidden = 128
+    @Option(help: ArgumentHelp("Vocabulary built from the corpus: keep tokens seen at least this often.",
+                               valueName: "n"))
+    var minCount: Int?
 
-    @Option(help: "BPTT window: steps per window.")
-    var bptt = 20
+    @Option(help: ArgumentHelp("Vocabulary built from the corpus: at most this many entries.", valueName: "n"))
+    var maxVocabulary: Int?
 
-    @Option(help: "Parallel streams per window.")
-    var batch = 20
+    @Option(help: "The recurrent cell: lstm, gru or rnn (Elman, tanh). (default: lstm)")
+    var cell: CellOption?
 
-    @Option(help: "Passes over the corpus.")
-    var epochs = 1
+    @Option(help: "Stacked recurrent layers. (default: 1)")
+    var layers: Int?
 
-    @Option(help: "sgd or adam.")
-    var optimizer: LanguageModelTraining.Optimizer = .adam
+    @Option(help: "Hidden size. (default: 128)")
+    var hidden: Int?
 
-    @Option(help: "Learning rate. (default: 20 for sgd, 0.003 for adam)")
+    @Option(help: "Embedding size. (default: the hidden size)")
+    var embedding: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Tie the input embedding and the output layer (needs embedding = hidden).")
+    var tie: Bool?
+
+    @Option(help: "Dropout between layers while training, in [0, 1). (default: 0)")
+    var dropout: Float?
+
+    @Option(help: "Parameters start uniform in ±this. (default: 0.1)")
+    var initScale: Float?
+
+    @Option(help: "BPTT window: steps per window. (default: 20)")
+    var bptt: Int?
+
+    @Option(help: "Parallel streams per window. (default: 20)")
+    var batch: Int?
+
+    @Option(help: "Passes over the corpus. (default: 1)")
+    var epochs: Int?
+
+    @Option(help: "sgd, adam or adamw. (default: adam)")
+    var optimizer: LanguageModelTraining.Optimizer?
+
+    @Option(help: ArgumentHelp("Learning rate of the first epoch. (default: 0.003 for adam and adamw; sgd: 20 with "
+        + "--loss mean, 1 with --loss sum)"))
     var lr: Float?
 
-    @Option(help: "Clip the global gradient norm to this; 0 for no clipping.")
-    var clip: Float = 5
+    @Option(help: "SGD momentum. (default: 0)")
+    var momentum: Float?
 
-    @Option(help: "Seed of the parameter initialisation.")
-    var seed: UInt64 = 1
+    @Option(help: "Weight decay: L2 for sgd and adam, decoupled for adamw. (default: 0; 0.01 for adamw)")
+    var weightDecay: Float?
+
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step (decay each epoch after --decay-after) or "
+        + "plateau (decay when validation stalls). (default: constant)"))
+    var schedule: LearningRateSchedule.Kind?
+
+    @Option(help: ArgumentHelp("Step schedule: epochs at the initial rate. (default: 4)", valueName: "epochs"))
+    var decayAfter: Int?
+
+    @Option(help: ArgumentHelp("Step and plateau schedules: multiply the rate by this at each decay. (default: 0.5)",
+                               valueName: "factor"))
+    var decay: Double?
+
+    @Option(help: ArgumentHelp("Plateau schedule: epochs without improvement before a decay. (default: 0)",
+                               valueName: "epochs"))
+    var decayPatience: Int?
+
+    @Option(help: "Clip the global gradient norm to this; 0 for no clipping. (default: 5)")
+    var clip: Float?
+
+    @Option(help: ArgumentHelp("Loss of a window: mean over its tokens, or sum over time of the batch mean "
+        + "(Zaremba's). (default: mean)"))
+    var loss: LossReduction?
+
+    @Option(help: ArgumentHelp("Stop after this many epochs without a better validation perplexity.",
+                               valueName: "epochs"))
+    var patience: Int?
+
+    @Option(help: "Seed of the initialisation and the dropout masks. (default: 1)")
+    var seed: UInt64?
 
     @Option(help: ArgumentHelp("Train at most this many windows per epoch (a smoke run).", valueName: "n"))
     var maxWindows: Int?
 
-    @Flag(help: "Replace a model of the same name.")
+    @Option(help: ArgumentHelp("Also checkpoint every this many windows.", valueName: "n"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last checkpoint.",
+                               valueName: "minutes"))
+    var checkpointMinutes: Double = 10
+
+    @Flag(help: "Replace a model (and a vocabulary built from the corpus) of the same name.")
     var replace = false
 
-    @Option(help: ArgumentHelp("Continue this run (its number, as printed at the end of `quill train`) from its "
-        + "latest checkpoint; give the run's options again (--epochs may grow).", valueName: "run"))
+    @Option(help: ArgumentHelp("Continue this run (its number, as printed by `quill train`) from its latest "
+        + "checkpoint, with its options.", valueName: "run"))
     var resume: Int64?
 
     @OptionGroup
     var store: StoreOptions
 
     func validate() throws {
-        if name.isEmpty { throw ValidationError("--name must not be empty") }
-        for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--bptt", bptt), ("--batch", batch),
-                                ("--epochs", epochs)] where value < 1 {
-            throw ValidationError("\(option) must be at least 1 (got \(value))")
+        if let name, name.isEmpty { throw ValidationError("--name must not be empty") }
+        if resume == nil {
+            if corpus == nil { throw ValidationError("give the training corpus with --corpus (or --resume a run)") }
+            if name == nil { throw ValidationError("give the model a name with --name (or --resume a run)") }
+        }
+        for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--embedding", embedding),
+                                ("--bptt", bptt), ("--batch", batch), ("--epochs", epochs),
+                                ("--max-windows", maxWindows), ("--checkpoint-every", checkpointEvery),
+                                ("--patience", patience), ("--min-count", minCount)] {
+            if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
-        if clip < 0 { throw ValidationError("--clip must be 0 (no clipping) or positive (got \(clip))") }
-        if let maxWindows, maxWindows < 1 { throw ValidationError("--max-windows must be at least 1") }
+        if let clip, clip < 0 { throw ValidationError("--clip must be 0 (no clipping) or positive (got \(clip))") }
+        if let dropout, !(dropout >= 0 && dropout < 1) {
+            throw ValidationError("--dropout must be in [0, 1) (got \(dropout))")
+        }
+        if let decay, !(decay > 0 && decay <= 1) { throw ValidationError("--decay must be in (0, 1] (got \(decay))") }
+        if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let preset, !TrainingPreset.all.contains(where: { $0.name == preset }) {
+            throw ValidationError("--preset must be one of " + TrainingPreset.all.map(\.name).joined(separator: ", ")
+                + " (got '\(preset)')")
+        }
+    }
+
+    /// The options: the resumed run's, or a preset's, or the defaults; then every option given on the command line.
+    func training(store: Store) throws -> LanguageModelTraining {
+        var t: LanguageModelTraining
+        if let resume {
+            t = try LanguageModelTraining.resuming(run: resume, in: store)
+            if let preset, preset != t.preset {
+                throw CLIError("run #\(resume) was not started with --preset \(preset); leave --preset out to resume")
+            }
+        } else if let preset {
+            t = LanguageModelTraining(preset: try TrainingPreset.named(preset), corpus: corpus!, name: name!)
+        } else {
+            t = LanguageModelTraining(corpus: corpus!, name: name!)
+        }
+        if let corpus { t.corpus = corpus }
+        if let name { t.name = name }
+        if let valid { t.valid = valid }
+        if let vocabulary { t.vocabulary = vocabulary }
+        if let level {
+            var settings = t.tokenizer ?? TokenizerSettings()
+            settings.level = level.level
+            t.tokenizer = settings
+        }
+        if let minCount { t.minCount = minCount }
+        if let maxVocabulary { t.maxVocabulary = maxVocabulary }
+        if let cell { t.cell = cell.kind }
+        if let layers { t.layers = layers }
+        if let hidden { t.hidden = hidden }
+        if let embedding { t.embedding = embedding }
+        if let tie { t.tiedEmbeddings = tie }
+        if let dropout { t.dropout = dropout }
+        if let initScale { t.initScale = initScale }
+        if let bptt { t.steps = bptt }
+        if let batch { t.batch = batch }
+        if let epochs { t.epochs = epochs }
+        if let optimizer { t.optimizer = optimizer }
+        if let lr { t.learningRate = lr }
+        if let momentum { t.momentum = momentum }
+        if let weightDecay { t.weightDecay = weightDecay }
+        if let schedule { t.schedule = schedule }
+        if let decayAfter { t.decayAfter = decayAfter }
+        if let decay { t.decayFactor = decay }
+        if let decayPatience { t.decayPatience = decayPatience }
+        if let clip { t.clip = clip > 0 ? clip : nil }
+        if let loss { t.loss = loss }
+        if let patience { t.patience = patience }
+        if let seed { t.seed = seed }
+        if let maxWindows { t.maxWindowsPerEpoch = maxWindows }
+        t.checkpointEvery = checkpointEvery
+        t.checkpointMinutes = checkpointMinutes
+        t.replace = replace
+        return t
     }
 
     func run(store: Store) throws {
-        var training = LanguageModelTraining(corpus: corpus, vocabulary: vocabulary, name: name)
-        training.valid = valid
-        training.cell = cell.kind
-        training.layers = layers
-        training.hidden = hidden
-        training.steps = bptt
-        training.batch = batch
-        training.epochs = epochs
-        training.optimizer = optimizer
-        training.learningRate = lr
-        training.clip = clip > 0 ? clip : nil
-        training.seed = seed
-        training.maxWindowsPerEpoch = maxWindows
-        training.replace = replace
-        training.resume = resume
+        let training = try training(store: store)
+        StopSignals.install()
         let bar = ProgressBar(label: "training")
         defer { bar.finish() }  // erased on errors too, so the message starts clean
-        let result = try training.run(in: store, progress: { progress in
-            bar.update(progress)
-        }, epochEnd: { report in
+        var announced = false
+        let result: LanguageModelTraining.Result
+        do {
+            result = try training.run(in: store, progress: { progress in
+                bar.update(progress)
+            }, epochEnd: { report in
+                bar.finish()
+                FileHandle.standardError.write(Data((Self.summary(of: report, epochs: training.epochs) + "\n").utf8))
+            }, shouldStop: {
+                guard StopSignals.requested != nil else { return false }
+                if !announced {
+                    announced = true
+                    bar.finish()
+                    FileHandle.standardError.write(Data(
+                        "quill: stopping: writing a checkpoint (press Ctrl-C again to quit at once)\n".utf8))
+                }
+                return true
+            })
+        } catch let error as LanguageModelError {
             bar.finish()
-            var line = "epoch \(report.epoch)/\(epochs): train loss " + String(format: "%.3f", report.trainLoss)
-                + ", perplexity " + String(format: "%.1f", report.trainPerplexity)
-            if let validPerplexity = report.validPerplexity {
-                line += ", valid perplexity " + String(format: "%.1f", validPerplexity)
-            }
-            line += String(format: ", %.0f tokens/s, %.1f s", report.tokensPerSecond, report.seconds)
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        })
-        guard let last = result.epochs.last else {
-            print("model '\(name)': run #\(result.runID) had already trained \(epochs) epoch(s); saved")
-            return
+            FileHandle.standardError.write(Data("quill: \(error)\n".utf8))
+            if case .interrupted = error { throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT) }
+            throw ExitCode.failure
         }
-        var summary = "model '\(name)': \(cell.rawValue) \(layers)×\(hidden), \(result.parameterCount) parameters; "
-            + "\(result.trainTokens) training tokens (" + String(format: "%.2f%%", result.unknownRate * 100)
-            + " unknown), \(result.epochs.count) epoch\(result.epochs.count == 1 ? "" : "s"); train perplexity "
-            + String(format: "%.1f", last.trainPerplexity)
+        if result.stoppedEarly, let saved = result.savedEpoch {
+            FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
+                + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))
+        }
+        print(Self.summary(of: result, training: training))
+    }
+
+    /// `epoch 2/6: lr 0.003, train loss 4.123, perplexity 61.8, valid perplexity 70.2 (best), 9000 tokens/s, 12.0 s`.
+    static func summary(of report: LanguageModelTraining.EpochReport, epochs: Int) -> String {
+        var line = "epoch \(report.epoch)/\(epochs): lr " + String(format: "%g", report.learningRate)
+            + ", train loss " + String(format: "%.3f", report.trainLoss)
+            + ", perplexity " + String(format: "%.1f", report.trainPerplexity)
+        if let validPerplexity = report.validPerplexity {
+            line += ", valid perplexity " + String(format: "%.1f", validPerplexity) + (report.isBest ? " (best)" : "")
+        }
+        return line + String(format: ", %.0f tokens/s, %.1f s", report.tokensPerSecond, report.seconds)
+    }
+
+    /// The last line on standard output: what was trained and saved, and the run's number.
+    static func summary(of result: LanguageModelTraining.Result, training t: LanguageModelTraining) -> String {
+        let cell = CellOption.allCases.first { $0.kind == t.cell }?.rawValue ?? t.cell.rawValue
+        guard let last = result.epochs.last else {
+            return "model '\(t.name)': run #\(result.runID) had already trained \(t.epochs) epoch(s); saved"
+        }
+        var summary = "model '\(t.name)': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) parameters, "
+            + "vocabulary '\(result.vocabulary)'; \(result.trainTokens) training tokens ("
+            + String(format: "%.2f%%", result.unknownRate * 100) + " unknown), \(result.epochs.count) epoch"
+            + (result.epochs.count == 1 ? "" : "s") + "; train perplexity " + String(format: "%.1f", last.trainPerplexity)
         if let validPerplexity = last.validPerplexity {
             summary += ", valid " + String(format: "%.1f", validPerplexity)
         }
-        summary += "; run #\(result.runID); " + String(format: "%.1f s", result.seconds)
-        print(summary)
+        if let saved = result.savedEpoch, saved != last.epoch { summary += "; saved the model of epoch \(saved)" }
+        return summary + "; run #\(result.runID); " + String(format: "%.1f s", result.seconds)
     }
 }

@@ -7,15 +7,14 @@ extension ProgressBar {
         redraw { _ in ProgressBar.render(progress) }
     }
 
-    /// `epoch 2 [####······] 120/300  loss 5.123  ppl 167.9  8100 tok/s  ETA 0:12`.
+    /// `epoch 2/6 [####······] 120/300  loss 5.123  ppl 167.9  8100 tok/s  ETA 0:12`.
     static func render(_ p: LanguageModelTraining.Progress) -> String {
         let fraction = p.windows > 0 ? min(1, Double(p.window) / Double(p.windows)) : 0
         let cells = 20
         let full = Int(fraction * Double(cells))
-        let eta = fraction > 0 ? p.seconds * (1 - fraction) / fraction : nil
-        return "epoch \(p.epoch) [" + String(repeating: "#", count: full) + String(repeating: "·", count: cells - full)
+        return "epoch \(p.epoch)/\(p.epochs) [" + String(repeating: "#", count: full) + String(repeating: "·", count: cells - full)
             + "] \(p.window)/\(p.windows)  loss " + String(format: "%.3f  ppl %.1f  %.0f tok/s  ETA ", p.loss,
                                                          exp(p.loss), p.tokensPerSecond)
-            + (eta.map(ProgressBar.formatDuration) ?? "--:--")
+            + (p.etaSeconds.map(ProgressBar.formatDuration) ?? "--:--")
     }
 }

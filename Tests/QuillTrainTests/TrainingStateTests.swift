@@ -49,8 +49,16 @@ import Testing
         #expect(json.contains(#""rngState":["0000000000000000","0000000000000001","9e3779b97f4a7c15","ffffffffffffffff"]"#))
         #expect(!json.contains(" "))
         let keys = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]).keys.sorted()
-        #expect(keys == ["batcher", "earlyStopping", "epoch", "epochLoss", "globalStep", "optimizerStep", "rngState",
+        #expect(keys == ["batcher", "earlyStopping", "epoch", "epochComplete", "epochLoss", "globalStep", "optimizerStep", "rngState",
                          "schedule", "tokensSeen", "version", "vocabularyFingerprint", "wallTime"])
+    }
+
+    @Test func recordsWithoutEpochCompleteWereTakenAtEpochEnds() throws {
+        var object = try #require(JSONSerialization.jsonObject(with: Data(try Self.sample().jsonString().utf8))
+            as? [String: Any])
+        object["epochComplete"] = nil
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        #expect(try TrainingState(json: json).epochComplete)
     }
 
     @Test func badJSONIsAClearError() throws {
