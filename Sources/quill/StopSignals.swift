@@ -8,8 +8,14 @@ enum StopSignals {
     /// The first stop signal received, or 0.
     private static let received = Atomic<Int32>(0)
 
-    /// Routes SIGINT and SIGTERM to ``requested``.
+    /// Routes SIGINT and SIGTERM to ``requested``, unblocking them first: a parent may have started this process
+    /// with them blocked (blocked signals are inherited), and then a stop would wait forever.
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for number in [SIGINT, SIGTERM] {
             signal(number) { number in
                 // Only async-signal-safe work here: an atomic exchange and `_exit`.

@@ -285,9 +285,9 @@ struct TrainCommand: StoreBackedCommand {
             })
         } catch let error as LanguageModelError {
             bar.finish()
+            guard case .interrupted = error else { throw error }
             FileHandle.standardError.write(Data("quill: \(error)\n".utf8))
-            if case .interrupted = error { throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT) }
-            throw ExitCode.failure
+            throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT)
         }
         if result.stoppedEarly, let saved = result.savedEpoch {
             FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
