@@ -100,7 +100,7 @@ extension Store {
     /// Evaluates a stored language model on a text file: encodes it with the model's vocabulary (whose fingerprint
     /// ``loadLanguageModel(named:vocabulary:)`` checks), then ``evaluate(model:ids:batch:steps:pool:progress:)``.
     /// - Parameters:
-    ///   - text: a UTF-8 text file.
+    ///   - text: a UTF-8 text file (not `-`: the file is read twice, for the ids and for the characters).
     ///   - batch: parallel streams; 1 (the default) gives the exact sequential perplexity.
     ///   - steps: steps per window.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
@@ -112,6 +112,10 @@ extension Store {
                                       lossy: Bool = false, pool: ThreadPool = .shared,
                                       progress: ((Int, Int) -> Void)? = nil) throws -> TextEvaluation {
         guard batch >= 1, steps >= 1 else { throw TrainError.invalidShape(batchSize: batch, steps: steps) }
+        guard path != "-" else {  // read twice: once for the ids, once for the characters
+            throw LanguageModelError.invalidOption("evaluation reads a file, not standard input; save the text to a "
+                + "file first")
+        }
         let (model, vocabulary) = try loadLanguageModel(named: name)
         let ids = try TokenIDs.encode(file: path, vocabulary: vocabulary, lossy: lossy)
         guard ids.count >= 2 * batch else {

@@ -110,3 +110,11 @@ import Testing
         }
     }
 }
+
+extension EvalCommandTests {
+    @Test func refusesStandardInput() throws {
+        let (cli, _) = try Self.trained()
+        expectFailure(try cli.run(["eval", "--model", "m", "--text", "-"], stdin: Self.valid), status: 1,
+                      mentioning: ["standard input", "file"])
+    }
+}
