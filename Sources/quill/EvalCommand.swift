@@ -56,10 +56,10 @@ struct EvalCommand: StoreBackedCommand {
     func run(store: Store) throws {
         let bar = ProgressBar(label: "evaluating")
         let result = try bar.showing { bar in
-            try store.evaluateLanguageModel(named: model, text: text, batch: batch, steps: bptt, lossy: lossy) {
-                done, windows in
+            try store.evaluateLanguageModel(named: model, text: text, batch: batch, steps: bptt, lossy: lossy,
+                                            progress: { done, windows in
                 bar.redraw { elapsed in EvalCommand.render(done: done, of: windows, elapsed: elapsed) }
-            }
+            })
         }
         let e = result.evaluation
         switch format {

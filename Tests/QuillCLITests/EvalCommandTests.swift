@@ -1,6 +1,7 @@
 import Foundation
 import QuillTestSupport
 import Testing
+@testable import quill
 
 /// `quill eval` on tiny models of ``TrainCommandTests/corpus``.
 @Suite struct EvalCommandTests {
@@ -116,5 +117,14 @@ extension EvalCommandTests {
         let (cli, _) = try Self.trained()
         expectFailure(try cli.run(["eval", "--model", "m", "--text", "-"], stdin: Self.valid), status: 1,
                       mentioning: ["standard input", "file"])
+    }
+}
+
+/// The evaluation's progress line (drawn only on a terminal, so tested directly).
+@Suite struct EvalProgressTests {
+    @Test func rendersWindowsAndETA() {
+        #expect(EvalCommand.render(done: 30, of: 120, elapsed: 3)
+            == "evaluating [#####···············] 30/120 windows  ETA 0:09")
+        #expect(EvalCommand.render(done: 0, of: 10, elapsed: 0).hasSuffix("0/10 windows  ETA --:--"))
     }
 }
