@@ -61,7 +61,8 @@ public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: 
     return Evaluation(targets: total.count, totalLoss: total.sum)
 }
 
-/// A stored language model evaluated on a text file: ``Store/evaluateLanguageModel(named:text:batch:steps:lossy:pool:progress:)``.
+/// A stored language model evaluated on a text file, as
+/// ``Store/evaluateLanguageModel(named:text:batch:steps:lossy:pool:progress:)`` measures it.
 public struct TextEvaluation: Sendable, Equatable {
     /// The model's name.
     public var model: String

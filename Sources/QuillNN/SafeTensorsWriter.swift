@@ -27,7 +27,9 @@ public struct SafeTensorsWriter: Sendable {
     /// - Throws: ``SafeTensorsError/invalidEntry(file:tensor:reason:)`` for an empty or repeated name, the reserved
     ///   name `__metadata__`, a negative dimension, or a value count that is not the product of the shape.
     public mutating func add(_ name: String, shape: [Int], values: [Float]) throws {
-        func invalid(_ reason: String) -> SafeTensorsError { .invalidEntry(file: "<writer>", tensor: name, reason: reason) }
+        func invalid(_ reason: String) -> SafeTensorsError {
+            .invalidEntry(file: "<writer>", tensor: name, reason: reason)
+        }
         guard !name.isEmpty, name != "__metadata__" else { throw invalid("reserved or empty name") }
         guard tensors[name] == nil else { throw invalid("added twice") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw invalid("shape \(shape) has a negative dimension") }

@@ -25,9 +25,11 @@ struct ModelsDeleteCommand: StoreBackedCommand {
         let runs = try store.runs().filter { $0.modelID == record.id }.map { "#\($0.id)" }
         try store.deleteModel(named: name)
         var message = "deleted model '\(name)'"
-        if !runs.isEmpty {
-            message += "; run\(runs.count == 1 ? "" : "s") \(runs.joined(separator: ", ")) keep\(runs.count == 1 ? "s" : "") "
-                + "\(runs.count == 1 ? "its" : "their") history (metrics, checkpoints) without a model"
+        if runs.count == 1 {
+            message += "; run \(runs[0]) keeps its history (metrics, checkpoints) without a model"
+        } else if runs.count > 1 {
+            message += "; runs \(runs.joined(separator: ", ")) keep their history (metrics, checkpoints) "
+                + "without a model"
         }
         print(message)
     }

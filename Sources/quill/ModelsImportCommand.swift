@@ -10,9 +10,9 @@ struct ModelsImportCommand: StoreBackedCommand {
         discussion: """
             Reads files written by `quill models export`, whose metadata gives the hyperparameters and the \
             vocabulary's fingerprint (the vocabulary named must have it), and PyTorch state_dicts of an \
-            nn.Embedding → nn.LSTM / nn.GRU / nn.RNN(tanh) → nn.Linear model saved with safetensors: the cell, sizes \
-            and layers are read from the shapes; --modules names the submodules when they are not embedding, rnn, \
-            decoder. The tensors must be exactly the model's parameters (F32 or F64).
+            nn.Embedding → nn.LSTM / nn.GRU / nn.RNN(tanh) → nn.Linear model saved with safetensors: the cell, \
+            sizes and layers are read from the shapes; --modules names the submodules when they are not \
+            embedding, rnn, decoder. The tensors must be exactly the model's parameters (F32 or F64).
 
             Examples:
               quill models import --safetensors tiny.safetensors --name tiny-copy --vocabulary default
@@ -48,7 +48,8 @@ struct ModelsImportCommand: StoreBackedCommand {
                                                      vocabulary: vocabulary, modules: modules, replace: replace)
         let c = imported.configuration
         print("imported model '\(name)' from \(safetensors) (\(imported.naming.rawValue) names): "
-            + "\(c.kind.rawValue) \(c.layers)×\(c.hidden), embedding \(c.embedding)\(c.tiedEmbeddings ? ", tied" : ""), "
+            + "\(c.kind.rawValue) \(c.layers)×\(c.hidden), embedding \(c.embedding)"
+            + (c.tiedEmbeddings ? ", tied, " : ", ")
             + "\(imported.parameters) parameters, vocabulary '\(vocabulary)'")
     }
 }

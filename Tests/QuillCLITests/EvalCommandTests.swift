@@ -37,8 +37,8 @@ import Testing
         let tokens = try #require(object["tokens"] as? Int)
         let characters = try #require(object["characters"] as? Int)
         #expect(characters == Self.valid.count)
-        #expect(abs((object["bitsPerCharacter"] as? Double ?? 0) - loss * Double(tokens) / (log(2) * Double(characters)))
-            < 1e-12)
+        let bitsPerCharacter = loss * Double(tokens) / (log(2) * Double(characters))
+        #expect(abs((object["bitsPerCharacter"] as? Double ?? 0) - bitsPerCharacter) < 1e-12)
         #expect(object["targets"] as? Int == 2 * (tokens / 2 - 1))
     }
 

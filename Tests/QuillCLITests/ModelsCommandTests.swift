@@ -35,7 +35,8 @@ import Testing
         #expect(text.stdout.contains("embedding.weight  [\(size), 8]"))
         #expect(text.stdout.contains("training:") && text.stdout.contains("  seed"))
 
-        let json = try jsonObject(try #require(try cli.run("models", "show", "m", "--format", "jsonl").stdoutLines.first))
+        let show = try cli.run("models", "show", "m", "--format", "jsonl")
+        let json = try jsonObject(try #require(show.stdoutLines.first))
         let tensors = try #require(json["tensors"] as? [[String: Any]])
         #expect(tensors.count == 11)  // embedding, 4 per layer, decoder weight and bias
         #expect(tensors.reduce(0) { $0 + ($1["values"] as? Int ?? 0) } == parameters)
@@ -77,7 +78,8 @@ import Testing
         let imported = try cli.run("models", "import", "--safetensors", "m.safetensors", "--name", "m2",
                                    "--vocabulary", "v")
         expectSuccess(imported)
-        #expect(imported.stdout.contains("lstm 2×8") && imported.stdout.contains("pytorch names"), "\(imported.stdout)")
+        #expect(imported.stdout.contains("lstm 2×8") && imported.stdout.contains("pytorch names"),
+                "\(imported.stdout)")
         // Bit-identical weights evaluate identically.
         let text = try cli.write("t.txt", EvalCommandTests.valid)
         let a = try cli.run("eval", "--model", "m", "--text", text, "--format", "json")
