@@ -1,9 +1,11 @@
 import Foundation
 
-/// A problem reading a safetensors file; every case names the file and, where one is at fault, the tensor.
+/// A problem reading (or writing) a safetensors file; every case names the file and, where one is at fault, the tensor.
 public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read at all.
     case unreadable(file: String, reason: String)
+    /// The file could not be written.
+    case unwritable(file: String, reason: String)
     /// Fewer than 8 bytes, or a header length that runs past the end of the file.
     case truncatedHeader(file: String, headerLength: UInt64, fileSize: Int)
     /// The header is not a JSON object of the expected form.
@@ -26,6 +28,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadable(file, reason): return "\(file): cannot read: \(reason)"
+        case let .unwritable(file, reason): return "\(file): cannot write: \(reason)"
         case let .truncatedHeader(file, length, size):
             return "\(file): truncated: header of \(length) bytes announced, file has \(size) bytes"
         case let .invalidHeader(file, reason): return "\(file): invalid header: \(reason)"

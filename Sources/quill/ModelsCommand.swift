@@ -4,10 +4,15 @@ import ArgumentParser
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "Inspect the models in the store.",
+        abstract: "Inspect, delete, export and import the models in the store.",
         discussion: """
-            Example:
+            Examples:
               quill models list
+              quill models show tiny
+              quill models export tiny --safetensors tiny.safetensors
+              quill models import --safetensors tiny.safetensors --name tiny-copy --vocabulary default
+              quill models delete tiny-copy
             """,
-        subcommands: [ModelsListCommand.self])
+        subcommands: [ModelsListCommand.self, ModelsShowCommand.self, ModelsDeleteCommand.self,
+                      ModelsExportCommand.self, ModelsImportCommand.self])
 }

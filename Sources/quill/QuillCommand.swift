@@ -16,9 +16,12 @@ struct QuillCommand: ParsableCommand {
               quill vocab build --corpus train.txt --name ptb-word --min-count 2
               quill vocab list
               quill tokenize --ids --vocabulary ptb-word valid.txt
+              quill train --corpus train.txt --valid valid.txt --vocabulary ptb-word --name tiny
+              quill eval --model tiny --text test.txt
+              quill runs list
             """,
-        subcommands: [TokenizeCommand.self, VocabCommand.self, TrainCommand.self, GenerateCommand.self,
-                      ModelsCommand.self, StoreCommand.self])
+        subcommands: [TokenizeCommand.self, VocabCommand.self, TrainCommand.self, EvalCommand.self,
+                      GenerateCommand.self, ModelsCommand.self, RunsCommand.self, StoreCommand.self])
 
     /// Every error, from argument parsing or from a failing run, is printed as `quill: error: <message>`.
     /// Runtime errors (`TextError`, `StoreError`, `QuillError`) are thrown as they are: ArgumentParser prints their

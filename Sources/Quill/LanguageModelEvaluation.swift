@@ -1,0 +1,146 @@
+import Foundation
+
+/// What evaluating a language model on an id stream measured: the cross-entropy of every target it predicted.
+public struct Evaluation: Sendable, Equatable {
+    /// Targets scored: `B·(L − 1)` for `B` streams of `L = N / B` ids (`N − 1` with one stream).
+    public var targets: Int
+    /// The cross-entropy summed over all targets, in nats (kept in `Double`).
+    public var totalLoss: Double
+
+    public init(targets: Int, totalLoss: Double) {
+        self.targets = targets
+        self.totalLoss = totalLoss
+    }
+
+    /// Mean cross-entropy per target, in nats.
+    public var meanLoss: Double { targets == 0 ? 0 : totalLoss / Double(targets) }
+    /// `exp(meanLoss)`.
+    public var perplexity: Double { Perplexity.perplexity(meanLoss: meanLoss) }
+    /// `meanLoss / ln 2`: bits per token (bits per character for a character model).
+    public var bitsPerToken: Double { Perplexity.bitsPerCharacter(meanLoss: meanLoss) }
+}
+
+/// Evaluates `model` on `ids` without training: the mean cross-entropy per target, the recurrent state carried from
+/// one window to the next (from zeros at the start), dropout off.
+///
+/// The ids are cut into `batch` streams and windows of `steps` exactly as ``Batcher`` does for training (and as
+/// ``LanguageModelTrainer/evaluate(_:batch:steps:pool:)`` does after each epoch), so with `batch` 1 every token but
+/// the first is predicted from all the tokens before it: the exact sequential perplexity of the text, whatever
+/// `steps` is (the window length only trades memory for speed). With `batch` > 1 the `N mod B` remainder is dropped
+/// and each stream starts from zero state, which costs a little perplexity but runs `B` streams at once.
+///
+/// The model's ``LanguageModel/isTraining`` is restored afterwards.
+/// - Parameters:
+///   - batch: `B`, parallel streams (1 for the exact sequential perplexity).
+///   - steps: `T`, steps per window (35 as pytorch/examples' word_language_model evaluation).
+///   - progress: called after each window with (windows done, windows in all).
+/// - Throws: ``TrainError/corpusTooSmall(tokens:batchSize:)`` when `ids` has fewer than `2·batch` ids,
+///   ``TrainError/invalidShape(batchSize:steps:)`` for a batch or window below 1.
+public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
+                     pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
+    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
+    let wasTraining = model.isTraining
+    model.isTraining = false  // no dropout
+    defer { model.isTraining = wasTraining }
+    var total = RunningMean()
+    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
+    var targets = inputs
+    var hidden: [Float]?
+    var cell: [Float]?
+    while let t = windows.next(inputs: &inputs, targets: &targets) {
+        let n = t * batch
+        let windowLoss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
+                                       targets: n == targets.count ? targets : Array(targets[..<n]),
+                                       steps: t, batch: batch, h0: hidden, c0: cell, pool: pool)
+        hidden = model.finalHidden
+        cell = model.configuration.kind.hasCellState ? model.finalCell : nil
+        let perToken = model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(t) : windowLoss
+        total.add(perToken, weight: n)
+        progress?(windows.position, windows.windowCount)
+    }
+    return Evaluation(targets: total.count, totalLoss: total.sum)
+}
+
+/// A stored language model evaluated on a text file, as
+/// ``Store/evaluateLanguageModel(named:text:batch:steps:lossy:pool:progress:)`` measures it.
+public struct TextEvaluation: Sendable, Equatable {
+    /// The model's name.
+    public var model: String
+    /// The file evaluated.
+    public var file: String
+    /// The model's vocabulary's token level: `character` models report bits per character directly.
+    public var level: TokenLevel
+    /// Tokens of the text (with the model's vocabulary and tokenizer settings).
+    public var tokens: Int
+    /// Tokens outside the vocabulary (`<unk>`).
+    public var unknownTokens: Int
+    /// Characters of the file: Unicode extended grapheme clusters (what the `character` level calls a token), before
+    /// normalization.
+    public var characters: Int
+    /// Replacement characters put in for invalid UTF-8 (with `lossy`).
+    public var replacements: Int
+    /// The cross-entropy of the predicted tokens.
+    public var evaluation: Evaluation
+
+    /// Share of tokens outside the vocabulary, in `0...1`.
+    public var unknownRate: Double { tokens == 0 ? 0 : Double(unknownTokens) / Double(tokens) }
+
+    /// Bits per character of the text.
+    ///
+    /// For a character model, the bits per token (`meanLoss / ln 2`, the usual bpc). For other levels, the nats the
+    /// whole text costs at the measured mean, `meanLoss · tokens`, over `ln 2 · characters`: so word and character
+    /// models of the same text compare. (The first token is never predicted, so the text's total is extrapolated from
+    /// the mean rather than summed; for a character model both formulas agree.)
+    public var bitsPerCharacter: Double {
+        if level == .character || characters == 0 { return evaluation.bitsPerToken }
+        return evaluation.meanLoss * Double(tokens) / (M_LN2 * Double(characters))
+    }
+}
+
+extension Store {
+    /// Evaluates a stored language model on a text file: encodes it with the model's vocabulary (whose fingerprint
+    /// ``loadLanguageModel(named:vocabulary:)`` checks), then ``evaluate(model:ids:batch:steps:pool:progress:)``.
+    /// - Parameters:
+    ///   - text: a UTF-8 text file (not `-`: the file is read twice, for the ids and for the characters).
+    ///   - batch: parallel streams; 1 (the default) gives the exact sequential perplexity.
+    ///   - steps: steps per window.
+    ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
+    ///   - progress: called after each window with (windows done, windows in all).
+    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown model; ``LanguageModelError`` for a model that
+    ///   cannot be rebuilt, or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
+    ///   UTF-8 (naming the line and column) or a text without tokens.
+    public func evaluateLanguageModel(named name: String, text path: String, batch: Int = 1, steps: Int = 35,
+                                      lossy: Bool = false, pool: ThreadPool = .shared,
+                                      progress: ((Int, Int) -> Void)? = nil) throws -> TextEvaluation {
+        guard batch >= 1, steps >= 1 else { throw TrainError.invalidShape(batchSize: batch, steps: steps) }
+        guard path != "-" else {  // read twice: once for the ids, once for the characters
+            throw LanguageModelError.invalidOption("evaluation reads a file, not standard input; save the text to a "
+                + "file first")
+        }
+        let (model, vocabulary) = try loadLanguageModel(named: name)
+        let ids = try TokenIDs.encode(file: path, vocabulary: vocabulary, lossy: lossy)
+        guard ids.count >= 2 * batch else {
+            let needs = ids.count < 2 ? "at least 2 (one to read, one to predict)"
+                : "at least \(2 * batch) for \(batch) streams; use a smaller batch"
+            throw LanguageModelError.invalidOption("\(path): the text has \(ids.count) token"
+                + "\(ids.count == 1 ? "" : "s") with the vocabulary of model '\(name)'; evaluation needs \(needs)")
+        }
+        let (characters, replacements) = try Self.countCharacters(path: path, lossy: lossy)
+        let evaluation = try evaluate(model: model, ids: ids.ids, batch: batch, steps: steps, pool: pool,
+                                      progress: progress)
+        return TextEvaluation(model: name, file: path, level: vocabulary.settings.level, tokens: ids.count,
+                              unknownTokens: ids.unknownCount, characters: characters, replacements: replacements,
+                              evaluation: evaluation)
+    }
+
+    /// Extended grapheme clusters of a text file, streamed (chunks end after a line break, so no cluster is split),
+    /// and the replacements made when `lossy`.
+    static func countCharacters(path: String, lossy: Bool) throws -> (characters: Int, replacements: Int) {
+        let reader = try TextReader(path: path, lossy: lossy)
+        var characters = 0
+        try reader.forEachChunk { chunk in
+            characters += String(decoding: chunk, as: UTF8.self).count
+        }
+        return (characters, reader.replacements)
+    }
+}

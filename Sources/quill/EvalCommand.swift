@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+/// `quill eval`: the perplexity of a stored language model on a text file.
+struct EvalCommand: StoreBackedCommand {
+    /// Output formats of `quill eval`: one report, so one JSON object.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a stored language model on a text file: loss, perplexity, bits per token and character.",
+        discussion: """
+            Encodes the file with the model's own vocabulary and scores every token from the ones before it, the \
+            recurrent state carried from window to window. With the default --batch 1 this is the exact \
+            sequential perplexity of the text (--bptt only sets how many steps run at once); --batch B runs B \
+            streams in parallel, faster but each stream starts from zero state.
+
+            Reports the tokens and the share outside the vocabulary, the mean cross-entropy (nats per token), \
+            perplexity, bits per token, and bits per character of the text (for a character model these are the \
+            same), so models of different token levels on the same text compare.
+
+            Examples:
+              quill eval --model tiny --text corpora/default/valid.txt
+              quill eval --model ptb-small --text ../shared/corpora/ptb/ptb.test.txt --batch 10 --format json
+            """)
+
+    @Option(help: "The stored model.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The UTF-8 text file to evaluate on.", valueName: "file"))
+    var text: String
+
+    @Option(help: "Parallel streams (1 gives the exact sequential perplexity).")
+    var batch = 1
+
+    @Option(help: "Steps per window.")
+    var bptt = 35
+
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
+    var lossy = false
+
+    @Option(help: "text: aligned fields; json: one JSON object.")
+    var format: Format = .text
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        if bptt < 1 { throw ValidationError("--bptt must be at least 1 (got \(bptt))") }
+    }
+
+    func run(store: Store) throws {
+        let bar = ProgressBar(label: "evaluating")
+        let result = try bar.showing { bar in
+            try store.evaluateLanguageModel(named: model, text: text, batch: batch, steps: bptt, lossy: lossy,
+                                            progress: { done, windows in
+                bar.redraw { elapsed in EvalCommand.render(done: done, of: windows, elapsed: elapsed) }
+            })
+        }
+        let e = result.evaluation
+        switch format {
+        case .text:
+            var rows = [
+                ["model:", "\(model) (\(result.level.rawValue) level)"],
+                ["text:", "\(text): \(result.tokens) tokens (" + String(format: "%.2f%%", result.unknownRate * 100)
+                    + " unknown), \(result.characters) characters"],
+                ["scored:", "\(e.targets) tokens, batch \(batch), bptt \(bptt)"],
+                ["loss:", String(format: "%.4f nats/token", e.meanLoss)],
+                ["perplexity:", String(format: "%.2f", e.perplexity)],
+            ]
+            if result.level == .character {
+                rows.append(["bits per character:", String(format: "%.4f", e.bitsPerToken)])
+            } else {
+                rows.append(["bits per token:", String(format: "%.4f", e.bitsPerToken)])
+                rows.append(["bits per character:", String(format: "%.4f", result.bitsPerCharacter)])
+            }
+            if result.replacements > 0 {
+                rows.append(["replaced:", "\(result.replacements) invalid UTF-8 sequences (--lossy)"])
+            }
+            print(table(rows))
+        case .json:
+            let object: [String: Any] = [
+                "model": model, "file": text, "level": result.level.rawValue, "tokens": result.tokens,
+                "unknownTokens": result.unknownTokens, "unknownRate": result.unknownRate,
+                "characters": result.characters, "targets": e.targets, "batch": batch, "bptt": bptt,
+                "loss": e.meanLoss, "perplexity": e.perplexity, "bitsPerToken": e.bitsPerToken,
+                "bitsPerCharacter": result.bitsPerCharacter, "replacements": result.replacements,
+            ]
+            print(try jsonLine(object))
+        }
+    }
+
+    /// `evaluating [########············] 120/300 windows  ETA 0:12`.
+    static func render(done: Int, of windows: Int, elapsed: TimeInterval) -> String {
+        let fraction = windows > 0 ? min(1, Double(done) / Double(windows)) : 0
+        let cells = 20
+        let full = Int(fraction * Double(cells))
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : nil
+        return "evaluating [" + String(repeating: "#", count: full) + String(repeating: "·", count: cells - full)
+            + "] \(done)/\(windows) windows  ETA " + (eta.map(ProgressBar.formatDuration) ?? "--:--")
+    }
+}
