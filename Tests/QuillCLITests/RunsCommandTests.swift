@@ -24,7 +24,7 @@ import Testing
         #expect(runs.map { $0["model"] as? String } == ["m", "n"])
         #expect(runs.map { $0["epochsDone"] as? Int } == [2, 1])
         #expect(runs.map { $0["status"] as? String } == ["finished", "finished"])
-        #expect((runs[0]["config"] as? [String: Any])?["hidden"] as? String == "8")
+        #expect((runs[0]["config"] as? [String: Any])?["hidden"] as? Int == 8)
         #expect(runs[1]["bestValidPerplexity"] is NSNull)
 
         // The best is the lowest validation perplexity among the run's epochs.

@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func roundTripsBitsShapesAndMetadata() throws {
-        let special: [Float] = [-0.0, .infinity, -.infinity, .leastNonzeroMagnitude, 1e-40, .greatestFiniteMagnitude,
+        let special: [Float] = [-0.0, .infinity, -.infinity, .leastNonzeroMagnitude, Float(bitPattern: 0x0001_16C2), .greatestFiniteMagnitude,
                                 Float(bitPattern: 0x7FC0_1234)]  // a quiet NaN with a payload
         var writer = SafeTensorsWriter(metadata: ["format": "pt", "note": "quotes \" and \\ and é"])
         try writer.add("z.last", shape: [7], values: special)

@@ -29,7 +29,7 @@ import Testing
         first[0] = -0.0
         first[1] = Float.leastNonzeroMagnitude
         first[2] = .infinity
-        first[3] = 1e-40
+        first[3] = Float(bitPattern: 0x0001_16C2)  // subnormal
         return model
     }
 
