@@ -249,9 +249,12 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// The options as strings, for the stored model's training notes.
     public var notes: [String: String] {
         guard let json = try? configurationJSON(),
-              let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
+              let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return [:]
+        }
         return object.mapValues { value in
-            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+            let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
                 return String(decoding: data, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             }
             return "\(value)"

@@ -163,7 +163,8 @@ final class TrainingSession {
                                   model: options.name)
         try restoreOptimizer(step: state.optimizerStep, from: tensors)
         trainer.rng = RNG(state: state.rngState)
-        // A new --lr restarts the schedule from that rate; otherwise the saved schedule (and its plateau state) goes on.
+        // A new --lr restarts the schedule from that rate; otherwise the saved schedule (with its plateau state) goes
+        // on.
         schedule = state.schedule.initialLR == Double(options.resolvedLearningRate) ? state.schedule
             : options.resolvedSchedule
         earlyStopping = state.earlyStopping

@@ -26,8 +26,11 @@ struct RunSummary {
         modelName = try run.modelID.map { try store.model(id: $0).name }
     }
 
-    /// The highest epoch with a training metric (epochs are logged when they end).
-    var epochsDone: Int { metrics.filter { $0.split == .train }.map(\.epoch).max() ?? 0 }
+    /// The highest epoch with an epoch summary: a training row with tokens/s (rows at checkpoints between windows
+    /// have none; docs/store.md).
+    var epochsDone: Int {
+        metrics.filter { $0.split == .train && $0.tokensPerSecond != nil }.map(\.epoch).max() ?? 0
+    }
 
     /// The lowest validation perplexity and its epoch.
     var bestValid: (perplexity: Double, epoch: Int)? {
