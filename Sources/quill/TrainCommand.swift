@@ -316,7 +316,8 @@ struct TrainCommand: StoreBackedCommand {
         var summary = "model '\(t.name)': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) parameters, "
             + "vocabulary '\(result.vocabulary)'; \(result.trainTokens) training tokens ("
             + String(format: "%.2f%%", result.unknownRate * 100) + " unknown), \(result.epochs.count) epoch"
-            + (result.epochs.count == 1 ? "" : "s") + "; train perplexity " + String(format: "%.1f", last.trainPerplexity)
+            + (result.epochs.count == 1 ? "" : "s") + "; train perplexity "
+            + String(format: "%.1f", last.trainPerplexity)
         if let validPerplexity = last.validPerplexity {
             summary += ", valid " + String(format: "%.1f", validPerplexity)
         }

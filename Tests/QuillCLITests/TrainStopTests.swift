@@ -58,7 +58,8 @@ import Testing
                 String($0.split(separator: ",").prefix(4).joined(separator: ","))
             }
         }
-        let first = try #require(lastEpoch(try cli.run(["train", "--name", "again", "--epochs", epochs] + options).stderr))
+        let again = try cli.run(["train", "--name", "again", "--epochs", epochs] + options)
+        let first = try #require(lastEpoch(again.stderr))
         #expect(lastEpoch(resumed.stderr) == first, "resumed: \(resumed.stderr)")
     }
 

@@ -41,7 +41,8 @@ import Testing
             stopped.name = "stopped"
             var windows = 0
             do {
-                _ = try stopped.run(in: store, progress: { _ in windows += 1 }, shouldStop: { windows >= stop.afterWindows })
+                _ = try stopped.run(in: store, progress: { _ in windows += 1 },
+                                    shouldStop: { windows >= stop.afterWindows })
                 Issue.record("the run should have stopped")
             } catch let LanguageModelError.interrupted(run, place) {
                 #expect(place.step == stop.afterWindows)
