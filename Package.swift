@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
         .target(name: "QuillTrain", dependencies: ["QuillNN", "QuillText"]),
-        .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillTrain", "QuillTensor"]),
+        .target(name: "QuillDecode", dependencies: ["QuillNN", "QuillText", "QuillTensor"]),
+        .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillTrain", "QuillDecode",
+                                              "QuillTensor"]),
 
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,6 +47,7 @@ let package = Package(
         .testTarget(name: "QuillTensorTests", dependencies: ["QuillTensor", "QuillTestSupport"]),
         .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillTestSupport"]),
         .testTarget(name: "QuillTrainTests", dependencies: ["QuillTrain", "QuillTestSupport"]),
+        .testTarget(name: "QuillDecodeTests", dependencies: ["QuillDecode", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),

@@ -4,4 +4,5 @@
 @_exported import QuillStore
 @_exported import QuillNN
 @_exported import QuillTrain
+@_exported import QuillDecode
 @_exported import QuillTensor
