@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+extension Stepper.Precision: ExpressibleByArgument {}
+
+/// `quill complete`: the autocomplete REPL on a terminal, JSON Lines of suggestions otherwise.
+struct CompleteCommand: StoreBackedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "complete",
+        abstract: "Suggest the next words as you type, with a stored language model.",
+        discussion: """
+            On a terminal: a line editor. Suggestions for the next word, or for the rest of the word being typed, \
+            appear below the line, and the best continuation as dim ghost text after it. Tab takes the next word \
+            of the ghost text, Shift-Tab (or Right at the end of the line) all of it, Alt-1…Alt-9 a suggestion; \
+            Down/Up choose a suggestion, and walk the history when none is chosen; Enter commits the line; \
+            Ctrl-D on an empty line or Ctrl-C leaves. Commands: :k N, :temperature T, :beam W, :max-tokens N, \
+            :model NAME, :help, :quit.
+
+            When standard input or output is not a terminal, each input line is completed and printed as one JSON \
+            object: line, text, prefix, suggestions (token, completion, probability), continuation, note. \
+            Lines starting with ':' are commands there too (messages on standard error).
+
+            Examples:
+              quill complete --model tiny
+              printf 'The harb\\nTo make bread you\\n' | quill complete --model tiny --k 3
+            """)
+
+    @Option(help: "The stored model.")
+    var model: String
+
+    @Option(help: "Suggestions shown (1…50).")
+    var k = 5
+
+    @Option(help: "Temperature of the continuation: 0 for beam search, above 0 to sample it.")
+    var temperature = 0.0
+
+    @Option(help: "Beam width of the continuation.")
+    var beam = 4
+
+    @Option(help: "Tokens in the continuation (the ghost text) at most.")
+    var maxTokens = 8
+
+    @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
+    var precision: Stepper.Precision = .float32
+
+    @Flag(help: ArgumentHelp("At exit, print to standard error the median and 99th-percentile time per keystroke "
+            + "(suggestions, and suggestions plus redraw) or per line."))
+    var timings = false
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func validate() throws {
+        if !(1...50).contains(k) { throw ValidationError("--k must be 1…50 (got \(k))") }
+        if !(temperature >= 0) || !temperature.isFinite {
+            throw ValidationError("--temperature must be 0 or positive (got \(temperature))")
+        }
+        if !(1...64).contains(beam) { throw ValidationError("--beam must be 1…64 (got \(beam))") }
+        if !(0...64).contains(maxTokens) { throw ValidationError("--max-tokens must be 0…64 (got \(maxTokens))") }
+    }
+
+    func run(store: Store) throws {
+        let load = { (name: String) throws -> any Completing in
+            let (model, vocabulary) = try store.loadLanguageModel(named: name)
+            return try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
+        }
+        let completer = try load(model)
+        completer.k = k
+        completer.temperature = temperature
+        completer.beamWidth = beam
+        completer.maxContinuationTokens = maxTokens
+        let session = CompletionSession(completer: completer, modelName: model, load: load)
+        var clock = KeystrokeTimings()
+        defer { if timings { clock.report() } }
+        if Terminal.isInteractive {
+            let status = try CompletionREPL(session: session).run(timings: &clock)
+            if status != 0 { throw ExitCode(status) }
+        } else {
+            try completeLines(session: session, timings: &clock)
+        }
+    }
+
+    /// Standard input is not a terminal: one JSON object per input line.
+    private func completeLines(session: CompletionSession, timings: inout KeystrokeTimings) throws {
+        var number = 0
+        while let line = readLine(strippingNewline: true) {
+            number += 1
+            if line.hasPrefix(":") {
+                let result = session.execute(line)
+                for message in result.lines { note(message) }
+                if result.failed { throw CLIError("line \(number): \(line): \(result.lines.joined())") }
+                if result.quit { break }
+                continue
+            }
+            let start = KeystrokeTimings.now()
+            let suggestions = try session.completer.suggestions(for: line)
+            timings.record(suggestions: KeystrokeTimings.now() - start, total: nil)
+            let record: [String: Any] = [
+                "line": number,
+                "text": suggestions.text,
+                "prefix": suggestions.prefix,
+                "suggestions": suggestions.items.map {
+                    ["token": $0.token, "completion": $0.completion, "probability": $0.probability] as [String: Any]
+                },
+                "continuation": suggestions.continuation,
+                "note": suggestions.note as Any? ?? NSNull(),
+            ]
+            Terminal.write(try jsonLine(record) + "\n")
+        }
+    }
+}
+
+/// The terminal side of `quill complete`: raw mode, keys in, one write per redraw out.
+struct CompletionREPL {
+    let session: CompletionSession
+    /// How long to wait for the rest of an escape sequence before a lone ESC is the Escape key.
+    static let escapeTimeout: Int32 = 30
+
+    /// Runs until Ctrl-D, Ctrl-C, `:quit` or the end of input, restoring the terminal on the way out.
+    /// - Returns: the exit status: 0, or 130 after Ctrl-C.
+    func run(timings: inout KeystrokeTimings) throws -> Int32 {
+        try Terminal.enterRawMode()
+        defer { Terminal.restore() }
+        var painter = Painter()
+        var decoder = KeyDecoder()
+        var size = Terminal.size()
+        let c = session.completer
+        Terminal.write(dim("model '\(session.modelName)' (k \(c.k), beam \(c.beamWidth), temperature "
+            + "\(c.temperature)): Tab takes the next word, :help lists the keys and commands") + "\r\n")
+        session.update()
+        Terminal.write(painter.paint(session.frame(width: size.columns, height: size.rows)))
+        while true {
+            guard let bytes = Terminal.read(timeout: decoder.isPending ? CompletionREPL.escapeTimeout : -1) else {
+                Terminal.write(painter.leave(committed(session.editor.text)))
+                return 0
+            }
+            let start = KeystrokeTimings.now()
+            let keys = bytes.isEmpty ? decoder.flush() : decoder.decode(bytes)
+            var out = ""
+            if Terminal.takeResized() {
+                size = Terminal.size()
+                out += painter.erase()
+            }
+            for key in keys {
+                switch session.handle(key) {
+                case .edit:
+                    break
+                case .commit(let line):
+                    out += painter.leave(committed(line))
+                    guard line.hasPrefix(":") else { break }
+                    let result = session.execute(line)
+                    for message in result.lines { out += message + "\r\n" }
+                    if result.quit {
+                        Terminal.write(out)
+                        return 0
+                    }
+                case .exit(let status):
+                    Terminal.write(out + painter.leave(committed(session.editor.text)))
+                    return status
+                case .suspend:
+                    Terminal.write(out + painter.erase())
+                    out = ""
+                    try Terminal.suspend()
+                    size = Terminal.size()
+                case .clearScreen:
+                    out += "\u{1B}[H\u{1B}[2J"
+                    painter.reset()
+                }
+            }
+            let asking = KeystrokeTimings.now()
+            let asked = session.update()
+            let answered = KeystrokeTimings.now()
+            out += painter.paint(session.frame(width: size.columns, height: size.rows))
+            Terminal.write(out)
+            if !keys.isEmpty {
+                timings.record(suggestions: asked ? answered - asking : 0, total: KeystrokeTimings.now() - start)
+            }
+        }
+    }
+
+    /// A committed line as it stays on screen: the prompt and the text, without ghost text.
+    private func committed(_ text: String) -> String {
+        "\u{1B}[1m" + session.prompt + "\u{1B}[0m" + text
+    }
+
+    private func dim(_ text: String) -> String { "\u{1B}[2m" + text + "\u{1B}[0m" }
+}
+
+/// Times per keystroke (or per line), in seconds, summarised by `--timings` at exit.
+struct KeystrokeTimings {
+    private var suggestions: [Double] = []
+    private var totals: [Double] = []
+
+    static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+
+    mutating func record(suggestions seconds: Double, total: Double?) {
+        suggestions.append(seconds)
+        if let total { totals.append(total) }
+    }
+
+    /// `timings: 57 keystrokes; suggestions p50 0.31 ms, p99 1.20 ms, max …; with redraw p50 …` on standard error.
+    func report() {
+        guard !suggestions.isEmpty else { return note("timings: nothing was timed") }
+        var text = totals.isEmpty ? "timings: \(suggestions.count) lines; suggestions "
+            : "timings: \(suggestions.count) keystrokes; suggestions "
+        text += KeystrokeTimings.summary(suggestions)
+        if !totals.isEmpty { text += "; suggestions + redraw " + KeystrokeTimings.summary(totals) }
+        note(text)
+    }
+
+    static func summary(_ values: [Double]) -> String {
+        let sorted = values.sorted()
+        func percentile(_ p: Double) -> Double {
+            sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
+        }
+        return String(format: "p50 %.2f ms, p99 %.2f ms, max %.2f ms", percentile(0.5) * 1000,
+                      percentile(0.99) * 1000, sorted.last! * 1000)
+    }
+}
