@@ -12,7 +12,12 @@ public struct TokenPrefixIndex: Sendable {
         let ids = (Int32(Vocabulary.specialTokens.count)..<Int32(vocabulary.count)).filter {
             !vocabulary[$0].contains(where: \.isNewline)
         }
-        let pairs = ids.map { ($0, Array(vocabulary[$0].utf8)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }
+        self.init(ids.map { ($0, vocabulary[$0]) })
+    }
+
+    /// An index of the given entries under the given spellings (e.g. a corpus's `<unk>` spelled `unk`).
+    public init(_ entries: [(id: Int32, text: String)]) {
+        let pairs = entries.map { ($0.id, Array($0.text.utf8)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }
         sortedIDs = pairs.map(\.0)
         keys = pairs.map(\.1)
     }
