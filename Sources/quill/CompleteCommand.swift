@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Quill
 
-extension Stepper.Precision: ExpressibleByArgument {}
-
 /// `quill complete`: the autocomplete REPL on a terminal, JSON Lines of suggestions otherwise.
 struct CompleteCommand: StoreBackedCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +39,9 @@ struct CompleteCommand: StoreBackedCommand {
     @Option(help: "Tokens in the continuation (the ghost text) at most.")
     var maxTokens = 8
 
+    @Option(help: "Seed of the sampled continuation (with --temperature above 0).")
+    var seed: UInt64 = 1
+
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
     var precision: Stepper.Precision = .float32
 
@@ -70,6 +71,7 @@ struct CompleteCommand: StoreBackedCommand {
         completer.temperature = temperature
         completer.beamWidth = beam
         completer.maxContinuationTokens = maxTokens
+        completer.seed = seed
         let session = CompletionSession(completer: completer, modelName: model, load: load)
         var clock = KeystrokeTimings()
         defer { if timings { clock.report() } }

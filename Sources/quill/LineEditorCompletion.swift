@@ -7,6 +7,7 @@ protocol Completing: AnyObject {
     var temperature: Double { get set }
     var beamWidth: Int { get set }
     var maxContinuationTokens: Int { get set }
+    var seed: UInt64 { get set }
     func suggestions(for text: String) throws -> Suggestions
 }
 
@@ -188,6 +189,7 @@ final class CompletionSession {
                 next.temperature = completer.temperature
                 next.beamWidth = completer.beamWidth
                 next.maxContinuationTokens = completer.maxContinuationTokens
+                next.seed = completer.seed
                 completer = next
                 modelName = argument
                 return CommandResult(lines: ["model = \(argument)"])

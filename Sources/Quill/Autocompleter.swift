@@ -1,0 +1,214 @@
+import Foundation
+
+/// One suggestion: a vocabulary entry and what to append to the typed text to take it.
+public struct Suggestion: Sendable, Equatable {
+    /// The vocabulary entry (for a character model: the word completed), e.g. `" harbour"`.
+    public var token: String
+    /// What to append to the typed text, e.g. `"bour"` after `"The har"`.
+    public var completion: String
+    /// The model's probability of the entry (for a character model: of the completion's characters).
+    public var probability: Double
+}
+
+/// What the autocompleter offers for a text.
+public struct Suggestions: Sendable, Equatable {
+    /// The text they are for.
+    public var text: String
+    /// The partial word being completed (`""` at a word boundary; a typed space for the next word).
+    public var prefix: String
+    /// Best first, at most ``Autocompleter/k``.
+    public var items: [Suggestion]
+    /// Ghost text: the best continuation to append after the typed text (may be empty).
+    public var continuation: String
+    /// A remark for the user, e.g. when most of the text is unknown to the model.
+    public var note: String?
+}
+
+/// Suggestions while typing, from a language model: the next words (or the completions of the word being typed) and
+/// a multi-word continuation.
+///
+/// Incremental: the recurrent state and next-token distribution after each token of the text are cached, so a new
+/// keystroke steps only the tokens that changed, and a keystroke inside a word steps nothing: the cached
+/// distribution is filtered by the typed prefix (``TokenPrefixIndex``). Continuations are cached per context and
+/// first word. Word-level models complete from their vocabulary; character-level models by stepping characters.
+public final class Autocompleter {
+    public let vocabulary: Vocabulary
+    public let stepper: Stepper
+    /// Suggestions offered.
+    public var k = 5 { didSet { precondition(k >= 1) } }
+    /// 0: the continuation is the beam search's best; above 0 it is sampled at this temperature (seeded by ``seed``).
+    public var temperature = 0.0 { didSet { resetContinuations() } }
+    public var beamWidth = 4 { didSet { resetContinuations() } }
+    /// Tokens in a continuation, at most (characters for a character model: 6 per token).
+    public var maxContinuationTokens = 8 { didSet { resetContinuations() } }
+    public var seed: UInt64 = 1 { didSet { resetContinuations() } }
+    /// Tokens of typed text stepped through the model so far (continuation searches not counted).
+    public private(set) var textSteps = 0
+    /// Continuation searches run so far (each steps the model several times).
+    public private(set) var continuationSearches = 0
+
+    private let tokenizer: Tokenizer
+    private let index: TokenPrefixIndex
+    private let rule: StopRule
+    private let isCharacterModel: Bool
+    /// `cache[i]`: the state and next-token distribution after the start token and `cachedIDs[..<i]`.
+    private var cachedIDs: [Int32] = []
+    private var cache: [(state: Stepper.State, logProbabilities: [Float])] = []
+    private var continuations: [String: String] = [:]
+
+    /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``; `TextError` when the
+    ///   vocabulary's tokenizer settings cannot be loaded.
+    public init(model: LanguageModel, vocabulary: Vocabulary, precision: Stepper.Precision = .float32) throws {
+        guard model.configuration.vocabulary == vocabulary.count else {
+            throw LanguageModelError.vocabularySizeMismatch(model: "(autocompleter)",
+                                                            modelSize: model.configuration.vocabulary,
+                                                            vocabularySize: vocabulary.count)
+        }
+        self.vocabulary = vocabulary
+        stepper = try Stepper(model: model, precision: precision)
+        tokenizer = try Tokenizer(vocabulary.settings)
+        index = TokenPrefixIndex(vocabulary)
+        rule = StopRule.sentence(in: vocabulary)
+        isCharacterModel = vocabulary.settings.level == .character
+        var state = stepper.initialState()
+        let start = vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID
+        cache = [(state, stepper.step(token: start, state: &state))]
+        cache[0].state = state
+    }
+
+    /// The suggestions for `text` (the whole text typed so far).
+    /// - Throws: `TextError` when the text cannot be tokenized.
+    public func suggestions(for text: String) throws -> Suggestions {
+        isCharacterModel ? try characterSuggestions(for: text) : try wordSuggestions(for: text)
+    }
+
+    private func wordSuggestions(for text: String) throws -> Suggestions {
+        var tokens = try tokenizer.tokenize(text)
+        var prefix = ""
+        if let last = tokens.last, let lastCharacter = text.last,
+           last.allSatisfy({ $0 == " " }) || Self.isWordCharacter(lastCharacter) {
+            prefix = last
+            tokens.removeLast()
+        }
+        let ids = tokens.map { vocabulary.id($0) }
+        let (state, logProbabilities) = advance(to: ids)
+        let items = logProbabilities.withUnsafeBufferPointer { distribution in
+            TokenSelection.topK(distribution, k: k, among: index.ids(withPrefix: prefix))
+        }.map { scored in
+            let token = vocabulary[scored.id]
+            return Suggestion(token: token, completion: String(decoding: token.utf8.dropFirst(prefix.utf8.count),
+                                                               as: UTF8.self),
+                              probability: exp(Double(scored.logProbability)))
+        }
+        var continuation = ""
+        if let best = items.first {
+            let key = best.token
+            if let cached = continuations[key] {
+                continuation = cached
+            } else {
+                var next = state
+                let id = vocabulary.id(best.token)
+                let after = rule.isFinal(id) ? [] : stepper.step(token: id, state: &next)
+                let rest = rule.isFinal(id) ? "" : string(of: bestContinuation(from: next, logProbabilities: after,
+                                                                      maxTokens: maxContinuationTokens))
+                continuation = best.completion + rest
+                continuations[key] = continuation
+            }
+        }
+        return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,
+                           note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+    }
+
+    private func characterSuggestions(for text: String) throws -> Suggestions {
+        let ids = try tokenizer.ids(of: text, in: vocabulary)
+        let prefix = String(text.reversed().prefix(while: Self.isWordCharacter).reversed())
+        let (state, logProbabilities) = advance(to: ids)
+        if let cached = continuations[""], let items = cachedCharacterItems {
+            return Suggestions(text: text, prefix: prefix, items: items, continuation: cached,
+                               note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+        }
+        // The word being typed (or the next one), completed character by character.
+        let wordEnd = StopRule(excluded: rule.excluded, isFinal: { _ in false }, isStop: { [vocabulary] id in
+            !(vocabulary[id].last.map(Autocompleter.isWordCharacter) ?? false)
+        })
+        let items = ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                            width: k, maxTokens: 24, lengthPenalty: 0, rule: wordEnd).map {
+            let completion = self.string(of: $0)
+            return Suggestion(token: prefix + completion, completion: completion, probability: exp($0.logProbability))
+        }
+        let continuation = string(of: bestContinuation(from: state, logProbabilities: logProbabilities,
+                                             maxTokens: maxContinuationTokens * 6))
+        cachedCharacterItems = items
+        continuations[""] = continuation
+        return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,
+                           note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+    }
+
+    private var cachedCharacterItems: [Suggestion]?
+
+    /// The continuation after a state: the beam search's best, or a sample when ``temperature`` is above 0.
+    private func bestContinuation(from state: Stepper.State, logProbabilities: [Float], maxTokens: Int) -> Continuation {
+        guard maxTokens > 0, !logProbabilities.isEmpty else { return Continuation(tokens: [], logProbability: 0) }
+        continuationSearches += 1
+        if temperature > 0 {
+            var rng = RNG(seed: seed)
+            return ContinuationSearch.sample(stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                             options: SamplingOptions(temperature: temperature),
+                                             maxTokens: maxTokens, rule: rule, rng: &rng)
+        }
+        return ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                       width: beamWidth, maxTokens: maxTokens, rule: rule).first
+            ?? Continuation(tokens: [], logProbability: 0)
+    }
+
+    /// Steps the cached stream to `ids`: keeps the longest common prefix and steps only the rest.
+    private func advance(to ids: [Int32]) -> (Stepper.State, [Float]) {
+        var common = 0
+        while common < ids.count, common < cachedIDs.count, ids[common] == cachedIDs[common] { common += 1 }
+        if common < cachedIDs.count || common < ids.count { resetContinuations() }
+        cachedIDs.removeLast(cachedIDs.count - common)
+        cache.removeLast(cache.count - 1 - common)
+        for id in ids[common...] {
+            var state = cache[cache.count - 1].state
+            let logProbabilities = stepper.step(token: id, state: &state)
+            textSteps += 1
+            cache.append((state, logProbabilities))
+            cachedIDs.append(id)
+        }
+        return cache[cache.count - 1]
+    }
+
+    private func resetContinuations() {
+        continuations = [:]
+        cachedCharacterItems = nil
+    }
+
+    private func string(of continuation: Continuation) -> String {
+        continuation.tokens.map { vocabulary[$0] }.joined()
+    }
+
+    private func note(unknown: Int, of count: Int) -> String? {
+        guard count >= 2, unknown * 2 > count else { return nil }
+        return "most of the text is unknown to the model's vocabulary (\(unknown) of \(count) tokens are <unk>); "
+            + "suggestions follow little of it"
+    }
+
+    /// Letters, digits and the apostrophe and hyphen inside words.
+    static func isWordCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "'" || c == "-" }
+}
+
+extension StopRule {
+    /// Continuations end after a sentence's final punctuation and before a line break or `<eos>`; the specials
+    /// `<unk>`, `<bos>` and `<pad>` are never produced.
+    public static func sentence(in vocabulary: Vocabulary) -> StopRule {
+        let final = Set((0..<Int32(vocabulary.count)).filter {
+            let token = vocabulary[$0].trimmingCharacters(in: .whitespaces)
+            return [".", "!", "?", "…"].contains(token)
+        })
+        let stop = Set((0..<Int32(vocabulary.count)).filter {
+            $0 == Vocabulary.endID || vocabulary[$0].contains(where: \.isNewline)
+        })
+        return StopRule(excluded: [Vocabulary.unknownID, Vocabulary.beginID, Vocabulary.padID],
+                        isFinal: { final.contains($0) }, isStop: { stop.contains($0) })
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Quill
+import QuillTestSupport
+import Testing
+
+/// Suggestions while typing: prefix completion from the cached distribution, incremental stepping, continuations.
+@Suite struct AutocompleterTests {
+    static let text = """
+        The boats came in at dusk and the lanterns were lit on the water.
+        Ada walked down to the harbour with her aunt.
+        The harbour master waved to the boats.
+
+        """
+
+    static func autocompleter(level: TokenLevel = .word, seed: UInt64 = 3) throws -> Autocompleter {
+        var builder = VocabularyBuilder(settings: TokenizerSettings(level: level))
+        for token in try Tokenizer(TokenizerSettings(level: level)).tokenize(Self.text) { builder.add(token) }
+        let vocabulary = builder.build()
+        let model = try LanguageModel(.init(kind: .lstm, vocabulary: vocabulary.count, embedding: 8, hidden: 8,
+                                            layers: 1))
+        var rng = RNG(seed: seed)
+        model.parameters.initialize(.uniform(scale: 1), rng: &rng)
+        return try Autocompleter(model: model, vocabulary: vocabulary)
+    }
+
+    @Test func aPartialWordIsCompletedFromTheVocabulary() throws {
+        let completer = try Self.autocompleter()
+        let s = try completer.suggestions(for: "Ada walked down to the har")
+        #expect(s.prefix == " har")
+        #expect(s.items.map(\.token) == [" harbour"] && s.items[0].completion == "bour")
+        #expect(s.continuation.hasPrefix("bour"))
+        let space = try completer.suggestions(for: "Ada walked down to the ")
+        #expect(space.prefix == " " && space.items.count == completer.k)
+        #expect(space.items.allSatisfy { $0.token.hasPrefix(" ") && $0.completion == String($0.token.dropFirst()) })
+        #expect(zip(space.items, space.items.dropFirst()).allSatisfy { $0.probability >= $1.probability })
+        let boundary = try completer.suggestions(for: "Ada walked down to the harbour")
+        #expect(boundary.prefix == " harbour")  // inside a word until a space or punctuation follows
+        let afterPunctuation = try completer.suggestions(for: "The boats came in.")
+        #expect(afterPunctuation.prefix == "" && !afterPunctuation.items.isEmpty)
+        #expect(try completer.suggestions(for: "The xyz").items.isEmpty)  // nothing extends an unknown prefix
+    }
+
+    @Test func probabilitiesAreTheModelsAfterTheText() throws {
+        let completer = try Self.autocompleter()
+        let s = try completer.suggestions(for: "The boats came ")
+        // The same distribution, stepped by hand: start of line, then the text's tokens.
+        let vocabulary = completer.vocabulary
+        var state = completer.stepper.initialState()
+        var p = completer.stepper.step(token: vocabulary.id("\n"), state: &state)
+        for token in ["The", " boats", " came"] { p = completer.stepper.step(token: vocabulary.id(token), state: &state) }
+        for item in s.items {
+            #expect(abs(item.probability - exp(Double(p[Int(vocabulary.id(item.token))]))) < 1e-6)
+        }
+        let best = (4..<vocabulary.count).filter { vocabulary[Int32($0)].hasPrefix(" ") }.max { p[$0] < p[$1] }!
+        #expect(s.items[0].token == vocabulary[Int32(best)])
+    }
+
+    @Test func keystrokesInsideAWordStepNothing() throws {
+        let completer = try Self.autocompleter()
+        _ = try completer.suggestions(for: "The harbour master waved to the b")
+        let (steps, searches) = (completer.textSteps, completer.continuationSearches)
+        let first = try completer.suggestions(for: "The harbour master waved to the bo")
+        _ = try completer.suggestions(for: "The harbour master waved to the boa")
+        #expect(completer.textSteps == steps, "typing inside a word must not step the model")
+        #expect(first.items.first?.token == " boats")
+        #expect(completer.continuationSearches <= searches + 1)
+        _ = try completer.suggestions(for: "The harbour master waved to the boat")
+        #expect(completer.continuationSearches <= searches + 1, "the same best word reuses its continuation")
+        // A new word steps one token: the word just finished.
+        _ = try completer.suggestions(for: "The harbour master waved to the boats ")
+        #expect(completer.textSteps == steps + 1)
+    }
+
+    @Test func incrementalSuggestionsEqualFreshOnes() throws {
+        let completer = try Self.autocompleter()
+        let texts = ["The boats came in at dusk", "The boats", "Ada walked", "Ada walked down to the water.", "",
+                     "The harbour master waved"]
+        for text in texts { _ = try completer.suggestions(for: text) }
+        for text in texts.reversed() {
+            let fresh = try Self.autocompleter().suggestions(for: text)
+            #expect(try completer.suggestions(for: text) == fresh, "'\(text)'")
+        }
+    }
+
+    @Test func continuationsStopAtTheEndOfASentenceAndMostlyUnknownTextIsNoted() throws {
+        let completer = try Self.autocompleter()
+        completer.maxContinuationTokens = 40
+        let s = try completer.suggestions(for: "Ada walked down ")
+        #expect(!s.continuation.contains("\n"))
+        let sentenceEnds = s.continuation.filter { ".!?".contains($0) }.count
+        #expect(sentenceEnds <= 1 && (sentenceEnds == 0 || s.continuation.last == "."))
+        #expect(try completer.suggestions(for: "Zorbl quux flimflam ").note?.contains("unknown") == true)
+        #expect(s.note == nil)
+        completer.temperature = 0.9
+        let sampled = try completer.suggestions(for: "Ada walked down ")
+        #expect(try completer.suggestions(for: "Ada walked down ") == sampled, "sampling is seeded")
+    }
+
+    @Test func characterModelsCompleteByStepping() throws {
+        let completer = try Self.autocompleter(level: .character)
+        let s = try completer.suggestions(for: "The harb")
+        #expect(s.prefix == "harb" && !s.items.isEmpty)
+        #expect(s.items.allSatisfy { $0.token == "harb" + $0.completion })
+        #expect(s.items.allSatisfy { !$0.completion.contains(" ") })
+    }
+}
