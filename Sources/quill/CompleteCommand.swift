@@ -90,8 +90,8 @@ struct CompleteCommand: StoreBackedCommand {
             number += 1
             if line.hasPrefix(":") {
                 let result = session.execute(line)
+                if let error = result.error { throw CLIError("line \(number): \(line): \(error)") }
                 for message in result.lines { note(message) }
-                if result.failed { throw CLIError("line \(number): \(line): \(result.lines.joined())") }
                 if result.quit { break }
                 continue
             }
@@ -103,7 +103,7 @@ struct CompleteCommand: StoreBackedCommand {
                 "text": suggestions.text,
                 "prefix": suggestions.prefix,
                 "suggestions": suggestions.items.map {
-                    ["token": $0.token, "completion": $0.completion, "probability": $0.probability] as [String: Any]
+                    ["text": $0.token, "completion": $0.completion, "probability": $0.probability] as [String: Any]
                 },
                 "continuation": suggestions.continuation,
                 "note": suggestions.note as Any? ?? NSNull(),

@@ -35,11 +35,12 @@ final class CompletionSession {
         case clearScreen
     }
 
-    /// The result of a `:` command: lines to show, and whether to leave.
+    /// The result of a `:` command: lines to show (an error as `error: …`), and whether to leave.
     struct CommandResult: Equatable {
-        var lines: [String]
+        var lines: [String] = []
         var quit = false
-        var failed = false
+        /// What was wrong with the command.
+        var error: String?
     }
 
     let prompt = "> "
@@ -152,7 +153,7 @@ final class CompletionSession {
         let words = line.dropFirst().split(whereSeparator: \.isWhitespace).map(String.init)
         guard let name = words.first else { return CommandResult(lines: CompletionSession.help) }
         let argument = words.count > 1 ? words[1] : nil
-        if words.count > 2 { return failed("\(name) takes one value (got \(words.count - 1))") }
+        if words.count > 2 { return failed(":\(name) takes one value (got \(words.count - 1))") }
         defer { suggestions = nil; selected = nil }
         switch name {
         case "k":
@@ -264,7 +265,7 @@ final class CompletionSession {
     }
 
     private func failed(_ message: String) -> CommandResult {
-        CommandResult(lines: ["error: " + message], failed: true)
+        CommandResult(lines: ["error: " + message], error: message)
     }
 
     private func edit(_ change: (inout LineEditor) -> Void) {
