@@ -118,6 +118,11 @@ struct CompletionREPL {
     let session: CompletionSession
     /// How long to wait for the rest of an escape sequence before a lone ESC is the Escape key.
     static let escapeTimeout: Int32 = 30
+    /// How often an idle REPL looks for a resize, in milliseconds.
+    static let idleTimeout: Int32 = 250
+    /// Suggestions slower than this (seconds) make the REPL draw each key before asking for the next ones; faster
+    /// ones are drawn together with the key, in one write.
+    static let slowSuggestions = 0.010
 
     /// Runs until Ctrl-D, Ctrl-C, `:quit` or the end of input, restoring the terminal on the way out.
     /// - Returns: the exit status: 0, or 130 after Ctrl-C.
@@ -128,19 +133,25 @@ struct CompletionREPL {
         var decoder = KeyDecoder()
         var size = Terminal.size()
         let c = session.completer
-        Terminal.write(dim("model '\(session.modelName)' (k \(c.k), beam \(c.beamWidth), temperature "
-            + "\(c.temperature)): Tab takes the next word, :help lists the keys and commands") + "\r\n")
+        Terminal.write(dim("model '\(session.modelName)' · k \(c.k) · beam \(c.beamWidth) · temperature "
+            + "\(c.temperature) · :help lists the keys and commands") + "\r\n")
         session.update()
         Terminal.write(painter.paint(session.frame(width: size.columns, height: size.rows)))
+        // Seconds the completer took last time: above `slowSuggestions` the edited line is drawn before asking.
+        var lastSuggestions = 0.0
         while true {
-            guard let bytes = Terminal.read(timeout: decoder.isPending ? CompletionREPL.escapeTimeout : -1) else {
+            // A timeout even with nothing pending: SIGWINCH may land on another thread and not cut the wait short.
+            let timeout = decoder.isPending ? CompletionREPL.escapeTimeout : CompletionREPL.idleTimeout
+            guard let bytes = Terminal.read(timeout: timeout) else {
                 Terminal.write(painter.leave(committed(session.editor.text)))
                 return 0
             }
+            let resized = Terminal.takeResized()
+            if bytes.isEmpty && !decoder.isPending && !resized { continue }
             let start = KeystrokeTimings.now()
             let keys = bytes.isEmpty ? decoder.flush() : decoder.decode(bytes)
             var out = ""
-            if Terminal.takeResized() {
+            if resized {
                 size = Terminal.size()
                 out += painter.erase()
             }
@@ -170,9 +181,15 @@ struct CompletionREPL {
                     painter.reset()
                 }
             }
+            if lastSuggestions > CompletionREPL.slowSuggestions && session.editor.text != session.suggestions?.text {
+                // A slow model: show the key at once (without ghost text), then the suggestions when they come.
+                Terminal.write(out + painter.paint(session.frame(width: size.columns, height: size.rows)))
+                out = ""
+            }
             let asking = KeystrokeTimings.now()
             let asked = session.update()
             let answered = KeystrokeTimings.now()
+            if asked { lastSuggestions = answered - asking }
             out += painter.paint(session.frame(width: size.columns, height: size.rows))
             Terminal.write(out)
             if !keys.isEmpty {
@@ -201,13 +218,17 @@ struct KeystrokeTimings {
         if let total { totals.append(total) }
     }
 
-    /// `timings: 57 keystrokes; suggestions p50 0.31 ms, p99 1.20 ms, max …; with redraw p50 …` on standard error.
+    /// `timings: 57 keystrokes; suggestions p50 … ms, p99 … ms, max … ms; redraw …; suggestions + redraw …` on
+    /// standard error. The redraw is the rest of a keystroke: decoding, editing, layout and the writes.
     func report() {
         guard !suggestions.isEmpty else { return note("timings: nothing was timed") }
         var text = totals.isEmpty ? "timings: \(suggestions.count) lines; suggestions "
             : "timings: \(suggestions.count) keystrokes; suggestions "
         text += KeystrokeTimings.summary(suggestions)
-        if !totals.isEmpty { text += "; suggestions + redraw " + KeystrokeTimings.summary(totals) }
+        if !totals.isEmpty {
+            text += "; redraw " + KeystrokeTimings.summary(zip(totals, suggestions).map { $0 - $1 })
+            text += "; suggestions + redraw " + KeystrokeTimings.summary(totals)
+        }
         note(text)
     }
 

@@ -52,7 +52,7 @@ import Testing
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Types into `quill complete` on a tmux terminal and reads the screen after each step: ghost text, Tab, an
-    /// Alt-digit, Enter, history, `:k`, Ctrl-D; afterwards the terminal is in canonical mode with echo again.
+    /// Alt-digit, Enter, history, `:k`, a resize, Ctrl-D; afterwards the terminal is in canonical mode with echo again.
     @Test(.enabled(if: tmux != nil, "needs tmux (apt install tmux) to drive the REPL on a terminal"))
     func theREPLOnATerminal() throws {
         let cli = try Self.trained()
@@ -99,6 +99,10 @@ import Testing
         try terminal.wait(":k 2 answers") { $0.contains("k = 2") }
         try terminal.type("The ")
         try terminal.wait("two suggestions") { $0.contains("  2  ") && !$0.contains("  3  ") }
+        try terminal.resize(columns: 40)
+        try terminal.wait("the rows cut to the new width") { screen in
+            screen.split(separator: "\n").contains { $0.hasPrefix("Tab: next word") && $0.count <= 39 }
+        }
 
         try terminal.keys("C-u", "C-d")
         let after = try terminal.wait("Ctrl-D leaves") { $0.contains("EXIT=") && $0.contains("icanon") }
@@ -154,14 +158,17 @@ final class TmuxTerminal {
 
     /// Starts the server with a window running `command`.
     ///
-    /// Through `bash` (dash cannot name descriptors above 9), which first closes every descriptor above 2: the server lives on after the client returns, and
-    /// Foundation's `Process` (here and in tests running alongside) waits until every copy of a descriptor it gave the
-    /// child is closed — a server holding one would hang them.
+    /// Through `bash` (dash cannot name descriptors above 9), which first closes every descriptor above 2: the server
+    /// lives on after the client returns, and Foundation's `Process` (here and in tests running alongside) waits
+    /// until every copy of a descriptor it gave the child is closed — a server holding one would hang them.
     func start(_ command: String) throws {
         let closeAndRun = "for fd in $(ls /proc/$$/fd 2>/dev/null || ls /dev/fd); do "
             + "if [ \"$fd\" -gt 2 ]; then eval \"exec $fd>&-\"; fi; done; exec \"$0\" \"$@\""
         try run(["new-session", "-d", "-x", "100", "-y", "30", command], through: closeAndRun)
     }
+
+    /// Resizes the window (the program gets SIGWINCH).
+    func resize(columns: Int) throws { try run(["resize-window", "-x", String(columns)]) }
 
     /// Types text literally.
     func type(_ text: String) throws { try run(["send-keys", "-l", text]) }

@@ -182,7 +182,8 @@ import Testing
         var painter = Painter()
         let first = painter.paint(Frame(lines: ["> a", "  1  apple", "hint"], cursorRow: 0, cursorColumn: 3))
         #expect(first.components(separatedBy: "\u{1B}[K").count - 1 == 3)
-        #expect(first.hasSuffix("\u{1B}[2A\r\u{1B}[3C\u{1B}[?25h"), "back up two rows to the cursor: \(first.debugDescription)")
+        #expect(first.hasSuffix("\u{1B}[2A\r\u{1B}[3C\u{1B}[?25h"),
+                "back up two rows to the cursor: \(first.debugDescription)")
         let second = painter.paint(Frame(lines: ["> ap", "  1  apple", "hint"], cursorRow: 0, cursorColumn: 4))
         #expect(second.components(separatedBy: "\u{1B}[K").count - 1 == 1 && second.contains("\r> ap\u{1B}[K"))
         #expect(!second.contains("apple"))
