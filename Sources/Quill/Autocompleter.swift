@@ -83,13 +83,7 @@ public final class Autocompleter {
     }
 
     private func wordSuggestions(for text: String) throws -> Suggestions {
-        var tokens = try tokenizer.tokenize(text)
-        var prefix = ""
-        if let last = tokens.last, let lastCharacter = text.last,
-           last.allSatisfy({ $0 == " " }) || Self.isWordCharacter(lastCharacter) {
-            prefix = last
-            tokens.removeLast()
-        }
+        let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
         let ids = tokens.map { vocabulary.id($0) }
         let (state, logProbabilities) = advance(to: ids)
         let items = logProbabilities.withUnsafeBufferPointer { distribution in
@@ -191,6 +185,14 @@ public final class Autocompleter {
         guard count >= 2, unknown * 2 > count else { return nil }
         return "most of the text is unknown to the model's vocabulary (\(unknown) of \(count) tokens are <unk>); "
             + "suggestions follow little of it"
+    }
+
+    /// The tokens of `text` before the word being typed, and that partial word: the last token when the text ends
+    /// inside a word, or typed spaces (then the next word completes them); `""` after punctuation or a line break.
+    static func splitPartialWord(_ tokens: [String], of text: String) -> (context: [String], prefix: String) {
+        guard let last = tokens.last, let lastCharacter = text.last,
+              last.allSatisfy({ $0 == " " }) || isWordCharacter(lastCharacter) else { return (tokens, "") }
+        return (Array(tokens.dropLast()), last)
     }
 
     /// Letters, digits and the apostrophe and hyphen inside words.

@@ -23,58 +23,27 @@ extension LanguageModel {
             throw LanguageModelError.vocabularySizeMismatch(model: "(in memory)", modelSize: V,
                                                             vocabularySize: vocabulary.count)
         }
-        let wasTraining = isTraining
-        isTraining = false
-        defer { isTraining = wasTraining }
-
         var ids = try Tokenizer(vocabulary.settings).ids(of: prompt, in: vocabulary)
         if ids.isEmpty { ids = [vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID] }
-        var hidden: [Float]?
-        var cell: [Float]?
-        func step(_ id: Int32) {
-            _ = forward(inputs: [id], targets: [0], steps: 1, batch: 1, h0: hidden, c0: cell)
-            hidden = finalHidden
-            cell = configuration.kind == .lstm ? finalCell : nil
+        let stepper = try Stepper(model: self)
+        var state = stepper.initialState()
+        var logProbabilities: [Float] = []
+        for id in ids { logProbabilities = stepper.step(token: id, state: &state) }
+        // Only a line break or <eos> ends a completion (not a sentence's end).
+        let sentence = StopRule.sentence(in: vocabulary)
+        let rule = StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
+        let continuation: Continuation
+        if temperature == 0 {
+            continuation = ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                                   width: 1, maxTokens: maxTokens, rule: rule).first
+                ?? Continuation(tokens: [], logProbability: 0)
+        } else {
+            var rng = RNG(seed: seed)
+            continuation = ContinuationSearch.sample(stepper: stepper, state: state,
+                                                     logProbabilities: logProbabilities,
+                                                     options: SamplingOptions(temperature: temperature),
+                                                     maxTokens: maxTokens, rule: rule, rng: &rng)
         }
-        for id in ids { step(id) }
-
-        var rng = RNG(seed: seed)
-        var output = ""
-        var scores = [Double](repeating: 0, count: V)
-        for _ in 0..<maxTokens {
-            let logits = self.logits
-            for v in 0..<V { scores[v] = Double(logits[v]) }
-            for banned in [Vocabulary.unknownID, Vocabulary.beginID, Vocabulary.padID] where Int(banned) < V {
-                scores[Int(banned)] = -.infinity
-            }
-            let next = temperature == 0 ? LanguageModel.argmax(scores) : LanguageModel.sample(scores, temperature,
-                                                                                                &rng)
-            if next == Vocabulary.endID { break }
-            let token = vocabulary[next]
-            if token.contains(where: \.isNewline) { break }
-            output += token
-            step(next)
-        }
-        return output
-    }
-
-    private static func argmax(_ scores: [Double]) -> Int32 {
-        var best = 0
-        for v in scores.indices where scores[v] > scores[best] { best = v }
-        return Int32(best)
-    }
-
-    /// Draws from `softmax(scores / temperature)` (stable: the maximum is subtracted first).
-    private static func sample(_ scores: [Double], _ temperature: Double, _ rng: inout RNG) -> Int32 {
-        let top = scores.max() ?? 0
-        let weights = scores.map { exp(($0 - top) / temperature) }
-        let total = weights.reduce(0, +)
-        // 53 random bits: a uniform Double in [0, 1).
-        var u = Double(rng.next() >> 11) * 0x1p-53 * total
-        for v in weights.indices {
-            u -= weights[v]
-            if u < 0 { return Int32(v) }
-        }
-        return argmax(scores)
+        return continuation.tokens.map { vocabulary[$0] }.joined()
     }
 }

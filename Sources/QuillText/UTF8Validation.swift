@@ -46,3 +46,16 @@ enum UTF8Validation {
         return .valid(validEnd: count)
     }
 }
+
+/// The offset of the first byte of the first ill-formed sequence in `bytes` (a truncated sequence at the end counts),
+/// or `nil` when they are valid UTF-8.
+public func firstInvalidUTF8Offset<C: Collection<UInt8>>(_ bytes: C) -> Int? {
+    let array = Array(bytes)
+    return array.withUnsafeBufferPointer { buffer -> Int? in
+        guard let base = buffer.baseAddress else { return nil }
+        switch UTF8Validation.validate(base, from: 0, count: buffer.count, final: true) {
+        case .valid: return nil
+        case .invalid(let offset, _): return offset
+        }
+    }
+}

@@ -167,26 +167,8 @@ public final class LanguageModelTrainer {
     }
 
     /// The mean loss per target of `ids` under the current parameters, without training: the same windowing, state
-    /// carried across windows from zeros.
+    /// carried across windows from zeros (``QuillTrain/evaluate(model:ids:batch:steps:pool:progress:)``).
     public func evaluate(_ ids: [Int32], batch: Int, steps: Int, pool: ThreadPool = .shared) throws -> Double {
-        let wasTraining = model.isTraining
-        model.isTraining = false  // no dropout
-        defer { model.isTraining = wasTraining }
-        var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
-        var loss = RunningMean()
-        var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
-        var targets = inputs
-        var h: [Float]?
-        var c: [Float]?
-        while let t = windows.next(inputs: &inputs, targets: &targets) {
-            let n = t * batch
-            let windowLoss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
-                                           targets: n == targets.count ? targets : Array(targets[..<n]),
-                                           steps: t, batch: batch, h0: h, c0: c, pool: pool)
-            h = model.finalHidden
-            c = model.configuration.kind == .lstm ? model.finalCell : nil
-            loss.add(perToken(windowLoss, steps: t), weight: n)
-        }
-        return loss.mean
+        try QuillTrain.evaluate(model: model, ids: ids, batch: batch, steps: steps, pool: pool).meanLoss
     }
 }

@@ -1,0 +1,63 @@
+import QuillNN
+import QuillTensor
+
+/// What evaluating a language model on an id stream measured: the cross-entropy of every target it predicted.
+public struct Evaluation: Sendable, Equatable {
+    /// Targets scored: `B·(L − 1)` for `B` streams of `L = N / B` ids (`N − 1` with one stream).
+    public var targets: Int
+    /// The cross-entropy summed over all targets, in nats (kept in `Double`).
+    public var totalLoss: Double
+
+    public init(targets: Int, totalLoss: Double) {
+        self.targets = targets
+        self.totalLoss = totalLoss
+    }
+
+    /// Mean cross-entropy per target, in nats.
+    public var meanLoss: Double { targets == 0 ? 0 : totalLoss / Double(targets) }
+    /// `exp(meanLoss)`.
+    public var perplexity: Double { Perplexity.perplexity(meanLoss: meanLoss) }
+    /// `meanLoss / ln 2`: bits per token (bits per character for a character model).
+    public var bitsPerToken: Double { Perplexity.bitsPerCharacter(meanLoss: meanLoss) }
+}
+
+/// Evaluates `model` on `ids` without training: the mean cross-entropy per target, the recurrent state carried from
+/// one window to the next (from zeros at the start), dropout off.
+///
+/// The ids are cut into `batch` streams and windows of `steps` exactly as ``Batcher`` does for training (and as
+/// ``LanguageModelTrainer/evaluate(_:batch:steps:pool:)`` does after each epoch), so with `batch` 1 every token but
+/// the first is predicted from all the tokens before it: the exact sequential perplexity of the text, whatever
+/// `steps` is (the window length only trades memory for speed). With `batch` > 1 the `N mod B` remainder is dropped
+/// and each stream starts from zero state, which costs a little perplexity but runs `B` streams at once.
+///
+/// The model's ``LanguageModel/isTraining`` is restored afterwards.
+/// - Parameters:
+///   - batch: `B`, parallel streams (1 for the exact sequential perplexity).
+///   - steps: `T`, steps per window (35 as pytorch/examples' word_language_model evaluation).
+///   - progress: called after each window with (windows done, windows in all).
+/// - Throws: ``TrainError/corpusTooSmall(tokens:batchSize:)`` when `ids` has fewer than `2·batch` ids,
+///   ``TrainError/invalidShape(batchSize:steps:)`` for a batch or window below 1.
+public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
+                     pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
+    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
+    let wasTraining = model.isTraining
+    model.isTraining = false  // no dropout
+    defer { model.isTraining = wasTraining }
+    var total = RunningMean()
+    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
+    var targets = inputs
+    var hidden: [Float]?
+    var cell: [Float]?
+    while let t = windows.next(inputs: &inputs, targets: &targets) {
+        let n = t * batch
+        let windowLoss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
+                                       targets: n == targets.count ? targets : Array(targets[..<n]),
+                                       steps: t, batch: batch, h0: hidden, c0: cell, pool: pool)
+        hidden = model.finalHidden
+        cell = model.configuration.kind.hasCellState ? model.finalCell : nil
+        let perToken = model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(t) : windowLoss
+        total.add(perToken, weight: n)
+        progress?(windows.position, windows.windowCount)
+    }
+    return Evaluation(targets: total.count, totalLoss: total.sum)
+}

@@ -1,0 +1,252 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+extension Predictor.Task: ExpressibleByArgument {}
+
+/// `quill predict`: predictions for every line of a file, as JSON Lines.
+struct PredictCommand: StoreBackedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict for every line of a text with a stored model: next words, completions, continuations or "
+            + "scores, as JSON Lines.",
+        discussion: """
+            Reads lines (from --input, or standard input), steps them through the model in batches of --batch-lines \
+            (one batched step per position for the whole batch), and writes one JSON object per line, in input \
+            order, with its line number: "next" the --top-k most likely next tokens; "complete" the completions of \
+            the line's partial last word; "generate" a continuation (beam search of width --beam, or sampling with \
+            --temperature, --top-k, --top-p and --seed); "score" the log-probability of the line's tokens and of \
+            its end, its perplexity and token count. Memory stays constant whatever the input's size.
+
+            A line that is not valid UTF-8 gives an error record naming the line and byte offset, and the others go \
+            on; the exit status is then 1. Empty lines give a record with "empty": true. Lines longer than \
+            --max-context tokens are cut (to their end, or to their start for "score") and marked "truncated".
+
+            Examples:
+              printf 'The old man\\nShe opened the\\n' | quill predict --model tiny --task next
+              quill predict --model ptb --task score --input ptb.test.txt --output scores.jsonl
+              quill predict --model tiny --task generate --temperature 0.8 --seed 3 --input prompts.txt
+            """)
+
+    @Option(help: "The stored model.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The text, one input per line; - for standard input.", valueName: "file"))
+    var input = "-"
+
+    @Option(help: ArgumentHelp("Where to write the JSON Lines; - for standard output.", valueName: "file"))
+    var output = "-"
+
+    @Option(help: "next, complete, generate or score.")
+    var task: Predictor.Task
+
+    @Option(help: "Suggestions per line (next, complete); the sampling cut for generate with --temperature.")
+    var topK = 5
+
+    @Option(help: "Tokens generated at most.")
+    var maxTokens = 20
+
+    @Option(help: "0: generate by beam search; above 0: sample at this temperature.")
+    var temperature = 0.0
+
+    @Option(help: "Sampling: keep the most likely tokens until their probability reaches this.")
+    var topP = 1.0
+
+    @Option(help: "Beam width of generate (1: greedy).")
+    var beam = 4
+
+    @Option(help: "Seed of sampling (each line's seed is this plus its line number).")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
+    var maxContext = 512
+
+    @Option(help: ArgumentHelp("Lines stepped together.", valueName: "n"))
+    var batchLines = 64
+
+    @Option(help: "Weights used to step the model: float32 or int8.")
+    var precision: Stepper.Precision = .float32
+
+    @Option(help: "Threads of the kernels. (default: QUILL_THREADS, else the cores)")
+    var threads: Int?
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func validate() throws {
+        for (name, value) in [("--top-k", topK), ("--beam", beam), ("--max-context", maxContext),
+                              ("--batch-lines", batchLines), ("--threads", threads ?? 1)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1 (got \(value))")
+        }
+        if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
+        if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be ≥ 0") }
+        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    func run(store: Store) throws {
+        if let threads { setenv("QUILL_THREADS", String(threads), 1) }  // read when the shared pool starts
+        let (model, vocabulary) = try store.loadLanguageModel(named: model)
+        var options = Predictor.Options(task: task)
+        options.topK = topK
+        options.maxTokens = maxTokens
+        options.temperature = temperature
+        options.topP = topP
+        options.beam = beam
+        options.seed = seed
+        options.maxContext = maxContext
+        let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options, precision: precision)
+
+        let reader = try LineReader(path: input)
+        let writer = try OutputFile(path: output)
+        let bar = ProgressBar(label: "predicting")
+        defer { bar.finish() }
+        var invalidLines = 0
+        var pending: [(number: Int, record: [String: Any]?, text: String?)] = []
+        func flush() throws {
+            let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0) } }
+            var predictions = try predictor.predict(texts)[...]
+            for entry in pending {
+                var record = entry.record ?? Self.record(predictions.removeFirst(), task: task)
+                record["line"] = entry.number
+                try writer.write(try jsonLine(record) + "\n")
+            }
+            pending.removeAll(keepingCapacity: true)
+            bar.update(reader.bytesRead, of: reader.totalBytes)
+        }
+        while let line = try reader.next() {
+            switch line.text {
+            case .failure(let invalid):
+                invalidLines += 1
+                pending.append((line.number, ["error": "\(reader.name):\(line.number): not valid UTF-8 at byte "
+                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"], nil))
+            case .success(let text) where text.isEmpty:
+                pending.append((line.number, ["empty": true], nil))
+            case .success(let text):
+                pending.append((line.number, nil, text))
+            }
+            if pending.count >= batchLines { try flush() }
+        }
+        try flush()
+        try writer.close()
+        if invalidLines > 0 {
+            throw CLIError("\(invalidLines) line\(invalidLines == 1 ? " was" : "s were") not valid UTF-8 in \(reader.name); "
+                + "their records hold the error, every other line was predicted")
+        }
+    }
+
+    /// The JSON record of a prediction (the line number is added by the caller).
+    static func record(_ p: Predictor.Prediction, task: Predictor.Task) -> [String: Any] {
+        var record: [String: Any] = ["tokens": p.tokens]
+        if p.unknown > 0 { record["unknown"] = p.unknown }
+        if p.truncated { record["truncated"] = true }
+        switch p.outcome {
+        case let .suggestions(prefix, items):
+            if task == .complete { record["prefix"] = prefix }
+            record["suggestions"] = items.map { item -> [String: Any] in
+                var object: [String: Any] = ["token": item.token, "probability": item.probability]
+                if task == .complete { object["completion"] = item.completion }
+                return object
+            }
+        case let .generated(text, tokens, logProbability):
+            record["text"] = text
+            record["generated"] = tokens
+            record["logProbability"] = logProbability
+        case let .score(logProbability, tokens):
+            record["tokens"] = tokens
+            record["logProbability"] = logProbability
+            record["perplexity"] = exp(-logProbability / Double(tokens))
+        }
+        return record
+    }
+}
+
+/// Lines of a file or standard input, read in 1 MiB chunks (constant memory), each checked as UTF-8.
+final class LineReader {
+    struct Line {
+        let number: Int
+        /// The text without its line break (and a CR before it), or the byte offset of the first invalid byte.
+        let text: Result<String, InvalidUTF8>
+    }
+
+    struct InvalidUTF8: Error { let offset: Int }
+
+    let name: String
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+    private var number = 0
+    private(set) var bytesRead = 0
+    let totalBytes: Int?
+
+    init(path: String) throws {
+        if path == "-" {
+            name = "standard input"
+            handle = FileHandle.standardInput
+            totalBytes = nil
+        } else {
+            name = path
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw CLIError("\(path): cannot open the file for reading; check the path")
+            }
+            self.handle = handle
+            totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        }
+    }
+
+    func next() throws -> Line? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = take(upTo: newline)
+                start = newline + 1
+                return line
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                let line = take(upTo: buffer.count)
+                start = buffer.count
+                return line
+            }
+            buffer.removeFirst(start)
+            start = 0
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { atEnd = true }
+            bytesRead += chunk.count
+            buffer.append(contentsOf: chunk)
+        }
+    }
+
+    private func take(upTo end: Int) -> Line {
+        number += 1
+        var bytes = buffer[start..<end]
+        if bytes.last == 0x0D { bytes = bytes.dropLast() }
+        if let offset = firstInvalidUTF8Offset(bytes) {
+            return Line(number: number, text: .failure(InvalidUTF8(offset: offset)))
+        }
+        return Line(number: number, text: .success(String(decoding: bytes, as: UTF8.self)))
+    }
+}
+
+/// Standard output or a file, written as it goes.
+final class OutputFile {
+    private let handle: FileHandle
+    private let isFile: Bool
+
+    init(path: String) throws {
+        if path == "-" {
+            handle = FileHandle.standardOutput
+            isFile = false
+        } else {
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: path) else {
+                throw CLIError("\(path): cannot create the file; check the folder exists and is writable")
+            }
+            self.handle = handle
+            isFile = true
+        }
+    }
+
+    func write(_ text: String) throws { try handle.write(contentsOf: Data(text.utf8)) }
+
+    func close() throws { if isFile { try handle.close() } }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import QuillTestSupport
+import Testing
+
+/// `quill predict` and `quill eval-autocomplete` on a tiny trained model.
+@Suite struct PredictCommandTests {
+    static func trained() throws -> QuillCLI {
+        let (cli, corpus) = try TrainCommandTests.prepared()
+        expectSuccess(try cli.run(["train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--max-windows",
+                                   "5"] + TrainCommandTests.tinySizes))
+        return cli
+    }
+
+    @Test func oneRecordPerLineInOrderWithErrorsAndEmptyLines() throws {
+        let cli = try Self.trained()
+        var input = Data("The boats came\n\nAda walked down to the har\n".utf8)
+        input.append(contentsOf: [0x41, 0xFF, 0x0A])  // "A\xFF": not UTF-8
+        input.append(contentsOf: Array("The lighthouse\n".utf8))
+        let file = try cli.write("in.txt", input)
+        let result = try cli.run("predict", "--model", "m", "--task", "complete", "--input", file, "--top-k", "2")
+        #expect(result.status == 1, "invalid lines make the exit status 1")
+        #expect(result.stderr.contains("1 line was not valid UTF-8"))
+        let records = try result.stdoutLines.map { try jsonObject($0) }
+        #expect(records.map { $0["line"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(records[1]["empty"] as? Bool == true)
+        #expect((records[3]["error"] as? String)?.contains("in.txt:4: not valid UTF-8 at byte 1") == true)
+        #expect(records[2]["prefix"] as? String == " har")
+        let suggestions = try #require(records[2]["suggestions"] as? [[String: Any]])
+        #expect(suggestions.first?["token"] as? String == " harbour" && suggestions.first?["completion"] as? String
+            == "bour")
+        #expect((records[4]["suggestions"] as? [[String: Any]])?.map { $0["token"] as? String } == [" lighthouse"])
+    }
+
+    @Test func scoresGoToAFileAndGenerationIsSeeded() throws {
+        let cli = try Self.trained()
+        let output = cli.directory.file("scores.jsonl").path
+        expectSuccess(try cli.run(["predict", "--model", "m", "--task", "score", "--output", output],
+                                  stdin: "The boats came in.\nAda walked.\n"))
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try jsonObject(String($0)) }
+        #expect(records.count == 2 && records.allSatisfy { ($0["logProbability"] as? Double ?? 0) < 0 })
+        #expect(records.allSatisfy { ($0["perplexity"] as? Double ?? 0) > 1 })
+        let a = try cli.run(["predict", "--model", "m", "--task", "generate", "--temperature", "0.9", "--seed", "4"],
+                            stdin: "The boats\nAda\n")
+        let b = try cli.run(["predict", "--model", "m", "--task", "generate", "--temperature", "0.9", "--seed", "4",
+                             "--batch-lines", "1"], stdin: "The boats\nAda\n")
+        expectSuccess(a)
+        #expect(a.stdout == b.stdout, "a line's sample does not depend on its batch")
+    }
+
+    @Test func keystrokeSavingsOfAWordModel() throws {
+        let cli = try Self.trained()
+        let text = try cli.write("t.txt", "The boats came in at dusk and the lanterns were lit on the water.\n")
+        let result = try cli.run("eval-autocomplete", "--model", "m", "--text", text, "--suggestions", "3",
+                                 "--format", "json")
+        expectSuccess(result)
+        let object = try jsonObject(try #require(result.stdoutLines.first))
+        let ksr = try #require(object["ksr"] as? Double)
+        #expect(ksr > 0 && ksr < 100 && object["kn"] as? Int == 66)
+        expectFailure(try cli.run("eval-autocomplete", "--model", "m", "--text", text, "--suggestions", "0"),
+                      status: 64, mentioning: ["--suggestions"])
+    }
+}
