@@ -16,8 +16,8 @@ struct CompleteCommand: StoreBackedCommand {
             :model NAME, :help, :quit.
 
             When standard input or output is not a terminal, each input line is completed and printed as one JSON \
-            object: line, text, prefix, suggestions (token, completion, probability), continuation, note. \
-            Lines starting with ':' are commands there too (messages on standard error).
+            object: line, text, prefix, suggestions (text: the vocabulary entry, completion, probability), \
+            continuation, note. Lines starting with ':' are commands there too (messages on standard error).
 
             Examples:
               quill complete --model tiny
@@ -45,8 +45,8 @@ struct CompleteCommand: StoreBackedCommand {
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
     var precision: Stepper.Precision = .float32
 
-    @Flag(help: ArgumentHelp("At exit, print to standard error the median and 99th-percentile time per keystroke "
-            + "(suggestions, and suggestions plus redraw) or per line."))
+    @Flag(help: ArgumentHelp("At exit, print to standard error the median, 99th percentile and maximum time per "
+            + "keystroke (of the suggestions, of the redraw, of both) or per line."))
     var timings = false
 
     @OptionGroup
