@@ -60,11 +60,15 @@ struct StyledLine: Equatable {
     func rendered(width: Int) -> String {
         var out = ""
         var used = 0
-        for (text, style) in pieces {
+        var full = false
+        for (text, style) in pieces where !full {
             var piece = ""
             for character in text {
                 let w = DisplayWidth.of(character)
-                if used + w > width { break }
+                if used + w > width {
+                    full = true
+                    break
+                }
                 piece.append(character)
                 used += w
             }

@@ -169,6 +169,15 @@ import Testing
         #expect(StyledLine.plainText(cut) == "> abcde", "the ghost is cut to the width, the last column left free")
     }
 
+    @Test func aWideCharacterAtTheEdgeIsLeftOutAndNothingAfterIt() {
+        var line = StyledLine()
+        line.append("ab漢")
+        line.append("c", .dim)
+        #expect(line.rendered(width: 3) == "ab")
+        #expect(line.rendered(width: 4) == "ab漢")
+        #expect(line.rendered(width: 5) == "ab漢\u{1B}[2mc\u{1B}[0m")
+    }
+
     @Test func aLongLineScrollsToKeepTheCursorInView() {
         let text = String(repeating: "word ", count: 10) + "end"
         let (row, column) = inputRow(prompt: "> ", text: text, cursor: text.count, ghost: "ing", width: 20)
