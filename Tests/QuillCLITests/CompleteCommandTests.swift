@@ -52,7 +52,8 @@ import Testing
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Types into `quill complete` on a tmux terminal and reads the screen after each step: ghost text, Tab, an
-    /// Alt-digit, Enter, history, `:k`, a resize, Ctrl-D; afterwards the terminal is in canonical mode with echo again.
+    /// Alt-digit, Enter, history, `:k`, UTF-8 editing, a resize, Ctrl-D; afterwards the terminal is in canonical mode
+    /// with echo again.
     @Test(.enabled(if: tmux != nil, "needs tmux (apt install tmux) to drive the REPL on a terminal"))
     func theREPLOnATerminal() throws {
         let cli = try Self.trained()
@@ -97,6 +98,12 @@ import Testing
         try terminal.type(":k 2")
         try terminal.keys("Enter")
         try terminal.wait(":k 2 answers") { $0.contains("k = 2") }
+        try terminal.type("naïve 漢字 e\u{301}")
+        try terminal.keys("Left", "Left", "BSpace")
+        try terminal.wait("the cursor steps over é and the space, and Backspace takes 字 whole") { screen in
+            screen.split(separator: "\n").contains { $0.hasPrefix("> naïve 漢 é") }
+        }
+        try terminal.keys("C-e", "C-u")
         try terminal.type("The ")
         try terminal.wait("two suggestions") { $0.contains("  2  ") && !$0.contains("  3  ") }
         try terminal.resize(columns: 40)
@@ -202,8 +209,11 @@ final class TmuxTerminal {
     @discardableResult
     private func run(_ arguments: [String], through script: String? = nil) throws -> String {
         let (executable, prefix) = script.map { ("/bin/bash", ["-c", $0, tmux]) } ?? (tmux, [])
+        var environment = ["TERM": "xterm-256color", "TMUX": ""]
+        let variables = ProcessInfo.processInfo.environment
+        if variables["LANG"] == nil && variables["LC_ALL"] == nil { environment["LANG"] = "C.UTF-8" }
         let result = try TestSupport.run(URL(fileURLWithPath: executable), prefix + ["-S", socket] + arguments,
-                                         environment: ["TERM": "xterm-256color", "TMUX": ""], in: directory)
+                                         environment: environment, in: directory)
         guard result.succeeded else {
             throw TestSupportError("tmux \(arguments.joined(separator: " ")): \(result.stderr)")
         }
