@@ -121,6 +121,25 @@ import Testing
         #expect(modes.contains("isig") && !modes.contains("-isig"), "signals again: \(modes)")
     }
 
+    /// Ctrl-C leaves at once with status 130, the typed line left on screen and the terminal restored.
+    @Test(.enabled(if: tmux != nil, "needs tmux (apt install tmux) to drive the REPL on a terminal"))
+    func controlCLeaves() throws {
+        let cli = try Self.trained()
+        let terminal = try TmuxTerminal(tmux: Self.tmux!, directory: cli.directory)
+        defer { terminal.close() }
+        try terminal.start("'\(cli.binary.path)' complete --model m --store '\(cli.storePath)'; echo EXIT=$?; "
+            + "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60")
+        try terminal.wait("the prompt") { $0.contains("Tab: next word") }
+        try terminal.type("The boats")
+        try terminal.wait("the text") { $0.contains("> The boats") }
+        try terminal.keys("C-c")
+        let after = try terminal.wait("the shell goes on") { $0.contains("EXIT=") && $0.contains("icanon") }
+        #expect(after.contains("EXIT=130") && after.contains("> The boats\n"), "\(after)")
+        #expect(!after.contains("Tab: next word"), "the suggestions are erased: \(after)")
+        let modes = after.split(separator: "\n").first { $0.contains("icanon") } ?? ""
+        #expect(!modes.contains("-icanon") && !modes.contains("-echo "), "restored: \(modes)")
+    }
+
     /// SIGTERM while the REPL runs: the terminal is restored and the process dies of the signal.
     @Test(.enabled(if: tmux != nil, "needs tmux (apt install tmux) to drive the REPL on a terminal"))
     func aTerminatingSignalRestoresTheTerminal() throws {
