@@ -77,12 +77,17 @@ public final class Autocompleter {
     }
 
     /// The suggestions for `text` (the whole text typed so far).
+    /// - Parameter continuation: search the continuation (the ghost text) if it is not cached. Without, the
+    ///   suggestions of a word model need at most the steps of new words of the text (none inside a word), and
+    ///   ``Suggestions/continuation`` is empty unless cached: an interactive caller asks again with it once typing
+    ///   pauses.
     /// - Throws: `TextError` when the text cannot be tokenized.
-    public func suggestions(for text: String) throws -> Suggestions {
-        isCharacterModel ? try characterSuggestions(for: text) : try wordSuggestions(for: text)
+    public func suggestions(for text: String, continuation: Bool = true) throws -> Suggestions {
+        isCharacterModel ? try characterSuggestions(for: text)
+            : try wordSuggestions(for: text, searchingContinuation: continuation)
     }
 
-    private func wordSuggestions(for text: String) throws -> Suggestions {
+    private func wordSuggestions(for text: String, searchingContinuation: Bool) throws -> Suggestions {
         let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
         let ids = tokens.map { vocabulary.id($0) }
         let (state, logProbabilities) = advance(to: ids)
@@ -99,7 +104,7 @@ public final class Autocompleter {
             let key = best.token
             if let cached = continuations[key] {
                 continuation = cached
-            } else {
+            } else if searchingContinuation {
                 var next = state
                 let id = vocabulary.id(best.token)
                 let after = rule.isFinal(id) ? [] : stepper.step(token: id, state: &next)

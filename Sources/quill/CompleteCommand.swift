@@ -96,7 +96,7 @@ struct CompleteCommand: StoreBackedCommand {
                 continue
             }
             let start = KeystrokeTimings.now()
-            let suggestions = try session.completer.suggestions(for: line)
+            let suggestions = try session.completer.suggestions(for: line, continuation: true)
             timings.record(suggestions: KeystrokeTimings.now() - start, total: nil)
             let record: [String: Any] = [
                 "line": number,
@@ -120,6 +120,8 @@ struct CompletionREPL {
     static let escapeTimeout: Int32 = 30
     /// How often an idle REPL looks for a resize, in milliseconds.
     static let idleTimeout: Int32 = 250
+    /// Milliseconds without a key after which the ghost continuation is searched (keystrokes go without it).
+    static let pauseTimeout: Int32 = 40
     /// Suggestions slower than this (seconds) make the REPL draw each key before asking for the next ones; faster
     /// ones are drawn together with the key, in one write.
     static let slowSuggestions = 0.010
@@ -141,13 +143,20 @@ struct CompletionREPL {
         var lastSuggestions = 0.0
         while true {
             // A timeout even with nothing pending: SIGWINCH may land on another thread and not cut the wait short.
-            let timeout = decoder.isPending ? CompletionREPL.escapeTimeout : CompletionREPL.idleTimeout
+            let timeout = decoder.isPending ? CompletionREPL.escapeTimeout
+                : session.lacksContinuation ? CompletionREPL.pauseTimeout : CompletionREPL.idleTimeout
             guard let bytes = Terminal.read(timeout: timeout) else {
                 Terminal.write(painter.leave(committed(session.editor.text)))
                 return 0
             }
             let resized = Terminal.takeResized()
-            if bytes.isEmpty && !decoder.isPending && !resized { continue }
+            if bytes.isEmpty && !decoder.isPending && !resized {
+                // Typing paused: now search the ghost continuation the keystrokes went without.
+                if session.lacksContinuation && session.update(continuation: true) {
+                    Terminal.write(painter.paint(session.frame(width: size.columns, height: size.rows)))
+                }
+                continue
+            }
             let start = KeystrokeTimings.now()
             let keys = bytes.isEmpty ? decoder.flush() : decoder.decode(bytes)
             var out = ""
@@ -187,7 +196,7 @@ struct CompletionREPL {
                 out = ""
             }
             let asking = KeystrokeTimings.now()
-            let asked = session.update()
+            let asked = session.update(continuation: false)
             let answered = KeystrokeTimings.now()
             if asked { lastSuggestions = answered - asking }
             out += painter.paint(session.frame(width: size.columns, height: size.rows))

@@ -8,7 +8,7 @@ protocol Completing: AnyObject {
     var beamWidth: Int { get set }
     var maxContinuationTokens: Int { get set }
     var seed: UInt64 { get set }
-    func suggestions(for text: String) throws -> Suggestions
+    func suggestions(for text: String, continuation: Bool) throws -> Suggestions
 }
 
 extension Autocompleter: Completing {}
@@ -76,18 +76,26 @@ final class CompletionSession {
         return suggestions.items.first?.completion ?? ""
     }
 
+    /// Whether the suggestions shown lack the continuation (see ``update(continuation:)``).
+    var lacksContinuation: Bool {
+        guard let suggestions, suggestions.text == editor.text, !isCommand else { return false }
+        return suggestions.continuation.isEmpty && !suggestions.items.isEmpty
+    }
+
     /// Asks the completer for the suggestions of the current text unless it already has them.
+    /// - Parameter continuation: also search the ghost continuation. Per keystroke the REPL asks without (no model
+    ///   step inside a word), and with once typing pauses.
     /// - Returns: whether it asked.
     @discardableResult
-    func update() -> Bool {
+    func update(continuation: Bool = true) -> Bool {
         let text = editor.text
         if isCommand {
             suggestions = nil
             return false
         }
-        guard suggestions?.text != text else { return false }
+        guard suggestions?.text != text || (continuation && lacksContinuation) else { return false }
         do {
-            suggestions = try completer.suggestions(for: text)
+            suggestions = try completer.suggestions(for: text, continuation: continuation)
             failure = nil
         } catch {
             suggestions = nil

@@ -216,7 +216,7 @@ import Testing
         var calls: [String] = []
         let words = [" harbour", " harbours", " hard", " the", " boats"]
 
-        func suggestions(for text: String) throws -> Suggestions {
+        func suggestions(for text: String, continuation: Bool) throws -> Suggestions {
             calls.append(text)
             let partial = text.last?.isWhitespace ?? true ? "" : String(text.split(separator: " ").last ?? "")
             let typed = " " + partial

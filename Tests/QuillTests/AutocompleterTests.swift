@@ -69,6 +69,15 @@ import Testing
         // A new word steps one token: the word just finished.
         _ = try completer.suggestions(for: "The harbour master waved to the boats ")
         #expect(completer.textSteps == steps + 1)
+        // Without the continuation nothing but new words of the text is stepped; it comes (and is cached) later.
+        let searches2 = completer.continuationSearches
+        let quick = try completer.suggestions(for: "The harbour master waved to the boats c", continuation: false)
+        #expect(completer.continuationSearches == searches2 && completer.textSteps == steps + 1)
+        #expect(quick.continuation.isEmpty && !quick.items.isEmpty)
+        let full = try completer.suggestions(for: "The harbour master waved to the boats c")
+        #expect(full.items == quick.items && full.continuation.hasPrefix(quick.items[0].completion))
+        #expect(try completer.suggestions(for: "The harbour master waved to the boats c", continuation: false)
+            == full, "a searched continuation is cached")
     }
 
     @Test func incrementalSuggestionsEqualFreshOnes() throws {
