@@ -128,7 +128,7 @@ struct VocabularyTests {
         #expect(reason.contains("token id 5 is missing"))
     }
 
-    @Test("30k tokens save and load in well under a second", arguments: StoreLocation.allCases)
+    @Test("30k tokens round-trip, without quadratic slowness", arguments: StoreLocation.allCases)
     func largeVocabulary(location: StoreLocation) throws {
         let vocabulary = makeVocabulary((0..<30_000).map { "token\($0)" })
         try withStore(location) { store throws in
@@ -137,8 +137,10 @@ struct VocabularyTests {
             var loaded: Vocabulary?
             let loading = try clock.measure { loaded = try store.vocabulary(named: "big") }
             #expect(loaded == vocabulary)
-            #expect(saving < .milliseconds(500), "saving took \(saving)")
-            #expect(loading < .milliseconds(500), "loading took \(loading)")
+            // A bound 10× above a debug build on a loaded 2-core machine (~0.5 s): it catches per-row statements or
+            // quadratic work, not speed (that is measured by the benchmarks).
+            #expect(saving < .seconds(5), "saving took \(saving)")
+            #expect(loading < .seconds(5), "loading took \(loading)")
         }
     }
 }
