@@ -162,6 +162,10 @@ public final class Stepper {
         let n = tokens.count, c = configuration, V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
         guard n > 0 else { return }
         precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
+        for state in states {
+            precondition(state.hidden.count == c.layers * H && state.cell.count == (c.kind == .lstm ? c.layers * H : 0),
+                         "a state of another model shape (use initialState())")
+        }
         let Kmax = layers.map { $0.weights.stride }.max() ?? 16
         let xh = grow(&self.xh, n * Kmax), gates = grow(&self.gates, n * G), gh = grow(&self.gh, n * G)
         let hPrev = grow(&self.hPrev, n * H), cPrev = grow(&self.cPrev, n * H)
