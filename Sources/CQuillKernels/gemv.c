@@ -29,7 +29,8 @@ QUILL_INLINE void rows_f32_portable(int R, const float *W, int64_t ldw, const fl
             for (int64_t j = 0; j < m; j++) acc[i][j] += W[i * ldw + k + j] * x[k + j];
     }
     for (int i = 0; i < R; i++)
-        out[i] = ((acc[i][0] + acc[i][4]) + (acc[i][2] + acc[i][6])) + ((acc[i][1] + acc[i][5]) + (acc[i][3] + acc[i][7]));
+        out[i] = ((acc[i][0] + acc[i][4]) + (acc[i][2] + acc[i][6]))
+               + ((acc[i][1] + acc[i][5]) + (acc[i][3] + acc[i][7]));
 }
 
 QUILL_INLINE void rows_i8_portable(int R, const int8_t *Q, int64_t ldq, const float *x, int64_t K, float *out) {
@@ -41,7 +42,8 @@ QUILL_INLINE void rows_i8_portable(int R, const int8_t *Q, int64_t ldq, const fl
             for (int64_t j = 0; j < m; j++) acc[i][j] += (float)Q[i * ldq + k + j] * x[k + j];
     }
     for (int i = 0; i < R; i++)
-        out[i] = ((acc[i][0] + acc[i][4]) + (acc[i][2] + acc[i][6])) + ((acc[i][1] + acc[i][5]) + (acc[i][3] + acc[i][7]));
+        out[i] = ((acc[i][0] + acc[i][4]) + (acc[i][2] + acc[i][6]))
+               + ((acc[i][1] + acc[i][5]) + (acc[i][3] + acc[i][7]));
 }
 
 #if defined(__x86_64__)

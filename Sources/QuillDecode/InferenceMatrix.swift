@@ -99,7 +99,8 @@ public final class InferenceMatrix: @unchecked Sendable {  // immutable after in
         pool.parallelFor((R + block - 1) / block) { i in run(i * block, min(R, (i + 1) * block)) }
     }
 
-    /// The naive product (sums in Double): the tests' oracle for ``multiply(_:ldx:vectors:columnOffset:columns:bias:into:ldy:pool:path:)``.
+    /// The naive product (sums in Double): the tests' oracle for
+    /// ``multiply(_:ldx:vectors:columnOffset:columns:bias:into:ldy:pool:path:)``.
     public func multiplyReference(_ x: UnsafePointer<Float>, ldx: Int, vectors n: Int, columnOffset: Int = 0,
                                   columns K: Int? = nil, bias: UnsafePointer<Float>?,
                                   into y: UnsafeMutablePointer<Float>, ldy: Int) {

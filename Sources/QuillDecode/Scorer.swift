@@ -51,7 +51,7 @@ public final class Scorer {
     /// Rows of the decoder a thread takes at a time (one item of the parallel loop).
     public var decoderRows = 128
     /// Vocabulary entries per block of logits: a `decoderRows × decoderColumns` tile (256 KB) stays in L2 between the
-    /// GEMM that writes it and the log-sum-exp that reads it. (Tile shapes from 64×1024 to 256×512 measured the same.)
+    /// GEMM that writes it and the log-sum-exp that reads it. (Tiles from 64×1024 to 256×512 measured the same.)
     public var decoderColumns = 512
     private let pool: ThreadPool
     private let serial = ThreadPool(threads: 1)
@@ -126,7 +126,9 @@ public final class Scorer {
         precondition(inputs.count == N && targets.count == N && sums.count >= B, "window shapes do not match")
         if embedded.count < N * E { embedded = AlignedBuffer(count: N * E) }
         let x = embedded.base
-        inputs.withUnsafeBufferPointer { model.embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool) }
+        inputs.withUnsafeBufferPointer {
+            model.embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool)
+        }
         state.hidden.withUnsafeBufferPointer { h0 in
             state.cell.withUnsafeBufferPointer { c0 in
                 model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,

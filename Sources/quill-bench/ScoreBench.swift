@@ -52,7 +52,8 @@ struct ScoreBench: ParsableCommand {
         let median = timed[timed.count / 2]
         printJSON([
             "bench": "score", "config": config.rawValue, "threads": threads, "batch": B, "window": T,
-            "tokens_per_s": (Double(T * B) / median).rounded(), "mean_log_probability": sums.reduce(0, +) / Double(T * B * windows),
+            "tokens_per_s": (Double(T * B) / median).rounded(),
+            "mean_log_probability": sums.reduce(0, +) / Double(T * B * windows),
         ])
     }
 }

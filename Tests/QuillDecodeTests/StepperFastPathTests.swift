@@ -9,7 +9,9 @@ import Testing
 @Suite struct StepperFastPathTests {
     struct Shape: CustomStringConvertible, Sendable {
         var kind: CellKind, layers: Int, tied: Bool, vocabulary: Int, embedding: Int, hidden: Int
-        var description: String { "\(kind) L\(layers) \(tied ? "tied" : "untied") V\(vocabulary) E\(embedding) H\(hidden)" }
+        var description: String {
+            "\(kind) L\(layers) \(tied ? "tied" : "untied") V\(vocabulary) E\(embedding) H\(hidden)"
+        }
     }
 
     static let shapes: [Shape] = CellKind.allCases.flatMap { kind in

@@ -39,7 +39,8 @@ void quill_log_softmax_on_path(int32_t path, const float *x, int64_t rows, int64
 /// Folds a block of logits, columns `col0 ..< col0 + cols` of rows `r < rows` (`tile[rows][ldt]`), into running
 /// per-row maxima and sums of exponentials (online softmax): adds `bias[0..<cols]` (may be NULL) to the tile in
 /// place, sets `runMax[r] = max(runMax[r], max of the row)`, rescales `runSum[r]` to it and adds the block's
-/// `Σ exp(l − runMax)`, and stores the row's target logit into `targetLogit[r]` when `targets[r]` falls in the block.
+/// `Σ exp(l − runMax)`, and stores the row's target logit into `targetLogit[r]` when `targets[r]` falls in the
+/// block.
 /// Rows whose target is `ignoreIndex` are skipped. Start with `runMax = −∞`, `runSum = 0`; after the last block
 /// `log p(target) = targetLogit − runMax − log runSum`.
 void quill_logsumexp_update(float *tile, int64_t rows, int64_t cols, int64_t ldt, int64_t col0, const float *bias,
