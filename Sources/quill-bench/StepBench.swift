@@ -40,6 +40,10 @@ struct StepBench: ParsableCommand {
     var precision: Stepper.Precision = .float32
     @Option(help: "Steps timed (the first tenth is dropped as warm-up, as the peer does).")
     var steps = 2000
+    @Option(help: "Streams stepped together (a beam search's width); latency is per step of all of them.")
+    var streams = 1
+    @Option(help: "Stepper.gemmThreshold: float32 steps of this many streams or more use GEMM (tuning).")
+    var gemmThreshold = 8
     @Option(help: "Quality mode: a store holding --model; prints the stepper's perplexity on --text instead of timing.")
     var store: String?
     @Option(help: "Quality mode: the stored model's name.")
@@ -55,7 +59,9 @@ struct StepBench: ParsableCommand {
         if let store { return try perplexity(store: store) }
         let pool = ThreadPool(threads: threads)
         let stepper = try Stepper(model: try config.model(), precision: precision, pool: pool)
+        stepper.gemmThreshold = gemmThreshold
         let V = stepper.vocabularySize
+        if streams > 1 { return try many(stepper) }
         var state = stepper.initialState()
         var output = [Float](repeating: 0, count: V)
         var token: Int32 = 0
@@ -77,6 +83,27 @@ struct StepBench: ParsableCommand {
             "bench": "step", "config": config.rawValue, "threads": threads, "precision": precision.rawValue,
             "step_latency_us": (timed[timed.count / 2] * 10).rounded() / 10, "p99_us": (p99 * 10).rounded() / 10,
             "weight_bytes": stepper.weightBytes,
+        ])
+    }
+
+    /// `--streams n`: steps n streams together (tokens fixed), timing each step of all n.
+    func many(_ stepper: Stepper) throws {
+        var states = [Stepper.State](repeating: stepper.initialState(), count: streams)
+        var output = [Float](repeating: 0, count: streams * stepper.vocabularySize)
+        let tokens = (0..<streams).map { Int32($0 * 37 % stepper.vocabularySize) }
+        var times: [Double] = []
+        output.withUnsafeMutableBufferPointer { out in
+            for _ in 0..<steps {
+                let start = DispatchTime.now().uptimeNanoseconds
+                stepper.step(tokens: tokens, states: &states, into: out)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+            }
+        }
+        let timed = Array(times[(steps / 10)...]).sorted()
+        printJSON([
+            "bench": "step", "config": config.rawValue, "threads": threads, "precision": precision.rawValue,
+            "streams": streams, "gemm_threshold": gemmThreshold,
+            "step_latency_us": (timed[timed.count / 2] * 10).rounded() / 10,
         ])
     }
 

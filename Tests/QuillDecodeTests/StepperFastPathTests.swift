@@ -64,7 +64,8 @@ import Testing
                 for id: Int32 in [5, 300, 0, 17] { outputs += stepper.step(token: id, state: &one) }
                 var many = [Stepper.State](repeating: stepper.initialState(), count: 11)
                 var batch: [Float] = []
-                for round in 0..<3 {
+                for round in 0..<4 {
+                    stepper.gemmThreshold = round % 2 == 0 ? 64 : 8  // GEMV, then GEMM (float32)
                     stepper.step(tokens: (0..<11).map { Int32(($0 * 13 + round * 5) % 301) }, states: &many,
                                  logProbabilities: &batch)
                     outputs += batch
