@@ -7,5 +7,5 @@ struct QuillBench: ParsableCommand {
         commandName: "quill-bench",
         abstract: "Quill's benchmarks (release build: swift run -c release quill-bench …). Prints JSON Lines.",
         subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self, PTBQualityBench.self, CharQualityBench.self,
-                      TrainBench.self])
+                      TrainBench.self, StepBench.self, ScoreBench.self])
 }

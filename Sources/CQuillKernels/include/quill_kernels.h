@@ -19,3 +19,6 @@ int32_t quill_cpu_path(void);
 #include "quill_softmax.h"
 #include "quill_optim.h"
 #include "quill_elementwise_paths.h"
+
+// Inference: GEMV over float32 / int8 weights, log-softmax, log-softmax-gather (QuillDecode).
+#include "quill_gemv.h"
