@@ -6,6 +6,7 @@ struct QuillBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quill-bench",
         abstract: "Quill's benchmarks (release build: swift run -c release quill-bench …). Prints JSON Lines.",
-        subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self, PTBQualityBench.self, CharQualityBench.self,
-                      TrainBench.self, StepBench.self, ScoreBench.self])
+        subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self,
+                      PTBQualityBench.self, CharQualityBench.self, TrainBench.self, StepBench.self, ScoreBench.self,
+                      KeystrokeBench.self])
 }

@@ -13,8 +13,8 @@ enum DecodeConfig: String, ExpressibleByArgument, CaseIterable {
 
     var hidden: Int { self == .ptbSmall ? 200 : 650 }
 
-    func model() throws -> LanguageModel {
-        let model = try LanguageModel(.init(kind: .lstm, vocabulary: 10_000, embedding: hidden, hidden: hidden,
+    func model(vocabulary: Int = 10_000) throws -> LanguageModel {
+        let model = try LanguageModel(.init(kind: .lstm, vocabulary: vocabulary, embedding: hidden, hidden: hidden,
                                             layers: 2))
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
