@@ -29,8 +29,11 @@
 
 enum { KC_MAX = 384, MC_TARGET = 128, NC_ITEM = 128 };
 
-typedef void (*microkernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
-                            float alpha, float beta, int first);
+/// One MR × NR tile of C over `kc`. `a` is a packed micro-panel (k-major, MR floats per k) when `lda == 0`, else
+/// op(A) read in place: row i at `a + i * lda`, unit stride in k. `bias` (or NULL): `[n]` added to the tile after
+/// the write-back (the last K block), a separate rounding as a separate pass would do.
+typedef void (*microkernel)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
+                            int n, float alpha, float beta, int first, const float *bias);
 
 // MARK: - Portable microkernel (MR = 4, NR = 8): plain C the compiler may vectorize with the baseline ISA.
 
@@ -38,7 +41,7 @@ enum { P_MR = 4, P_NR = 8 };
 
 /// Writes an accumulated tile (row stride `nr`) into C: the scalar write-back shared by the portable and NEON paths.
 static void write_tile(const float *t, int nr, float *c, int64_t ldc, int m, int n, float alpha, float beta,
-                       int first) {
+                       int first, const float *bias) {
     for (int i = 0; i < m; i++) {
         float *row = c + i * ldc;
         for (int j = 0; j < n; j++) {
@@ -46,21 +49,22 @@ static void write_tile(const float *t, int nr, float *c, int64_t ldc, int m, int
             if (!first) row[j] = v + row[j];
             else if (beta == 0) row[j] = v;
             else row[j] = v + beta * row[j];
+            if (bias) row[j] = row[j] + bias[j];
         }
     }
 }
 
-static void uk_portable(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
-                        float alpha, float beta, int first) {
+static void uk_portable(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
+                        int n, float alpha, float beta, int first, const float *bias) {
     float acc[P_MR * P_NR] = {0};
     for (int64_t p = 0; p < kc; p++) {
-        for (int i = 0; i < P_MR; i++) {
-            const float ai = a[i];
+        for (int i = 0; i < m; i++) {
+            const float ai = lda ? a[i * lda + p] : a[p * P_MR + i];
             for (int j = 0; j < P_NR; j++) acc[i * P_NR + j] += ai * b[j];
         }
-        a += P_MR; b += P_NR;
+        b += P_NR;
     }
-    write_tile(acc, P_NR, c, ldc, m, n, alpha, beta, first);
+    write_tile(acc, P_NR, c, ldc, m, n, alpha, beta, first, bias);
 }
 
 // MARK: - AVX-512 microkernel (MR = 8, NR = 32): 16 zmm accumulators, two B vectors, A broadcast from memory.
@@ -71,56 +75,76 @@ static void uk_portable(int64_t kc, const float *a, const float *b, float *c, in
 
 enum { X_MR = 8, X_NR = 32 };
 
-/// The kernel body for a compile-time row count `m` (inlined into one copy per m, so short tiles cost less).
-static inline __attribute__((always_inline)) ATTR512 void uk512_rows(const int m, int64_t kc, const float *a,
-        const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first) {
+/// The kernel body for a compile-time row count `m`, A layout (`direct`: rows read in place) and width (`wide`: 32
+/// columns, else 16 — a column tail of at most 16 runs half the FMAs); inlined into one copy per case.
+static inline __attribute__((always_inline)) ATTR512 void uk512_body(const int m, const int direct, const int wide,
+        int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha,
+        float beta, int first, const float *bias) {
     __m512 acc0[X_MR], acc1[X_MR];
-    for (int i = 0; i < X_MR; i++) { acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps(); }
+    const float *ar[X_MR];
+    for (int i = 0; i < X_MR; i++) {
+        acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps();
+        ar[i] = a + (direct ? i * lda : i);
+    }
     for (int64_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = wide ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
         _mm_prefetch((const char *)(b + 8 * X_NR), _MM_HINT_T0);
         for (int i = 0; i < X_MR; i++) {
             if (i < m) {
-                const __m512 ai = _mm512_set1_ps(a[i]);
+                const __m512 ai = _mm512_set1_ps(direct ? ar[i][p] : ar[i][p * X_MR]);
                 acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
-                acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+                if (wide) acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
             }
         }
-        a += X_MR; b += X_NR;
+        b += X_NR;
     }
     const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (bias) { bias0 = _mm512_maskz_loadu_ps(k0, bias); bias1 = _mm512_maskz_loadu_ps(k1, bias + 16); }
     for (int i = 0; i < X_MR; i++) {
         if (i < m) {
             float *row = c + i * ldc;
-            __m512 x0, x1;
+            __m512 x0, x1 = _mm512_setzero_ps();
             if (first && beta == 0) {
                 x0 = _mm512_mul_ps(va, acc0[i]);
-                x1 = _mm512_mul_ps(va, acc1[i]);
+                if (wide) x1 = _mm512_mul_ps(va, acc1[i]);
             } else {
-                __m512 c0 = _mm512_maskz_loadu_ps(k0, row), c1 = _mm512_maskz_loadu_ps(k1, row + 16);
-                if (first) { c0 = _mm512_mul_ps(vb, c0); c1 = _mm512_mul_ps(vb, c1); }
+                __m512 c0 = _mm512_maskz_loadu_ps(k0, row);
+                if (first) c0 = _mm512_mul_ps(vb, c0);
                 x0 = _mm512_fmadd_ps(va, acc0[i], c0);
-                x1 = _mm512_fmadd_ps(va, acc1[i], c1);
+                if (wide) {
+                    __m512 c1 = _mm512_maskz_loadu_ps(k1, row + 16);
+                    if (first) c1 = _mm512_mul_ps(vb, c1);
+                    x1 = _mm512_fmadd_ps(va, acc1[i], c1);
+                }
             }
+            if (bias) { x0 = _mm512_add_ps(x0, bias0); x1 = _mm512_add_ps(x1, bias1); }
             _mm512_mask_storeu_ps(row, k0, x0);
-            _mm512_mask_storeu_ps(row + 16, k1, x1);
+            if (wide) _mm512_mask_storeu_ps(row + 16, k1, x1);
         }
     }
 }
 
-static ATTR512 void uk_avx512(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
-                              float alpha, float beta, int first) {
-    switch (m) {
-    case 8: uk512_rows(8, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 7: uk512_rows(7, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 6: uk512_rows(6, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 5: uk512_rows(5, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 4: uk512_rows(4, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 3: uk512_rows(3, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 2: uk512_rows(2, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    default: uk512_rows(1, kc, a, b, c, ldc, n, alpha, beta, first); break;
+#define UK512_ROWS(direct, wide) \
+    switch (m) { \
+    case 8: uk512_body(8, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 7: uk512_body(7, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 6: uk512_body(6, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 5: uk512_body(5, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 4: uk512_body(4, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 3: uk512_body(3, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 2: uk512_body(2, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    default: uk512_body(1, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    }
+
+static ATTR512 void uk_avx512(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                              int m, int n, float alpha, float beta, int first, const float *bias) {
+    if (lda) {
+        if (n > 16) { UK512_ROWS(1, 1) } else { UK512_ROWS(1, 0) }
+    } else {
+        if (n > 16) { UK512_ROWS(0, 1) } else { UK512_ROWS(0, 0) }
     }
 }
 
@@ -129,24 +153,27 @@ static ATTR512 void uk_avx512(int64_t kc, const float *a, const float *b, float 
 enum { Y_MR = 6, Y_NR = 16 };
 
 static inline __attribute__((always_inline)) ATTR256 void uk256_rows(const int m, int64_t kc, const float *a,
-        const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first) {
+        int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
+        const float *bias) {
     __m256 acc0[Y_MR], acc1[Y_MR];
     for (int i = 0; i < Y_MR; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
     for (int64_t p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         for (int i = 0; i < Y_MR; i++) {
             if (i < m) {
-                const __m256 ai = _mm256_broadcast_ss(a + i);
+                const __m256 ai = _mm256_broadcast_ss(lda ? a + i * lda + p : a + p * Y_MR + i);
                 acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
                 acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
             }
         }
-        a += Y_MR; b += Y_NR;
+        b += Y_NR;
     }
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
     const __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lanes);
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+    if (bias) { bias0 = _mm256_maskload_ps(bias, k0); bias1 = _mm256_maskload_ps(bias + 8, k1); }
     for (int i = 0; i < Y_MR; i++) {
         if (i < m) {
             float *row = c + i * ldc;
@@ -160,21 +187,22 @@ static inline __attribute__((always_inline)) ATTR256 void uk256_rows(const int m
                 x0 = _mm256_fmadd_ps(va, acc0[i], c0);
                 x1 = _mm256_fmadd_ps(va, acc1[i], c1);
             }
+            if (bias) { x0 = _mm256_add_ps(x0, bias0); x1 = _mm256_add_ps(x1, bias1); }
             _mm256_maskstore_ps(row, k0, x0);
             _mm256_maskstore_ps(row + 8, k1, x1);
         }
     }
 }
 
-static ATTR256 void uk_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
-                            float alpha, float beta, int first) {
+static ATTR256 void uk_avx2(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
+                            int n, float alpha, float beta, int first, const float *bias) {
     switch (m) {
-    case 6: uk256_rows(6, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 5: uk256_rows(5, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 4: uk256_rows(4, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 3: uk256_rows(3, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 2: uk256_rows(2, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    default: uk256_rows(1, kc, a, b, c, ldc, n, alpha, beta, first); break;
+    case 6: uk256_rows(6, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 5: uk256_rows(5, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 4: uk256_rows(4, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 3: uk256_rows(3, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 2: uk256_rows(2, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    default: uk256_rows(1, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
     }
 }
 #endif
@@ -185,35 +213,37 @@ static ATTR256 void uk_avx2(int64_t kc, const float *a, const float *b, float *c
 enum { N_MR = 8, N_NR = 8 };
 
 static inline __attribute__((always_inline)) void ukneon_rows(const int m, int64_t kc, const float *a,
-        const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first) {
+        int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
+        const float *bias) {
     float32x4_t acc0[N_MR], acc1[N_MR];
     for (int i = 0; i < N_MR; i++) { acc0[i] = vdupq_n_f32(0); acc1[i] = vdupq_n_f32(0); }
     for (int64_t p = 0; p < kc; p++) {
         const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
         for (int i = 0; i < N_MR; i++) {
             if (i < m) {
-                acc0[i] = vfmaq_n_f32(acc0[i], b0, a[i]);
-                acc1[i] = vfmaq_n_f32(acc1[i], b1, a[i]);
+                const float ai = lda ? a[i * lda + p] : a[p * N_MR + i];
+                acc0[i] = vfmaq_n_f32(acc0[i], b0, ai);
+                acc1[i] = vfmaq_n_f32(acc1[i], b1, ai);
             }
         }
-        a += N_MR; b += N_NR;
+        b += N_NR;
     }
     float t[N_MR * N_NR];
     for (int i = 0; i < N_MR; i++) { vst1q_f32(t + i * N_NR, acc0[i]); vst1q_f32(t + i * N_NR + 4, acc1[i]); }
-    write_tile(t, N_NR, c, ldc, m, n, alpha, beta, first);
+    write_tile(t, N_NR, c, ldc, m, n, alpha, beta, first, bias);
 }
 
-static void uk_neon(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int m, int n,
-                    float alpha, float beta, int first) {
+static void uk_neon(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m, int n,
+                    float alpha, float beta, int first, const float *bias) {
     switch (m) {
-    case 8: ukneon_rows(8, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 7: ukneon_rows(7, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 6: ukneon_rows(6, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 5: ukneon_rows(5, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 4: ukneon_rows(4, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 3: ukneon_rows(3, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    case 2: ukneon_rows(2, kc, a, b, c, ldc, n, alpha, beta, first); break;
-    default: ukneon_rows(1, kc, a, b, c, ldc, n, alpha, beta, first); break;
+    case 8: ukneon_rows(8, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 7: ukneon_rows(7, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 6: ukneon_rows(6, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 5: ukneon_rows(5, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 4: ukneon_rows(4, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 3: ukneon_rows(3, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 2: ukneon_rows(2, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    default: ukneon_rows(1, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
     }
 }
 #endif
@@ -371,10 +401,14 @@ void quill_gemm_plan_init(quill_gemm_plan *pl, int32_t path, int32_t trans_a, in
     // With one row block, each B column block is used by one compute item only: that item packs it into a
     // per-thread buffer while it is hot in cache, instead of a whole packed B going out to memory and back.
     pl->pack_b_per_item = pl->items_m == 1;
+    // A non-transposed op(A) is read in place (its rows have unit stride in k): no packing pass, no copy to memory
+    // and back. Not when the row stride is a multiple of 4 KiB: then the 8 rows of a tile fall in the same L1 sets.
+    pl->a_direct = !trans_a && (lda * (int64_t)sizeof(float)) % 4096 != 0;
 }
 
 void quill_gemm_pack_item(const quill_gemm_plan *pl, int64_t item) {
     if (item < pl->items_m) {
+        if (pl->a_direct) return;
         const int64_t i0 = item * pl->mc, i1 = i0 + pl->mc < pl->m ? i0 + pl->mc : pl->m;
         pack_a(pl, i0, i1, pl->packed_a);
     } else if (!pl->b_is_packed && !pl->pack_b_per_item) {
@@ -392,17 +426,19 @@ void quill_gemm_compute_item(const quill_gemm_plan *pl, int64_t item) {
     float *local = local_b ? quill_gemm_scratch(2, pl->kc * pl->nc) : NULL;
     for (int64_t p0 = 0; p0 < pl->k; p0 += pl->kc) {
         const int64_t kc = pl->k - p0 < pl->kc ? pl->k - p0 : pl->kc;
-        const int first = p0 == 0;
+        const int first = p0 == 0, last = p0 + kc >= pl->k;
         // This item's kc × NC block of B: packed here (while it is hot in cache) or taken from the packed B.
         const float *bblock = local ? local : pl->packed_b + p0 * npad + j0 * kc;
         if (local) pack_b_block(nr, pl->trans_b, pl->n, pl->b, pl->ldb, local, p0, kc, j0, j1);
         for (int64_t ib = i0; ib < i1; ib += mr) {
-            const float *ap = pl->packed_a + p0 * mpad + ib * kc;
+            const float *ap = pl->a_direct ? pl->a + ib * pl->lda + p0 : pl->packed_a + p0 * mpad + ib * kc;
+            const int64_t lda = pl->a_direct ? pl->lda : 0;
             const int rows = (int)(i1 - ib < mr ? i1 - ib : mr);
             for (int64_t jb = j0; jb < j1; jb += nr) {
                 const float *bp = bblock + (jb - j0) * kc;
                 const int cols = (int)(j1 - jb < nr ? j1 - jb : nr);
-                uk(kc, ap, bp, pl->c + ib * pl->ldc + jb, pl->ldc, rows, cols, pl->alpha, pl->beta, first);
+                uk(kc, ap, lda, bp, pl->c + ib * pl->ldc + jb, pl->ldc, rows, cols, pl->alpha, pl->beta, first,
+                   last && pl->bias ? pl->bias + jb : NULL);
             }
         }
     }

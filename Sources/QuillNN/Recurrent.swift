@@ -47,6 +47,7 @@ public final class RecurrentLayer {
     private var gatesCache = Scratch(), hiddenProjection = Scratch(), hCache = Scratch(), cCache = Scratch()
     private var dGates = Scratch(), dHiddenProjection = Scratch(), dH = Scratch(), dHTotal = Scratch()
     private var dC = Scratch(), dCPrev = Scratch(), biasSums = Scratch(), tokenTable = Scratch()
+    private var biasSum = Scratch()
     private var steps = 0, batch = 0
     private var input: UnsafePointer<Float>?
     /// Set by ``forward(tokens:table:vocabulary:steps:batch:h0:c0:pool:)``: the input rows are `table[ids[n]]`.
@@ -109,8 +110,7 @@ public final class RecurrentLayer {
         // The input projection of all T steps, one GEMM.
         let gates = gatesCache.pointer(T * B * G)
         gemm(transposeB: true, m: T * B, n: G, k: D, a: input, lda: D, b: weightIH.base, ldb: D, c: gates, ldc: G,
-             pool: pool)
-        addInputBiases(to: gates, rows: T * B, pool: pool)
+             bias: inputBias(), pool: pool)
         recur(steps: T, batch: B, h0: h0, c0: c0, pool: pool)
     }
 
@@ -130,10 +130,10 @@ public final class RecurrentLayer {
         input = nil
         tokens = (ids, table, V)
         // `P` `[V + 1][G]`: row V is the projection of a zero row (the biases alone), for negative ids.
-        let p = tokenTable.pointer((V + 1) * G)
-        gemm(transposeB: true, m: V, n: G, k: D, a: table, lda: D, b: weightIH.base, ldb: D, c: p, ldc: G, pool: pool)
-        (p + V * G).update(repeating: 0, count: G)
-        addInputBiases(to: p, rows: V + 1, pool: pool)
+        let p = tokenTable.pointer((V + 1) * G), bias = inputBias()
+        gemm(transposeB: true, m: V, n: G, k: D, a: table, lda: D, b: weightIH.base, ldb: D, c: p, ldc: G,
+             bias: bias, pool: pool)
+        (p + V * G).update(from: bias, count: G)
         tableRows.removeAll(keepingCapacity: true)
         for n in 0..<N { tableRows.append(ids[n] < 0 ? Int32(V) : ids[n]) }
         let gates = gatesCache.pointer(N * G)
@@ -144,11 +144,13 @@ public final class RecurrentLayer {
         recur(steps: T, batch: B, h0: h0, c0: c0, pool: pool)
     }
 
-    /// Adds the biases that enter with the input projection: `biasIH`, and `biasHH` too but for the GRU.
-    private func addInputBiases(to x: UnsafeMutablePointer<Float>, rows: Int, pool: ThreadPool) {
-        let G = kind.gates * hiddenSize
-        Bias.add(biasIH.base, to: x, rows: rows, columns: G, pool: pool)
-        if kind != .gru { Bias.add(biasHH.base, to: x, rows: rows, columns: G, pool: pool) }
+    /// The bias `[G]` that enters with the input projection (added in the GEMM's write-back): `biasIH`, plus
+    /// `biasHH` but for the GRU (whose `biasHH` stays inside `r⊙(…)`).
+    private func inputBias() -> UnsafePointer<Float> {
+        guard kind != .gru else { return UnsafePointer(biasIH.base) }
+        let G = kind.gates * hiddenSize, sum = biasSum.pointer(G)
+        for j in 0..<G { sum[j] = biasIH.base[j] + biasHH.base[j] }
+        return UnsafePointer(sum)
     }
 
     /// The recurrence over `T` steps, from the input projections already in the gates cache.
@@ -176,8 +178,7 @@ public final class RecurrentLayer {
                                  hidden: H, pool: pool)
             case .gru:
                 let ght = gh + t * B * G
-                gemm(m: B, a: hPrev, lda: H, packedB: whh, c: ght, ldc: G, pool: pool)
-                Bias.add(biasHH.base, to: ght, rows: B, columns: G, pool: pool)
+                gemm(m: B, a: hPrev, lda: H, packedB: whh, c: ght, ldc: G, bias: biasHH.base, pool: pool)
                 GRUCell.forward(gx: g, gh: ght, hPrev: hPrev, h: hNext, batch: B, hidden: H, pool: pool)
             case .rnnTanh:
                 gemm(m: B, a: hPrev, lda: H, packedB: whh, beta: 1, c: g, ldc: G, pool: pool)
