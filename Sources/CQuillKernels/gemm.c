@@ -27,13 +27,14 @@
 #include <arm_neon.h>
 #endif
 
-enum { KC_MAX = 384, MC_TARGET = 128, NC_ITEM = 128 };
+enum { KC_MAX = 384, MC_TARGET = 128, NC_ITEM = 128, MC_WIDE_MAX = 1024 };
 
-/// One MR × NR tile of C over `kc`. `a` is a packed micro-panel (k-major, MR floats per k) when `lda == 0`, else
-/// op(A) read in place: row i at `a + i * lda`, unit stride in k. `bias` (or NULL): `[n]` added to the tile after
-/// the write-back (the last K block), a separate rounding as a separate pass would do.
-typedef void (*microkernel)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
-                            int n, float alpha, float beta, int first, const float *bias);
+/// One MR × NR tile of C over `kc`. op(A)[i, p] of the tile is `a[i * rs + p * ks]`: a packed micro-panel
+/// (`rs = 1, ks = MR`), or op(A) read in place (`rs = lda, ks = 1`; transposed: `rs = 1, ks = lda`). `bias` (or
+/// NULL): `[n]` added to the tile after the write-back (the last K block), a separate rounding as a separate pass
+/// would do.
+typedef void (*microkernel)(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c,
+                            int64_t ldc, int m, int n, float alpha, float beta, int first, const float *bias);
 
 // MARK: - Portable microkernel (MR = 4, NR = 8): plain C the compiler may vectorize with the baseline ISA.
 
@@ -54,12 +55,12 @@ static void write_tile(const float *t, int nr, float *c, int64_t ldc, int m, int
     }
 }
 
-static void uk_portable(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
-                        int n, float alpha, float beta, int first, const float *bias) {
+static void uk_portable(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c, int64_t ldc,
+                        int m, int n, float alpha, float beta, int first, const float *bias) {
     float acc[P_MR * P_NR] = {0};
     for (int64_t p = 0; p < kc; p++) {
         for (int i = 0; i < m; i++) {
-            const float ai = lda ? a[i * lda + p] : a[p * P_MR + i];
+            const float ai = a[i * rs + p * ks];
             for (int j = 0; j < P_NR; j++) acc[i * P_NR + j] += ai * b[j];
         }
         b += P_NR;
@@ -75,23 +76,24 @@ static void uk_portable(int64_t kc, const float *a, int64_t lda, const float *b,
 
 enum { X_MR = 8, X_NR = 32 };
 
-/// The kernel body for a compile-time row count `m`, A layout (`direct`: rows read in place) and width (`wide`: 32
-/// columns, else 16 — a column tail of at most 16 runs half the FMAs); inlined into one copy per case.
-static inline __attribute__((always_inline)) ATTR512 void uk512_body(const int m, const int direct, const int wide,
-        int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha,
-        float beta, int first, const float *bias) {
+/// The kernel body for a compile-time row count `m`, A layout (`strided`: rows `rs` apart with unit stride in k;
+/// else rows adjacent, `ks` apart in k) and width (`wide`: 32 columns, else 16 — a column tail of at most 16 runs
+/// half the FMAs); inlined into one copy per case.
+static inline __attribute__((always_inline)) ATTR512 void uk512_body(const int m, const int strided, const int wide,
+        int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c, int64_t ldc, int n,
+        float alpha, float beta, int first, const float *bias) {
     __m512 acc0[X_MR], acc1[X_MR];
     const float *ar[X_MR];
     for (int i = 0; i < X_MR; i++) {
         acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps();
-        ar[i] = a + (direct ? i * lda : i);
+        ar[i] = a + (strided ? i * rs : i);
     }
     for (int64_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = wide ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
         _mm_prefetch((const char *)(b + 8 * X_NR), _MM_HINT_T0);
         for (int i = 0; i < X_MR; i++) {
             if (i < m) {
-                const __m512 ai = _mm512_set1_ps(direct ? ar[i][p] : ar[i][p * X_MR]);
+                const __m512 ai = _mm512_set1_ps(strided ? ar[i][p] : ar[i][p * ks]);
                 acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
                 if (wide) acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
             }
@@ -127,21 +129,21 @@ static inline __attribute__((always_inline)) ATTR512 void uk512_body(const int m
     }
 }
 
-#define UK512_ROWS(direct, wide) \
+#define UK512_ROWS(strided, wide) \
     switch (m) { \
-    case 8: uk512_body(8, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 7: uk512_body(7, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 6: uk512_body(6, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 5: uk512_body(5, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 4: uk512_body(4, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 3: uk512_body(3, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    case 2: uk512_body(2, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
-    default: uk512_body(1, direct, wide, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 8: uk512_body(8, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 7: uk512_body(7, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 6: uk512_body(6, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 5: uk512_body(5, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 4: uk512_body(4, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 3: uk512_body(3, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    case 2: uk512_body(2, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
+    default: uk512_body(1, strided, wide, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break; \
     }
 
-static ATTR512 void uk_avx512(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
-                              int m, int n, float alpha, float beta, int first, const float *bias) {
-    if (lda) {
+static ATTR512 void uk_avx512(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c,
+                              int64_t ldc, int m, int n, float alpha, float beta, int first, const float *bias) {
+    if (ks == 1) {
         if (n > 16) { UK512_ROWS(1, 1) } else { UK512_ROWS(1, 0) }
     } else {
         if (n > 16) { UK512_ROWS(0, 1) } else { UK512_ROWS(0, 0) }
@@ -153,7 +155,7 @@ static ATTR512 void uk_avx512(int64_t kc, const float *a, int64_t lda, const flo
 enum { Y_MR = 6, Y_NR = 16 };
 
 static inline __attribute__((always_inline)) ATTR256 void uk256_rows(const int m, int64_t kc, const float *a,
-        int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
+        int64_t rs, int64_t ks, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
         const float *bias) {
     __m256 acc0[Y_MR], acc1[Y_MR];
     for (int i = 0; i < Y_MR; i++) { acc0[i] = _mm256_setzero_ps(); acc1[i] = _mm256_setzero_ps(); }
@@ -161,7 +163,7 @@ static inline __attribute__((always_inline)) ATTR256 void uk256_rows(const int m
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         for (int i = 0; i < Y_MR; i++) {
             if (i < m) {
-                const __m256 ai = _mm256_broadcast_ss(lda ? a + i * lda + p : a + p * Y_MR + i);
+                const __m256 ai = _mm256_broadcast_ss(a + i * rs + p * ks);
                 acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
                 acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
             }
@@ -194,15 +196,15 @@ static inline __attribute__((always_inline)) ATTR256 void uk256_rows(const int m
     }
 }
 
-static ATTR256 void uk_avx2(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m,
-                            int n, float alpha, float beta, int first, const float *bias) {
+static ATTR256 void uk_avx2(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c,
+                            int64_t ldc, int m, int n, float alpha, float beta, int first, const float *bias) {
     switch (m) {
-    case 6: uk256_rows(6, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 5: uk256_rows(5, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 4: uk256_rows(4, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 3: uk256_rows(3, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 2: uk256_rows(2, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    default: uk256_rows(1, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 6: uk256_rows(6, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 5: uk256_rows(5, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 4: uk256_rows(4, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 3: uk256_rows(3, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 2: uk256_rows(2, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    default: uk256_rows(1, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
     }
 }
 #endif
@@ -213,7 +215,7 @@ static ATTR256 void uk_avx2(int64_t kc, const float *a, int64_t lda, const float
 enum { N_MR = 8, N_NR = 8 };
 
 static inline __attribute__((always_inline)) void ukneon_rows(const int m, int64_t kc, const float *a,
-        int64_t lda, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
+        int64_t rs, int64_t ks, const float *b, float *c, int64_t ldc, int n, float alpha, float beta, int first,
         const float *bias) {
     float32x4_t acc0[N_MR], acc1[N_MR];
     for (int i = 0; i < N_MR; i++) { acc0[i] = vdupq_n_f32(0); acc1[i] = vdupq_n_f32(0); }
@@ -221,7 +223,7 @@ static inline __attribute__((always_inline)) void ukneon_rows(const int m, int64
         const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
         for (int i = 0; i < N_MR; i++) {
             if (i < m) {
-                const float ai = lda ? a[i * lda + p] : a[p * N_MR + i];
+                const float ai = a[i * rs + p * ks];
                 acc0[i] = vfmaq_n_f32(acc0[i], b0, ai);
                 acc1[i] = vfmaq_n_f32(acc1[i], b1, ai);
             }
@@ -233,17 +235,17 @@ static inline __attribute__((always_inline)) void ukneon_rows(const int m, int64
     write_tile(t, N_NR, c, ldc, m, n, alpha, beta, first, bias);
 }
 
-static void uk_neon(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int m, int n,
-                    float alpha, float beta, int first, const float *bias) {
+static void uk_neon(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b, float *c, int64_t ldc,
+                    int m, int n, float alpha, float beta, int first, const float *bias) {
     switch (m) {
-    case 8: ukneon_rows(8, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 7: ukneon_rows(7, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 6: ukneon_rows(6, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 5: ukneon_rows(5, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 4: ukneon_rows(4, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 3: ukneon_rows(3, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    case 2: ukneon_rows(2, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
-    default: ukneon_rows(1, kc, a, lda, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 8: ukneon_rows(8, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 7: ukneon_rows(7, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 6: ukneon_rows(6, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 5: ukneon_rows(5, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 4: ukneon_rows(4, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 3: ukneon_rows(3, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    case 2: ukneon_rows(2, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
+    default: ukneon_rows(1, kc, a, rs, ks, b, c, ldc, n, alpha, beta, first, bias); break;
     }
 }
 #endif
@@ -392,6 +394,10 @@ void quill_gemm_plan_init(quill_gemm_plan *pl, int32_t path, int32_t trans_a, in
     pl->kc = k_block(k);
     pl->mc = round_up(MC_TARGET, pl->mr);
     pl->nc = NC_ITEM;  // a multiple of every path's NR
+    // A wide C over moderate M (a decoder's logits, an input projection): one row block, so that each column block
+    // of B is packed by the one item that uses it, while hot, instead of a packed B of K × N going out to memory and
+    // being read back once per row block. There are still N / NC ≥ 8 items to share among threads.
+    if (m <= MC_WIDE_MAX && n >= 8 * NC_ITEM) pl->mc = round_up(m, pl->mr);
     pl->items_m = (m + pl->mc - 1) / pl->mc;
     pl->items_n = (n + pl->nc - 1) / pl->nc;
     pl->pack_items = pl->items_m + pl->items_n;
@@ -401,9 +407,10 @@ void quill_gemm_plan_init(quill_gemm_plan *pl, int32_t path, int32_t trans_a, in
     // With one row block, each B column block is used by one compute item only: that item packs it into a
     // per-thread buffer while it is hot in cache, instead of a whole packed B going out to memory and back.
     pl->pack_b_per_item = pl->items_m == 1;
-    // A non-transposed op(A) is read in place (its rows have unit stride in k): no packing pass, no copy to memory
-    // and back. Not when the row stride is a multiple of 4 KiB: then the 8 rows of a tile fall in the same L1 sets.
-    pl->a_direct = !trans_a && (lda * (int64_t)sizeof(float)) % 4096 != 0;
+    // op(A) is read in place by the microkernel (rows `lda` apart, or for a transposed A the MR values of one k
+    // adjacent): no packing pass, no copy to memory and back. Not when `lda` is a multiple of 4 KiB: then the
+    // lines a tile reads all fall in the same L1 sets.
+    pl->a_direct = (lda * (int64_t)sizeof(float)) % 4096 != 0;
 }
 
 void quill_gemm_pack_item(const quill_gemm_plan *pl, int64_t item) {
@@ -431,13 +438,15 @@ void quill_gemm_compute_item(const quill_gemm_plan *pl, int64_t item) {
         const float *bblock = local ? local : pl->packed_b + p0 * npad + j0 * kc;
         if (local) pack_b_block(nr, pl->trans_b, pl->n, pl->b, pl->ldb, local, p0, kc, j0, j1);
         for (int64_t ib = i0; ib < i1; ib += mr) {
-            const float *ap = pl->a_direct ? pl->a + ib * pl->lda + p0 : pl->packed_a + p0 * mpad + ib * kc;
-            const int64_t lda = pl->a_direct ? pl->lda : 0;
+            const float *ap = !pl->a_direct ? pl->packed_a + p0 * mpad + ib * kc
+                            : pl->trans_a ? pl->a + p0 * pl->lda + ib : pl->a + ib * pl->lda + p0;
+            const int64_t rs = pl->a_direct && !pl->trans_a ? pl->lda : 1;
+            const int64_t ks = !pl->a_direct ? mr : pl->trans_a ? pl->lda : 1;
             const int rows = (int)(i1 - ib < mr ? i1 - ib : mr);
             for (int64_t jb = j0; jb < j1; jb += nr) {
                 const float *bp = bblock + (jb - j0) * kc;
                 const int cols = (int)(j1 - jb < nr ? j1 - jb : nr);
-                uk(kc, ap, lda, bp, pl->c + ib * pl->ldc + jb, pl->ldc, rows, cols, pl->alpha, pl->beta, first,
+                uk(kc, ap, rs, ks, bp, pl->c + ib * pl->ldc + jb, pl->ldc, rows, cols, pl->alpha, pl->beta, first,
                    last && pl->bias ? pl->bias + jb : NULL);
             }
         }
