@@ -47,6 +47,7 @@ bench=.build/release/quill-bench
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
+trap 'exit 130' INT TERM
 config_args=()
 for c in ${configs//,/ }; do config_args+=(--config "$c"); done
 for round in $(seq "$repeats"); do
