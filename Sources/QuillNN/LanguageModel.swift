@@ -81,6 +81,13 @@ public final class LanguageModel {
     private var steps = 0, batch = 0
     /// Whether the last forward applied dropout (its masks are in `masks`).
     private var dropped = false
+    /// Whether the last forward fed the embedding table to the first layer through its ids (see
+    /// ``RecurrentStack/forward(tokens:table:vocabulary:steps:batch:h0:c0:dropoutMasks:pool:)``) instead of gathering
+    /// the embedded rows.
+    private var projectedTokens = false
+    /// Feed the first layer through the embedding table when that costs less (nil: when `V < T·B` and no dropout
+    /// masks the embeddings); tests force either path.
+    var projectsTokens: Bool? = nil
 
     /// A model of `configuration` with zero parameters (load or initialise them through ``parameters``).
     /// - Throws: ``LayerError/invalidConfiguration(_:)`` for tied embeddings with `embedding ≠ hidden`.
@@ -179,13 +186,26 @@ public final class LanguageModel {
         let maskCount = N * E + c.layers * N * H
         let m = masks.pointer(dropped ? maskCount : 0)
         if dropped { Dropout.makeMask(m, count: maskCount, probability: dropout, rng: &rng!.pointee) }
-        let x = embedded.pointer(N * E)
-        ids.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool) }
-        if dropped { Dropout.forward(x, mask: m, x, count: N * E, pool: pool) }
+        // Through the table, the first layer's input projection and its gradients cost `V` rows instead of `N`.
+        projectedTokens = !dropped && (projectsTokens ?? (c.vocabulary < N))
+        let x = embedded.pointer(projectedTokens ? 0 : N * E)
+        if !projectedTokens {
+            ids.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool) }
+            if dropped { Dropout.forward(x, mask: m, x, count: N * E, pool: pool) }
+        }
         withOptionalPointer(h0) { h0 in
             withOptionalPointer(c0) { c0 in
-                rnn.forward(x, steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropped ? m + N * E : nil,
-                            pool: pool)
+                if projectedTokens {
+                    // `ids` is a stored property: its storage stays put until the next forward.
+                    ids.withUnsafeBufferPointer {
+                        rnn.forward(tokens: $0.baseAddress!, table: embedding.weight.base, vocabulary: c.vocabulary,
+                                    steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropped ? m + N * E : nil,
+                                    pool: pool)
+                    }
+                } else {
+                    rnn.forward(x, steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropped ? m + N * E : nil,
+                                pool: pool)
+                }
             }
         }
         if dropped {
@@ -213,7 +233,7 @@ public final class LanguageModel {
     /// - Parameters: `dFinalHidden`, `dFinalCell`: `[L][B][H]` extra gradients of the final states, nil for none.
     public func backward(dFinalHidden: [Float]? = nil, dFinalCell: [Float]? = nil, pool: ThreadPool = .shared) {
         let c = configuration, N = steps * batch, E = c.embedding, H = c.hidden
-        let dTop = dTop.pointer(N * H), dx = dEmbedded.pointer(N * E), m = masks.buffer.base
+        let dTop = dTop.pointer(N * H), dx = dEmbedded.pointer(projectedTokens ? 0 : N * E), m = masks.buffer.base
         decoder.backward(input: decoderInput, dOutput: dLogits.buffer.base, rows: N, dInput: dTop, pool: pool)
         if dropped {
             Dropout.backward(dOutput: dTop, mask: m + N * E + (c.layers - 1) * N * H, dInput: dTop, count: N * H,
@@ -221,9 +241,11 @@ public final class LanguageModel {
         }
         withOptionalPointer(dFinalHidden) { dh in
             withOptionalPointer(dFinalCell) { dc in
-                rnn.backward(dOutput: dTop, dFinalHidden: dh, dFinalCell: dc, dInput: dx, pool: pool)
+                rnn.backward(dOutput: dTop, dFinalHidden: dh, dFinalCell: dc,
+                             dInput: projectedTokens ? embedding.dWeight.base : dx, pool: pool)
             }
         }
+        if projectedTokens { return }  // the first layer added the embedding's gradient itself
         if dropped { Dropout.backward(dOutput: dx, mask: m, dInput: dx, count: N * E, pool: pool) }
         ids.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: N, dOutput: dx, pool: pool) }
     }

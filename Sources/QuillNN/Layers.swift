@@ -166,8 +166,7 @@ public final class Dense {
     public func forward(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
                         pool: ThreadPool = .shared) {
         gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: input, lda: inputs, b: weight.base, ldb: inputs,
-             c: output, ldc: outputs, pool: pool)
-        Bias.add(bias.base, to: output, rows: rows, columns: outputs, pool: pool)
+             c: output, ldc: outputs, bias: bias.base, pool: pool)
     }
 
     /// `dW += dOutputᵀ·input`, `db += Σₙ dOutput[n]`, and `dInput = dOutput·W` (written) when asked for.

@@ -46,9 +46,13 @@ public final class RecurrentLayer {
 
     private var gatesCache = Scratch(), hiddenProjection = Scratch(), hCache = Scratch(), cCache = Scratch()
     private var dGates = Scratch(), dHiddenProjection = Scratch(), dH = Scratch(), dHTotal = Scratch()
-    private var dC = Scratch(), dCPrev = Scratch(), biasSums = Scratch()
+    private var dC = Scratch(), dCPrev = Scratch(), biasSums = Scratch(), tokenTable = Scratch()
+    private var biasSum = Scratch()
     private var steps = 0, batch = 0
     private var input: UnsafePointer<Float>?
+    /// Set by ``forward(tokens:table:vocabulary:steps:batch:h0:c0:pool:)``: the input rows are `table[ids[n]]`.
+    private var tokens: (ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, vocabulary: Int)?
+    private var tableRows = [Int32]()
 
     /// The parameter names of layer `index` under `prefix`, with their shapes.
     public static func layout(prefix: String, index: Int, kind: CellKind, inputSize: Int, hiddenSize: Int)
@@ -100,10 +104,61 @@ public final class RecurrentLayer {
     /// The outputs are in ``output``, the final states in ``finalHidden`` and ``finalCell``.
     public func forward(_ input: UnsafePointer<Float>, steps T: Int, batch B: Int, h0: UnsafePointer<Float>?,
                         c0: UnsafePointer<Float>?, pool: ThreadPool = .shared) {
-        let H = hiddenSize, G = kind.gates * H, D = inputSize
+        let G = kind.gates * hiddenSize, D = inputSize
+        self.input = input
+        tokens = nil
+        // The input projection of all T steps, one GEMM.
+        let gates = gatesCache.pointer(T * B * G)
+        gemm(transposeB: true, m: T * B, n: G, k: D, a: input, lda: D, b: weightIH.base, ldb: D, c: gates, ldc: G,
+             bias: inputBias(), pool: pool)
+        recur(steps: T, batch: B, h0: h0, c0: c0, pool: pool)
+    }
+
+    /// Runs the layer over `T` steps whose inputs are rows of a table: `input[n] = table[ids[n]]` (a negative id
+    /// reads a zero row), as after an embedding lookup, without gathering them.
+    ///
+    /// The table is projected once, `P = table·Wᵢₕᵀ + biases` `[V][G]`, and each step's input projection is the row
+    /// `P[ids[n]]`: bit-identical to projecting the gathered rows (each element is the same dot product), and
+    /// `V·G·D` multiply-adds instead of `T·B·G·D`, so a win when `V < T·B` (character models). Backward then
+    /// accumulates the gradient of the table itself (see ``backward(dOutput:dFinalHidden:dFinalCell:dInput:pool:)``).
+    /// - Parameters:
+    ///   - ids: `[T][B]` in `0..<V` or negative; `table`: `[V][D]`. Both must stay valid and unchanged until backward.
+    public func forward(tokens ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, vocabulary V: Int,
+                        steps T: Int, batch B: Int, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                        pool: ThreadPool = .shared) {
+        let G = kind.gates * hiddenSize, D = inputSize, N = T * B
+        input = nil
+        tokens = (ids, table, V)
+        // `P` `[V + 1][G]`: row V is the projection of a zero row (the biases alone), for negative ids.
+        let p = tokenTable.pointer((V + 1) * G), bias = inputBias()
+        gemm(transposeB: true, m: V, n: G, k: D, a: table, lda: D, b: weightIH.base, ldb: D, c: p, ldc: G,
+             bias: bias, pool: pool)
+        (p + V * G).update(from: bias, count: G)
+        tableRows.removeAll(keepingCapacity: true)
+        for n in 0..<N { tableRows.append(ids[n] < 0 ? Int32(V) : ids[n]) }
+        let gates = gatesCache.pointer(N * G)
+        tableRows.withUnsafeBufferPointer {
+            EmbeddingLookup.gather(table: p, vocabulary: V + 1, dimension: G, ids: $0.baseAddress!, count: N,
+                                   output: gates, pool: pool)
+        }
+        recur(steps: T, batch: B, h0: h0, c0: c0, pool: pool)
+    }
+
+    /// The bias `[G]` that enters with the input projection (added in the GEMM's write-back): `biasIH`, plus
+    /// `biasHH` but for the GRU (whose `biasHH` stays inside `r⊙(…)`).
+    private func inputBias() -> UnsafePointer<Float> {
+        guard kind != .gru else { return UnsafePointer(biasIH.base) }
+        let G = kind.gates * hiddenSize, sum = biasSum.pointer(G)
+        for j in 0..<G { sum[j] = biasIH.base[j] + biasHH.base[j] }
+        return UnsafePointer(sum)
+    }
+
+    /// The recurrence over `T` steps, from the input projections already in the gates cache.
+    private func recur(steps T: Int, batch B: Int, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                       pool: ThreadPool) {
+        let H = hiddenSize, G = kind.gates * H
         steps = T
         batch = B
-        self.input = input
         let gates = gatesCache.pointer(T * B * G), h = hCache.pointer((T + 1) * B * H)
         let gh = kind == .gru ? hiddenProjection.pointer(T * B * G) : gates
         let c = kind.hasCellState ? cCache.pointer((T + 1) * B * H) : h
@@ -111,11 +166,6 @@ public final class RecurrentLayer {
         if kind.hasCellState {
             if let c0 { c.update(from: c0, count: B * H) } else { c.update(repeating: 0, count: B * H) }
         }
-        // The input projection of all T steps, one GEMM.
-        gemm(transposeB: true, m: T * B, n: G, k: D, a: input, lda: D, b: weightIH.base, ldb: D, c: gates, ldc: G,
-             pool: pool)
-        Bias.add(biasIH.base, to: gates, rows: T * B, columns: G, pool: pool)
-        if kind != .gru { Bias.add(biasHH.base, to: gates, rows: T * B, columns: G, pool: pool) }
         // `Wₕₕᵀ` packed once for the T per-step GEMMs (the weights do not change within a window); bit-identical
         // to the unpacked call.
         let whh = PackedMatrix(transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H, pool: pool)
@@ -128,8 +178,7 @@ public final class RecurrentLayer {
                                  hidden: H, pool: pool)
             case .gru:
                 let ght = gh + t * B * G
-                gemm(m: B, a: hPrev, lda: H, packedB: whh, c: ght, ldc: G, pool: pool)
-                Bias.add(biasHH.base, to: ght, rows: B, columns: G, pool: pool)
+                gemm(m: B, a: hPrev, lda: H, packedB: whh, c: ght, ldc: G, bias: biasHH.base, pool: pool)
                 GRUCell.forward(gx: g, gh: ght, hPrev: hPrev, h: hNext, batch: B, hidden: H, pool: pool)
             case .rnnTanh:
                 gemm(m: B, a: hPrev, lda: H, packedB: whh, beta: 1, c: g, ldc: G, pool: pool)
@@ -144,11 +193,12 @@ public final class RecurrentLayer {
     ///   - dOutput: `[T][B][H]` the gradient of the outputs `h₁…h_T` (from the layer above or the loss).
     ///   - dFinalHidden: `[B][H]` an extra gradient of `h_T` (from beyond the window), nil for none; `dFinalCell`
     ///     likewise for `c_T`.
-    ///   - dInput: `[T][B][D]` receives the gradient of the input, nil to skip it.
+    ///   - dInput: `[T][B][D]` receives the gradient of the input, nil to skip it. After a forward from `tokens`, it
+    ///     is the table's gradient `[V][D]` instead, and is ACCUMULATED into.
     public func backward(dOutput: UnsafePointer<Float>, dFinalHidden: UnsafePointer<Float>? = nil,
                          dFinalCell: UnsafePointer<Float>? = nil, dInput: UnsafeMutablePointer<Float>?,
                          pool: ThreadPool = .shared) {
-        guard let input else { preconditionFailure("RecurrentLayer.backward before forward") }
+        guard input != nil || tokens != nil else { preconditionFailure("RecurrentLayer.backward before forward") }
         let T = steps, B = batch, H = hiddenSize, G = kind.gates * H, D = inputSize
         let gates = gatesCache.buffer.base, h = hCache.buffer.base, c = cCache.buffer.base
         let gh = hiddenProjection.buffer.base
@@ -183,8 +233,10 @@ public final class RecurrentLayer {
         }
         if kind.hasCellState && dc != dC.buffer.base { dC.buffer.base.update(from: dc, count: B * H) }
         // Weight gradients of all T steps, one GEMM each.
-        gemm(transposeA: true, m: G, n: D, k: T * B, a: dG, lda: G, b: input, ldb: D, beta: 1, c: dWeightIH.base,
-             ldc: D, pool: pool)
+        if let input {
+            gemm(transposeA: true, m: G, n: D, k: T * B, a: dG, lda: G, b: input, ldb: D, beta: 1,
+                 c: dWeightIH.base, ldc: D, pool: pool)
+        }
         gemm(transposeA: true, m: G, n: H, k: T * B, a: dGh, lda: G, b: h, ldb: H, beta: 1, c: dWeightHH.base,
              ldc: H, pool: pool)
         if kind == .gru {
@@ -200,7 +252,19 @@ public final class RecurrentLayer {
                 dBiasHH.base[j] += sums[j]
             }
         }
-        if let dInput {
+        if let tokens {
+            // Through the table: `S = Σ_{n: ids[n] = v} dGates[n]` `[V][G]`, then `dWᵢₕ += Sᵀ·table` and
+            // `dTable += S·Wᵢₕ` (V rows instead of T·B).
+            let V = tokens.vocabulary, s = tokenTable.pointer(V * G)
+            s.update(repeating: 0, count: V * G)
+            EmbeddingLookup.scatterAdd(dOutput: dG, ids: tokens.ids, count: T * B, dTable: s, vocabulary: V,
+                                       dimension: G, pool: pool)
+            gemm(transposeA: true, m: G, n: D, k: V, a: s, lda: G, b: tokens.table, ldb: D, beta: 1,
+                 c: dWeightIH.base, ldc: D, pool: pool)
+            if let dInput {
+                gemm(m: V, n: D, k: G, a: s, lda: G, b: weightIH.base, ldb: D, beta: 1, c: dInput, ldc: D, pool: pool)
+            }
+        } else if let dInput {
             gemm(m: T * B, n: D, k: G, a: dG, lda: G, b: weightIH.base, ldb: D, c: dInput, ldc: D, pool: pool)
         }
     }
@@ -258,22 +322,46 @@ public final class RecurrentStack {
     public func forward(_ input: UnsafePointer<Float>, steps T: Int, batch B: Int, h0: UnsafePointer<Float>?,
                         c0: UnsafePointer<Float>?, dropoutMasks: UnsafePointer<Float>? = nil,
                         pool: ThreadPool = .shared) {
+        forward(steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropoutMasks, pool: pool) { h0, c0 in
+            layers[0].forward(input, steps: T, batch: B, h0: h0, c0: c0, pool: pool)
+        }
+    }
+
+    /// Runs all layers on the rows `table[ids[n]]` (an embedding lookup) without gathering them; see
+    /// ``RecurrentLayer/forward(tokens:table:vocabulary:steps:batch:h0:c0:pool:)``. Backward's `dInput` is then the
+    /// table's gradient `[V][D]`, accumulated into. `ids` and `table` must stay valid until backward.
+    public func forward(tokens ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, vocabulary V: Int,
+                        steps T: Int, batch B: Int, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                        dropoutMasks: UnsafePointer<Float>? = nil, pool: ThreadPool = .shared) {
+        forward(steps: T, batch: B, h0: h0, c0: c0, dropoutMasks: dropoutMasks, pool: pool) { h0, c0 in
+            layers[0].forward(tokens: ids, table: table, vocabulary: V, steps: T, batch: B, h0: h0, c0: c0,
+                              pool: pool)
+        }
+    }
+
+    private func forward(steps T: Int, batch B: Int, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                         dropoutMasks: UnsafePointer<Float>?, pool: ThreadPool,
+                         first: (UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void) {
         steps = T
         batch = B
         masks = dropoutMasks
         let H = hiddenSize, L = layers.count, N = T * B
         let fh = finalH.pointer(L * B * H), fc = finalC.pointer(L * B * H)
         let dropped = dropoutMasks == nil ? nil : droppedOutputs.pointer((L - 1) * N * H)
-        var x = input
+        var x: UnsafePointer<Float>? = nil  // the input of layer l > 0
         for (l, layer) in layers.enumerated() {
-            layer.forward(x, steps: T, batch: B, h0: h0.map { $0 + l * B * H }, c0: c0.map { $0 + l * B * H },
-                          pool: pool)
+            if l == 0 {
+                first(h0, c0)
+            } else {
+                layer.forward(x!, steps: T, batch: B, h0: h0.map { $0 + l * B * H }, c0: c0.map { $0 + l * B * H },
+                              pool: pool)
+            }
             fh.advanced(by: l * B * H).update(from: layer.finalHidden, count: B * H)
             if kind.hasCellState { fc.advanced(by: l * B * H).update(from: layer.finalCell, count: B * H) }
             x = UnsafePointer(layer.output)
             if let dropoutMasks, let dropped, l < L - 1 {
                 let y = dropped + l * N * H
-                Dropout.forward(x, mask: dropoutMasks + l * N * H, y, count: N * H, pool: pool)
+                Dropout.forward(x!, mask: dropoutMasks + l * N * H, y, count: N * H, pool: pool)
                 x = UnsafePointer(y)
             }
         }
@@ -281,7 +369,8 @@ public final class RecurrentStack {
 
     /// Backpropagates through all layers and steps; see ``RecurrentLayer/backward(dOutput:dFinalHidden:dFinalCell:dInput:pool:)``.
     /// - Parameters: `dOutput` `[T][B][H]` of the top layer; `dFinalHidden`, `dFinalCell` `[L][B][H]` or nil;
-    ///   `dInput` `[T][B][D]` written, or nil.
+    ///   `dInput` `[T][B][D]` written, or nil (after a forward from tokens: the table's gradient `[V][D]`,
+    ///   accumulated into).
     public func backward(dOutput: UnsafePointer<Float>, dFinalHidden: UnsafePointer<Float>? = nil,
                          dFinalCell: UnsafePointer<Float>? = nil, dInput: UnsafeMutablePointer<Float>?,
                          pool: ThreadPool = .shared) {

@@ -32,21 +32,31 @@ public enum GEMMKernel: Int32, CaseIterable, Sendable {
 ///   - transposeA: A is stored `K×M` (op(A) = Aᵀ) instead of `M×K`.
 ///   - transposeB: B is stored `N×K` (op(B) = Bᵀ) instead of `K×N`.
 ///   - lda, ldb, ldc: row strides (leading dimensions) in elements, at least the stored width.
+///   - bias: `[N]` added to every row of C after the product (`C = (alpha · op(A) · op(B) + beta · C) + bias`,
+///     bit-identical to a separate `Bias.add`), nil for none.
 ///   - pool: the threads to use; `ThreadPool(threads: 1)` for a serial call.
 ///   - kernel: the microkernel family (tests compare them; `best` otherwise).
 public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool = .shared,
-                 kernel: GEMMKernel = .best) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                 pool: ThreadPool = .shared, kernel: GEMMKernel = .best) {
     checkShapes(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     precondition(kernel.isSupported, "GEMM kernel \(kernel) is not supported on this CPU")
     guard m > 0, n > 0 else { return }
-    guard k > 0, alpha != 0 else { return quill_gemm_scale(Int64(m), Int64(n), beta, c, Int64(ldc)) }
+    guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
     var plan = quill_gemm_plan()
     quill_gemm_plan_init(&plan, kernel.rawValue, transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n),
                          Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+    plan.bias = bias
     if plan.pack_b_per_item == 0 { plan.packed_b = quill_gemm_scratch(1, plan.packed_b_count) }
     run(&plan, pool: pool)
+}
+
+/// The whole GEMM when `K == 0` or `alpha == 0`: `C = beta · C (+ bias)`.
+private func scaleOnly(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                       bias: UnsafePointer<Float>?) {
+    quill_gemm_scale(Int64(m), Int64(n), beta, c, Int64(ldc))
+    if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] = c[i * ldc + j] + bias[j] } } }
 }
 
 /// Multiplies by a pre-packed op(B): `C = alpha · op(A) · B + beta · C`, with `C` `M×N`, op(A) `M×K`, and `K`, `N`
@@ -56,14 +66,15 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
 /// small A (an LSTM's time steps), since B is packed once.
 public func gemm(transposeA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  packedB: PackedMatrix, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
-                 pool: ThreadPool = .shared) {
+                 bias: UnsafePointer<Float>? = nil, pool: ThreadPool = .shared) {
     let n = packedB.columns, k = packedB.rows
     checkShapes(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, lda: lda, ldb: max(1, n), ldc: ldc)
     guard m > 0, n > 0 else { return }
-    guard k > 0, alpha != 0 else { return quill_gemm_scale(Int64(m), Int64(n), beta, c, Int64(ldc)) }
+    guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
     var plan = quill_gemm_plan()
     quill_gemm_plan_init(&plan, packedB.kernel.rawValue, transposeA ? 1 : 0, 0, Int64(m), Int64(n), Int64(k),
                          alpha, a, Int64(lda), nil, 0, beta, c, Int64(ldc))
+    plan.bias = bias
     plan.packed_b = packedB.storage
     plan.b_is_packed = 1
     withExtendedLifetime(packedB) { run(&plan, pool: pool) }
@@ -91,7 +102,8 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
 /// The naive GEMM: the statement of the maths and the tests' oracle. Same contract as `gemm`; sums in Double.
 public func gemmReference(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                          bias: UnsafePointer<Float>? = nil) {
     checkShapes(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     for i in 0..<m {
         for j in 0..<n {
@@ -103,6 +115,7 @@ public func gemmReference(transposeA: Bool = false, transposeB: Bool = false, m:
             }
             let scaled = Double(alpha) * sum
             c[i * ldc + j] = Float(beta == 0 ? scaled : scaled + Double(beta) * Double(c[i * ldc + j]))
+            if let bias { c[i * ldc + j] += bias[j] }
         }
     }
 }
@@ -111,11 +124,12 @@ public func gemmReference(transposeA: Bool = false, transposeB: Bool = false, m:
 private let serialMultiplyAdds = 1 << 16
 
 private func run(_ plan: inout quill_gemm_plan, pool: ThreadPool) {
-    plan.packed_a = quill_gemm_scratch(0, plan.packed_a_count)
+    if plan.a_direct == 0 { plan.packed_a = quill_gemm_scratch(0, plan.packed_a_count) }
     let pool = plan.m * plan.n * plan.k < serialMultiplyAdds ? nil : pool
     withUnsafePointer(to: &plan) { plan in
         let packsB = plan.pointee.b_is_packed == 0 && plan.pointee.pack_b_per_item == 0
-        let packItems = Int(packsB ? plan.pointee.pack_items : plan.pointee.items_m)
+        let packsA = plan.pointee.a_direct == 0
+        let packItems = packsB ? Int(plan.pointee.pack_items) : packsA ? Int(plan.pointee.items_m) : 0
         let computeItems = Int(plan.pointee.compute_items)
         if let pool {
             pool.parallelFor(packItems) { quill_gemm_pack_item(plan, Int64($0)) }

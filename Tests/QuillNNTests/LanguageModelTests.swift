@@ -1,4 +1,4 @@
-import QuillNN
+@testable import QuillNN
 import QuillTensor
 import Testing
 
@@ -51,5 +51,35 @@ import Testing
         #expect(abs((first + second) / 2 - whole) <= 1e-6 * abs(whole))
         #expect(zip(model.finalHidden, wholeH).allSatisfy { abs($0 - $1) <= 1e-6 })
         #expect(zip(model.finalCell, wholeC).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+
+    /// Feeding the first layer through the embedding table (`V < T·B`) gives the same loss and states bit for bit,
+    /// and the same gradients up to summation order, as gathering the embedded rows; a padding id included.
+    @Test(arguments: CellKind.allCases, [false, true])
+    func tokenTableMatchesGatheredRows(kind: CellKind, tied: Bool) throws {
+        let (T, B) = (7, 3)
+        var x = Self.window(T * B, seed: 21)
+        x[4] = -1
+        let y = Self.window(T * B, seed: 22)
+        var results: [(loss: Double, h: [Float], gradients: [Float], dH: [Float])] = []
+        for table in [false, true] {
+            let model = try LanguageModel(.init(kind: kind, vocabulary: 11, embedding: 6, hidden: 6, layers: 2,
+                                                tiedEmbeddings: tied))
+            var rng = RNG(seed: 11)
+            for i in 0..<model.parameters.flatCount { model.parameters.values.base[i] = rng.uniform(-0.3, 0.3) }
+            model.projectsTokens = table
+            let h0 = (0..<(2 * B * 6)).map { Float($0 % 5) * 0.1 - 0.2 }
+            let loss = model.forward(inputs: x, targets: y, steps: T, batch: B, h0: h0, c0: kind.hasCellState ? h0 : nil)
+            let h = model.finalHidden
+            model.parameters.zeroGradients()
+            model.backward()
+            results.append((loss, h, Array(model.parameters.gradients.buffer), model.dInitialHidden))
+        }
+        #expect(results[0].loss == results[1].loss)
+        #expect(results[0].h == results[1].h)
+        #expect(results[0].dH == results[1].dH)
+        let scale = results[0].gradients.map(abs).max()!
+        #expect(scale > 0)
+        for (a, b) in zip(results[0].gradients, results[1].gradients) { #expect(abs(a - b) <= 1e-6 * scale) }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import QuillNN
+@testable import QuillNN
 import QuillTensor
 import Testing
 
@@ -16,8 +16,10 @@ import Testing
         LanguageModel.pytorchName(name, embedding: "embed", rnn: "rnn", decoder: "out")
     }
 
-    @Test(.enabled(if: fixturesDirectory != nil), arguments: 0..<cells.count)
-    func languageModelMatchesPyTorch(cellIndex: Int) throws {
+    /// Both ways into the first layer: embedded rows gathered, and through the embedding table (see
+    /// `LanguageModel.projectsTokens`).
+    @Test(.enabled(if: fixturesDirectory != nil), arguments: 0..<cells.count, [false, true])
+    func languageModelMatchesPyTorch(cellIndex: Int, throughTable: Bool) throws {
         let (name, kind) = Self.cells[cellIndex]
         guard let url = fixture(name) else { return }
         let file = try SafeTensors(contentsOf: url)
@@ -25,6 +27,7 @@ import Testing
         let (L, B, H, T, V) = (shape[0], shape[1], shape[2], logitsShape[0], logitsShape[2])
         let E = try file.shape("embed.weight")[1]
         let model = try LanguageModel(.init(kind: kind, vocabulary: V, embedding: E, hidden: H, layers: L))
+        model.projectsTokens = throughTable
         try model.parameters.load(from: file, fileName: Self.pytorchName, allowUnused: true)
 
         let h0 = try file.floats("h0"), c0 = kind.hasCellState ? try file.floats("c0") : nil

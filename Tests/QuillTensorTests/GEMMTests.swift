@@ -81,6 +81,8 @@ let gemmAwkwardShapes: [GEMMShape] = [
     GEMMShape(m: 1, n: 1, k: 1), GEMMShape(m: 7, n: 13, k: 17), GEMMShape(m: 1, n: 67, k: 9),
     GEMMShape(m: 37, n: 1, k: 5), GEMMShape(m: 5, n: 7, k: 0), GEMMShape(m: 3, n: 4, k: 5, pad: 3),
     GEMMShape(m: 20, n: 70, k: 800), GEMMShape(m: 131, n: 150, k: 21, pad: 5),
+    // op(A) packed (lda = 1024 floats, not transposed / transposed); a wide C in one row block.
+    GEMMShape(m: 9, n: 17, k: 1000, pad: 24), GEMMShape(m: 1000, n: 9, k: 17, pad: 24), GEMMShape(m: 141, n: 1030, k: 7),
 ] + (1...9).map { GEMMShape(m: $0, n: 33, k: 6, pad: $0 % 2) } + (1...33).map { GEMMShape(m: 9, n: $0, k: 4) }
 
 @Test(arguments: gemmAwkwardShapes)
@@ -184,4 +186,47 @@ func packedBEqualsUnpackedBitForBit(shape: GEMMShape) {
     #if arch(x86_64)
     #expect(GEMMKernel.best != .portable || !GEMMKernel.avx2.isSupported)
     #endif
+}
+
+/// The bias write-back equals a separate bias add bit for bit (after the last K block), on every kernel, transpose
+/// and 1–4 threads, unpacked and pre-packed. op(A) is read in place but when `lda` is a multiple of 1024 floats
+/// (9×17×1000 +24 not transposed, 1000×9×17 +24 transposed): those pack it. 400×1030×20: one row block (wide C).
+@Test(arguments: [GEMMShape(m: 7, n: 13, k: 17), GEMMShape(m: 20, n: 70, k: 800), GEMMShape(m: 37, n: 33, k: 5, pad: 3),
+                  GEMMShape(m: 9, n: 17, k: 1000, pad: 24), GEMMShape(m: 1000, n: 9, k: 17, pad: 24),
+                  GEMMShape(m: 131, n: 150, k: 21), GEMMShape(m: 403, n: 1030, k: 20)])
+func gemmBiasEqualsSeparateBiasAdd(shape: GEMMShape) {
+    let bias = (0..<shape.n).map { Float($0 % 7) * 0.37 - 1.1 }
+    for kernel in GEMMKernel.supported {
+        for t in 0..<4 {
+            let x = GEMMOperands(shape, transposeA: t & 1 != 0, transposeB: t & 2 != 0)
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, -1.5)] {
+                var expected = x.run(alpha: alpha, beta: beta, pool: ThreadPool(threads: 1), kernel: kernel)
+                for i in 0..<shape.m { for j in 0..<shape.n { expected[i * x.ldc + j] += bias[j] } }
+                for threads in 1...4 {
+                    var out = x.c0
+                    x.a.withUnsafeBufferPointer { a in
+                        x.b.withUnsafeBufferPointer { b in
+                            out.withUnsafeMutableBufferPointer { out in
+                                gemm(transposeA: x.transposeA, transposeB: x.transposeB, m: shape.m, n: shape.n,
+                                     k: shape.k, alpha: alpha, a: a.baseAddress!, lda: x.lda, b: b.baseAddress!,
+                                     ldb: x.ldb, beta: beta, c: out.baseAddress!, ldc: x.ldc, bias: bias,
+                                     pool: ThreadPool(threads: threads), kernel: kernel)
+                            }
+                        }
+                    }
+                    #expect(gemmBits(out) == gemmBits(expected), "\(kernel) t\(t) α\(alpha) \(threads) threads")
+                }
+                let packed = x.packB(kernel: kernel, pool: ThreadPool(threads: 2))
+                var out = x.c0
+                x.a.withUnsafeBufferPointer { a in
+                    out.withUnsafeMutableBufferPointer { out in
+                        gemm(transposeA: x.transposeA, m: shape.m, alpha: alpha, a: a.baseAddress!, lda: x.lda,
+                             packedB: packed, beta: beta, c: out.baseAddress!, ldc: x.ldc, bias: bias,
+                             pool: ThreadPool(threads: 3))
+                    }
+                }
+                #expect(gemmBits(out) == gemmBits(expected), "\(kernel) t\(t) α\(alpha) packed")
+            }
+        }
+    }
 }

@@ -35,6 +35,9 @@ typedef struct quill_gemm_plan {
     float *packed_b;                     // scratch of `packed_b_count` floats, or the pre-packed B
     int32_t b_is_packed;
     int32_t pack_b_per_item;             // B is packed by each compute item (one row block): no B pack items
+    int32_t a_direct;                    // op(A) is read in place (not transposed): its pack items do nothing
+    const float *bias;                   // `[n]` added to every row of C after the product (NULL: none); set by
+                                         // the caller after plan_init
     int64_t kc;                          // K block length (the last block may be shorter)
     int64_t mc, nc;                      // a compute item covers `mc` rows × `nc` columns of C
     int64_t items_m, items_n;            // compute items: items_m × items_n; pack items: items_m + items_n (or

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Training throughput of Quill's LSTM language model against PyTorch's on this machine, same shapes and threads.
+#
+#   scripts/bench-train.sh                 # ptb-small, ptb-medium, char-512 at 1 and 2 threads, one round
+#   scripts/bench-train.sh --repeats 3     # median of 3 rounds (a shared VM: single runs wander by ±20 %)
+#   PYTHON=/path/to/python scripts/bench-train.sh
+#
+# Builds quill-bench in release, then per round and thread count runs `quill-bench train` and the peer
+# ../shared/bench/pytorch_lstm.py (--measures train) back to back, so each ratio compares runs minutes apart. Both
+# time truncated-BPTT windows (forward, mean cross-entropy, backward, clip 5, SGD) on random ids with the state
+# carried, median window. Prints tokens/s, Quill/PyTorch and Quill's 2-thread/1-thread speed-up.
+# Without torch (and no way to pip-install it into /tmp/venv) the peer columns are left empty, with a message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+repeats=1
+configs="ptb-small,ptb-medium,char-512"
+threads="1 2"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --repeats) repeats="$2"; shift 2 ;;
+        --configs) configs="$2"; shift 2 ;;
+        --threads) threads="$2"; shift 2 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+peer_script=../shared/bench/pytorch_lstm.py
+python=${PYTHON:-/tmp/venv/bin/python}
+have_torch=0
+if [ -f "$peer_script" ]; then
+    if ! "$python" -c "import torch" 2>/dev/null; then
+        echo "torch not found for $python: installing it into /tmp/venv (CPU wheel)..." >&2
+        if { [ -x /tmp/venv/bin/python ] || python3 -m venv /tmp/venv; } &&
+            { /tmp/venv/bin/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu ||
+              /tmp/venv/bin/pip install --quiet torch; }; then
+            python=/tmp/venv/bin/python
+        fi
+    fi
+    "$python" -c "import torch" 2>/dev/null && have_torch=1
+fi
+[ "$have_torch" = 1 ] || echo "PyTorch peer skipped: torch is not importable (and could not be installed)." >&2
+
+swift build -c release --product quill-bench >&2
+bench=.build/release/quill-bench
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+trap 'exit 130' INT TERM
+config_args=()
+for c in ${configs//,/ }; do config_args+=(--config "$c"); done
+for round in $(seq "$repeats"); do
+    for t in $threads; do
+        echo "round $round/$repeats, $t thread(s): Quill..." >&2
+        "$bench" train "${config_args[@]}" --threads "$t" | sed 's/^/quill /' >>"$results"
+        if [ "$have_torch" = 1 ]; then
+            echo "round $round/$repeats, $t thread(s): PyTorch..." >&2
+            "$python" "$peer_script" --measures train --threads "$t" --configs "$configs" | sed 's/^/torch /' >>"$results"
+        fi
+    done
+done
+
+python3 - "$results" "$configs" "$threads" <<'EOF'
+import json, statistics, sys
+path, configs, threads = sys.argv[1], sys.argv[2].split(","), [int(t) for t in sys.argv[3].split()]
+runs = {}
+for line in open(path):
+    who, _, text = line.partition(" ")
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError:
+        continue
+    value = row.get("tokens_per_s", row.get("value"))
+    if value is None or row.get("measure", "train_tokens_per_s") != "train_tokens_per_s":
+        continue
+    runs.setdefault((who, row["config"], int(row["threads"])), []).append(float(value))
+median = {key: statistics.median(values) for key, values in runs.items()}
+count = max((len(v) for v in runs.values()), default=0)
+print(f"\nTraining tokens/s (median of {count} run(s) each)\n")
+print("| config | threads | Quill | PyTorch | Quill / PyTorch | Quill speed-up 1→2 threads |")
+print("|---|---|---:|---:|---:|---:|")
+for c in configs:
+    for t in threads:
+        q, p = median.get(("quill", c, t)), median.get(("torch", c, t))
+        ratio = f"**{q / p:.2f}×**" if q and p else "—"
+        one, two = median.get(("quill", c, 1)), median.get(("quill", c, 2))
+        speedup = f"{two / one:.2f}×" if t == 2 and one and two else ""
+        fmt = lambda x: f"{x:,.0f}" if x else "—"
+        print(f"| {c} | {t} | {fmt(q)} | {fmt(p)} | {ratio} | {speedup} |")
+EOF
