@@ -39,8 +39,7 @@ extension Store {
             return (id, String(token.prefix(token.count - word.count)) + spelling(word))
         }
         var savings = KeystrokeSavings(suggestions: suggestions)
-        let start = vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID
-        savings.simulate(words, start: start, stepper: try Stepper(model: model, precision: precision),
+        savings.simulate(words, start: vocabulary.lineStartID, stepper: try Stepper(model: model, precision: precision),
                          index: TokenPrefixIndex(entries), progress: { progress?($0, words.count) })
         return savings
     }

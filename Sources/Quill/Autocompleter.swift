@@ -10,6 +10,22 @@ public struct Suggestion: Sendable, Equatable {
     public var probability: Double
 }
 
+extension Suggestion {
+    /// The `k` most likely entries of `index` extending `prefix` under `logProbabilities`, best first, each with what
+    /// to append to the typed prefix to take it.
+    static func best(_ k: Int, extending prefix: String, in logProbabilities: [Float], vocabulary: Vocabulary,
+                     index: TokenPrefixIndex) -> [Suggestion] {
+        logProbabilities.withUnsafeBufferPointer { distribution in
+            TokenSelection.topK(distribution, k: k, among: index.ids(withPrefix: prefix))
+        }.map { scored in
+            let token = vocabulary[scored.id]
+            return Suggestion(token: token,
+                              completion: String(decoding: token.utf8.dropFirst(prefix.utf8.count), as: UTF8.self),
+                              probability: exp(Double(scored.logProbability)))
+        }
+    }
+}
+
 /// What the autocompleter offers for a text.
 public struct Suggestions: Sendable, Equatable {
     /// The text they are for.
@@ -71,8 +87,7 @@ public final class Autocompleter {
         rule = StopRule.sentence(in: vocabulary)
         isCharacterModel = vocabulary.settings.level == .character
         var state = stepper.initialState()
-        let start = vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID
-        cache = [(state, stepper.step(token: start, state: &state))]
+        cache = [(state, stepper.step(token: vocabulary.lineStartID, state: &state))]
         cache[0].state = state
     }
 
@@ -91,14 +106,7 @@ public final class Autocompleter {
         let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
         let ids = tokens.map { vocabulary.id($0) }
         let (state, logProbabilities) = advance(to: ids)
-        let items = logProbabilities.withUnsafeBufferPointer { distribution in
-            TokenSelection.topK(distribution, k: k, among: index.ids(withPrefix: prefix))
-        }.map { scored in
-            let token = vocabulary[scored.id]
-            return Suggestion(token: token, completion: String(decoding: token.utf8.dropFirst(prefix.utf8.count),
-                                                               as: UTF8.self),
-                              probability: exp(Double(scored.logProbability)))
-        }
+        let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index)
         var continuation = ""
         if let best = items.first {
             let key = best.token

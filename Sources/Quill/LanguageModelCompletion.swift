@@ -24,7 +24,7 @@ extension LanguageModel {
                                                             vocabularySize: vocabulary.count)
         }
         var ids = try Tokenizer(vocabulary.settings).ids(of: prompt, in: vocabulary)
-        if ids.isEmpty { ids = [vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID] }
+        if ids.isEmpty { ids = [vocabulary.lineStartID] }
         let stepper = try Stepper(model: self)
         var state = stepper.initialState()
         var logProbabilities: [Float] = []

@@ -60,8 +60,6 @@ public final class Predictor {
     private let tokenizer: Tokenizer
     private let index: TokenPrefixIndex
     private let rule: StopRule
-    private let start: Int32
-    private let lineEnd: Int32
 
     public init(model: LanguageModel, vocabulary: Vocabulary, options: Options,
                 precision: Stepper.Precision = .float32) throws {
@@ -76,8 +74,6 @@ public final class Predictor {
         tokenizer = try Tokenizer(vocabulary.settings)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
-        start = vocabulary.contains("\n") ? vocabulary.id("\n") : Vocabulary.endID
-        lineEnd = start
     }
 
     /// Predictions for `lines` (without their line breaks), in order. A line's number seeds its sampling, so the
@@ -110,7 +106,7 @@ public final class Predictor {
         var active = Array(0..<n)
         var distributions: [Float] = []
         var batchStates = states
-        stepper.step(tokens: [Int32](repeating: start, count: n), states: &batchStates,
+        stepper.step(tokens: [Int32](repeating: vocabulary.lineStartID, count: n), states: &batchStates,
                      logProbabilities: &distributions)
         states = batchStates
         for i in 0..<n { last[i] = Array(distributions[(i * V)..<((i + 1) * V)]) }
@@ -137,17 +133,11 @@ public final class Predictor {
             switch options.task {
             case .score:
                 // The line's end is predicted too, as a perplexity over a corpus of lines counts it.
-                outcome = .score(logProbability: logProbability[i] + Double(last[i][Int(lineEnd)]),
+                outcome = .score(logProbability: logProbability[i] + Double(last[i][Int(vocabulary.lineStartID)]),
                                  tokens: ids.count + 1)
             case .next, .complete:
-                let items = last[i].withUnsafeBufferPointer { distribution in
-                    TokenSelection.topK(distribution, k: options.topK, among: index.ids(withPrefix: prefixes[i]))
-                }.map { scored in
-                    let token = vocabulary[scored.id]
-                    return Suggestion(token: token, completion: String(decoding: token.utf8.dropFirst(
-                        prefixes[i].utf8.count), as: UTF8.self), probability: exp(Double(scored.logProbability)))
-                }
-                outcome = .suggestions(prefix: prefixes[i], items: items)
+                outcome = .suggestions(prefix: prefixes[i], items: Suggestion.best(
+                    options.topK, extending: prefixes[i], in: last[i], vocabulary: vocabulary, index: index))
             case .generate:
                 let continuation: Continuation
                 if options.temperature > 0 {
