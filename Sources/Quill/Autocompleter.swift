@@ -12,11 +12,13 @@ public struct Suggestion: Sendable, Equatable {
 
 extension Suggestion {
     /// The `k` most likely entries of `index` extending `prefix` under `logProbabilities`, best first, each with what
-    /// to append to the typed prefix to take it.
+    /// to append to the typed prefix to take it. Unless `repeatsPassedOver`, entries that were shown for a shorter
+    /// prefix of the word are left out (see ``WordSuggestions``).
     static func best(_ k: Int, extending prefix: String, in logProbabilities: [Float], vocabulary: Vocabulary,
-                     index: TokenPrefixIndex) -> [Suggestion] {
+                     index: TokenPrefixIndex, repeatsPassedOver: Bool = true) -> [Suggestion] {
         logProbabilities.withUnsafeBufferPointer { distribution in
-            TokenSelection.topK(distribution, k: k, among: index.ids(withPrefix: prefix))
+            WordSuggestions.shown(k: k, repeatsPassedOver: repeatsPassedOver, for: prefix,
+                                  from: String(prefix.prefix { $0.isWhitespace }), in: distribution, index: index)
         }.map { scored in
             let token = vocabulary[scored.id]
             return Suggestion(token: token,
@@ -58,6 +60,12 @@ public final class Autocompleter {
     /// Tokens in a continuation, at most (characters for a character model: 6 per token).
     public var maxContinuationTokens = 8 { didSet { resetContinuations() } }
     public var seed: UInt64 = 1 { didSet { resetContinuations() } }
+    /// Whether a word shown while typing a word, and passed over, is shown again for a longer prefix of it (see
+    /// ``WordSuggestions``). The ghost continuation always starts with the most likely completion.
+    public var repeatsPassedOver = false
+    /// The continuous cache mixed into a word model's distributions: words of the text typed so far come back
+    /// sooner (``ContinuousCache``). `nil` turns it off. Character models do not use it.
+    public var documentCache: ContinuousCache.Settings? = .default { didSet { forgetText() } }
     /// Tokens of typed text stepped through the model so far (continuation searches not counted).
     public private(set) var textSteps = 0
     /// Continuation searches run so far (each steps the model several times).
@@ -70,7 +78,11 @@ public final class Autocompleter {
     /// `cache[i]`: the state and next-token distribution after the start token and `cachedIDs[..<i]`.
     private var cachedIDs: [Int32] = []
     private var cache: [(state: Stepper.State, logProbabilities: [Float])] = []
+    /// The continuation after each first word (for a character model, under the key `""`: the whole of it).
     private var continuations: [String: String] = [:]
+    /// The continuous cache of `cachedIDs[..<cachedPositions]` (their states' hidden states and the tokens after).
+    private var positionCache: ContinuousCache?
+    private var cachedPositions = 0
 
     /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``; `TextError` when the
     ///   vocabulary's tokenizer settings cannot be loaded.
@@ -106,12 +118,17 @@ public final class Autocompleter {
         let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
         let ids = tokens.map { vocabulary.id($0) }
         let (state, logProbabilities) = advance(to: ids)
-        let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index)
+        let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index,
+                                    repeatsPassedOver: repeatsPassedOver)
+        // The ghost text starts with the most likely completion, passed over or not.
+        let ghostStart = repeatsPassedOver ? items.first
+            : Suggestion.best(1, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index).first
         var continuation = ""
-        if let best = items.first {
+        if let best = ghostStart {
             let key = best.token
-            if let cached = continuations[key] {
-                continuation = cached
+            // What follows the first word depends on the word, not on how much of it is typed.
+            if let rest = continuations[key] {
+                continuation = best.completion + rest
             } else if searchingContinuation {
                 var next = state
                 let id = vocabulary.id(best.token)
@@ -119,7 +136,7 @@ public final class Autocompleter {
                 let rest = rule.isFinal(id) ? "" : string(of: bestContinuation(from: next, logProbabilities: after,
                                                                       maxTokens: maxContinuationTokens))
                 continuation = best.completion + rest
-                continuations[key] = continuation
+                continuations[key] = rest
             }
         }
         return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,
@@ -177,12 +194,41 @@ public final class Autocompleter {
         cache.removeLast(cache.count - 1 - common)
         for id in ids[common...] {
             var state = cache[cache.count - 1].state
-            let logProbabilities = stepper.step(token: id, state: &state)
+            var logProbabilities = stepper.step(token: id, state: &state)
             textSteps += 1
-            cache.append((state, logProbabilities))
             cachedIDs.append(id)
+            mixDocumentCache(into: &logProbabilities, state: state)
+            cache.append((state, logProbabilities))
         }
         return cache[cache.count - 1]
+    }
+
+    /// Mixes the continuous cache of the text before the last of `cachedIDs` into the distribution after it.
+    private func mixDocumentCache(into logProbabilities: inout [Float], state: Stepper.State) {
+        guard let settings = documentCache, !isCharacterModel else { return }
+        let width = stepper.model.configuration.hidden
+        let positions = cachedIDs.count - 1  // cache[i] predicted cachedIDs[i]: those before the newest token
+        if positionCache == nil || cachedPositions > positions {
+            positionCache = ContinuousCache(settings: settings, width: width)
+            cachedPositions = max(0, positions - settings.capacity)
+        }
+        while cachedPositions < positions {
+            positionCache!.append(hidden: cache[cachedPositions].state.hidden.suffix(width),
+                                  next: cachedIDs[cachedPositions])
+            cachedPositions += 1
+        }
+        logProbabilities.withUnsafeMutableBufferPointer { distribution in
+            Array(state.hidden.suffix(width)).withUnsafeBufferPointer { positionCache!.mix(into: distribution, hidden: $0) }
+        }
+    }
+
+    /// Drops every cached step after the start token (the distributions depend on the cache settings).
+    private func forgetText() {
+        cachedIDs = []
+        cache.removeLast(cache.count - 1)
+        positionCache = nil
+        cachedPositions = 0
+        resetContinuations()
     }
 
     private func resetContinuations() {

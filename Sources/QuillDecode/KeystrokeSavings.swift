@@ -2,20 +2,23 @@ import Foundation
 
 /// Keystroke savings of word completion on a text, by Presage's definition and its simulator's rules:
 /// `KSR = (1 − (ki + ks) / kn) × 100`, with `ki` the keys typed, `ks` the keys pressed to select a suggestion (one
-/// each) and `kn` the keys of the text without prediction (its characters).
+/// each) and `kn` the keys of the text without prediction.
 ///
-/// For each word the simulated user, before each keystroke, looks at the `k` suggestions (the most likely vocabulary
-/// entries extending what is typed of the word); if the word is there it is selected with one key, and the separator
-/// after it (a space or line break) comes free, as Presage inserts it; otherwise the next character is typed.
-/// Separators not freed are typed. Also reports how often the word was the first suggestion, or among the first 3,
-/// before any of it was typed (next-word accuracy).
+/// As in Presage's simulator (`presage_simulator` 0.9.1, `Simulator::simulate`), the whitespace after a word is one
+/// key however it is spelled (`" "`, or `" \n "` at a PTB line end): `kn` is the words' characters and one key per
+/// run of whitespace after a word.
+/// Before each keystroke of a word the simulated user looks at the `k` suggestions (``WordSuggestions``: the most
+/// likely vocabulary entries extending what is typed of the word); if the word is there it is selected with one key
+/// and the whitespace after it comes free, as Presage inserts a space; otherwise the next character is typed. So a
+/// word and its separator cost `typed + 1` keys, or all their keys when it is never offered. Also reports how often the word
+/// was the first suggestion, or among the first 3, before any of it was typed (next-word accuracy).
 public struct KeystrokeSavings: Sendable, Equatable {
     public var suggestions: Int
     /// Keys typed.
     public var ki = 0
     /// Keys pressed to select suggestions.
     public var ks = 0
-    /// Keys without prediction: the characters of the text.
+    /// Keys without prediction: the words' characters and one per run of whitespace after a word.
     public var kn = 0
     public var words = 0
     /// Words that were the first suggestion / among the first 3 before any of their characters was typed.
@@ -28,15 +31,16 @@ public struct KeystrokeSavings: Sendable, Equatable {
 
     public init(suggestions: Int) { self.suggestions = suggestions }
 
-    /// A word of the text as the simulation types it: its token and its spelling.
+    /// A token of the text as the simulation types it.
     public struct Word: Sendable {
         /// The token fed to the model after the word.
         public var id: Int32
         /// The characters typed for it (the token without its leading separator).
         public var spelling: String
-        /// The separator typed before it (`" "`, `"\n"`, or `""`; always `""` for a non-word).
+        /// The separator before it (`" "`, `"\n"`, or `""`), part of the prefix its suggestions extend.
         public var separator: String
-        /// Whether it can be suggested at all (line breaks and specials cannot).
+        /// Whether it is a word to type; whitespace-only tokens (line breaks) are part of the separator between
+        /// words, already counted, and only step the model.
         public var isWord: Bool
 
         public init(id: Int32, spelling: String, separator: String, isWord: Bool) {
@@ -50,47 +54,66 @@ public struct KeystrokeSavings: Sendable, Equatable {
     /// Simulates typing `words` with the model behind `stepper`, its state starting after `start`.
     /// - Parameters:
     ///   - index: the suggestible entries under their spellings, each with its separator (e.g. `" harbour"`).
-    ///   - progress: called after each word with the number done.
+    ///   - repeatsPassedOver: show again, for a longer prefix, a word passed over (see ``WordSuggestions``).
+    ///   - cache: mix a ``ContinuousCache`` of the text typed so far into the model's distribution.
+    ///   - progress: called after each token with the number done.
     public mutating func simulate(_ text: [Word], start: Int32, stepper: Stepper, index: TokenPrefixIndex,
+                                  repeatsPassedOver: Bool = false, cache settings: ContinuousCache.Settings? = nil,
                                   progress: ((Int) -> Void)? = nil) {
+        let width = stepper.model.configuration.hidden
+        var cache = settings.map { ContinuousCache(settings: $0, width: width) }
         var state = stepper.initialState()
         var logProbabilities = stepper.step(token: start, state: &state)
-        var separatorIsFree = false
+        // Whether the whitespace after the last word is still to count, and whether it comes free.
+        var separatorAfterWord: (due: Bool, free: Bool) = (false, false)
         for (n, word) in text.enumerated() {
-            kn += word.separator.count + word.spelling.count
-            // The separator before the word (or a non-word's first whitespace) is free after a selected word.
-            let typedBefore = word.isWord ? word.separator : String(word.spelling.prefix(1))
-            if !(separatorIsFree && typedBefore.first?.isWhitespace == true) { ki += typedBefore.count }
-            separatorIsFree = false
-            if word.isWord {
-                words += 1
-                let characters = Array(word.spelling)
-                var selected = false
-                logProbabilities.withUnsafeBufferPointer { distribution in
-                    for typed in 0...characters.count {
-                        let prefix = word.separator + String(characters[..<typed])
-                        let shown = TokenSelection.topK(distribution, k: suggestions,
-                                                        among: index.ids(withPrefix: prefix))
-                        let rank = shown.firstIndex { $0.id == word.id }
-                        if typed == 0 {
-                            let best3 = TokenSelection.topK(distribution, k: 3, among: index.ids(withPrefix: prefix))
-                            if best3.first?.id == word.id { top1 += 1 }
-                            if best3.contains(where: { $0.id == word.id }) { top3 += 1 }
-                        }
-                        if rank != nil, typed < characters.count {
-                            ks += 1
-                            selected = true
-                            return
-                        }
-                        if typed < characters.count { ki += 1 }
-                    }
+            if !word.isWord || !word.separator.isEmpty, separatorAfterWord.due {
+                kn += 1
+                if !separatorAfterWord.free { ki += 1 }
+                separatorAfterWord.due = false
+            }
+            let hidden = state.hidden.suffix(width)
+            if cache != nil {
+                logProbabilities.withUnsafeMutableBufferPointer { distribution in
+                    Array(hidden).withUnsafeBufferPointer { cache!.mix(into: distribution, hidden: $0) }
                 }
-                separatorIsFree = selected
-            } else {
-                ki += max(0, word.spelling.count - 1)
+                cache!.append(hidden: hidden, next: word.id)
+            }
+            if word.isWord {
+                let selected = type(word, distribution: logProbabilities, index: index,
+                                    repeatsPassedOver: repeatsPassedOver)
+                separatorAfterWord = (true, selected)
             }
             logProbabilities = stepper.step(token: word.id, state: &state)
             progress?(n + 1)
         }
+    }
+
+    /// Types one word with suggestions drawn from `distribution`; returns whether it was selected.
+    private mutating func type(_ word: Word, distribution logProbabilities: [Float], index: TokenPrefixIndex,
+                               repeatsPassedOver: Bool) -> Bool {
+        let characters = Array(word.spelling)
+        kn += characters.count
+        words += 1
+        var list = WordSuggestions(k: suggestions, repeatsPassedOver: repeatsPassedOver)
+        let taken: Int? = logProbabilities.withUnsafeBufferPointer { distribution in
+            let best3 = TokenSelection.topK(distribution, k: 3, among: index.ids(withPrefix: word.separator))
+            if best3.first?.id == word.id { top1 += 1 }
+            if best3.contains(where: { $0.id == word.id }) { top3 += 1 }
+            // Taking the word after typing all of it is no saving: the separator costs the same key.
+            for typed in 0..<characters.count {
+                let shown = list.next(extending: word.separator + String(characters[..<typed]), in: distribution,
+                                      index: index)
+                if shown.contains(where: { $0.id == word.id }) { return typed }
+            }
+            return nil
+        }
+        if let taken {
+            ki += taken
+            ks += 1
+        } else {
+            ki += characters.count
+        }
+        return taken != nil
     }
 }

@@ -21,6 +21,12 @@ struct KeystrokeBench: ParsableCommand {
     @Option(help: "Characters typed.")
     var characters = 3000
 
+    @Flag(help: "Show a word passed over again (as quill complete --repeat-suggestions).")
+    var repeatSuggestions = false
+
+    @Flag(help: "No continuous cache (as quill complete --no-document-cache).")
+    var noDocumentCache = false
+
     func run() throws {
         setenv("QUILL_THREADS", String(threads), 1)  // before the shared pool starts
         var builder = VocabularyBuilder(settings: TokenizerSettings(level: .whitespace))
@@ -28,6 +34,8 @@ struct KeystrokeBench: ParsableCommand {
         let vocabulary = builder.build()
         let model = try config.model(vocabulary: vocabulary.count)
         let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
+        completer.repeatsPassedOver = repeatSuggestions
+        if noDocumentCache { completer.documentCache = nil }
         let text = String(try TextReader(path: "\(corpora)/ptb.valid.txt").readAll().prefix(characters))
         var keystrokes: [Double] = []
         var pauses: [Double] = []
@@ -54,6 +62,7 @@ struct KeystrokeBench: ParsableCommand {
             "bench": "keystroke", "config": config.rawValue, "threads": threads, "precision": precision.rawValue,
             "keystrokes": keystrokes.count, "keystroke_ms": percentiles(keystrokes), "pauses": pauses.count,
             "continuation_ms": percentiles(pauses), "text_steps": completer.textSteps,
+            "repeat_suggestions": repeatSuggestions, "document_cache": !noDocumentCache,
         ])
     }
 }

@@ -45,6 +45,9 @@ struct CompleteCommand: StoreBackedCommand {
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
     var precision: Stepper.Precision = .float32
 
+    @OptionGroup(title: "Suggestions")
+    var choice: SuggestionOptions
+
     @Flag(help: ArgumentHelp("At exit, print to standard error the median, 99th percentile and maximum time per "
             + "keystroke (of the suggestions, of the redraw, of both) or per line."))
     var timings = false
@@ -64,7 +67,9 @@ struct CompleteCommand: StoreBackedCommand {
     func run(store: Store) throws {
         let load = { (name: String) throws -> any Completing in
             let (model, vocabulary) = try store.loadLanguageModel(named: name)
-            return try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
+            let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
+            choice.apply(to: completer)
+            return completer
         }
         let completer = try load(model)
         completer.k = k

@@ -10,11 +10,16 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
         commandName: "eval-autocomplete",
         abstract: "Measure the keystrokes a word-level model's suggestions save on a text (Presage's KSR).",
         discussion: """
-            Simulates a user typing the text with --suggestions words offered before each keystroke: a word among \
-            them is taken with one key and the space after it comes free (as Presage inserts it), otherwise the \
-            next character is typed. Reports KSR = (1 − (ki + ks) / kn) × 100 with ki keys typed, ks keys to select \
-            and kn the text's characters, and the next-word accuracy (the word first, or among the first 3, before \
-            any of it is typed).
+            Simulates a user typing the text with --suggestions words offered before each keystroke, chosen as \
+            quill complete chooses them: a word among them is taken with one key and the space after it comes free \
+            (as Presage inserts it), otherwise the next character is typed. Reports KSR = (1 − (ki + ks) / kn) × 100 \
+            with ki keys typed, ks keys to select and kn the keys without prediction (the words' characters and one \
+            per run of whitespace after a word, as Presage counts), and the next-word accuracy (the word first, or \
+            among the first 3, before any of it is typed).
+
+            By default a word passed over is not offered again while the same word is typed, and the continuous \
+            cache of the text typed so far is mixed into the model's distribution; --repeat-suggestions and \
+            --no-document-cache measure without them.
 
             Examples:
               quill eval-autocomplete --model ptb --text ../shared/corpora/ptb/ptb.test.txt --suggestions 3
@@ -38,6 +43,9 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
     @Option(help: "Weights used to step the model: float32 or int8.")
     var precision: Stepper.Precision = .float32
 
+    @OptionGroup(title: "Suggestions")
+    var choice: SuggestionOptions
+
     @Option(help: "text: aligned fields; json: one JSON object.")
     var format: EvalCommand.Format = .text
 
@@ -57,6 +65,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
         let s = try bar.showing { bar in
             try store.evaluateAutocomplete(model: model, text: text, suggestions: suggestions,
                                            unknownSpelling: unknownAs, precision: precision,
+                                           repeatsPassedOver: choice.repeatSuggestions,
+                                           cache: choice.noDocumentCache ? nil : .default,
                                            progress: { done, total in
                 bar.redraw { elapsed in
                     let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : nil
@@ -69,8 +79,9 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
         case .text:
             print(table([
                 ["model:", model],
-                ["text:", "\(text): \(s.kn) characters, \(s.words) words"],
-                ["suggestions:", String(s.suggestions)],
+                ["text:", "\(text): \(s.words) words, \(s.kn) keys without prediction"],
+                ["suggestions:", String(s.suggestions) + (choice.repeatSuggestions ? ", passed-over words repeated" : "")
+                    + (choice.noDocumentCache ? ", no document cache" : ", document cache")],
                 ["KSR:", String(format: "%.2f%%", s.rate) + " (ki \(s.ki), ks \(s.ks), kn \(s.kn))"],
                 ["next word:", String(format: "top-1 %.2f%%, top-3 %.2f%%", s.top1Accuracy * 100,
                                       s.top3Accuracy * 100)],
@@ -80,7 +91,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
             print(try jsonLine([
                 "model": model, "file": text, "suggestions": s.suggestions, "ksr": s.rate, "ki": s.ki, "ks": s.ks,
                 "kn": s.kn, "words": s.words, "top1": s.top1Accuracy, "top3": s.top3Accuracy, "seconds": seconds,
-                "precision": precision.rawValue,
+                "precision": precision.rawValue, "repeat_suggestions": choice.repeatSuggestions,
+                "document_cache": !choice.noDocumentCache,
             ]))
         }
     }

@@ -120,3 +120,20 @@ extension TokenizerSettings {
          "locale " + (locale.isEmpty ? "root" : locale)].joined(separator: ", ")
     }
 }
+
+/// How word suggestions are chosen, shared by `quill complete` and `quill eval-autocomplete` so that the measured
+/// keystroke savings are those of the REPL.
+struct SuggestionOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp("Show again a word passed over for a longer prefix of the same word (by default its "
+            + "place goes to the next most likely word)."))
+    var repeatSuggestions = false
+
+    @Flag(help: ArgumentHelp("Do not mix the continuous cache of the text typed so far into the model's "
+            + "distribution (word models; see docs/prediction.md)."))
+    var noDocumentCache = false
+
+    func apply(to completer: Autocompleter) {
+        completer.repeatsPassedOver = repeatSuggestions
+        completer.documentCache = noDocumentCache ? nil : .default
+    }
+}

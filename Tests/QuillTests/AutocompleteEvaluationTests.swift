@@ -43,6 +43,20 @@ import Testing
         }
     }
 
+    /// As in Presage's simulator, the whitespace between two words is one key however it is spelled (PTB lines
+    /// start and end with a space).
+    @Test func theWhitespaceBetweenWordsIsOneKey() throws {
+        try withTemporaryDirectory { directory in
+            let store = try Self.store(in: directory)
+            let text = directory.appendingPathComponent("t.txt")
+            try " the cat \n the cat \n".write(to: text, atomically: true, encoding: .utf8)
+            let s = try store.evaluateAutocomplete(model: "m", text: text.path, suggestions: 1000)
+            #expect((s.ki, s.ks, s.kn, s.words) == (0, 4, 16, 4))
+            let typed = try store.evaluateAutocomplete(model: "m", text: text.path, suggestions: 1)
+            #expect(typed.kn == 16 && typed.ki + typed.ks <= 16)
+        }
+    }
+
     @Test func withOneSuggestionAWordCostsTheKeysTypedBeforeItShowsPlusOne() throws {
         try withTemporaryDirectory { directory in
             let store = try Self.store(in: directory)

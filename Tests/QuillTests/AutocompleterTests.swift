@@ -25,6 +25,7 @@ import Testing
 
     @Test func aPartialWordIsCompletedFromTheVocabulary() throws {
         let completer = try Self.autocompleter()
+        completer.repeatsPassedOver = true  // plain top-k for each prefix
         let s = try completer.suggestions(for: "Ada walked down to the har")
         #expect(s.prefix == " har")
         #expect(s.items.map(\.token) == [" harbour"] && s.items[0].completion == "bour")
@@ -42,6 +43,7 @@ import Testing
 
     @Test func probabilitiesAreTheModelsAfterTheText() throws {
         let completer = try Self.autocompleter()
+        completer.documentCache = nil  // the model's own distribution (the cache is tested below)
         let s = try completer.suggestions(for: "The boats came ")
         // The same distribution, stepped by hand: start of line, then the text's tokens.
         let vocabulary = completer.vocabulary
@@ -57,6 +59,7 @@ import Testing
 
     @Test func keystrokesInsideAWordStepNothing() throws {
         let completer = try Self.autocompleter()
+        completer.repeatsPassedOver = true
         _ = try completer.suggestions(for: "The harbour master waved to the b")
         let (steps, searches) = (completer.textSteps, completer.continuationSearches)
         let first = try completer.suggestions(for: "The harbour master waved to the bo")
@@ -78,6 +81,53 @@ import Testing
         #expect(full.items == quick.items && full.continuation.hasPrefix(quick.items[0].completion))
         #expect(try completer.suggestions(for: "The harbour master waved to the boats c", continuation: false)
             == full, "a searched continuation is cached")
+    }
+
+    /// Each prefix of a word shows the most likely entries extending it that no shorter prefix showed (those shown
+    /// before only fill a list that would be short). The ghost text still starts with the most likely entry.
+    @Test func wordsPassedOverAreNotShownAgain() throws {
+        let completer = try Self.autocompleter()
+        completer.k = 2
+        let plain = try Self.autocompleter()
+        plain.k = 2
+        plain.repeatsPassedOver = true
+        var earlier: Set<String> = []
+        for typed in ["", "h", "ha", "har", "harb"] {
+            let text = "Ada walked down to the " + typed
+            let s = try completer.suggestions(for: text)
+            plain.k = 1000
+            let all = try plain.suggestions(for: text).items  // every entry extending the prefix, best first
+            let new = s.items.filter { !earlier.contains($0.token) }
+            let unseen = all.filter { !earlier.contains($0.token) }
+            // The most likely entries not shown before, then (when too few) the best of those shown before.
+            #expect(new.map(\.token) == unseen.prefix(completer.k).map(\.token), "'\(text)'")
+            #expect(s.items.count == min(completer.k, all.count), "'\(text)': the list is full while entries remain")
+            #expect(zip(s.items, s.items.dropFirst()).allSatisfy { $0.probability >= $1.probability })
+            #expect(s.continuation.hasPrefix(all.first?.completion ?? ""), "the ghost starts with the best entry")
+            earlier.formUnion(s.items.map(\.token))
+        }
+        // Stateless: going back shows what it showed before.
+        let fresh = try Self.autocompleter()
+        fresh.k = 2
+        #expect(try completer.suggestions(for: "Ada walked down to the h")
+            == fresh.suggestions(for: "Ada walked down to the h"))
+    }
+
+    /// The continuous cache raises words of the text typed so far, and leaves a distribution.
+    @Test func theDocumentCacheFavoursWordsOfTheText() throws {
+        let text = "The lanterns were lit on the water and the lanterns were lit on the "
+        let plain = try Self.autocompleter()
+        plain.documentCache = nil
+        plain.k = 1000
+        let cached = try Self.autocompleter()
+        cached.k = 1000
+        let before = try plain.suggestions(for: text).items
+        let after = try cached.suggestions(for: text).items
+        func p(_ items: [Suggestion], _ token: String) -> Double { items.first { $0.token == token }!.probability }
+        for word in [" lanterns", " water", " lit"] { #expect(p(after, word) > p(before, word), "\(word)") }
+        #expect(p(after, " harbour") < p(before, " harbour"), "a word not in the text only loses the cache's share")
+        #expect(abs(p(after, " harbour") / p(before, " harbour") - Double(1 - ContinuousCache.Settings.default.weight))
+            < 1e-4)
     }
 
     @Test func incrementalSuggestionsEqualFreshOnes() throws {
