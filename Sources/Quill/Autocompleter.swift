@@ -65,7 +65,8 @@ public final class Autocompleter {
     public var repeatsPassedOver = false
     /// The continuous cache mixed into a word model's distributions: words of the text typed so far come back
     /// sooner (``ContinuousCache``). `nil` turns it off. Character models do not use it.
-    public var documentCache: ContinuousCache.Settings? = .default { didSet { forgetText() } }
+    /// Changing it forgets the context (``appendContext(_:)``).
+    public var documentCache: ContinuousCache.Settings? = .default { didSet { clearContext() } }
     /// Tokens of typed text stepped through the model so far (continuation searches not counted).
     public private(set) var textSteps = 0
     /// Continuation searches run so far (each steps the model several times).
@@ -75,7 +76,11 @@ public final class Autocompleter {
     private let index: TokenPrefixIndex
     private let rule: StopRule
     private let isCharacterModel: Bool
-    /// `cache[i]`: the state and next-token distribution after the start token and `cachedIDs[..<i]`.
+    /// The state and (unmixed) next-token distribution after the line start and the context.
+    private var start: (state: Stepper.State, logProbabilities: [Float])
+    /// The continuous cache of the context.
+    private var contextCache: ContinuousCache?
+    /// `cache[i]`: the state and next-token distribution after `start` and `cachedIDs[..<i]`.
     private var cachedIDs: [Int32] = []
     private var cache: [(state: Stepper.State, logProbabilities: [Float])] = []
     /// The continuation after each first word (for a character model, under the key `""`: the whole of it).
@@ -99,8 +104,37 @@ public final class Autocompleter {
         rule = StopRule.sentence(in: vocabulary)
         isCharacterModel = vocabulary.settings.level == .character
         var state = stepper.initialState()
-        cache = [(state, stepper.step(token: vocabulary.lineStartID, state: &state))]
-        cache[0].state = state
+        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        start = (state, logProbabilities)
+        restart()
+    }
+
+    /// Reads `line` (and a line break after it) as text typed before the text of ``suggestions(for:continuation:)``:
+    /// the model's state starts after it, and the continuous cache remembers it. `quill complete` appends each line
+    /// committed, so suggestions follow the whole session, as the keystroke savings are measured on running text.
+    /// - Throws: `TextError` when the line cannot be tokenized.
+    public func appendContext(_ line: String) throws {
+        var (state, logProbabilities) = start
+        let width = stepper.model.configuration.hidden
+        for token in try tokenizer.tokenize(line + "\n") {
+            let id = vocabulary.id(token)
+            if let settings = documentCache, !isCharacterModel {
+                if contextCache == nil { contextCache = ContinuousCache(settings: settings, width: width) }
+                contextCache!.append(hidden: state.hidden.suffix(width), next: id)
+            }
+            logProbabilities = stepper.step(token: id, state: &state)
+        }
+        start = (state, logProbabilities)
+        restart()
+    }
+
+    /// Forgets the context: suggestions start from the beginning of a line again.
+    public func clearContext() {
+        var state = stepper.initialState()
+        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        start = (state, logProbabilities)
+        contextCache = nil
+        restart()
     }
 
     /// The suggestions for `text` (the whole text typed so far).
@@ -203,13 +237,13 @@ public final class Autocompleter {
         return cache[cache.count - 1]
     }
 
-    /// Mixes the continuous cache of the text before the last of `cachedIDs` into the distribution after it.
+    /// Mixes the continuous cache of the context and of `cachedIDs` into the distribution after them.
     private func mixDocumentCache(into logProbabilities: inout [Float], state: Stepper.State) {
         guard let settings = documentCache, !isCharacterModel else { return }
         let width = stepper.model.configuration.hidden
-        let positions = cachedIDs.count - 1  // cache[i] predicted cachedIDs[i]: those before the newest token
+        let positions = cachedIDs.count  // entry i: the state cache[i] and the token that followed it, cachedIDs[i]
         if positionCache == nil || cachedPositions > positions {
-            positionCache = ContinuousCache(settings: settings, width: width)
+            positionCache = contextCache ?? ContinuousCache(settings: settings, width: width)
             cachedPositions = max(0, positions - settings.capacity)
         }
         while cachedPositions < positions {
@@ -222,12 +256,14 @@ public final class Autocompleter {
         }
     }
 
-    /// Drops every cached step after the start token (the distributions depend on the cache settings).
-    private func forgetText() {
+    /// Drops every cached step of the text: the cache starts again after ``start``.
+    private func restart() {
         cachedIDs = []
-        cache.removeLast(cache.count - 1)
         positionCache = nil
         cachedPositions = 0
+        var logProbabilities = start.logProbabilities
+        mixDocumentCache(into: &logProbabilities, state: start.state)
+        cache = [(start.state, logProbabilities)]
         resetContinuations()
     }
 

@@ -9,6 +9,8 @@ protocol Completing: AnyObject {
     var maxContinuationTokens: Int { get set }
     var seed: UInt64 { get set }
     func suggestions(for text: String, continuation: Bool) throws -> Suggestions
+    /// Reads a committed line as context for the lines after it.
+    func appendContext(_ line: String) throws
 }
 
 extension Autocompleter: Completing {}
@@ -105,6 +107,20 @@ final class CompletionSession {
         return true
     }
 
+    /// Commits the line to the history; a line of text (not a `:` command) becomes context for the lines after it.
+    private func commit() -> Outcome {
+        let line = editor.commit()
+        if !line.hasPrefix(":") {
+            do {
+                try completer.appendContext(line)
+            } catch {
+                failure = "\(error)"
+            }
+            suggestions = nil
+        }
+        return .commit(line)
+    }
+
     /// Applies a key to the line, the choice of suggestion or the session.
     func handle(_ key: Key) -> Outcome {
         switch key {
@@ -114,7 +130,7 @@ final class CompletionSession {
             let flat = String(text.map { $0 == "\n" || $0 == "\r\n" || $0 == "\r" || $0 == "\t" ? " " : $0 })
             edit { $0.insert(String(flat.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })) }
         case .enter:
-            if selected != nil { takeGhost(all: true) } else { selected = nil; return .commit(editor.commit()) }
+            if selected != nil { takeGhost(all: true) } else { return commit() }
         case .tab: editor.isAtEnd ? takeGhost(all: selected != nil) : editor.moveEnd()
         case .shiftTab: takeGhost(all: true)
         case .right:

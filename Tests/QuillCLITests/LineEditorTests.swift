@@ -214,7 +214,10 @@ import Testing
         var maxContinuationTokens = 8
         var seed: UInt64 = 1
         var calls: [String] = []
+        var context: [String] = []
         let words = [" harbour", " harbours", " hard", " the", " boats"]
+
+        func appendContext(_ line: String) throws { context.append(line) }
 
         func suggestions(for text: String, continuation: Bool) throws -> Suggestions {
             calls.append(text)
@@ -292,7 +295,7 @@ import Testing
     }
 
     @Test func altDigitsAndArrowsChooseASuggestion() {
-        let (session, _) = Self.session("The har")
+        let (session, fake) = Self.session("The har")
         _ = session.handle(.alt("2"))
         #expect(session.editor.text == "The harbours")
         _ = session.handle(.control("w"))
@@ -316,8 +319,15 @@ import Testing
         #expect(session.editor.text == "The hard")
         #expect(session.handle(.enter) == .commit("The hard"))
         #expect(session.editor.text.isEmpty)
+        #expect(fake.context == ["The hard"], "a committed line is context for the next ones")
+        #expect(session.suggestions == nil && session.update(), "and the suggestions are asked again")
         _ = session.handle(.up)
         #expect(session.editor.text == "The hard", "Up without a choice walks the history")
+        _ = session.handle(.escape)
+        while !session.editor.text.isEmpty { _ = session.handle(.backspace) }
+        _ = session.handle(.text(":k 3"))
+        _ = session.handle(.enter)
+        #expect(fake.context == ["The hard"], "a command is not context")
     }
 
     @Test func theFrameListsSuggestionsAndAHint() {

@@ -130,6 +130,38 @@ import Testing
             < 1e-4)
     }
 
+    /// The cached distribution is the model's mixed with a cache of the context's and the text's states, each
+    /// with the token that followed it, as stepped by hand.
+    @Test func theDocumentCacheHoldsTheContextAndTheText() throws {
+        let completer = try Self.autocompleter()
+        completer.k = 1000
+        try completer.appendContext("The boats came in.")
+        let s = try completer.suggestions(for: "Ada walked to the ")
+        let vocabulary = completer.vocabulary
+        let width = completer.stepper.model.configuration.hidden
+        var cache = ContinuousCache(width: width)
+        var state = completer.stepper.initialState()
+        var p = completer.stepper.step(token: vocabulary.lineStartID, state: &state)
+        for token in ["The", " boats", " came", " in", ".", "\n", "Ada", " walked", " to", " the"] {
+            let id = vocabulary.id(token)
+            cache.append(hidden: state.hidden.suffix(width), next: id)
+            p = completer.stepper.step(token: id, state: &state)
+        }
+        p.withUnsafeMutableBufferPointer { p in
+            Array(state.hidden.suffix(width)).withUnsafeBufferPointer { cache.mix(into: p, hidden: $0) }
+        }
+        for item in s.items {
+            #expect(abs(item.probability - exp(Double(p[Int(vocabulary.id(item.token))]))) < 1e-6, "\(item.token)")
+        }
+        // Editing the text, or clearing the context, gives what a fresh autocompleter gives.
+        _ = try completer.suggestions(for: "Ada ran")
+        #expect(try completer.suggestions(for: "Ada walked to the ") == s)
+        completer.clearContext()
+        let fresh = try Self.autocompleter()
+        fresh.k = 1000
+        #expect(try completer.suggestions(for: "Ada walked to the ") == fresh.suggestions(for: "Ada walked to the "))
+    }
+
     @Test func incrementalSuggestionsEqualFreshOnes() throws {
         let completer = try Self.autocompleter()
         let texts = ["The boats came in at dusk", "The boats", "Ada walked", "Ada walked down to the water.", "",
