@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
         .target(name: "QuillTrain", dependencies: ["QuillNN", "QuillText"]),
-        .target(name: "QuillDecode", dependencies: ["QuillNN", "QuillText", "QuillTensor"]),
+        // Counts only: an n-gram model, the baseline and a prior mixed into a recurrent model's suggestions.
+        .target(name: "QuillNGram"),
+        .target(name: "QuillDecode", dependencies: ["QuillNN", "QuillText", "QuillTensor", "QuillNGram"]),
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillTrain", "QuillDecode",
-                                              "QuillTensor"]),
+                                              "QuillTensor", "QuillNGram"]),
 
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillTestSupport"]),
         .testTarget(name: "QuillTrainTests", dependencies: ["QuillTrain", "QuillTestSupport"]),
         .testTarget(name: "QuillDecodeTests", dependencies: ["QuillDecode", "QuillTestSupport"]),
+        .testTarget(name: "QuillNGramTests", dependencies: ["QuillNGram", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),

@@ -6,13 +6,15 @@ extension Store {
     /// The file is tokenized with the model's vocabulary settings; each token is a word to type after its leading
     /// separator, and line breaks and other whitespace-only tokens are typed. A token spelled `<unk>` in the text
     /// (as in PTB) is typed as `unknownSpelling` when given, e.g. `unk`, as Presage's peer script spells it.
-    /// `repeatsPassedOver` and `cache` are the ``Autocompleter``'s settings of the same names, defaulting as there.
+    /// `repeatsPassedOver` and `cache` are the ``Autocompleter``'s settings of the same names, defaulting as there;
+    /// `ngram` names a stored n-gram model of the same vocabulary to mix in (``NGramMixture``).
     /// - Throws: ``LanguageModelError/invalidOption(_:)`` for a character-level model; what loading the model or
     ///   reading the file throws.
     public func evaluateAutocomplete(model name: String, text path: String, suggestions: Int,
                                      unknownSpelling: String? = nil, precision: Stepper.Precision = .float32,
                                      repeatsPassedOver: Bool = false,
                                      cache: ContinuousCache.Settings? = .default,
+                                     ngram: (name: String, weight: Float)? = nil,
                                      progress: ((Int, Int) -> Void)? = nil) throws -> KeystrokeSavings {
         let (model, vocabulary) = try loadLanguageModel(named: name)
         guard vocabulary.settings.level != .character else {
@@ -44,6 +46,8 @@ extension Store {
         var savings = KeystrokeSavings(suggestions: suggestions)
         savings.simulate(words, start: vocabulary.lineStartID, stepper: try Stepper(model: model, precision: precision),
                          index: TokenPrefixIndex(entries), repeatsPassedOver: repeatsPassedOver, cache: cache,
+                         ngram: try ngram.map { NGramMixture(model: try ngramModel(named: $0.name, for: name, vocabulary: vocabulary),
+                                                            weight: $0.weight) },
                          progress: { progress?($0, words.count) })
         return savings
     }

@@ -67,6 +67,19 @@ public final class Autocompleter {
     /// sooner (``ContinuousCache``). `nil` turns it off. Character models do not use it.
     /// Changing it forgets the context (``appendContext(_:)``).
     public var documentCache: ContinuousCache.Settings? = .default { didSet { clearContext() } }
+    /// An n-gram model of the same vocabulary mixed into the model's distribution, before the cache (see
+    /// ``NGramMixture``). Changing it forgets the context.
+    public var ngram: NGramMixture? {
+        get { mixture }
+        set {
+            precondition(newValue.map { $0.model.vocabularySize == vocabulary.count } ?? true,
+                         "the n-gram model's vocabulary is not the model's")
+            mixture = newValue
+            clearContext()
+        }
+    }
+    /// ``ngram`` (mixing uses its scratch space: a mutation that must not restart the cache).
+    private var mixture: NGramMixture?
     /// Tokens of typed text stepped through the model so far (continuation searches not counted).
     public private(set) var textSteps = 0
     /// Continuation searches run so far (each steps the model several times).
@@ -80,6 +93,8 @@ public final class Autocompleter {
     private var start: (state: Stepper.State, logProbabilities: [Float])
     /// The continuous cache of the context.
     private var contextCache: ContinuousCache?
+    /// The last tokens of the line start and the context: the n-gram model's history before the text.
+    private var contextTail: [Int32] = []
     /// `cache[i]`: the state and next-token distribution after `start` and `cachedIDs[..<i]`.
     private var cachedIDs: [Int32] = []
     private var cache: [(state: Stepper.State, logProbabilities: [Float])] = []
@@ -106,6 +121,7 @@ public final class Autocompleter {
         var state = stepper.initialState()
         let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
         start = (state, logProbabilities)
+        contextTail = [vocabulary.lineStartID]
         restart()
     }
 
@@ -118,6 +134,7 @@ public final class Autocompleter {
         let width = stepper.model.configuration.hidden
         for token in try tokenizer.tokenize(line + "\n") {
             let id = vocabulary.id(token)
+            contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
                 if contextCache == nil { contextCache = ContinuousCache(settings: settings, width: width) }
                 contextCache!.append(hidden: state.hidden.suffix(width), next: id)
@@ -134,6 +151,7 @@ public final class Autocompleter {
         let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
         start = (state, logProbabilities)
         contextCache = nil
+        contextTail = [vocabulary.lineStartID]
         restart()
     }
 
@@ -231,14 +249,19 @@ public final class Autocompleter {
             var logProbabilities = stepper.step(token: id, state: &state)
             textSteps += 1
             cachedIDs.append(id)
-            mixDocumentCache(into: &logProbabilities, state: state)
+            adjust(&logProbabilities, state: state)
             cache.append((state, logProbabilities))
         }
         return cache[cache.count - 1]
     }
 
-    /// Mixes the continuous cache of the context and of `cachedIDs` into the distribution after them.
-    private func mixDocumentCache(into logProbabilities: inout [Float], state: Stepper.State) {
+    /// Mixes the n-gram model, then the continuous cache of the context and of `cachedIDs`, into the model's
+    /// distribution after them.
+    private func adjust(_ logProbabilities: inout [Float], state: Stepper.State) {
+        if mixture != nil {
+            let history = (contextTail + cachedIDs.suffix(KneserNeyModel.maximumOrder)).suffix(KneserNeyModel.maximumOrder)
+            logProbabilities.withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
+        }
         guard let settings = documentCache, !isCharacterModel else { return }
         let width = stepper.model.configuration.hidden
         let positions = cachedIDs.count  // entry i: the state cache[i] and the token that followed it, cachedIDs[i]
@@ -262,7 +285,7 @@ public final class Autocompleter {
         positionCache = nil
         cachedPositions = 0
         var logProbabilities = start.logProbabilities
-        mixDocumentCache(into: &logProbabilities, state: start.state)
+        adjust(&logProbabilities, state: start.state)
         cache = [(start.state, logProbabilities)]
         resetContinuations()
     }

@@ -56,10 +56,13 @@ public struct KeystrokeSavings: Sendable, Equatable {
     ///   - index: the suggestible entries under their spellings, each with its separator (e.g. `" harbour"`).
     ///   - repeatsPassedOver: show again, for a longer prefix, a word passed over (see ``WordSuggestions``).
     ///   - cache: mix a ``ContinuousCache`` of the text typed so far into the model's distribution.
+    ///   - ngram: mix an n-gram model into it first.
     ///   - progress: called after each token with the number done.
     public mutating func simulate(_ text: [Word], start: Int32, stepper: Stepper, index: TokenPrefixIndex,
                                   repeatsPassedOver: Bool = false, cache settings: ContinuousCache.Settings? = nil,
-                                  progress: ((Int) -> Void)? = nil) {
+                                  ngram: NGramMixture? = nil, progress: ((Int) -> Void)? = nil) {
+        var ngram = ngram
+        var history: [Int32] = [start]
         let width = stepper.model.configuration.hidden
         var cache = settings.map { ContinuousCache(settings: $0, width: width) }
         var state = stepper.initialState()
@@ -73,6 +76,10 @@ public struct KeystrokeSavings: Sendable, Equatable {
                 separatorAfterWord.due = false
             }
             let hidden = state.hidden.suffix(width)
+            if ngram != nil {
+                logProbabilities.withUnsafeMutableBufferPointer { ngram!.mix(into: $0, after: history[...]) }
+            }
+            history.append(word.id)
             if cache != nil {
                 logProbabilities.withUnsafeMutableBufferPointer { distribution in
                     Array(hidden).withUnsafeBufferPointer { cache!.mix(into: distribution, hidden: $0) }

@@ -68,7 +68,7 @@ struct CompleteCommand: StoreBackedCommand {
         let load = { (name: String) throws -> any Completing in
             let (model, vocabulary) = try store.loadLanguageModel(named: name)
             let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
-            choice.apply(to: completer)
+            try choice.apply(to: completer, model: name, store: store)
             return completer
         }
         let completer = try load(model)

@@ -19,7 +19,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
 
             By default a word passed over is not offered again while the same word is typed, and the continuous \
             cache of the text typed so far is mixed into the model's distribution; --repeat-suggestions and \
-            --no-document-cache measure without them.
+            --no-document-cache measure without them. --mix NAME mixes a stored n-gram model into the model's \
+            distribution, as quill complete --mix does.
 
             Examples:
               quill eval-autocomplete --model ptb --text ../shared/corpora/ptb/ptb.test.txt --suggestions 3
@@ -66,7 +67,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
             try store.evaluateAutocomplete(model: model, text: text, suggestions: suggestions,
                                            unknownSpelling: unknownAs, precision: precision,
                                            repeatsPassedOver: choice.repeatSuggestions,
-                                           cache: choice.noDocumentCache ? nil : .default,
+                                           cache: choice.noDocumentCache ? nil : .default, ngram: choice.ngram,
                                            progress: { done, total in
                 bar.redraw { elapsed in
                     let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : nil
@@ -81,7 +82,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 ["model:", model],
                 ["text:", "\(text): \(s.words) words, \(s.kn) keys without prediction"],
                 ["suggestions:", String(s.suggestions) + (choice.repeatSuggestions ? ", passed-over words repeated" : "")
-                    + (choice.noDocumentCache ? ", no document cache" : ", document cache")],
+                    + (choice.noDocumentCache ? ", no document cache" : ", document cache")
+                    + (choice.mix.map { ", mixed with n-gram model \($0) (\(choice.mixWeight))" } ?? "")],
                 ["KSR:", String(format: "%.2f%%", s.rate) + " (ki \(s.ki), ks \(s.ks), kn \(s.kn))"],
                 ["next word:", String(format: "top-1 %.2f%%, top-3 %.2f%%", s.top1Accuracy * 100,
                                       s.top3Accuracy * 100)],
@@ -92,7 +94,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 "model": model, "file": text, "suggestions": s.suggestions, "ksr": s.rate, "ki": s.ki, "ks": s.ks,
                 "kn": s.kn, "words": s.words, "top1": s.top1Accuracy, "top3": s.top3Accuracy, "seconds": seconds,
                 "precision": precision.rawValue, "repeat_suggestions": choice.repeatSuggestions,
-                "document_cache": !choice.noDocumentCache,
+                "document_cache": !choice.noDocumentCache, "mix": choice.mix.map { $0 as Any } ?? NSNull(),
+                "mix_weight": choice.mixWeight,
             ]))
         }
     }

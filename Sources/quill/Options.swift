@@ -132,8 +132,27 @@ struct SuggestionOptions: ParsableArguments {
             + "distribution (word models; see docs/prediction.md)."))
     var noDocumentCache = false
 
-    func apply(to completer: Autocompleter) {
+    @Option(help: ArgumentHelp("A stored n-gram model of the same vocabulary to mix into the model's distribution "
+            + "(train one with `quill ngram train`).", valueName: "name"))
+    var mix: String?
+
+    @Option(help: ArgumentHelp("The n-gram model's share of the mixture, in (0, 1).", valueName: "weight"))
+    var mixWeight = Double(NGramMixture.defaultWeight)
+
+    func validate() throws {
+        if !(mixWeight > 0 && mixWeight < 1) { throw ValidationError("--mix-weight must be in (0, 1) (got \(mixWeight))") }
+    }
+
+    /// The n-gram model to mix, by name and share.
+    var ngram: (name: String, weight: Float)? { mix.map { ($0, Float(mixWeight)) } }
+
+    /// Sets the completer's choices; `model` is the name of the completer's model, for the n-gram model's check.
+    func apply(to completer: Autocompleter, model: String, store: Store) throws {
         completer.repeatsPassedOver = repeatSuggestions
         completer.documentCache = noDocumentCache ? nil : .default
+        if let mix {
+            let ngram = try store.ngramModel(named: mix, for: model, vocabulary: completer.vocabulary)
+            completer.ngram = NGramMixture(model: ngram, weight: Float(mixWeight))
+        }
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+import Quill
+import QuillTestSupport
+import Testing
+
+/// Stored n-gram models, and an n-gram model mixed into the autocompleter's distribution.
+@Suite struct NGramWorkflowsTests {
+    @Test func storedModelsRoundTripAndScoreAsComputedByHand() throws {
+        try withTemporaryDirectory { directory in
+            let corpus = directory.appendingPathComponent("corpus.txt")
+            try AutocompleterTests.text.write(to: corpus, atomically: true, encoding: .utf8)
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
+            _ = try store.buildVocabulary(corpus: corpus.path, name: "v")
+            let (trained, tokens) = try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 3, model: "g")
+            let (loaded, vocabulary) = try store.loadNGramModel(named: "g")
+            for n in 1...3 { #expect(loaded.grams(order: n).elementsEqual(trained.grams(order: n)) { $0 == $1 }) }
+            // The perplexity is the mean of −log p over the tokens, the first after the start of a line.
+            let ids = try Tokenizer(vocabulary.settings).tokenize(AutocompleterTests.text).map { vocabulary.id($0) }
+            #expect(ids.count == tokens)
+            let history = [vocabulary.lineStartID] + ids
+            let expected = (1..<history.count).reduce(0.0) {
+                $0 - Double(log(loaded.probability(of: history[$1], after: history[..<$1])))
+            } / Double(ids.count)
+            let (scored, loss) = try store.evaluateNGramModel(named: "g", text: corpus.path)
+            #expect(scored == ids.count && abs(loss - expected) < 1e-9)
+            #expect(throws: LanguageModelError.self) { try store.trainNGramModel(corpus: corpus.path, vocabulary: "v",
+                                                                                 order: 5, model: "h") }
+        }
+    }
+
+    @Test func theAutocompleterMixesTheNGramModelBeforeTheCache() throws {
+        let completer = try AutocompleterTests.autocompleter()
+        completer.documentCache = nil
+        completer.k = 1000
+        let vocabulary = completer.vocabulary
+        let ids = try Tokenizer(vocabulary.settings).tokenize(AutocompleterTests.text).map { vocabulary.id($0) }
+        let ngram = KneserNeyModel(ids: ids, vocabularySize: vocabulary.count, order: 3)
+        let plain = try completer.suggestions(for: "The harbour master waved to the ").items
+        completer.ngram = NGramMixture(model: ngram, weight: 0.4)
+        let mixed = try completer.suggestions(for: "The harbour master waved to the ").items
+        let history = [vocabulary.lineStartID] + ["The", " harbour", " master", " waved", " to", " the"].map {
+            vocabulary.id($0)
+        }
+        for item in mixed {
+            let model = plain.first { $0.token == item.token }!.probability
+            let expected = 0.6 * model + 0.4 * Double(ngram.probability(of: vocabulary.id(item.token),
+                                                                        after: history[...]))
+            #expect(abs(item.probability - expected) < 1e-5, "\(item.token)")
+        }
+        func p(_ items: [Suggestion], _ token: String) -> Double { items.first { $0.token == token }!.probability }
+        #expect(p(mixed, " boats") > p(plain, " boats"), "the 3-gram knows what follows 'to the' in its text")
+    }
+}
