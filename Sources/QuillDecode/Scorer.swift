@@ -116,8 +116,16 @@ public final class Scorer {
                           cell: c.kind == .lstm ? [Float](repeating: 0, count: count) : [])
     }
 
-    /// Scores every sequence; `result[i]` belongs to `sequences[i]`.
-    public func score(_ sequences: [[Int32]]) -> [Score] {
+    /// Scores every sequence; `result[i]` belongs to `sequences[i]`. `progress` is called after each window with
+    /// (windows done, windows in all).
+    public func score(_ sequences: [[Int32]], progress: ((Int, Int) -> Void)? = nil) -> [Score] {
+        var windowCount = 0, windowsDone = 0
+        if progress != nil {
+            for start in stride(from: 0, to: sequences.count, by: batch) {
+                let longest = sequences[start..<min(sequences.count, start + batch)].map(\.count).max() ?? 0
+                windowCount += (max(0, longest - 1) + window - 1) / window
+            }
+        }
         prepare()
         defer { packedDecoder = nil; reduced = nil }
         var results: [Score] = []
@@ -142,6 +150,8 @@ public final class Scorer {
                 sums.withUnsafeMutableBufferPointer {
                     scoreWindow(inputs: inputs, targets: targets, steps: T, batch: B, state: &state, adding: $0)
                 }
+                windowsDone += 1
+                progress?(windowsDone, windowCount)
             }
             for b in 0..<B { results.append(Score(logProbability: sums[b], tokens: counts[b])) }
         }
