@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inference speed against PyTorch on the same machine, in the same run (the cores are shared: compare ratios, not
-# absolute numbers from different runs): Quill's `quill-bench step` (float32 and int8) and `score`, then the peer's
-# `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints every JSON line and a ratio table.
+# absolute numbers from different runs): Quill's `quill-bench step` (float32 and int8) and `score` (float32 and
+# bfloat16), then the peer's `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints every JSON
+# line and a ratio table.
 #
 #   scripts/bench-decode.sh                 # 2 threads, as the peer's default
 #   THREADS=1 scripts/bench-decode.sh
@@ -20,7 +21,9 @@ for config in $CONFIGS; do
     for precision in float32 int8; do
         .build/release/quill-bench step --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
     done
-    .build/release/quill-bench score --config "$config" --threads "$THREADS" | tee -a "$out"
+    for precision in float32 bfloat16; do
+        .build/release/quill-bench score --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
+    done
 done
 "$PYTHON" "$PEER" --configs "$(echo $CONFIGS | tr ' ' ',')" --measures step,score --threads "$THREADS" | tee -a "$out"
 
@@ -40,5 +43,6 @@ for r in rows:
     elif r.get("bench") == "score":
         torch = peer.get((r["config"], "score_tokens_per_s"))
         ratio = f"{r['tokens_per_s'] / torch:.2f}x" if torch else "-"
-        print(f"| {r['config']} | score tokens/s | {r['tokens_per_s']:.0f} | {torch} | {ratio} |")
+        print(f"| {r['config']} | score {r.get('precision', 'float32')} tokens/s | {r['tokens_per_s']:.0f} | {torch} "
+              f"| {ratio} |")
 PY

@@ -44,12 +44,16 @@ extension Store {
     ///   - batch: parallel streams; 1 (the default) gives the exact sequential perplexity.
     ///   - steps: steps per window.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
+    ///   - precision: `.float32` (the default) evaluates with the model itself; `.bfloat16` with a bfloat16
+    ///     ``Scorer`` over the same streams (the same tokens predicted from the same contexts), to measure what the
+    ///     reduced precision costs.
     ///   - progress: called after each window with (windows done, windows in all).
     /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown model; ``LanguageModelError`` for a model that
     ///   cannot be rebuilt, or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
-    ///   UTF-8 (naming the line and column) or a text without tokens.
+    ///   UTF-8 (naming the line and column) or a text without tokens; ``Stepper/UnsupportedPrecision`` for int8.
     public func evaluateLanguageModel(named name: String, text path: String, batch: Int = 1, steps: Int = 35,
-                                      lossy: Bool = false, pool: ThreadPool = .shared,
+                                      lossy: Bool = false, precision: Stepper.Precision = .float32,
+                                      pool: ThreadPool = .shared,
                                       progress: ((Int, Int) -> Void)? = nil) throws -> TextEvaluation {
         guard batch >= 1, steps >= 1 else { throw TrainError.invalidShape(batchSize: batch, steps: steps) }
         guard path != "-" else {  // read twice: once for the ids, once for the characters
@@ -65,8 +69,20 @@ extension Store {
                 + "\(ids.count == 1 ? "" : "s") with the vocabulary of model '\(name)'; evaluation needs \(needs)")
         }
         let (characters, replacements) = try Self.countCharacters(path: path, lossy: lossy)
-        let evaluation = try evaluate(model: model, ids: ids.ids, batch: batch, steps: steps, pool: pool,
+        let evaluation: Evaluation
+        if precision == .float32 {
+            evaluation = try evaluate(model: model, ids: ids.ids, batch: batch, steps: steps, pool: pool,
                                       progress: progress)
+        } else {
+            // The streams `evaluate` (its Batcher) cuts: `batch` runs of L = N / batch ids, the remainder dropped;
+            // each predicts its ids 1..<L from zero state.
+            let scorer = try Scorer(model: model, precision: precision, batch: batch, window: steps, pool: pool)
+            let length = ids.ids.count / batch
+            let streams = (0..<batch).map { Array(ids.ids[($0 * length)..<(($0 + 1) * length)]) }
+            let scores = scorer.score(streams, progress: progress)
+            evaluation = Evaluation(targets: scores.reduce(0) { $0 + $1.tokens },
+                                    totalLoss: -scores.reduce(0) { $0 + $1.logProbability })
+        }
         return TextEvaluation(model: name, file: path, level: vocabulary.settings.level, tokens: ids.count,
                               unknownTokens: ids.unknownCount, characters: characters, replacements: replacements,
                               evaluation: evaluation)

@@ -40,6 +40,8 @@ public final class InferenceMatrix: @unchecked Sendable {  // immutable after in
             floats = f
             quantized = nil
             scales = nil
+        case .bfloat16:
+            preconditionFailure("InferenceMatrix holds float32 or int8 (Stepper.steppingPrecisions)")
         case .int8:
             let q = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * stride), alignment: 64)
                 .bindMemory(to: Int8.self, capacity: max(1, rows * stride))

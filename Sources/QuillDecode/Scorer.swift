@@ -21,8 +21,22 @@ import QuillTensor
 /// online softmax): neither a full row of logits, nor a softmax, nor a gradient is written. Sums are added in Double
 /// in a fixed order: the same bits for every thread count.
 ///
-/// Uses the model's forward caches: do not score while the same model trains or steps a window on another thread.
+/// With ``Precision/bfloat16`` (opt-in; float32 is the default) the same work runs on bfloat16 operands with float32
+/// sums (`quill_gemm_bf16`: `vdpbf16ps` on CPUs with AVX512_BF16, a portable loop elsewhere): ``prepare()`` rounds
+/// and packs the decoder and every layer's `W_ih`, `W_hh` once; a window rounds its activations (embeddings, each
+/// layer's outputs, each step's `h`) to bfloat16 before each GEMM, and keeps gates, cell states, logits and the
+/// log-sum-exp in float32. The recurrent stack then runs here rather than in the model (no forward caches are
+/// touched), the input projections and per-step GEMMs split over the pool by columns. Results are again the same
+/// for every thread count.
+///
+/// In float32 it uses the model's forward caches: do not score while the same model trains or steps a window on
+/// another thread.
 public final class Scorer {
+    /// The number formats of ``Stepper/Precision`` a scorer runs.
+    public typealias Precision = Stepper.Precision
+    /// float32 (exact) and bfloat16.
+    public static let scoringPrecisions: [Precision] = [.float32, .bfloat16]
+
     /// The result for one sequence.
     public struct Score: Equatable, Sendable {
         /// `Σ log p(token | previous tokens)` over the predicted tokens (natural log).
@@ -53,14 +67,43 @@ public final class Scorer {
     /// Vocabulary entries per block of logits: a `decoderRows × decoderColumns` tile (256 KB) stays in L2 between the
     /// GEMM that writes it and the log-sum-exp that reads it. (Tiles from 64×1024 to 256×512 measured the same.)
     public var decoderColumns = 512
+    /// The number format of the GEMMs.
+    public let precision: Precision
+    /// The bfloat16 kernel: −1 the best this CPU has, 0 the portable one (for tests; `QUILL_BF16_PATH=0` in the
+    /// environment does the same for a whole process).
+    public var bfloat16Path: Int32 = -1
     private let pool: ThreadPool
     private let serial = ThreadPool(threads: 1)
     private var embedded = AlignedBuffer(count: 0)
     private var packedDecoder: [PackedMatrix]?
+    fileprivate var reduced: ReducedWeights?
+    // bfloat16 scratch: rows of the current GEMM's left operand; a layer's gates [N][G] (GRU also gh [B][G]); the
+    // hidden states [T+1][B][H] of the layer running and of the one below; cell states [2][B][H].
+    fileprivate let rowsBF16 = BFloat16Rows(), stepBF16 = BFloat16Rows()
+    fileprivate var gates = AlignedBuffer(count: 0), hiddenGates = AlignedBuffer(count: 0)
+    fileprivate var states = [AlignedBuffer(count: 0), AlignedBuffer(count: 0)], cells = AlignedBuffer(count: 0)
 
-    public init(model: LanguageModel, batch: Int = 64, window: Int = 35, pool: ThreadPool = .shared) {
+    /// A float32 scorer.
+    public convenience init(model: LanguageModel, batch: Int = 64, window: Int = 35, pool: ThreadPool = .shared) {
+        self.init(model: model, checkedPrecision: .float32, batch: batch, window: window, pool: pool)
+    }
+
+    /// A scorer in `precision` (float32 or bfloat16).
+    /// - Throws: ``Stepper/UnsupportedPrecision`` for int8 (a format for stepping).
+    public convenience init(model: LanguageModel, precision: Precision, batch: Int = 64, window: Int = 35,
+                            pool: ThreadPool = .shared) throws {
+        guard Self.scoringPrecisions.contains(precision) else {
+            throw Stepper.UnsupportedPrecision(precision: precision, engine: "scoring",
+                                               supported: Self.scoringPrecisions)
+        }
+        self.init(model: model, checkedPrecision: precision, batch: batch, window: window, pool: pool)
+    }
+
+    private init(model: LanguageModel, checkedPrecision precision: Precision, batch: Int, window: Int,
+                 pool: ThreadPool) {
         precondition(batch > 0 && window > 0, "batch and window must be positive")
         self.model = model
+        self.precision = precision
         self.batch = batch
         self.window = window
         self.pool = pool
@@ -73,10 +116,18 @@ public final class Scorer {
                           cell: c.kind == .lstm ? [Float](repeating: 0, count: count) : [])
     }
 
-    /// Scores every sequence; `result[i]` belongs to `sequences[i]`.
-    public func score(_ sequences: [[Int32]]) -> [Score] {
+    /// Scores every sequence; `result[i]` belongs to `sequences[i]`. `progress` is called after each window with
+    /// (windows done, windows in all).
+    public func score(_ sequences: [[Int32]], progress: ((Int, Int) -> Void)? = nil) -> [Score] {
+        var windowCount = 0, windowsDone = 0
+        if progress != nil {
+            for start in stride(from: 0, to: sequences.count, by: batch) {
+                let longest = sequences[start..<min(sequences.count, start + batch)].map(\.count).max() ?? 0
+                windowCount += (max(0, longest - 1) + window - 1) / window
+            }
+        }
         prepare()
-        defer { packedDecoder = nil }
+        defer { packedDecoder = nil; reduced = nil }
         var results: [Score] = []
         results.reserveCapacity(sequences.count)
         for start in stride(from: 0, to: sequences.count, by: batch) {
@@ -99,6 +150,8 @@ public final class Scorer {
                 sums.withUnsafeMutableBufferPointer {
                     scoreWindow(inputs: inputs, targets: targets, steps: T, batch: B, state: &state, adding: $0)
                 }
+                windowsDone += 1
+                progress?(windowsDone, windowCount)
             }
             for b in 0..<B { results.append(Score(logProbability: sums[b], tokens: counts[b])) }
         }
@@ -110,6 +163,10 @@ public final class Scorer {
     /// change).
     public func prepare() {
         let c = model.configuration, H = c.hidden, V = c.vocabulary, weight = model.decoder.weight.base
+        if precision == .bfloat16 {
+            reduced = ReducedWeights(model: model, pool: pool)
+            return
+        }
         packedDecoder = stride(from: 0, to: V, by: decoderColumns).map { v0 in
             PackedMatrix(transposed: true, rows: H, columns: min(decoderColumns, V - v0), b: weight + v0 * H, ldb: H,
                          pool: pool)
@@ -121,7 +178,7 @@ public final class Scorer {
     /// `state` to the window's end. Call ``prepare()`` first.
     public func scoreWindow(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, state: inout BatchState,
                             adding sums: UnsafeMutableBufferPointer<Double>) {
-        guard let packedDecoder else { preconditionFailure("call prepare() before scoreWindow") }
+        guard packedDecoder != nil || reduced != nil else { preconditionFailure("call prepare() before scoreWindow") }
         let c = model.configuration, N = T * B, E = c.embedding, H = c.hidden
         precondition(inputs.count == N && targets.count == N && sums.count >= B, "window shapes do not match")
         if embedded.count < N * E { embedded = AlignedBuffer(count: N * E) }
@@ -129,26 +186,31 @@ public final class Scorer {
         inputs.withUnsafeBufferPointer {
             model.embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool)
         }
-        state.hidden.withUnsafeBufferPointer { h0 in
-            state.cell.withUnsafeBufferPointer { c0 in
-                model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,
-                                  c0: c.kind == .lstm ? c0.baseAddress! : nil, pool: pool)
+        let top: UnsafePointer<Float>
+        if let reduced {
+            top = recurBFloat16(x, steps: T, batch: B, state: &state, weights: reduced)
+        } else {
+            state.hidden.withUnsafeBufferPointer { h0 in
+                state.cell.withUnsafeBufferPointer { c0 in
+                    model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,
+                                      c0: c.kind == .lstm ? c0.baseAddress! : nil, pool: pool)
+                }
             }
-        }
-        let stateCount = c.layers * B * H
-        state.hidden.withUnsafeMutableBufferPointer {
-            $0.baseAddress!.update(from: model.rnn.finalHidden, count: stateCount)
-        }
-        if c.kind == .lstm {
-            state.cell.withUnsafeMutableBufferPointer {
-                $0.baseAddress!.update(from: model.rnn.finalCell, count: stateCount)
+            let stateCount = c.layers * B * H
+            state.hidden.withUnsafeMutableBufferPointer {
+                $0.baseAddress!.update(from: model.rnn.finalHidden, count: stateCount)
             }
+            if c.kind == .lstm {
+                state.cell.withUnsafeMutableBufferPointer {
+                    $0.baseAddress!.update(from: model.rnn.finalCell, count: stateCount)
+                }
+            }
+            top = UnsafePointer(model.rnn.output)
         }
         var logProbabilities = [Double](repeating: 0, count: N)
         logProbabilities.withUnsafeMutableBufferPointer { lp in
             targets.withUnsafeBufferPointer { targets in
-                decode(model.rnn.output, rows: N, targets: targets.baseAddress!, packed: packedDecoder,
-                       into: lp.baseAddress!)
+                decode(top, rows: N, targets: targets.baseAddress!, into: lp.baseAddress!)
             }
         }
         for t in 0..<T {
@@ -160,9 +222,14 @@ public final class Scorer {
     /// ``decoderRows`` rows over the pool; inside an item, one GEMM per block of vocabulary columns and the online
     /// log-sum-exp (`quill_logsumexp_update`), so only a `decoderRows × decoderColumns` tile of logits exists.
     private func decode(_ top: UnsafePointer<Float>, rows N: Int, targets: UnsafePointer<Int32>,
-                        packed: [PackedMatrix], into out: UnsafeMutablePointer<Double>) {
-        let H = model.configuration.hidden, bias = model.decoder.bias.base
+                        into out: UnsafeMutablePointer<Double>) {
+        let H = model.configuration.hidden, V = model.configuration.vocabulary, bias = model.decoder.bias.base
         let rowsPerItem = decoderRows, columns = decoderColumns, serial = self.serial
+        let packed = packedDecoder ?? [], decoderBF16 = reduced?.decoder, path = bfloat16Path
+        // bfloat16: the rows rounded once, before the loop (each item reads its own).
+        let lda = decoderBF16?.rowStride ?? 0, a = rowsBF16
+        if decoderBF16 != nil { convertRows(top, lda: H, rows: N, columns: H, into: a, ldd: lda) }
+        let blocks = decoderBF16 != nil ? (V + columns - 1) / columns : packed.count
         // Tiles are taken from and returned to a free list: at most `threads` items run at once.
         let tiles = TileList(count: rowsPerItem * columns)
         pool.parallelFor((N + rowsPerItem - 1) / rowsPerItem) { item in
@@ -171,10 +238,16 @@ public final class Scorer {
             defer { tiles.give(tile) }
             var runMax = [Float](repeating: -.infinity, count: rows), targetLogit = [Float](repeating: 0, count: rows)
             var runSum = [Double](repeating: 0, count: rows)
-            for (j, block) in packed.enumerated() {
-                let v0 = j * columns
-                gemm(m: rows, a: top + r0 * H, lda: H, packedB: block, c: tile.base, ldc: columns, pool: serial)
-                quill_logsumexp_update(tile.base, Int64(rows), Int64(block.columns), Int64(columns), Int64(v0),
+            for j in 0..<blocks {
+                let v0 = j * columns, width = min(columns, V - v0)
+                if let decoderBF16 {
+                    decoderBF16.multiply(rows: rows, a: a.base + r0 * lda, lda: lda, columns: v0..<(v0 + width),
+                                         c: tile.base - v0, ldc: columns, path: path)
+                } else {
+                    gemm(m: rows, a: top + r0 * H, lda: H, packedB: packed[j], c: tile.base, ldc: columns,
+                         pool: serial)
+                }
+                quill_logsumexp_update(tile.base, Int64(rows), Int64(width), Int64(columns), Int64(v0),
                                        bias + v0, targets + r0, -1, &runMax, &runSum, &targetLogit)
             }
             for r in 0..<rows {
@@ -182,6 +255,132 @@ public final class Scorer {
                     ? 0 : Double(targetLogit[r]) - Double(runMax[r]) - log(runSum[r])
             }
         }
+    }
+}
+
+// MARK: - bfloat16
+
+extension Scorer {
+    /// The recurrent stack over one window in bfloat16 (see the type's documentation): from the embedded inputs `x`
+    /// `[T][B][E]` and `state`, returns the top layer's outputs `[T][B][H]` (valid until the next window) and carries
+    /// `state` to the window's end.
+    fileprivate func recurBFloat16(_ x: UnsafePointer<Float>, steps T: Int, batch B: Int, state: inout BatchState,
+                                   weights: ReducedWeights) -> UnsafePointer<Float> {
+        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, N = T * B, kind = c.kind
+        if gates.count < N * G { gates = AlignedBuffer(count: N * G) }
+        if kind == .gru && hiddenGates.count < B * G { hiddenGates = AlignedBuffer(count: B * G) }
+        for i in 0..<2 where states[i].count < (T + 1) * B * H { states[i] = AlignedBuffer(count: (T + 1) * B * H) }
+        if kind == .lstm && cells.count < 2 * B * H { cells = AlignedBuffer(count: 2 * B * H) }
+        var input = x, D = c.embedding
+        for (l, layer) in weights.layers.enumerated() {
+            let h = states[l % 2].base, g0 = gates.base
+            // The input projections of all T steps, biases included (b_ih + b_hh but for the GRU), one GEMM.
+            let lda = layer.input.rowStride
+            convertRows(input, lda: D, rows: N, columns: D, into: rowsBF16, ldd: lda)
+            multiply(layer.input, rows: N, a: rowsBF16.base, lda: lda, c: g0, ldc: G, bias: layer.inputBias.base,
+                     accumulate: false)
+            state.hidden.withUnsafeBufferPointer { h.update(from: $0.baseAddress! + l * B * H, count: B * H) }
+            if kind == .lstm {
+                state.cell.withUnsafeBufferPointer { cells.base.update(from: $0.baseAddress! + l * B * H, count: B * H) }
+            }
+            let ldh = layer.recurrent.rowStride
+            stepBF16.reserve(B * ldh)
+            for t in 0..<T {
+                let g = g0 + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
+                stepBF16.convert(hPrev, lda: H, rows: B, columns: H, ldd: ldh)
+                switch kind {
+                case .lstm:
+                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: g, ldc: G, bias: nil,
+                             accumulate: true)
+                    let cPrev = cells.base + (t % 2) * B * H, cNext = cells.base + ((t + 1) % 2) * B * H
+                    LSTMCell.forward(gates: g, cPrev: cPrev, c: cNext, h: hNext, batch: B, hidden: H, pool: pool)
+                case .gru:
+                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: hiddenGates.base, ldc: G,
+                             bias: layer.hiddenBias?.base, accumulate: false)
+                    GRUCell.forward(gx: g, gh: hiddenGates.base, hPrev: hPrev, h: hNext, batch: B, hidden: H,
+                                    pool: pool)
+                case .rnnTanh:
+                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: g, ldc: G, bias: nil,
+                             accumulate: true)
+                    Tanh.forward(g, hNext, count: B * H, pool: pool)
+                }
+            }
+            state.hidden.withUnsafeMutableBufferPointer {
+                ($0.baseAddress! + l * B * H).update(from: h + T * B * H, count: B * H)
+            }
+            if kind == .lstm {
+                state.cell.withUnsafeMutableBufferPointer {
+                    ($0.baseAddress! + l * B * H).update(from: cells.base + (T % 2) * B * H, count: B * H)
+                }
+            }
+            input = UnsafePointer(h + B * H)
+            D = H
+        }
+        return input
+    }
+
+    /// `c = a·Wᵀ (+ c) (+ bias)` over `rows` bfloat16 rows, in items of up to 128 rows × 128 columns over the pool
+    /// (every element is one kernel accumulator, whichever item computes it).
+    fileprivate func multiply(_ w: BFloat16Matrix, rows m: Int, a: UnsafePointer<UInt16>, lda: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                              accumulate: Bool) {
+        let rowBlock = 128, columnBlock = 128, path = bfloat16Path, n = w.outputs
+        let columnItems = (n + columnBlock - 1) / columnBlock, rowItems = (m + rowBlock - 1) / rowBlock
+        pool.parallelFor(rowItems * columnItems) { item in
+            let r0 = item / columnItems * rowBlock, j0 = item % columnItems * columnBlock
+            w.multiply(rows: min(rowBlock, m - r0), a: a + r0 * lda, lda: lda,
+                       columns: j0..<min(n, j0 + columnBlock), c: c + r0 * ldc, ldc: ldc, bias: bias,
+                       accumulate: accumulate, path: path)
+        }
+    }
+
+    /// Rounds `[rows][columns]` floats (row stride `lda`) into bfloat16 rows `[rows][ldd]` of `buffer`, over the pool.
+    fileprivate func convertRows(_ x: UnsafePointer<Float>, lda: Int, rows: Int, columns: Int, into buffer: BFloat16Rows,
+                                 ldd: Int) {
+        buffer.reserve(rows * ldd)
+        let block = 256
+        pool.parallelFor((rows + block - 1) / block) { item in
+            let r0 = item * block
+            buffer.convert(x + r0 * lda, lda: lda, rows: min(block, rows - r0), columns: columns, ldd: ldd, row0: r0)
+        }
+    }
+}
+
+/// A model's weights rounded to bfloat16 and packed for ``Scorer`` (``Scorer/prepare()``).
+struct ReducedWeights {
+    struct Layer {
+        /// `W_ih` `[G][D]` and `W_hh` `[G][H]`.
+        let input: BFloat16Matrix, recurrent: BFloat16Matrix
+        /// Added with the input projection: `b_ih + b_hh`, or `b_ih` alone for the GRU.
+        let inputBias: AlignedBuffer
+        /// The GRU's `b_hh` (inside `r⊙(…)`), else nil.
+        let hiddenBias: AlignedBuffer?
+    }
+
+    let layers: [Layer]
+    /// `W_dec` `[V][H]`.
+    let decoder: BFloat16Matrix
+
+    init(model: LanguageModel, pool: ThreadPool) {
+        let c = model.configuration, H = c.hidden, G = c.kind.gates * H
+        layers = model.rnn.layers.enumerated().map { l, layer in
+            let D = l == 0 ? c.embedding : H
+            let inputBias = AlignedBuffer(count: G)
+            for j in 0..<G {
+                inputBias.base[j] = c.kind == .gru ? layer.biasIH.base[j] : layer.biasIH.base[j] + layer.biasHH.base[j]
+            }
+            var hiddenBias: AlignedBuffer?
+            if c.kind == .gru {
+                let b = AlignedBuffer(count: G)
+                b.base.update(from: layer.biasHH.base, count: G)
+                hiddenBias = b
+            }
+            return Layer(input: BFloat16Matrix(weights: layer.weightIH.base, outputs: G, inputs: D, ld: D, pool: pool),
+                         recurrent: BFloat16Matrix(weights: layer.weightHH.base, outputs: G, inputs: H, ld: H,
+                                                   pool: pool),
+                         inputBias: inputBias, hiddenBias: hiddenBias)
+        }
+        decoder = BFloat16Matrix(weights: model.decoder.weight.base, outputs: c.vocabulary, inputs: H, ld: H, pool: pool)
     }
 }
 

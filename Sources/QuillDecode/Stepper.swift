@@ -22,12 +22,32 @@ import QuillTensor
 ///
 /// A stepper keeps scratch buffers: do not step one from several threads at once.
 public final class Stepper {
-    /// How the weights are held for stepping.
+    /// How the weights (and for bfloat16 the activations) are held for inference. Not every engine runs every
+    /// format: the stepper runs ``steppingPrecisions`` (float32, int8: a step is bound by reading weights), the
+    /// ``Scorer`` ``Scorer/scoringPrecisions`` (float32, bfloat16: scoring is bound by multiply-adds).
     public enum Precision: String, Sendable, CaseIterable {
         /// The model's own 32-bit weights: exactly the model's probabilities.
         case float32
         /// 8-bit weights with a scale per output row: a quarter of the memory traffic of a step.
         case int8
+        /// Weights and activations rounded to bfloat16 (8 significant bits), products summed in float32: twice the
+        /// multiply-adds per instruction of float32 on CPUs with AVX512_BF16. Batch scoring only.
+        case bfloat16
+    }
+
+    /// The precisions a stepper runs.
+    public static let steppingPrecisions: [Precision] = [.float32, .int8]
+
+    /// A precision an engine does not run.
+    public struct UnsupportedPrecision: Error, Equatable, CustomStringConvertible {
+        public let precision: Precision
+        public let engine: String
+        public let supported: [Precision]
+
+        public var description: String {
+            "\(engine) does not run \(precision.rawValue); it runs "
+                + supported.map(\.rawValue).joined(separator: " or ")
+        }
     }
 
     /// The recurrent state of one stream: `[layers][hidden]` hidden states, and cell states for an LSTM.
@@ -74,8 +94,11 @@ public final class Stepper {
     public var weightBytes: Int { layers.reduce(decoder.byteCount) { $0 + $1.weights.byteCount } }
 
     /// Copies (and for `.int8` quantizes) the model's weights into the inference layout.
-    /// - Throws: never for `.float32` or `.int8`; reserved for precisions a model cannot be converted to.
+    /// - Throws: ``UnsupportedPrecision`` for `.bfloat16` (a format for batch scoring, see ``Scorer``).
     public init(model: LanguageModel, precision: Precision = .float32, pool: ThreadPool = .shared) throws {
+        guard Self.steppingPrecisions.contains(precision) else {
+            throw UnsupportedPrecision(precision: precision, engine: "stepping", supported: Self.steppingPrecisions)
+        }
         self.model = model
         self.precision = precision
         self.pool = pool

@@ -5,7 +5,8 @@ import QuillNN
 import QuillTensor
 
 /// Throughput of no-grad batch scoring (the peer's `score`: batch 64, window 35, state carried between windows,
-/// random token ids), tokens per second from the median window after a warm-up.
+/// random token ids), tokens per second from the median window after a warm-up; `--precision bfloat16` for the
+/// reduced-precision scorer.
 struct ScoreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
@@ -13,6 +14,8 @@ struct ScoreBench: ParsableCommand {
 
     @Option(help: "ptb-small or ptb-medium.")
     var config: DecodeConfig = .ptbSmall
+    @Option(help: "float32 (exact) or bfloat16 (bfloat16 weights and activations, float32 sums).")
+    var precision: Stepper.Precision = .float32
     @Option(help: "Threads (the peer's default is 2).")
     var threads = 2
     @Option(help: "Windows timed (the first max(2, windows/5) are dropped as warm-up, as the peer does).")
@@ -25,12 +28,15 @@ struct ScoreBench: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1, windows >= 3 else { throw ValidationError("--threads ≥ 1 and --windows ≥ 3") }
+        guard Scorer.scoringPrecisions.contains(precision) else {
+            throw ValidationError("--precision: scoring runs float32 or bfloat16")
+        }
     }
 
     func run() throws {
         let (B, T) = (64, 35)
         let pool = ThreadPool(threads: threads)
-        let scorer = Scorer(model: try config.model(), batch: B, window: T, pool: pool)
+        let scorer = try Scorer(model: try config.model(), precision: precision, batch: B, window: T, pool: pool)
         scorer.decoderRows = decoderRows
         scorer.decoderColumns = decoderColumns
         var rng = RNG(seed: 2)
@@ -52,6 +58,7 @@ struct ScoreBench: ParsableCommand {
         let median = timed[timed.count / 2]
         printJSON([
             "bench": "score", "config": config.rawValue, "threads": threads, "batch": B, "window": T,
+            "precision": precision.rawValue,
             "tokens_per_s": (Double(T * B) / median).rounded(),
             "mean_log_probability": sums.reduce(0, +) / Double(T * B * windows),
         ])

@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: simdPaths)
     func gemvMatchesTheReference(path: Int32) {
         for (R, K, n) in Self.shapes {
-            for precision in Stepper.Precision.allCases {
+            for precision in Stepper.steppingPrecisions {
                 let w = randomFloats(R * K, seed: UInt64(R * K), low: -2, high: 2)
                 let matrix = w.withUnsafeBufferPointer {
                     InferenceMatrix(copying: $0.baseAddress!, rows: R, columns: K, precision: precision)
@@ -51,7 +51,7 @@ import Testing
     func slicesAndThreadsGiveTheSameBits(path: Int32) {
         let (R, K) = (203, 77)
         let w = randomFloats(R * K, seed: 3)
-        for precision in Stepper.Precision.allCases {
+        for precision in Stepper.steppingPrecisions {
             let matrix = w.withUnsafeBufferPointer {
                 InferenceMatrix(copying: $0.baseAddress!, rows: R, columns: K, precision: precision)
             }

@@ -55,7 +55,7 @@ import Testing
     @Test(arguments: CellKind.allCases)
     func bitIdenticalForAnyThreadCount(kind: CellKind) throws {
         let model = try makeModel(kind, vocabulary: 301, embedding: 40, hidden: 70, layers: 2, scale: 0.2)
-        for precision in Stepper.Precision.allCases {
+        for precision in Stepper.steppingPrecisions {
             var reference: [UInt32]?
             for threads in 1...4 {
                 let stepper = try Stepper(model: model, precision: precision, pool: ThreadPool(threads: threads))

@@ -22,3 +22,5 @@ int32_t quill_cpu_path(void);
 
 // Inference: GEMV over float32 / int8 weights, log-softmax, log-softmax-gather (QuillDecode).
 #include "quill_gemv.h"
+// Inference: bfloat16 GEMM (batch scoring in reduced precision).
+#include "quill_gemm_bf16.h"
