@@ -40,9 +40,9 @@ extension Store {
         var tensors: [StoredTensor] = []
         for n in 1...ngram.order {
             let grams = ngram.grams(order: n)
-            tensors.append(try StoredTensor(name: "order\(n).ids", shape: [grams.count, n],
+            tensors.append(StoredTensor(name: "order\(n).ids", shape: [grams.count, n],
                                             values: grams.flatMap { $0.ids.map(Float.init) }))
-            tensors.append(try StoredTensor(name: "order\(n).counts", shape: [grams.count], values: grams.map(\.count)))
+            tensors.append(StoredTensor(name: "order\(n).counts", shape: [grams.count], values: grams.map(\.count)))
         }
         let hyperparameters = NGramHyperparameters(order: ngram.order,
                                                    discounts: (1...ngram.order).map(ngram.discount(order:)),

@@ -43,7 +43,7 @@ struct CompleteCommand: StoreBackedCommand {
     var seed: UInt64 = 1
 
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
-    var precision: Stepper.Precision = .float32
+    var precision: SteppingPrecision = .float32
 
     @OptionGroup(title: "Suggestions")
     var choice: SuggestionOptions
@@ -67,7 +67,7 @@ struct CompleteCommand: StoreBackedCommand {
     func run(store: Store) throws {
         let load = { (name: String) throws -> any Completing in
             let (model, vocabulary) = try store.loadLanguageModel(named: name)
-            let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
+            let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision.precision)
             try choice.apply(to: completer, model: name, store: store)
             return completer
         }

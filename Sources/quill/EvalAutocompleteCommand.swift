@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Quill
 
-extension Stepper.Precision: ExpressibleByArgument {}
+
 
 /// `quill eval-autocomplete`: keystroke savings of a model's word suggestions on a text.
 struct EvalAutocompleteCommand: StoreBackedCommand {
@@ -42,7 +42,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
     var unknownAs: String?
 
     @Option(help: "Weights used to step the model: float32 or int8.")
-    var precision: Stepper.Precision = .float32
+    var precision: SteppingPrecision = .float32
 
     @OptionGroup(title: "Suggestions")
     var choice: SuggestionOptions
@@ -65,7 +65,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
         let start = Date()
         let s = try bar.showing { bar in
             try store.evaluateAutocomplete(model: model, text: text, suggestions: suggestions,
-                                           unknownSpelling: unknownAs, precision: precision,
+                                           unknownSpelling: unknownAs, precision: precision.precision,
                                            repeatsPassedOver: choice.repeatSuggestions,
                                            cache: choice.noDocumentCache ? nil : .default, ngram: choice.ngram,
                                            progress: { done, total in

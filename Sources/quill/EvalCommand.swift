@@ -43,7 +43,7 @@ struct EvalCommand: StoreBackedCommand {
     @Option(help: ArgumentHelp("float32 (the model itself) or bfloat16 (the batch scorer with bfloat16 weights and "
         + "activations, float32 sums: faster on CPUs with AVX512_BF16, slightly different perplexity).",
         valueName: "precision"))
-    var precision: Stepper.Precision = .float32
+    var precision: ScoringPrecision = .float32
 
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
     var lossy = false
@@ -57,16 +57,13 @@ struct EvalCommand: StoreBackedCommand {
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
         if bptt < 1 { throw ValidationError("--bptt must be at least 1 (got \(bptt))") }
-        if !Scorer.scoringPrecisions.contains(precision) {
-            throw ValidationError("--precision must be float32 or bfloat16 (got \(precision.rawValue))")
-        }
     }
 
     func run(store: Store) throws {
         let bar = ProgressBar(label: "evaluating")
         let result = try bar.showing { bar in
             try store.evaluateLanguageModel(named: model, text: text, batch: batch, steps: bptt, lossy: lossy,
-                                            precision: precision, progress: { done, windows in
+                                            precision: precision.precision, progress: { done, windows in
                 bar.redraw { elapsed in EvalCommand.render(done: done, of: windows, elapsed: elapsed) }
             })
         }

@@ -156,3 +156,16 @@ struct SuggestionOptions: ParsableArguments {
         }
     }
 }
+
+/// `--precision` of the commands that step the model one token at a time (`complete`, `predict`,
+/// `eval-autocomplete`): the formats the ``Stepper`` runs, so `--help` lists only those.
+enum SteppingPrecision: String, ExpressibleByArgument, CaseIterable {
+    case float32, int8
+    var precision: Stepper.Precision { Stepper.Precision(rawValue: rawValue)! }
+}
+
+/// `--precision` of `quill eval`: the formats the ``Scorer`` runs.
+enum ScoringPrecision: String, ExpressibleByArgument, CaseIterable {
+    case float32, bfloat16
+    var precision: Stepper.Precision { Stepper.Precision(rawValue: rawValue)! }
+}

@@ -65,7 +65,7 @@ struct PredictCommand: StoreBackedCommand {
     var batchLines = 64
 
     @Option(help: "Weights used to step the model: float32 or int8.")
-    var precision: Stepper.Precision = .float32
+    var precision: SteppingPrecision = .float32
 
     @Option(help: "Threads of the kernels. (default: QUILL_THREADS, else the cores)")
     var threads: Int?
@@ -94,7 +94,7 @@ struct PredictCommand: StoreBackedCommand {
         options.beam = beam
         options.seed = seed
         options.maxContext = maxContext
-        let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options, precision: precision)
+        let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options, precision: precision.precision)
 
         let reader = try LineReader(path: input)
         let writer = try OutputFile(path: output)

@@ -61,6 +61,25 @@ import Testing
         #expect(abs(a - b) < 1e-6 * a)
     }
 
+    /// Each command lists and takes only the formats its engine runs.
+    @Test func precisionsPerEngine() throws {
+        let (cli, valid) = try Self.trained()
+        let f32 = try jsonObject(try #require(try cli.run("eval", "--model", "m", "--text", valid, "--format", "json")
+            .stdoutLines.first))
+        let bf16 = try cli.run("eval", "--model", "m", "--text", valid, "--precision", "bfloat16", "--format", "json")
+        expectSuccess(bf16)
+        let line = try #require(bf16.stdoutLines.first)
+        let loss = try #require(try jsonObject(line)["loss"] as? Double)
+        #expect(abs(loss - (f32["loss"] as? Double ?? 0)) < 0.01 * loss)
+        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--precision", "int8"), status: 64,
+                      mentioning: ["--precision"])
+        for command in ["complete", "predict"] {
+            expectFailure(try cli.run(command, "--model", "m", "--precision", "bfloat16"), status: 64,
+                          mentioning: ["--precision"])
+            #expect(!(try cli.run(command, "--help").stdout.contains("bfloat16")))
+        }
+    }
+
     @Test func characterModelsReportBitsPerCharacter() throws {
         let (cli, corpus) = try TrainCommandTests.prepared()
         expectSuccess(try cli.run("vocab", "build", "--corpus", corpus, "--name", "chars", "--level", "character"))
