@@ -27,6 +27,9 @@ struct KeystrokeBench: ParsableCommand {
     @Flag(help: "No continuous cache (as quill complete --no-document-cache).")
     var noDocumentCache = false
 
+    @Flag(help: "Mix in a Kneser-Ney 4-gram of ptb.train.txt (as quill complete --mix).")
+    var mix = false
+
     func run() throws {
         setenv("QUILL_THREADS", String(threads), 1)  // before the shared pool starts
         var builder = VocabularyBuilder(settings: TokenizerSettings(level: .whitespace))
@@ -36,6 +39,10 @@ struct KeystrokeBench: ParsableCommand {
         let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
         completer.repeatsPassedOver = repeatSuggestions
         if noDocumentCache { completer.documentCache = nil }
+        if mix {
+            let ids = try TokenIDs.encode(file: "\(corpora)/ptb.train.txt", vocabulary: vocabulary).ids
+            completer.ngram = NGramMixture(model: KneserNeyModel(ids: ids, vocabularySize: vocabulary.count, order: 4))
+        }
         let text = String(try TextReader(path: "\(corpora)/ptb.valid.txt").readAll().prefix(characters))
         var keystrokes: [Double] = []
         var pauses: [Double] = []
@@ -62,7 +69,7 @@ struct KeystrokeBench: ParsableCommand {
             "bench": "keystroke", "config": config.rawValue, "threads": threads, "precision": precision.rawValue,
             "keystrokes": keystrokes.count, "keystroke_ms": percentiles(keystrokes), "pauses": pauses.count,
             "continuation_ms": percentiles(pauses), "text_steps": completer.textSteps,
-            "repeat_suggestions": repeatSuggestions, "document_cache": !noDocumentCache,
+            "repeat_suggestions": repeatSuggestions, "document_cache": !noDocumentCache, "mix": mix,
         ])
     }
 }
