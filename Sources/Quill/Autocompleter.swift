@@ -242,6 +242,7 @@ public final class Autocompleter {
         var common = 0
         while common < ids.count, common < cachedIDs.count, ids[common] == cachedIDs[common] { common += 1 }
         if common < cachedIDs.count || common < ids.count { resetContinuations() }
+        if cachedPositions > common { positionCache = nil }  // it remembers tokens that are gone
         cachedIDs.removeLast(cachedIDs.count - common)
         cache.removeLast(cache.count - 1 - common)
         for id in ids[common...] {

@@ -165,7 +165,7 @@ import Testing
     @Test func incrementalSuggestionsEqualFreshOnes() throws {
         let completer = try Self.autocompleter()
         let texts = ["The boats came in at dusk", "The boats", "Ada walked", "Ada walked down to the water.", "",
-                     "The harbour master waved"]
+                     "The harbour master waved", "Ada walked down to the water ", "Ada walked down to the harbour "]
         for text in texts { _ = try completer.suggestions(for: text) }
         for text in texts.reversed() {
             let fresh = try Self.autocompleter().suggestions(for: text)
