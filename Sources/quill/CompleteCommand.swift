@@ -13,7 +13,7 @@ struct CompleteCommand: StoreBackedCommand {
             of the ghost text, Shift-Tab (or Right at the end of the line) all of it, Alt-1…Alt-9 a suggestion; \
             Down/Up choose a suggestion, and walk the history when none is chosen; Enter commits the line; \
             Ctrl-D on an empty line or Ctrl-C leaves. Commands: :k N, :temperature T, :beam W, :max-tokens N, \
-            :model NAME, :help, :quit.
+            :model NAME, :clear (forget the lines committed so far), :help, :quit.
 
             When standard input or output is not a terminal, each input line is completed and printed as one JSON \
             object: line, text, prefix, suggestions (text: the vocabulary entry, completion, probability), \

@@ -11,6 +11,8 @@ protocol Completing: AnyObject {
     func suggestions(for text: String, continuation: Bool) throws -> Suggestions
     /// Reads a committed line as context for the lines after it.
     func appendContext(_ line: String) throws
+    /// Forgets the committed lines.
+    func clearContext()
 }
 
 extension Autocompleter: Completing {}
@@ -171,7 +173,8 @@ final class CompletionSession {
         return .edit
     }
 
-    /// Runs a `:` command line: `:k N`, `:temperature T`, `:beam W`, `:max-tokens N`, `:model NAME`, `:help`, `:quit`.
+    /// Runs a `:` command line: `:k N`, `:temperature T`, `:beam W`, `:max-tokens N`, `:model NAME`, `:clear`,
+    /// `:help`, `:quit`.
     /// A setting without a value shows it.
     func execute(_ line: String) -> CommandResult {
         let words = line.dropFirst().split(whereSeparator: \.isWhitespace).map(String.init)
@@ -221,6 +224,10 @@ final class CompletionSession {
             } catch {
                 return failed("\(error)")
             }
+        case "clear":
+            guard argument == nil else { return failed(":clear takes no value") }
+            completer.clearContext()
+            return CommandResult(lines: ["context cleared: suggestions start afresh"])
         case "help", "h", "?": return CommandResult(lines: CompletionSession.help)
         case "quit", "q", "exit": return CommandResult(lines: [], quit: true)
         default: return failed("unknown command ':\(name)'; :help lists the commands")
@@ -235,12 +242,12 @@ final class CompletionSession {
         "  Alt-1 … Alt-9     take suggestion 1…9 (Alt-0: the tenth)",
         "  Down, Up          choose a suggestion (Tab, Enter or Right take it, Escape drops the choice);",
         "                    without a choice Up and Down walk the history",
-        "  Enter             commit the line (to the history)",
+        "  Enter             commit the line (to the history, and as context for the next lines)",
         "  Left, Right, Home, End, Ctrl-A, Ctrl-E, Alt-B, Alt-F     move",
         "  Backspace, Delete, Ctrl-U, Ctrl-K, Ctrl-W, Ctrl-Y        delete, kill, yank",
         "  Ctrl-L clear the screen, Ctrl-Z suspend, Ctrl-D (on an empty line) or Ctrl-C leave",
         "Commands (a value left out shows the setting):",
-        "  :k N  :temperature T  :beam W  :max-tokens N  :model NAME  :help  :quit",
+        "  :k N  :temperature T  :beam W  :max-tokens N  :model NAME  :clear (forget earlier lines)  :help  :quit",
     ]
 
     /// The screen: the input row, a row per suggestion (the chosen one in reverse video) and a status row (an error,

@@ -218,6 +218,7 @@ import Testing
         let words = [" harbour", " harbours", " hard", " the", " boats"]
 
         func appendContext(_ line: String) throws { context.append(line) }
+        func clearContext() { context = [] }
 
         func suggestions(for text: String, continuation: Bool) throws -> Suggestions {
             calls.append(text)
@@ -328,6 +329,8 @@ import Testing
         _ = session.handle(.text(":k 3"))
         _ = session.handle(.enter)
         #expect(fake.context == ["The hard"], "a command is not context")
+        #expect(session.execute(":clear").lines == ["context cleared: suggestions start afresh"])
+        #expect(fake.context.isEmpty)
     }
 
     @Test func theFrameListsSuggestionsAndAHint() {
