@@ -43,12 +43,13 @@ extension Store {
             let word = token.drop { $0.isWhitespace }
             return (id, String(token.prefix(token.count - word.count)) + spelling(word))
         }
+        let mixture = try ngram.map {
+            NGramMixture(model: try ngramModel(named: $0.name, for: name, vocabulary: vocabulary), weight: $0.weight)
+        }
         var savings = KeystrokeSavings(suggestions: suggestions)
         savings.simulate(words, start: vocabulary.lineStartID, stepper: try Stepper(model: model, precision: precision),
                          index: TokenPrefixIndex(entries), repeatsPassedOver: repeatsPassedOver, cache: cache,
-                         ngram: try ngram.map { NGramMixture(model: try ngramModel(named: $0.name, for: name, vocabulary: vocabulary),
-                                                            weight: $0.weight) },
-                         progress: { progress?($0, words.count) })
+                         ngram: mixture, progress: { progress?($0, words.count) })
         return savings
     }
 }

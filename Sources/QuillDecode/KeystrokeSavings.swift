@@ -10,8 +10,8 @@ import Foundation
 /// Before each keystroke of a word the simulated user looks at the `k` suggestions (``WordSuggestions``: the most
 /// likely vocabulary entries extending what is typed of the word); if the word is there it is selected with one key
 /// and the whitespace after it comes free, as Presage inserts a space; otherwise the next character is typed. So a
-/// word and its separator cost `typed + 1` keys, or all their keys when it is never offered. Also reports how often the word
-/// was the first suggestion, or among the first 3, before any of it was typed (next-word accuracy).
+/// word and its separator cost `typed + 1` keys, or all their keys when it is never offered. Also reports how often
+/// the word was the first suggestion, or among the first 3, before any of it was typed (next-word accuracy).
 public struct KeystrokeSavings: Sendable, Equatable {
     public var suggestions: Int
     /// Keys typed.
@@ -80,6 +80,7 @@ public struct KeystrokeSavings: Sendable, Equatable {
                 logProbabilities.withUnsafeMutableBufferPointer { ngram!.mix(into: $0, after: history[...]) }
             }
             history.append(word.id)
+            if history.count > 1024 { history.removeFirst(history.count - KneserNeyModel.maximumOrder) }
             if cache != nil {
                 logProbabilities.withUnsafeMutableBufferPointer { distribution in
                     Array(hidden).withUnsafeBufferPointer { cache!.mix(into: distribution, hidden: $0) }

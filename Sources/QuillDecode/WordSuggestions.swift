@@ -3,8 +3,9 @@ import Foundation
 /// The suggestions shown while one word is typed, a keystroke at a time.
 ///
 /// A word shown and passed over (the user typed another character instead of taking it) is not shown again while
-/// the same word is typed: its slot goes to the next most likely entry (while there is one). That is what a user who reads the list
-/// expects, and it is worth 1.5 points of keystroke savings on PTB valid with a ptb-small model and 3 suggestions.
+/// the same word is typed: its slot goes to the next most likely entry, while there is one. That is what a user who
+/// reads the list expects, and it is worth 1.5 points of keystroke savings on PTB valid with a ptb-small model and 3
+/// suggestions.
 /// The ghost continuation of ``Autocompleter`` is unaffected: it always shows the most likely words.
 ///
 ///     var shown = WordSuggestions(k: 3)
