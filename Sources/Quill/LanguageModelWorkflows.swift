@@ -185,6 +185,10 @@ extension Store {
     public func loadLanguageModel(named name: String, vocabulary: Vocabulary? = nil)
         throws -> (model: LanguageModel, vocabulary: Vocabulary) {
         let record = try model(named: name)
+        guard record.kind != Self.ngramKind else {
+            throw LanguageModelError.invalidOption("model '\(name)' is an n-gram model, not a recurrent one: measure it "
+                + "with `quill ngram eval`, or mix it into a recurrent model's suggestions with --mix \(name)")
+        }
         let hyperparameters: LanguageModelHyperparameters
         do {
             hyperparameters = try JSONDecoder().decode(LanguageModelHyperparameters.self,

@@ -30,6 +30,8 @@ import Testing
         // Errors name the problem and the fix.
         expectFailure(try cli.run("eval-autocomplete", "--model", "m", "--mix", "m", "--text", text), status: 1,
                       mentioning: ["not an n-gram model", "quill ngram train"])
+        expectFailure(try cli.run("eval", "--model", "g", "--text", text), status: 1,
+                      mentioning: ["'g' is an n-gram model", "quill ngram eval", "--mix g"])
         expectFailure(try cli.run("complete", "--model", "m", "--mix", "g", "--mix-weight", "1"), status: 64,
                       mentioning: ["--mix-weight"])
         expectFailure(try cli.run("ngram", "train", "--corpus", corpus, "--vocabulary", "v", "--order", "5",
