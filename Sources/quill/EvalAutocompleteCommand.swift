@@ -83,7 +83,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 ["text:", "\(text): \(s.words) words, \(s.kn) keys without prediction"],
                 ["suggestions:", String(s.suggestions) + (choice.repeatSuggestions ? ", passed-over words repeated" : "")
                     + (choice.noDocumentCache ? ", no document cache" : ", document cache")
-                    + (choice.mix.map { ", mixed with n-gram model \($0) (\(choice.mixWeight))" } ?? "")],
+                    + (choice.mix.map { ", mixed with n-gram model \($0) (share \(choice.mixWeight))" } ?? "")],
                 ["KSR:", String(format: "%.2f%%", s.rate) + " (ki \(s.ki), ks \(s.ks), kn \(s.kn))"],
                 ["next word:", String(format: "top-1 %.2f%%, top-3 %.2f%%", s.top1Accuracy * 100,
                                       s.top3Accuracy * 100)],
@@ -95,7 +95,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 "kn": s.kn, "words": s.words, "top1": s.top1Accuracy, "top3": s.top3Accuracy, "seconds": seconds,
                 "precision": precision.rawValue, "repeat_suggestions": choice.repeatSuggestions,
                 "document_cache": !choice.noDocumentCache, "mix": choice.mix.map { $0 as Any } ?? NSNull(),
-                "mix_weight": choice.mixWeight,
+                "mix_weight": Double("\(choice.mixWeight)") ?? 0,  // 0.35, not Float's 0.3499999940395355
             ]))
         }
     }

@@ -137,14 +137,14 @@ struct SuggestionOptions: ParsableArguments {
     var mix: String?
 
     @Option(help: ArgumentHelp("The n-gram model's share of the mixture, in (0, 1).", valueName: "weight"))
-    var mixWeight = Double(NGramMixture.defaultWeight)
+    var mixWeight = NGramMixture.defaultWeight
 
     func validate() throws {
         if !(mixWeight > 0 && mixWeight < 1) { throw ValidationError("--mix-weight must be in (0, 1) (got \(mixWeight))") }
     }
 
     /// The n-gram model to mix, by name and share.
-    var ngram: (name: String, weight: Float)? { mix.map { ($0, Float(mixWeight)) } }
+    var ngram: (name: String, weight: Float)? { mix.map { ($0, mixWeight) } }
 
     /// Sets the completer's choices; `model` is the name of the completer's model, for the n-gram model's check.
     func apply(to completer: Autocompleter, model: String, store: Store) throws {
@@ -152,7 +152,7 @@ struct SuggestionOptions: ParsableArguments {
         completer.documentCache = noDocumentCache ? nil : .default
         if let mix {
             let ngram = try store.ngramModel(named: mix, for: model, vocabulary: completer.vocabulary)
-            completer.ngram = NGramMixture(model: ngram, weight: Float(mixWeight))
+            completer.ngram = NGramMixture(model: ngram, weight: mixWeight)
         }
     }
 }
