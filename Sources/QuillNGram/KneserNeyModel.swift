@@ -104,14 +104,8 @@ public struct KneserNeyModel: Sendable {
     public func probabilities(after history: ArraySlice<Int32>, into p: inout [Float]) {
         p.removeAll(keepingCapacity: true)
         p.append(contentsOf: unigram)
-        guard order > 1 else { return }
-        for n in 2...order where history.count >= n - 1 {
-            let level = levels[n - 1]
-            guard let c = Self.find(Self.pack(history.suffix(n - 1)), in: level.contexts) else { continue }
-            let range = level.start[c]..<level.start[c + 1]
-            let total = level.totals[c]
+        forEachSeenContext(of: history) { level, range, total, backoff in
             let d = level.discount
-            let backoff = d * Float(range.count) / total
             for i in p.indices { p[i] *= backoff }
             for i in range { p[Int(level.tokens[i])] += max(level.counts[i] - d, 0) / total }
         }
@@ -120,18 +114,25 @@ public struct KneserNeyModel: Sendable {
     /// The probability of `token` after `history`.
     public func probability(of token: Int32, after history: ArraySlice<Int32>) -> Float {
         var p = unigram[Int(token)]
-        guard order > 1 else { return p }
+        forEachSeenContext(of: history) { level, range, total, backoff in
+            let i = Self.find(UInt64(token), in: level.tokens[range].lazy.map { UInt64($0) })
+            p = backoff * p + max((i.map { level.counts[$0] } ?? 0) - level.discount, 0) / total
+        }
+        return p
+    }
+
+    /// Calls `body`, from order 2 up, for each order whose context (the last `n − 1` tokens of `history`) was seen:
+    /// with its followers' range, their count total and the weight left to the lower orders, `D · followers / total`.
+    private func forEachSeenContext(of history: ArraySlice<Int32>,
+                                    _ body: (Level, Range<Int>, Float, Float) -> Void) {
+        guard order > 1 else { return }
         for n in 2...order where history.count >= n - 1 {
             let level = levels[n - 1]
             guard let c = Self.find(Self.pack(history.suffix(n - 1)), in: level.contexts) else { continue }
             let range = level.start[c]..<level.start[c + 1]
             let total = level.totals[c]
-            let d = level.discount
-            var count: Float = 0
-            if let i = Self.find(UInt64(token), in: level.tokens[range].lazy.map { UInt64($0) }) { count = level.counts[i] }
-            p = d * Float(range.count) / total * p + max(count - d, 0) / total
+            body(level, range, total, level.discount * Float(range.count) / total)
         }
-        return p
     }
 
     static func find<C: RandomAccessCollection<UInt64>>(_ key: UInt64, in sorted: C) -> C.Index? {
