@@ -57,19 +57,24 @@ public final class Predictor {
     public let vocabulary: Vocabulary
     public let stepper: Stepper
     public let options: Options
+    /// An n-gram model mixed into the distributions the `next` and `complete` suggestions come from.
+    public let ngram: NGramMixture?
     private let tokenizer: Tokenizer
     private let index: TokenPrefixIndex
     private let rule: StopRule
 
     public init(model: LanguageModel, vocabulary: Vocabulary, options: Options,
-                precision: Stepper.Precision = .float32) throws {
+                precision: Stepper.Precision = .float32, ngram: NGramMixture? = nil) throws {
         guard model.configuration.vocabulary == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(predictor)",
                                                             modelSize: model.configuration.vocabulary,
                                                             vocabularySize: vocabulary.count)
         }
+        precondition(ngram.map { $0.model.vocabularySize == vocabulary.count } ?? true,
+                     "the n-gram model's vocabulary is not the model's")
         self.vocabulary = vocabulary
         self.options = options
+        self.ngram = ngram
         stepper = try Stepper(model: model, precision: precision)
         tokenizer = try Tokenizer(vocabulary.settings)
         index = TokenPrefixIndex(vocabulary)
@@ -126,6 +131,7 @@ public final class Predictor {
             }
             position += 1
         }
+        var mixture = ngram
         return (0..<n).map { i in
             let ids = contexts[i]
             let unknown = ids.filter { $0 == Vocabulary.unknownID }.count
@@ -136,6 +142,10 @@ public final class Predictor {
                 outcome = .score(logProbability: logProbability[i] + Double(last[i][Int(vocabulary.lineStartID)]),
                                  tokens: ids.count + 1)
             case .next, .complete:
+                if mixture != nil {
+                    let history = ([vocabulary.lineStartID] + ids.suffix(KneserNeyModel.maximumOrder))[...]
+                    last[i].withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
+                }
                 outcome = .suggestions(prefix: prefixes[i], items: Suggestion.best(
                     options.topK, extending: prefixes[i], in: last[i], vocabulary: vocabulary, index: index))
             case .generate:

@@ -67,7 +67,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
             try store.evaluateAutocomplete(model: model, text: text, suggestions: suggestions,
                                            unknownSpelling: unknownAs, precision: precision.precision,
                                            repeatsPassedOver: choice.repeatSuggestions,
-                                           cache: choice.noDocumentCache ? nil : .default, ngram: choice.ngram,
+                                           cache: choice.noDocumentCache ? nil : .default, ngram: choice.ngram.named,
                                            progress: { done, total in
                 bar.redraw { elapsed in
                     let eta = done > 0 ? elapsed * Double(total - done) / Double(done) : nil
@@ -83,7 +83,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 ["text:", "\(text): \(s.words) words, \(s.kn) keys without prediction"],
                 ["suggestions:", String(s.suggestions) + (choice.repeatSuggestions ? ", passed-over words repeated" : "")
                     + (choice.noDocumentCache ? ", no document cache" : ", document cache")
-                    + (choice.mix.map { ", mixed with n-gram model \($0) (share \(choice.mixWeight))" } ?? "")],
+                    + choice.ngram.summary],
                 ["KSR:", String(format: "%.2f%%", s.rate) + " (ki \(s.ki), ks \(s.ks), kn \(s.kn))"],
                 ["next word:", String(format: "top-1 %.2f%%, top-3 %.2f%%", s.top1Accuracy * 100,
                                       s.top3Accuracy * 100)],
@@ -94,9 +94,8 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 "model": model, "file": text, "suggestions": s.suggestions, "ksr": s.rate, "ki": s.ki, "ks": s.ks,
                 "kn": s.kn, "words": s.words, "top1": s.top1Accuracy, "top3": s.top3Accuracy, "seconds": seconds,
                 "precision": precision.rawValue, "repeat_suggestions": choice.repeatSuggestions,
-                "document_cache": !choice.noDocumentCache, "mix": choice.mix.map { $0 as Any } ?? NSNull(),
-                "mix_weight": Double("\(choice.mixWeight)") ?? 0,  // 0.35, not Float's 0.3499999940395355
-            ]))
+                "document_cache": !choice.noDocumentCache,
+            ].merging(choice.ngram.jsonFields) { a, _ in a }))
         }
     }
 }

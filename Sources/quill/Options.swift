@@ -121,17 +121,9 @@ extension TokenizerSettings {
     }
 }
 
-/// How word suggestions are chosen, shared by `quill complete` and `quill eval-autocomplete` so that the measured
-/// keystroke savings are those of the REPL.
-struct SuggestionOptions: ParsableArguments {
-    @Flag(help: ArgumentHelp("Show again a word passed over for a longer prefix of the same word (by default its "
-            + "place goes to the next most likely word)."))
-    var repeatSuggestions = false
-
-    @Flag(help: ArgumentHelp("Do not mix the continuous cache of the text typed so far into the model's "
-            + "distribution (word models; see docs/prediction.md)."))
-    var noDocumentCache = false
-
+/// `--mix`: a stored n-gram model mixed into a recurrent model's next-word distribution, shared by `quill complete`,
+/// `quill eval-autocomplete` and `quill predict`.
+struct NGramMixOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A stored n-gram model of the same vocabulary to mix into the model's distribution "
             + "(train one with `quill ngram train`).", valueName: "name"))
     var mix: String?
@@ -144,16 +136,40 @@ struct SuggestionOptions: ParsableArguments {
     }
 
     /// The n-gram model to mix, by name and share.
-    var ngram: (name: String, weight: Float)? { mix.map { ($0, mixWeight) } }
+    var named: (name: String, weight: Float)? { mix.map { ($0, mixWeight) } }
+
+    /// The mixture for `model`, whose vocabulary the n-gram model must share; nil without `--mix`.
+    func mixture(for model: String, vocabulary: Vocabulary, store: Store) throws -> NGramMixture? {
+        try mix.map { NGramMixture(model: try store.ngramModel(named: $0, for: model, vocabulary: vocabulary),
+                                   weight: mixWeight) }
+    }
+
+    /// How a report names the mixture: `", mixed with n-gram model NAME (share 0.35)"`, or nothing.
+    var summary: String { mix.map { ", mixed with n-gram model \($0) (share \(mixWeight))" } ?? "" }
+
+    /// JSON fields `mix` (the name or null) and `mix_weight` (as given: 0.35, not Float's 0.3499999940395355).
+    var jsonFields: [String: Any] { ["mix": mix.map { $0 as Any } ?? NSNull(), "mix_weight": Double("\(mixWeight)") ?? 0] }
+}
+
+/// How word suggestions are chosen, shared by `quill complete` and `quill eval-autocomplete` so that the measured
+/// keystroke savings are those of the REPL.
+struct SuggestionOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp("Show again a word passed over for a longer prefix of the same word (by default its "
+            + "place goes to the next most likely word)."))
+    var repeatSuggestions = false
+
+    @Flag(help: ArgumentHelp("Do not mix the continuous cache of the text typed so far into the model's "
+            + "distribution (word models; see docs/prediction.md)."))
+    var noDocumentCache = false
+
+    @OptionGroup
+    var ngram: NGramMixOptions
 
     /// Sets the completer's choices; `model` is the name of the completer's model, for the n-gram model's check.
     func apply(to completer: Autocompleter, model: String, store: Store) throws {
         completer.repeatsPassedOver = repeatSuggestions
         completer.documentCache = noDocumentCache ? nil : .default
-        if let mix {
-            let ngram = try store.ngramModel(named: mix, for: model, vocabulary: completer.vocabulary)
-            completer.ngram = NGramMixture(model: ngram, weight: mixWeight)
-        }
+        completer.ngram = try ngram.mixture(for: model, vocabulary: completer.vocabulary, store: store)
     }
 }
 

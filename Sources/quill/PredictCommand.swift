@@ -16,7 +16,8 @@ struct PredictCommand: StoreBackedCommand {
             order, with its line number: "next" the --top-k most likely next tokens; "complete" the completions of \
             the line's partial last word; "generate" a continuation (beam search of width --beam, or sampling with \
             --temperature, --top-k, --top-p and --seed); "score" the log-probability of the line's tokens and of \
-            its end, its perplexity and token count. Memory stays constant whatever the input's size.
+            its end, its perplexity and token count. Memory stays constant whatever the input's size. With --mix \
+            NGRAM the "next" and "complete" suggestions come from the model mixed with a stored n-gram model.
 
             A line that is not valid UTF-8 gives an error record naming the line and byte offset, and the others go \
             on; the exit status is then 1. Empty lines give a record with "empty": true. Lines longer than \
@@ -70,6 +71,9 @@ struct PredictCommand: StoreBackedCommand {
     @Option(help: "Threads of the kernels. (default: QUILL_THREADS, else the cores)")
     var threads: Int?
 
+    @OptionGroup(title: "Mixing")
+    var ngram: NGramMixOptions
+
     @OptionGroup
     var store: StoreOptions
 
@@ -94,7 +98,9 @@ struct PredictCommand: StoreBackedCommand {
         options.beam = beam
         options.seed = seed
         options.maxContext = maxContext
-        let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options, precision: precision.precision)
+        let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options,
+                                      precision: precision.precision,
+                                      ngram: try ngram.mixture(for: self.model, vocabulary: vocabulary, store: store))
 
         let reader = try LineReader(path: input)
         let writer = try OutputFile(path: output)

@@ -27,6 +27,10 @@ import Testing
         expectSuccess(complete)
         #expect(complete.stdout.contains("harbour"))
 
+        let predict = try cli.run(["predict", "--model", "m", "--task", "next", "--mix", "g"], stdin: "The boats\n")
+        expectSuccess(predict)
+        #expect(predict.stdout.contains("\"suggestions\""))
+
         // Errors name the problem and the fix.
         expectFailure(try cli.run("eval-autocomplete", "--model", "m", "--mix", "m", "--text", text), status: 1,
                       mentioning: ["not an n-gram model", "quill ngram train"])

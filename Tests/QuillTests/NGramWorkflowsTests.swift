@@ -50,4 +50,31 @@ import Testing
         func p(_ items: [Suggestion], _ token: String) -> Double { items.first { $0.token == token }!.probability }
         #expect(p(mixed, " boats") > p(plain, " boats"), "the 3-gram knows what follows 'to the' in its text")
     }
+
+    /// `quill predict --mix`: a line's suggestions are the autocompleter's for the same line with the same mixture.
+    @Test func predictionsMixTheNGramModelAsTheAutocompleterDoes() throws {
+        let completer = try AutocompleterTests.autocompleter()
+        let vocabulary = completer.vocabulary
+        let ids = try Tokenizer(vocabulary.settings).tokenize(AutocompleterTests.text).map { vocabulary.id($0) }
+        let mixture = NGramMixture(model: KneserNeyModel(ids: ids, vocabularySize: vocabulary.count, order: 4),
+                                   weight: 0.3)
+        completer.repeatsPassedOver = true
+        completer.documentCache = nil
+        completer.ngram = mixture
+        var options = Predictor.Options(task: .complete)
+        options.topK = completer.k
+        let predictor = try Predictor(model: completer.stepper.model, vocabulary: vocabulary, options: options,
+                                      ngram: mixture)
+        let lines = ["The harbour master waved to the b", "Ada walked down to the ", "The boats came in at"]
+        let predictions = try predictor.predict(lines.enumerated().map { ($0.offset + 1, $0.element) })
+        for (line, prediction) in zip(lines, predictions) {
+            let s = try completer.suggestions(for: line, continuation: false)
+            guard case .suggestions(let prefix, let items) = prediction.outcome else {
+                Issue.record("no suggestions for '\(line)'")
+                continue
+            }
+            #expect(prefix == s.prefix && items.map(\.token) == s.items.map(\.token), "'\(line)'")
+            for (a, b) in zip(items, s.items) { #expect(abs(a.probability - b.probability) < 1e-5) }
+        }
+    }
 }
