@@ -70,6 +70,39 @@ QUILL_INLINE float quill_tanh(float x) {
     return a < 0.625f ? small : big;
 }
 
+/// The maximum of `start` and x[0..n), over 16 fixed lanes: the same bits on every SIMD path. (Lanes start at −∞
+/// and a NaN never replaces a lane, so a NaN in x is skipped here and shows in the sum of exponentials instead.)
+QUILL_INLINE float quill_row_max(const float *x, int64_t n, float start) {
+    float lane[16];
+    for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int k = 0; k < 16; k++) lane[k] = x[j + k] > lane[k] ? x[j + k] : lane[k];
+    for (int k = 0; j < n; j++, k++) lane[k] = x[j] > lane[k] ? x[j] : lane[k];
+    float m = start;
+    for (int k = 0; k < 16; k++) m = lane[k] > m ? lane[k] : m;
+    return m;
+}
+
+/// Σ e^(x[j] − m) over x[0..n), accumulated in 16 fixed float lanes that are added in double at the end (the same
+/// bits on every path); each e^(x[j] − m) is also written to `e` unless it is null (softmax's numerators).
+QUILL_INLINE double quill_row_sum_exp(const float *x, int64_t n, float m, float *e) {
+    float acc[16] = {0};
+    int64_t j = 0;
+    if (e) {
+        for (; j + 16 <= n; j += 16)
+            for (int k = 0; k < 16; k++) { float v = quill_exp(x[j + k] - m); e[j + k] = v; acc[k] += v; }
+        for (int k = 0; j < n; j++, k++) { float v = quill_exp(x[j] - m); e[j] = v; acc[k] += v; }
+    } else {
+        for (; j + 16 <= n; j += 16)
+            for (int k = 0; k < 16; k++) acc[k] += quill_exp(x[j + k] - m);
+        for (int k = 0; j < n; j++, k++) acc[k] += quill_exp(x[j] - m);
+    }
+    double sum = 0;
+    for (int k = 0; k < 16; k++) sum += (double)acc[k];
+    return sum;
+}
+
 /// The SIMD path, asked once.
 QUILL_INLINE int32_t quill_path_cached(void) {
     static int32_t path = -1;

@@ -240,22 +240,8 @@ void quill_quantize_rows_i8(const float *W, int64_t ldw, int64_t R, int64_t K, i
 // polynomial's vectorization, which is exact per lane).
 
 QUILL_INLINE double row_log_sum_exp(const float *l, int64_t V) {
-    float lane[16];
-    for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
-    int64_t j = 0;
-    for (; j + 16 <= V; j += 16)
-        for (int k = 0; k < 16; k++) lane[k] = l[j + k] > lane[k] ? l[j + k] : lane[k];
-    for (int k = 0; j < V; j++, k++) lane[k] = l[j] > lane[k] ? l[j] : lane[k];
-    float m = lane[0];
-    for (int k = 1; k < 16; k++) m = lane[k] > m ? lane[k] : m;
-    float acc[16] = {0};
-    j = 0;
-    for (; j + 16 <= V; j += 16)
-        for (int k = 0; k < 16; k++) acc[k] += quill_exp(l[j + k] - m);
-    for (int k = 0; j < V; j++, k++) acc[k] += quill_exp(l[j] - m);
-    double sum = 0;
-    for (int k = 0; k < 16; k++) sum += (double)acc[k];
-    return (double)m + log(sum);
+    float m = quill_row_max(l, V, -INFINITY);
+    return (double)m + log(quill_row_sum_exp(l, V, m, 0));
 }
 
 QUILL_INLINE void quill_log_softmax_body(const float *x, int64_t rows, int64_t V, float *y) {
@@ -279,21 +265,8 @@ QUILL_INLINE void quill_logsumexp_update_body(float *tile, int64_t rows, int64_t
         if (t == ignoreIndex) continue;
         float *l = tile + r * ldt;
         if (bias) for (int64_t j = 0; j < cols; j++) l[j] += bias[j];
-        float lane[16];
-        for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
-        int64_t j = 0;
-        for (; j + 16 <= cols; j += 16)
-            for (int k = 0; k < 16; k++) lane[k] = l[j + k] > lane[k] ? l[j + k] : lane[k];
-        for (int k = 0; j < cols; j++, k++) lane[k] = l[j] > lane[k] ? l[j] : lane[k];
-        float m = runMax[r];
-        for (int k = 0; k < 16; k++) m = lane[k] > m ? lane[k] : m;
-        float acc[16] = {0};
-        j = 0;
-        for (; j + 16 <= cols; j += 16)
-            for (int k = 0; k < 16; k++) acc[k] += quill_exp(l[j + k] - m);
-        for (int k = 0; j < cols; j++, k++) acc[k] += quill_exp(l[j] - m);
-        double sum = 0;
-        for (int k = 0; k < 16; k++) sum += (double)acc[k];
+        float m = quill_row_max(l, cols, runMax[r]);
+        double sum = quill_row_sum_exp(l, cols, m, 0);
         runSum[r] = (runSum[r] > 0 ? runSum[r] * exp((double)runMax[r] - (double)m) : 0) + sum;
         runMax[r] = m;
         if (t >= col0 && t < col0 + cols) targetLogit[r] = l[t - col0];

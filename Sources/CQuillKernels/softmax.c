@@ -15,32 +15,12 @@ QUILL_INLINE double quill_softmax_cross_entropy_body(const float *logits, const 
             continue;
         }
         float target = l[t];
-        float lane[16];
-        for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
-        int64_t j = 0;
-        for (; j + 16 <= V; j += 16)
-            for (int k = 0; k < 16; k++) lane[k] = l[j + k] > lane[k] ? l[j + k] : lane[k];
-        for (int k = 0; j < V; j++, k++) lane[k] = l[j] > lane[k] ? l[j] : lane[k];
-        float m = lane[0];
-        for (int k = 1; k < 16; k++) m = lane[k] > m ? lane[k] : m;
-
-        float acc[16] = {0};
-        j = 0;
-        if (d) {
-            for (; j + 16 <= V; j += 16)
-                for (int k = 0; k < 16; k++) { float e = quill_exp(l[j + k] - m); d[j + k] = e; acc[k] += e; }
-            for (int k = 0; j < V; j++, k++) { float e = quill_exp(l[j] - m); d[j] = e; acc[k] += e; }
-        } else {
-            for (; j + 16 <= V; j += 16)
-                for (int k = 0; k < 16; k++) acc[k] += quill_exp(l[j + k] - m);
-            for (int k = 0; j < V; j++, k++) acc[k] += quill_exp(l[j] - m);
-        }
-        double sum = 0;
-        for (int k = 0; k < 16; k++) sum += (double)acc[k];
+        float m = quill_row_max(l, V, -INFINITY);
+        double sum = quill_row_sum_exp(l, V, m, d);
         total += (double)m + log(sum) - (double)target;
         if (d) {
             float inv = (float)((double)scale / sum);
-            for (j = 0; j < V; j++) d[j] *= inv;
+            for (int64_t j = 0; j < V; j++) d[j] *= inv;
             d[t] -= scale;
         }
     }
