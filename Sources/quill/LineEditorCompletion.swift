@@ -184,10 +184,7 @@ final class CompletionSession {
         defer { suggestions = nil; selected = nil }
         switch name {
         case "k":
-            guard let argument else { return CommandResult(lines: ["k = \(completer.k)"]) }
-            guard let k = Int(argument), (1...50).contains(k) else { return failed(":k takes 1…50 (got \(argument))") }
-            completer.k = k
-            return CommandResult(lines: ["k = \(k)"])
+            return integerSetting("k", argument, 1...50, takes: "1…50", get: { $0.k }, set: { $0.k = $1 })
         case "temperature", "t":
             guard let argument else { return CommandResult(lines: ["temperature = \(completer.temperature)"]) }
             guard let t = Double(argument), t >= 0, t.isFinite else {
@@ -196,19 +193,11 @@ final class CompletionSession {
             completer.temperature = t
             return CommandResult(lines: ["temperature = \(t)"])
         case "beam":
-            guard let argument else { return CommandResult(lines: ["beam = \(completer.beamWidth)"]) }
-            guard let w = Int(argument), (1...64).contains(w) else {
-                return failed(":beam takes a width of 1…64 (got \(argument))")
-            }
-            completer.beamWidth = w
-            return CommandResult(lines: ["beam = \(w)"])
+            return integerSetting("beam", argument, 1...64, takes: "a width of 1…64", get: { $0.beamWidth },
+                                  set: { $0.beamWidth = $1 })
         case "max-tokens":
-            guard let argument else { return CommandResult(lines: ["max-tokens = \(completer.maxContinuationTokens)"]) }
-            guard let n = Int(argument), (0...64).contains(n) else {
-                return failed(":max-tokens takes 0…64 (got \(argument))")
-            }
-            completer.maxContinuationTokens = n
-            return CommandResult(lines: ["max-tokens = \(n)"])
+            return integerSetting("max-tokens", argument, 0...64, takes: "0…64", get: { $0.maxContinuationTokens },
+                                  set: { $0.maxContinuationTokens = $1 })
         case "model":
             guard let argument else { return CommandResult(lines: ["model = \(modelName)"]) }
             do {
@@ -232,6 +221,17 @@ final class CompletionSession {
         case "quit", "q", "exit": return CommandResult(lines: [], quit: true)
         default: return failed("unknown command ':\(name)'; :help lists the commands")
         }
+    }
+
+    /// `:name N` for an integer setting of the completer within `range`; without a value it shows the setting.
+    private func integerSetting(_ name: String, _ argument: String?, _ range: ClosedRange<Int>, takes: String,
+                                get: (any Completing) -> Int, set: (any Completing, Int) -> Void) -> CommandResult {
+        guard let argument else { return CommandResult(lines: ["\(name) = \(get(completer))"]) }
+        guard let value = Int(argument), range.contains(value) else {
+            return failed(":\(name) takes \(takes) (got \(argument))")
+        }
+        set(completer, value)
+        return CommandResult(lines: ["\(name) = \(value)"])
     }
 
     static let help = [
