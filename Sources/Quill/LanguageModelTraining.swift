@@ -10,15 +10,8 @@ import Foundation
 /// them as the run's JSON, and ``resuming(run:in:)`` reads them back. Truncated BPTT through ``LanguageModelTrainer``:
 /// `B` parallel streams, windows of `T` steps, the state carried across the windows of an epoch.
 public struct LanguageModelTraining: Codable, Equatable, Sendable {
-    /// The update rule.
-    public enum Optimizer: String, Codable, Sendable, CaseIterable {
-        /// Stochastic gradient descent, with ``momentum`` when it is not 0 (PyTorch's `SGD`).
-        case sgd
-        /// Adam with bias correction (PyTorch's defaults); ``weightDecay`` is added to the gradient (L2).
-        case adam
-        /// Adam with decoupled weight decay (Loshchilov & Hutter 2019, PyTorch's `AdamW`).
-        case adamw
-    }
+    /// The update rule (the one enum of optimizers, ``OptimizerKind``).
+    public typealias Optimizer = OptimizerKind
 
     // MARK: Data
 
@@ -68,6 +61,8 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     public var learningRate: Float?
     /// SGD momentum (0: plain SGD).
     public var momentum: Float = 0
+    /// SGD with Nesterov momentum (needs ``momentum``); `nil` is off, and leaves the stored configuration as before.
+    public var nesterov: Bool?
     /// L2 penalty (SGD, Adam) or decoupled decay (AdamW); `nil` for 0, or PyTorch's 0.01 with AdamW.
     public var weightDecay: Float?
     /// How the rate changes between epochs: constant, step decay after ``decayAfter`` epochs (Zaremba), or decay when
@@ -91,25 +86,30 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// At most this many windows per epoch (`nil`: the whole corpus), for smoke runs.
     public var maxWindowsPerEpoch: Int?
 
+    // MARK: Checkpoint cadence (stored with the run, so a resume keeps it; not a note of the model)
+
+    /// Also checkpoint every this many windows (besides each epoch's end).
+    public var checkpointEvery: Int?
+    /// Also checkpoint when this many minutes have passed since the last checkpoint.
+    public var checkpointMinutes: Double? = 10
+
     // MARK: Session (not part of the run's configuration)
 
     /// Overwrite a model (and a vocabulary built from the corpus) of the same name.
     public var replace = false
     /// Continue this run from its latest checkpoint instead of starting a new one; see ``resuming(run:in:)``.
     public var resume: Int64?
-    /// Also checkpoint every this many windows (besides each epoch's end).
-    public var checkpointEvery: Int?
-    /// Also checkpoint when this many minutes have passed since the last checkpoint.
-    public var checkpointMinutes: Double? = 10
 
     /// The options a resumed run may change: they do not decide the steps already taken.
     public static let resumableChanges: Set<String> = ["epochs", "learningRate", "clip", "patience"]
+    /// Stored with the run but neither a note of the model nor a difference that stops a resume.
+    static let cadenceKeys: Set<String> = ["checkpointEvery", "checkpointMinutes"]
 
     private enum CodingKeys: String, CodingKey {
         case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
              embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
-             weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
-             maxWindowsPerEpoch
+             nesterov, weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
+             maxWindowsPerEpoch, checkpointEvery, checkpointMinutes
     }
 
     /// Options with the defaults above; `vocabulary` `nil` builds one from the corpus.
@@ -129,18 +129,14 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     public mutating func apply(_ preset: TrainingPreset) {
         self.preset = preset.name
         tokenizer = preset.tokenizer
-        cell = switch preset.cell {
-        case .lstm: .lstm
-        case .gru: .gru
-        case .rnn: .rnnTanh
-        }
+        cell = preset.cell
         layers = preset.layers
         hidden = preset.hiddenSize
         embedding = preset.embeddingSize == preset.hiddenSize ? nil : preset.embeddingSize
         tiedEmbeddings = preset.tiedEmbeddings
         dropout = Float(preset.dropout)
         initScale = Float(preset.initScale)
-        optimizer = preset.optimizer == .sgd ? .sgd : .adam
+        optimizer = preset.optimizer
         learningRate = Float(preset.learningRate)
         weightDecay = preset.weightDecay > 0 ? Float(preset.weightDecay) : nil
         schedule = preset.schedule.kind
@@ -154,18 +150,21 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
         loss = preset.loss
     }
 
-    /// The options run `run` was started with (its stored configuration), set to resume it.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``LanguageModelError/invalidOption(_:)`` for a run that was not
-    ///   started by this kind of training.
+    /// The options run `run` was started with (its stored configuration and checkpoint cadence), set to resume it.
+    /// - Throws: ``StoreError/notFound(kind:name:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
+    ///   was not started by this kind of training.
     public static func resuming(run: Int64, in store: Store) throws -> LanguageModelTraining {
         let record = try store.run(id: run)
         var training: LanguageModelTraining
         do {
             training = try JSONDecoder().decode(LanguageModelTraining.self, from: Data(record.configJSON.utf8))
         } catch {
-            throw LanguageModelError.invalidOption("run #\(run) has no language-model training configuration this "
-                + "build can read (\(error)); start a new run")
+            throw TrainingRunError.notResumable(run: run, reason: "its configuration is not a language-model "
+                + "training this build can read (\(error))")
         }
+        // Runs recorded before the cadence was stored had the default of the time.
+        let keys = (try? JSONSerialization.jsonObject(with: Data(record.configJSON.utf8)) as? [String: Any])?.keys
+        if keys?.contains("checkpointMinutes") != true { training.checkpointMinutes = 10 }
         training.resume = run
         return training
     }
@@ -183,7 +182,30 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     }
 
     /// The weight decay used: ``weightDecay``, or 0.01 for AdamW and 0 otherwise (PyTorch's defaults).
-    public var resolvedWeightDecay: Float { weightDecay ?? (optimizer == .adamw ? 0.01 : 0) }
+    public var resolvedWeightDecay: Float { weightDecay ?? optimizer.defaultWeightDecay }
+
+    /// The optimizer these options describe, for `parameters`.
+    public func makeOptimizer(for parameters: ParameterSet) -> any QuillTensor.Optimizer {
+        optimizer.make(for: parameters, learningRate: resolvedLearningRate, momentum: momentum,
+                       nesterov: nesterov ?? false, weightDecay: resolvedWeightDecay)
+    }
+
+    /// Bytes of memory training needs, roughly: the parameters with their gradients, optimizer state and checkpoint
+    /// copies; each layer's activations for a window (`T·B` rows of gates and states); the logits and their
+    /// gradient (`T·B·V`). In `Double`, so absurd sizes give a figure rather than an overflow.
+    public func estimatedMemory(vocabularySize: Int) -> Double {
+        let (v, h, l) = (Double(vocabularySize), Double(hidden), Double(layers))
+        let e = Double(embedding ?? hidden), g = Double(cell.gates) * h
+        let recurrent = g * (e + h) + 2 * g + (l - 1) * (g * (h + h) + 2 * g)
+        let parameters = v * e + recurrent + (tiedEmbeddings ? 0 : v * h) + v
+        let copies: Double = switch optimizer {
+        case .sgd: momentum != 0 ? 5 : 4
+        case .adam, .adamw: 6
+        }
+        let rows = Double(steps) * Double(batch)
+        let activations = rows * (e + l * (3 * g + 3 * h) + 3 * v)
+        return 4 * (parameters * copies + activations)
+    }
 
     /// The learning-rate schedule these options describe.
     public var resolvedSchedule: LearningRateSchedule {
@@ -224,6 +246,7 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
         try check(resolvedLearningRate > 0 && resolvedLearningRate.isFinite, "the learning rate must be positive")
         try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1) (got \(momentum))")
         try check(momentum == 0 || optimizer == .sgd, "momentum applies to SGD only (Adam has its own)")
+        try check(nesterov != true || (optimizer == .sgd && momentum > 0), "Nesterov momentum needs SGD with momentum")
         try check(resolvedWeightDecay >= 0, "weight decay must not be negative")
         try check(decayAfter >= 0, "decay-after must not be negative")
         try check(decayFactor > 0 && decayFactor <= 1, "the decay factor must be in (0, 1] (got \(decayFactor))")
@@ -246,13 +269,14 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// The options as strings, for the stored model's training notes.
+    /// The options as strings, for the stored model's training notes (the checkpoint cadence left out: it does not
+    /// decide the result).
     public var notes: [String: String] {
         guard let json = try? configurationJSON(),
               let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
             return [:]
         }
-        return object.mapValues { value in
+        return object.filter { !Self.cadenceKeys.contains($0.key) }.mapValues { value in
             let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
             if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
                 return String(decoding: data, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
@@ -269,40 +293,11 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
 
     // MARK: Results
 
-    /// Progress within an epoch, after each window.
-    public struct Progress: Sendable {
-        public var epoch: Int
-        public var epochs: Int
-        /// Windows done in the epoch.
-        public var window: Int
-        /// Windows the epoch will train.
-        public var windows: Int
-        /// The mean loss per token of the last window (nats).
-        public var loss: Double
-        /// Tokens per second in this epoch, since it started or was resumed.
-        public var tokensPerSecond: Double
-        public var seconds: Double
-        /// Estimated seconds to the end of the epoch, from the rate so far.
-        public var etaSeconds: Double?
-    }
+    /// Progress within an epoch, after each window (the loop's).
+    public typealias Progress = TrainingProgress
 
-    /// What one epoch measured.
-    public struct EpochReport: Sendable, Equatable {
-        public var epoch: Int
-        /// The optimizer steps taken since the start of the run.
-        public var step: Int
-        /// The learning rate of the epoch.
-        public var learningRate: Double
-        /// Mean training loss per token (nats) over the epoch.
-        public var trainLoss: Double
-        public var trainPerplexity: Double { exp(trainLoss) }
-        public var validLoss: Double?
-        public var validPerplexity: Double? { validLoss.map(exp) }
-        /// Whether this epoch's model is the best so far (and so the one saved).
-        public var isBest: Bool
-        public var tokensPerSecond: Double
-        public var seconds: Double
-    }
+    /// What one epoch measured (the loop's).
+    public typealias EpochReport = QuillTrain.EpochReport
 
     /// What the run produced.
     public struct Result: Sendable {

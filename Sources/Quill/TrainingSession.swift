@@ -9,15 +9,20 @@ extension LanguageModelTraining {
     /// bit-identical to a run never stopped. The model is saved whenever an epoch's validation loss is the best so
     /// far (each epoch without ``valid``), so the stored model is the best one.
     ///
+    /// Nothing is written before every check passed (options, vocabulary, corpus size, memory), so a failed start
+    /// leaves the store as it was. The run then owns the model's name: another process cannot start a run of that
+    /// name, and a model saved under it by someone else during the run stops the run rather than being replaced.
+    ///
     /// - Parameters:
     ///   - progress: called after each window.
     ///   - epochEnd: called after each epoch (and its checkpoint); an error it throws stops the run, which is marked
     ///     failed and can be resumed from that checkpoint.
     ///   - shouldStop: asked after each window; `true` (Ctrl-C, SIGTERM) writes a checkpoint, marks the run
-    ///     interrupted and throws ``LanguageModelError/interrupted(run:place:)``.
-    /// - Throws: ``LanguageModelError`` for bad options, a diverging loss (the run is marked failed, the last good
-    ///   checkpoint kept) or a stop; ``StoreError`` (e.g. a model of that name exists and ``replace`` is off);
-    ///   ``TextError`` / ``TrainError`` for a corpus that cannot be read or is too small.
+    ///     interrupted and throws ``TrainingRunError/interrupted(run:place:)``.
+    /// - Throws: ``LanguageModelError/invalidOption(_:)`` for bad options; ``TrainingRunError`` for a run that cannot
+    ///   start or resume, a diverging loss (the run is marked failed, the last good checkpoint kept) or a stop;
+    ///   ``StoreError`` (e.g. a model of that name exists and ``replace`` is off); ``TextError`` / ``TrainError`` for
+    ///   a corpus that cannot be read or is too small.
     public func run(in store: Store, progress: ((Progress) -> Void)? = nil,
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Result {
@@ -27,43 +32,112 @@ extension LanguageModelTraining {
     }
 }
 
-/// One session of a training run: sets the run up (new, or restored from its latest checkpoint), then trains epoch by
-/// epoch, checkpointing, validating and saving the best model.
+/// Why a training run could not start, resume or go on. The messages name no command-line options: a front end adds
+/// its own hints (the CLI's `quill train` does).
+public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
+    /// The run finished; there is nothing to resume.
+    case finished(run: Int64)
+    /// The run cannot be resumed by this build (e.g. not a language-model training).
+    case notResumable(run: Int64, reason: String)
+    /// A resume asked for options that differ from the run's, other than `resumable` ones.
+    case optionsDiffer(run: Int64, changes: [OptionChange], resumable: [String])
+    /// Another live process is training the run.
+    case busy(run: Int64, owner: RunOwner)
+    /// Another live process is training a model of this name.
+    case nameInUse(name: String, run: Int64, owner: RunOwner)
+    /// A model of the run's name was saved by someone else while the run trained; it is not replaced.
+    case modelTaken(name: String, run: Int64)
+    /// The stored vocabulary named is at another token level than asked.
+    case vocabularyLevel(name: String, stored: TokenLevel, asked: TokenLevel)
+    /// A stored vocabulary of the model's name differs from the one built from the corpus.
+    case vocabularyDiffers(name: String, corpus: String)
+    /// The configuration needs more memory than the machine has.
+    case tooLarge(bytes: Double, available: Double)
+    /// The loss or gradient became NaN or infinite (or the perplexity infinite); the run is marked failed, its last
+    /// good checkpoint (if any) kept.
+    case diverged(run: Int64, epoch: Int, step: Int, checkpoint: CheckpointPlace?)
+    /// Training was asked to stop: a checkpoint was written at `place` and the run marked interrupted.
+    case interrupted(run: Int64, place: CheckpointPlace)
+
+    /// An option whose value differs between a run and its resume.
+    public struct OptionChange: Equatable, Sendable {
+        public var name: String
+        public var saved: String?
+        public var now: String?
+    }
+
+    public var description: String {
+        switch self {
+        case let .finished(run):
+            return "run #\(run) has finished; there is nothing to resume"
+        case let .notResumable(run, reason):
+            return "run #\(run) cannot be resumed: \(reason); start a new run"
+        case let .optionsDiffer(run, changes, resumable):
+            return "run #\(run) was started with other options: "
+                + changes.map { "\($0.name) \($0.saved ?? "unset") (now \($0.now ?? "unset"))" }
+                .joined(separator: ", ") + "; resume with the run's options (only " + resumable.joined(separator: ", ")
+                + " may change)"
+        case let .busy(run, owner):
+            return "run #\(run) is being trained by \(owner); wait for it to end or stop it first"
+        case let .nameInUse(name, run, owner):
+            return "run #\(run) (\(owner)) is training a model named '\(name)'; choose another name"
+        case let .modelTaken(name, run):
+            return "a model named '\(name)' was saved by someone else while run #\(run) trained it; the run stopped "
+                + "without replacing it"
+        case let .vocabularyLevel(name, stored, asked):
+            return "vocabulary '\(name)' is at the \(stored) level, but the \(asked) level was asked for"
+        case let .vocabularyDiffers(name, corpus):
+            return "a vocabulary named '\(name)' exists and differs from the one built from \(corpus)"
+        case let .tooLarge(bytes, available):
+            return "this configuration needs about \(Self.format(bytes)) of memory to train, more than the "
+                + "\(Self.format(available)) of this machine"
+        case let .diverged(run, epoch, step, checkpoint):
+            return "the training loss became NaN or infinite (or its perplexity infinite) in epoch \(epoch) at step "
+                + "\(step); run #\(run) stopped, "
+                + (checkpoint.map { "its last good checkpoint (\($0)) is kept" } ?? "it had no checkpoint yet")
+        case let .interrupted(run, place):
+            return "training stopped; run #\(run) checkpointed at \(place)"
+        }
+    }
+
+    /// `1.5 GB`, `3.2 TB`, `4.0e+21 bytes` for the absurd.
+    public static func format(_ bytes: Double) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB", "PB"]
+        var value = bytes, unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        if value >= 1000 { return String(format: "%.1e bytes", bytes) }
+        return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+/// One session of a language model's training run: resolves the vocabulary and data, builds the model, checks the
+/// run can start, and hands the epochs to a ``TrainingLoop``, which records checkpoints and the best model in the
+/// store through a ``StoreRecorder``.
 final class TrainingSession {
     private let options: LanguageModelTraining
     private let store: Store
     private let start = Date()
     private let vocabularyName: String
-    private let vocabulary: Vocabulary
     private let trainIDs: TokenIDs
     private let validIDs: TokenIDs?
     private let model: LanguageModel
-    private let trainer: LanguageModelTrainer
-    private let runID: Int64
-
-    // The run's state beyond the trainer's, as a checkpoint saves it.
-    private var schedule: LearningRateSchedule
-    private var earlyStopping: EarlyStopping
-    /// The epoch in progress.
-    private var epoch = 1
-    /// Steps taken in earlier sessions of the run.
-    private var stepOffset = 0
-    private var tokensSeen = 0
-    /// Training seconds of earlier sessions.
-    private var earlierWallTime = 0.0
-    /// Where a checkpoint taken between two windows left the epoch in progress.
-    private var resumeInEpoch: (batcher: Batcher.State, hidden: [Float]?, cell: [Float]?, loss: RunningMean)?
-    private var lastCheckpoint: CheckpointPlace?
-    private var lastCheckpointTime = Date()
-    private var savedEpoch: Int?
+    private let loop: TrainingLoop<LanguageModelObjective>
+    private let recorder: StoreRecorder
 
     init(_ options: LanguageModelTraining, store: Store) throws {
         self.options = options
         self.store = store
+        let sessionStart = StoreRecorder.now()
+        let me = RunOwner.current
+        var resumed: RunRecord?
         if let resume = options.resume {
             let run = try store.run(id: resume)
-            guard run.status != .finished else {
-                throw LanguageModelError.invalidOption("run #\(resume) has finished; there is nothing to resume")
+            guard run.status != .finished else { throw TrainingRunError.finished(run: resume) }
+            if run.status == .running, let owner = run.owner, owner != me {
+                throw TrainingRunError.busy(run: resume, owner: owner)
             }
             let saved = try LanguageModelTraining.resuming(run: resume, in: store)
             let differing = saved.differences(from: options).filter {
@@ -71,312 +145,202 @@ final class TrainingSession {
             }
             guard differing.isEmpty else {
                 let (a, b) = (saved.notes, options.notes)
-                throw LanguageModelError.invalidOption("run #\(resume) was started with other options: "
-                    + differing.map { "\($0) \(a[$0] ?? "unset") (now \(b[$0] ?? "unset"))" }
-                    .joined(separator: ", ") + "; resume with the run's options (only "
-                    + LanguageModelTraining.resumableChanges.sorted().joined(separator: ", ") + " may change)")
+                throw TrainingRunError.optionsDiffer(
+                    run: resume, changes: differing.map { .init(name: $0, saved: a[$0], now: b[$0]) },
+                    resumable: LanguageModelTraining.resumableChanges.sorted())
             }
-        } else if !options.replace, try store.models().contains(where: { $0.name == options.name }) {
-            throw StoreError.alreadyExists(kind: "model", name: options.name)
+            resumed = run
+        } else {
+            if let live = try store.liveRuns(named: options.name).first, let owner = live.owner {
+                throw TrainingRunError.nameInUse(name: options.name, run: live.id, owner: owner)
+            }
+            if !options.replace, try store.models().contains(where: { $0.name == options.name }) {
+                throw StoreError.alreadyExists(kind: "model", name: options.name)
+            }
         }
-        (vocabularyName, vocabulary) = try Self.vocabulary(for: options, in: store)
+        // Everything up to the first write is checked first, so a failed start leaves the store as it was.
+        let (vocabularyName, vocabulary, isNew) = try Self.vocabulary(for: options, in: store)
+        self.vocabularyName = vocabularyName
         trainIDs = try TokenIDs.encode(file: options.corpus, vocabulary: vocabulary)
-        let vocabulary = vocabulary
         validIDs = try options.valid.map { try TokenIDs.encode(file: $0, vocabulary: vocabulary) }
         if let validIDs, validIDs.count < 2 {
             throw TrainError.corpusTooSmall(tokens: validIDs.count, batchSize: 1)
         }
+        let needed = options.estimatedMemory(vocabularySize: vocabulary.count)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= available else { throw TrainingRunError.tooLarge(bytes: needed, available: available) }
 
         model = try LanguageModel(options.configuration(vocabularySize: vocabulary.count))
         model.dropout = options.dropout
         model.lossConvention = options.loss == .sumOverTime ? .sumOverTimeMeanOverBatch : .mean
         var rng = RNG(seed: options.seed)
         model.parameters.initialize(.uniform(scale: options.initScale), rng: &rng)
-        let rate = options.resolvedLearningRate
-        let decay = options.resolvedWeightDecay
-        let optimizer: LanguageModelTrainer.Optimizer = switch options.optimizer {
-        case .sgd: .sgd(SGD(for: model.parameters, learningRate: rate, momentum: options.momentum,
-                            weightDecay: decay))
-        case .adam: .adam(Adam(for: model.parameters, learningRate: rate, weightDecay: decay))
-        case .adamw: .adam(Adam.adamW(for: model.parameters, learningRate: rate, weightDecay: decay))
-        }
-        trainer = try LanguageModelTrainer(model: model, trainIDs: trainIDs.ids, batch: options.batch,
-                                           steps: options.steps, optimizer: optimizer, clipNorm: options.clip,
-                                           rng: rng.split())
-        schedule = options.resolvedSchedule
-        earlyStopping = EarlyStopping(patience: options.patience)
+        let objective = try LanguageModelObjective(model: model, trainIDs: trainIDs.ids, batch: options.batch,
+                                                   steps: options.steps, validIDs: validIDs?.ids)
 
-        if let resume = options.resume {
-            runID = resume
-            try restoreLatestCheckpoint()
-            try store.finishRun(resume, status: .running)
+        let runID: Int64
+        if let resumed {
+            runID = resumed.id
         } else {
-            runID = try store.createRun(name: options.name, configJSON: try options.configurationJSON())
+            if isNew { try store.saveVocabulary(vocabulary, name: vocabularyName, replace: true) }
+            runID = try store.createRun(name: options.name, configJSON: try options.configurationJSON(), owner: me)
+        }
+        recorder = StoreRecorder(store: store, runID: runID, model: model, name: options.name,
+                                 vocabulary: vocabularyName, notes: options.notes, sessionStart: sessionStart)
+        let configuration = TrainingLoop<LanguageModelObjective>.Configuration(
+            epochs: options.epochs, maxBatchesPerEpoch: options.maxWindowsPerEpoch, clipNorm: options.clip,
+            schedule: options.resolvedSchedule, patience: options.patience, checkpointEvery: options.checkpointEvery,
+            checkpointMinutes: options.checkpointMinutes, dataFingerprint: vocabulary.fingerprint)
+        loop = TrainingLoop(objective: objective, optimizer: options.makeOptimizer(for: model.parameters),
+                            configuration: configuration, recorder: recorder, rng: rng.split())
+        if resumed != nil {
+            try restoreLatestCheckpoint(fingerprint: vocabulary.fingerprint)
+            try store.claimRun(runID, owner: me)
         }
     }
 
-    /// The stored vocabulary the options name, or the one built from the corpus (stored under the model's name).
+    private var runID: Int64 { recorder.runID }
+
+    /// The stored vocabulary the options name, or the one built from the corpus (to be stored under the model's name
+    /// when `isNew`, once the run can start).
     private static func vocabulary(for options: LanguageModelTraining, in store: Store) throws
-        -> (name: String, vocabulary: Vocabulary) {
+        -> (name: String, vocabulary: Vocabulary, isNew: Bool) {
         if let name = options.vocabulary {
             let vocabulary = try store.vocabulary(named: name)
             if let level = options.tokenizer?.level, level != vocabulary.settings.level {
-                throw LanguageModelError.invalidOption("vocabulary '\(name)' is at the \(vocabulary.settings.level) "
-                    + "level, but \(level) level was asked for; build a vocabulary at that level or drop --level")
+                throw TrainingRunError.vocabularyLevel(name: name, stored: vocabulary.settings.level, asked: level)
             }
-            return (name, vocabulary)
+            return (name, vocabulary, false)
         }
         let name = options.name
-        if options.resume != nil { return (name, try store.vocabulary(named: name)) }
+        if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
         let reader = try TextReader(path: options.corpus)
         var builder = VocabularyBuilder(settings: options.tokenizer ?? TokenizerSettings())
         try builder.addTokens(of: reader)
         guard builder.totalTokens > 0 else { throw TextError.emptyCorpus(file: reader.name) }
         let built = builder.build(minCount: options.minCount, maxSize: options.maxVocabulary)
         if let stored = try? store.vocabulary(named: name) {
-            if stored.fingerprint == built.fingerprint { return (name, stored) }
+            if stored.fingerprint == built.fingerprint { return (name, stored, false) }
             guard options.replace else {
-                throw LanguageModelError.invalidOption("a vocabulary named '\(name)' exists and differs from the one "
-                    + "built from \(options.corpus); train with --vocabulary \(name) to use it, or --replace")
+                throw TrainingRunError.vocabularyDiffers(name: name, corpus: options.corpus)
             }
         }
-        try store.saveVocabulary(built, name: name, replace: true)
-        return (name, built)
+        return (name, built, true)
     }
 
-    /// Restores the run's latest checkpoint, if it has one.
-    private func restoreLatestCheckpoint() throws {
+    /// Restores the run's latest checkpoint, if it has one: the parameters here (with the checked load), the rest
+    /// in the loop.
+    private func restoreLatestCheckpoint(fingerprint: String) throws {
         guard let (checkpoint, tensors) = try store.latestCheckpoint(run: runID) else { return }
         let state = try TrainingState(json: checkpoint.stateJSON)
-        if let saved = state.vocabularyFingerprint, saved != vocabulary.fingerprint {
-            throw LanguageModelError.vocabularyMismatch(model: options.name, expected: saved,
-                                                        found: vocabulary.fingerprint)
+        if let saved = state.vocabularyFingerprint, saved != fingerprint {
+            throw LanguageModelError.vocabularyMismatch(model: options.name, expected: saved, found: fingerprint)
         }
-        let current = trainer.batcher.state
+        let isParameter = { (name: String) in !name.hasPrefix("optimizer.") && !name.hasPrefix("state.") }
+        let current = loop.objective.dataPosition
         guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
               state.batcher.streamLength == current.streamLength else {
-            throw TrainError.batcherMismatch(
-                saved: "B=\(state.batcher.batchSize), T=\(state.batcher.steps), L=\(state.batcher.streamLength)",
-                current: "B=\(current.batchSize), T=\(current.steps), L=\(current.streamLength)")
+            return try loop.restore(state, tensors: [])  // throws the mismatch before anything is loaded
         }
-        try model.parameters.load(tensors.filter { !$0.name.hasPrefix("optimizer.") && !$0.name.hasPrefix("state.") },
-                                  model: options.name)
-        try restoreOptimizer(step: state.optimizerStep, from: tensors)
-        trainer.rng = RNG(state: state.rngState)
-        // A new --lr restarts the schedule from that rate; otherwise the saved schedule (with its plateau state) goes
-        // on.
-        schedule = state.schedule.initialLR == Double(options.resolvedLearningRate) ? state.schedule
-            : options.resolvedSchedule
-        earlyStopping = state.earlyStopping
-        earlyStopping.patience = options.patience
-        stepOffset = state.globalStep
-        tokensSeen = state.tokensSeen
-        earlierWallTime = state.wallTime
-        let windows = windowsPerEpoch
-        if state.epochComplete {
-            epoch = state.epoch + 1
-            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: windows, windows: windows,
-                                             step: state.globalStep)
-        } else {
-            epoch = state.epoch
-            func values(_ name: String) -> [Float]? { tensors.first { $0.name == name }?.values }
-            resumeInEpoch = (state.batcher, values("state.hidden"), values("state.cell"), state.epochLoss)
-            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: state.batcher.position, windows: windows,
-                                             step: state.globalStep)
-        }
+        try model.parameters.load(tensors.filter { isParameter($0.name) }, model: options.name)
+        try loop.restore(state, tensors: tensors.filter { !isParameter($0.name) }.map {
+            NamedTensor(name: $0.name, shape: $0.shape, values: $0.values)
+        })
     }
-
-    private var windowsPerEpoch: Int { min(trainer.batcher.windowCount, options.maxWindowsPerEpoch ?? .max) }
-    private var globalStep: Int { stepOffset + trainer.step }
-    private var wallTime: Double { earlierWallTime + Date().timeIntervalSince(start) }
 
     func run(progress: ((LanguageModelTraining.Progress) -> Void)?,
              epochEnd: ((LanguageModelTraining.EpochReport) throws -> Void)?,
              shouldStop: (() -> Bool)?) throws -> LanguageModelTraining.Result {
-        var reports: [LanguageModelTraining.EpochReport] = []
-        var stoppedEarly = false
         do {
-            while epoch <= options.epochs {
-                reports.append(try trainEpoch(progress: progress, shouldStop: shouldStop))
-                try epochEnd?(reports[reports.count - 1])
-                epoch += 1
-                if earlyStopping.shouldStop {
-                    stoppedEarly = epoch <= options.epochs
-                    break
-                }
-                if epoch <= options.epochs, shouldStop?() == true, let lastCheckpoint {
-                    try store.finishRun(runID, status: .interrupted)
-                    throw LanguageModelError.interrupted(run: runID, place: lastCheckpoint)
-                }
-            }
-            if savedEpoch == nil, (try? store.model(named: options.name)) == nil {
-                try saveModel(notes: [:])  // nothing trained in this session and no model yet: save what there is
+            let summary = try loop.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
+            if summary.savedEpoch == nil, (try? store.model(named: options.name)) == nil {
+                try recorder.saveModel(notes: [:])  // nothing trained in this session and no model yet: save it
             }
             let modelID = try store.model(named: options.name).id
             try store.finishRun(runID, status: .finished, modelID: modelID)
             return LanguageModelTraining.Result(
-                runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: reports, savedEpoch: savedEpoch,
-                stoppedEarly: stoppedEarly, parameterCount: model.parameters.parameterCount,
-                trainTokens: trainIDs.count, validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
+                runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: summary.epochs,
+                savedEpoch: summary.savedEpoch, stoppedEarly: summary.stoppedEarly,
+                parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
+                validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
                 seconds: Date().timeIntervalSince(start))
-        } catch LanguageModelError.interrupted(let run, let place) {
-            throw LanguageModelError.interrupted(run: run, place: place)  // the run is marked interrupted already
+        } catch TrainError.stopped(let place) {
+            try store.finishRun(runID, status: .interrupted)
+            throw TrainingRunError.interrupted(run: runID, place: place)
+        } catch TrainError.diverged(let epoch, let step, let checkpoint) {
+            try? store.finishRun(runID, status: .failed)
+            throw TrainingRunError.diverged(run: runID, epoch: epoch, step: step, checkpoint: checkpoint)
         } catch {
             try? store.finishRun(runID, status: .failed)
             throw error
         }
     }
+}
 
-    /// Trains the epoch in progress to its end (from a mid-epoch checkpoint if the session resumed one), validates,
-    /// saves the model if it is the best so far, and checkpoints.
-    private func trainEpoch(progress: ((LanguageModelTraining.Progress) -> Void)?,
-                            shouldStop: (() -> Bool)?) throws -> LanguageModelTraining.EpochReport {
-        let epochStart = Date()
-        let rate = schedule.lr(forEpoch: epoch)
-        trainer.learningRate = Float(rate)
-        var epochLoss = RunningMean()
-        if let saved = resumeInEpoch {
-            try trainer.resume(at: saved.batcher, hidden: saved.hidden, cell: saved.cell)
-            epochLoss = saved.loss
-            resumeInEpoch = nil
-        } else {
-            trainer.startEpoch()
-        }
-        let windows = windowsPerEpoch
-        let firstWindow = trainer.batcher.position
-        var tokens = 0
-        while trainer.batcher.position < windows, let window = trainer.trainWindow() {
-            guard window.isFinite else {
-                throw LanguageModelError.divergence(run: runID, epoch: epoch, step: globalStep,
-                                                    checkpoint: lastCheckpoint)
-            }
-            epochLoss.add(window.loss, weight: window.targets)
-            tokensSeen += window.targets
-            tokens += window.targets
-            let done = trainer.batcher.position
-            let seconds = Date().timeIntervalSince(epochStart)
-            progress?(LanguageModelTraining.Progress(
-                epoch: epoch, epochs: options.epochs, window: done, windows: windows, loss: window.loss,
-                tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0, seconds: seconds,
-                etaSeconds: seconds > 0 ? Double(windows - done) * seconds / Double(done - firstWindow) : nil))
-            guard done < windows else { break }
-            let stop = shouldStop?() ?? false
-            if stop || checkpointDue {
-                let place = try checkpoint(epochLoss: epochLoss, complete: false, metrics: [
-                    MetricRow(runID: runID, step: globalStep, epoch: epoch, split: .train, loss: epochLoss.mean,
-                              perplexity: exp(epochLoss.mean), wallSeconds: wallTime),
-                ])
-                if stop {
-                    try store.finishRun(runID, status: .interrupted)
-                    throw LanguageModelError.interrupted(run: runID, place: place)
-                }
-            }
-        }
-        let trainSeconds = Date().timeIntervalSince(epochStart)
-        let tokensPerSecond = trainSeconds > 0 ? Double(tokens) / trainSeconds : 0
+/// The store side of a language model's run, for the loop: checkpoints with their metric rows, and the best model
+/// saved under the run's name.
+final class StoreRecorder: TrainingRecorder {
+    let store: Store
+    let runID: Int64
+    let model: LanguageModel
+    let name: String
+    let vocabulary: String
+    /// The run's options as the model's training notes.
+    let notes: [String: String]
+    /// When this session started (ISO-8601 UTC, as the store writes times): a model of the run's name created since,
+    /// and not by the run, is someone else's.
+    let sessionStart: String
+    /// The model this session saved last.
+    private var ownModelID: Int64?
 
-        var validLoss: Double?
-        var isBest = true
-        if let validIDs {
-            let loss = try trainer.evaluate(validIDs.ids, batch: max(1, min(options.batch, validIDs.count / 2)),
-                                            steps: options.steps)
-            validLoss = loss
-            schedule.update(validationLoss: loss)
-            isBest = earlyStopping.record(epoch: epoch, validationLoss: loss)
-        }
-        if isBest {
-            var notes = ["savedEpoch": String(epoch), "trainPerplexity": String(format: "%.3f", exp(epochLoss.mean))]
-            if let validLoss { notes["validPerplexity"] = String(format: "%.3f", exp(validLoss)) }
-            try saveModel(notes: notes)
-            savedEpoch = epoch
-        }
-        var metrics = [MetricRow(runID: runID, step: globalStep, epoch: epoch, split: .train, loss: epochLoss.mean,
-                                 perplexity: exp(epochLoss.mean), tokensPerSecond: tokensPerSecond,
-                                 wallSeconds: wallTime)]
-        if let validLoss {
-            metrics.append(MetricRow(runID: runID, step: globalStep, epoch: epoch, split: .valid, loss: validLoss,
-                                     perplexity: exp(validLoss), wallSeconds: wallTime))
-        }
-        try checkpoint(epochLoss: epochLoss, complete: true, metrics: metrics)
-        return LanguageModelTraining.EpochReport(
-            epoch: epoch, step: globalStep, learningRate: rate, trainLoss: epochLoss.mean, validLoss: validLoss,
-            isBest: isBest, tokensPerSecond: tokensPerSecond, seconds: Date().timeIntervalSince(epochStart))
+    init(store: Store, runID: Int64, model: LanguageModel, name: String, vocabulary: String, notes: [String: String],
+         sessionStart: String) {
+        self.store = store
+        self.runID = runID
+        self.model = model
+        self.name = name
+        self.vocabulary = vocabulary
+        self.notes = notes
+        self.sessionStart = sessionStart
     }
 
-    private var checkpointDue: Bool {
-        if let every = options.checkpointEvery, globalStep % every == 0 { return true }
-        if let minutes = options.checkpointMinutes, Date().timeIntervalSince(lastCheckpointTime) >= minutes * 60 {
-            return true
-        }
-        return false
+    /// Now as the store's `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes it.
+    static func now() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        return formatter.string(from: Date())
     }
 
-    /// Writes a checkpoint of the run as it is now, in one transaction with `metrics`.
-    @discardableResult
-    private func checkpoint(epochLoss: RunningMean, complete: Bool, metrics: [MetricRow]) throws -> CheckpointPlace {
-        let state = TrainingState(
-            epoch: epoch, epochComplete: complete, globalStep: globalStep, batcher: trainer.batcher.state,
-            schedule: schedule, earlyStopping: earlyStopping, rngState: trainer.rng.state,
-            optimizerStep: trainer.optimizer.step, tokensSeen: tokensSeen, wallTime: wallTime, epochLoss: epochLoss,
-            vocabularyFingerprint: vocabulary.fingerprint)
-        var tensors = model.parameters.storedTensors + optimizerTensors
-        if !complete {
-            let shape = [model.configuration.layers, options.batch, model.configuration.hidden]
-            if let hidden = trainer.carriedHidden {
-                tensors.append(StoredTensor(name: "state.hidden", shape: shape, values: hidden))
-            }
-            if let cell = trainer.carriedCell {
-                tensors.append(StoredTensor(name: "state.cell", shape: shape, values: cell))
-            }
-        }
-        try store.saveCheckpoint(run: runID, step: globalStep, epoch: epoch, stateJSON: try state.jsonString(),
-                                 tensors: tensors, metrics: metrics)
-        lastCheckpointTime = Date()
-        let place = CheckpointPlace(epoch: epoch, window: complete ? windowsPerEpoch : trainer.batcher.position,
-                                    windows: windowsPerEpoch, step: globalStep)
-        lastCheckpoint = place
-        return place
+    func saveCheckpoint(state: TrainingState, tensors: [NamedTensor], metrics: [TrainingMetric]) throws {
+        try store.saveCheckpoint(
+            run: runID, step: state.globalStep, epoch: state.epoch, stateJSON: try state.jsonString(),
+            tensors: tensors.map { StoredTensor(name: $0.name, shape: $0.shape, values: $0.values) },
+            metrics: metrics.map { metric in
+                MetricRow(runID: runID, step: metric.step, epoch: metric.epoch,
+                          split: metric.isValidation ? .valid : .train, loss: metric.loss,
+                          perplexity: exp(metric.loss), tokensPerSecond: metric.targetsPerSecond,
+                          wallSeconds: metric.wallSeconds)
+            })
     }
 
-    private func saveModel(notes: [String: String]) throws {
+    func saveBest(epoch: Int, trainLoss: Double, validLoss: Double?) throws {
+        var notes = ["savedEpoch": String(epoch), "trainPerplexity": String(format: "%.3f", exp(trainLoss))]
+        if let validLoss { notes["validPerplexity"] = String(format: "%.3f", exp(validLoss)) }
+        try saveModel(notes: notes)
+    }
+
+    /// Saves the model under the run's name, replacing only this run's own model or one that was there before this
+    /// session (the run's own from an earlier session, or one ``LanguageModelTraining/replace`` allowed).
+    func saveModel(notes extra: [String: String]) throws {
+        if let existing = try? store.model(named: name), existing.id != ownModelID, existing.createdAt >= sessionStart {
+            throw TrainingRunError.modelTaken(name: name, run: runID)
+        }
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
-        // The name was checked (or --replace given) when the run started; later saves replace this run's own model.
-        try store.saveLanguageModel(model, name: options.name, vocabulary: vocabularyName,
-                                    training: options.notes.merging(notes) { _, new in new }, replace: true)
-    }
-
-    /// Puts back the optimizer state ``optimizerTensors`` saved.
-    private func restoreOptimizer(step: Int, from tensors: [StoredTensor]) throws {
-        func copy(_ name: String, into buffer: AlignedBuffer) throws {
-            guard let tensor = tensors.first(where: { $0.name == name }), tensor.values.count == buffer.count else {
-                throw LanguageModelError.tensorMismatch(model: options.name, missing: ["checkpoint " + name],
-                                                        unexpected: [], misshapen: [])
-            }
-            tensor.values.withUnsafeBufferPointer { _ = buffer.buffer.update(fromContentsOf: $0) }
-        }
-        switch trainer.optimizer {
-        case .adam(let adam):
-            try copy("optimizer.m", into: adam.m)
-            try copy("optimizer.v", into: adam.v)
-        case .sgd(let sgd):
-            if sgd.momentum != 0 { try copy("optimizer.momentum", into: sgd.momentumBuffer) }
-        }
-        trainer.optimizer.step = step
-    }
-
-    /// The optimizer's state as flat tensors over the parameter layout (`optimizer.m`, `optimizer.v` for Adam;
-    /// `optimizer.momentum` for SGD with momentum).
-    private var optimizerTensors: [StoredTensor] {
-        switch trainer.optimizer {
-        case .adam(let adam):
-            return [StoredTensor(name: "optimizer.m", shape: [adam.m.count], values: Array(adam.m.buffer)),
-                    StoredTensor(name: "optimizer.v", shape: [adam.v.count], values: Array(adam.v.buffer))]
-        case .sgd(let sgd):
-            guard sgd.momentum != 0 else { return [] }
-            return [StoredTensor(name: "optimizer.momentum", shape: [sgd.momentumBuffer.count],
-                                 values: Array(sgd.momentumBuffer.buffer))]
-        }
+        ownModelID = try store.saveLanguageModel(model, name: name, vocabulary: vocabulary,
+                                                 training: notes.merging(extra) { _, new in new }, replace: true)
     }
 }

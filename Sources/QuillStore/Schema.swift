@@ -30,7 +30,16 @@ enum Schema {
     /// Every migration, in order. Versions count up from 1 without gaps.
     static let migrations: [Migration] = [
         Migration(version: 1, name: "create-core-tables", sql: createCoreTables),
+        Migration(version: 2, name: "record-run-owner", sql: recordRunOwner),
     ]
+
+    /// The process training a run: its id, host and start time (pids are reused; the start time tells them apart),
+    /// so a run whose process is gone shows as interrupted. NULL for runs recorded before.
+    private static let recordRunOwner = """
+        ALTER TABLE runs ADD COLUMN owner_pid   INTEGER;
+        ALTER TABLE runs ADD COLUMN owner_host  TEXT;
+        ALTER TABLE runs ADD COLUMN owner_start TEXT;
+        """
 
     // Every table is STRICT (SQLite ≥ 3.37): a column holds only its declared type, so a float never lands in an
     // INTEGER column by accident. Child-side foreign-key columns are indexed (directly or as the first column of a

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a training run ended, or that it has not.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
     case running
@@ -5,6 +7,51 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable {
     /// Stopped by the user (Ctrl-C) after saving a checkpoint: it can be resumed.
     case interrupted
     case failed
+}
+
+/// The process that trains a run: its id, its host, and when it started (a pid may be reused by a later process).
+public struct RunOwner: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var pid: Int32
+    public var host: String
+    /// The process's start time as the system counts it (Linux: clock ticks since boot, field 22 of
+    /// `/proc/<pid>/stat`); empty where it cannot be read.
+    public var start: String
+
+    public init(pid: Int32, host: String, start: String) {
+        self.pid = pid
+        self.host = host
+        self.start = start
+    }
+
+    /// This process.
+    public static var current: RunOwner {
+        let pid = getpid()
+        return RunOwner(pid: pid, host: hostName, start: startTime(of: pid) ?? "")
+    }
+
+    /// Whether the process is still running. A process on another host is taken as alive (it cannot be checked).
+    public var isAlive: Bool {
+        guard host == RunOwner.hostName else { return true }
+        if !start.isEmpty, let now = RunOwner.startTime(of: pid) { return now == start }
+        if !start.isEmpty, FileManager.default.fileExists(atPath: "/proc/self/stat") { return false }  // no such pid
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    public var description: String { "process \(pid) on \(host)" }
+
+    private static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return "" }
+        return String(cString: name)
+    }
+
+    /// Field 22 of `/proc/<pid>/stat` (after the parenthesised command, which may hold spaces), or `nil`.
+    private static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil  // fields[0] is field 3 (state)
+    }
 }
 
 /// A row of `runs`: one training session and its configuration.
@@ -19,6 +66,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var startedAt: String
     /// ISO-8601 UTC; `nil` exactly while the status is ``RunStatus/running`` (a CHECK in the schema).
     public var finishedAt: String?
+    /// The process that trains (or last trained) the run; `nil` for runs recorded before owners were.
+    public var owner: RunOwner?
 }
 
 /// Which data a metric was measured on.
@@ -76,14 +125,39 @@ extension Store {
     ///   - modelID: The model being trained, if it is already saved.
     ///   - configJSON: The run's configuration, valid JSON.
     /// - Returns: The run's id.
+    ///   - owner: The process training it; a run whose owner is gone reads back as ``RunStatus/interrupted``.
     @discardableResult
-    public func createRun(name: String, modelID: Int64? = nil, configJSON: String) throws -> Int64 {
+    public func createRun(name: String, modelID: Int64? = nil, configJSON: String, owner: RunOwner? = nil) throws
+        -> Int64 {
         try requireJSON(configJSON, what: "configJSON", kind: "run", name: name)
         return try database.transaction {
             if let modelID { _ = try model(id: modelID) }
-            try database.execute("INSERT INTO runs(name, model_id, config_json) VALUES (?, ?, ?)",
-                                 name, modelID, configJSON)
+            try database.execute("""
+                INSERT INTO runs(name, model_id, config_json, owner_pid, owner_host, owner_start)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, name, modelID, configJSON, owner.map { Int64($0.pid) }, owner?.host, owner?.start)
             return database.lastInsertedRowID
+        }
+    }
+
+    /// Marks a run ``RunStatus/running`` again, trained now by `owner` (a resumed run).
+    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run.
+    public func claimRun(_ id: Int64, owner: RunOwner) throws {
+        try database.transaction {
+            try database.execute("""
+                UPDATE runs SET status = 'running', finished_at = NULL, owner_pid = ?, owner_host = ?, owner_start = ?
+                WHERE id = ?
+                """, Int64(owner.pid), owner.host, owner.start, id)
+            guard database.changes == 1 else { throw StoreError.notFound(kind: "run", name: "#\(id)") }
+        }
+    }
+
+    /// The runs named `name` that another live process is training (runs recorded without an owner do not count:
+    /// nothing tells whether their process is alive).
+    public func liveRuns(named name: String) throws -> [RunRecord] {
+        let me = RunOwner.current
+        return try runRecords(where: "name = ? AND status = 'running'", name).filter { run in
+            run.status == .running && run.owner.map { $0 != me } ?? false
         }
     }
 
@@ -238,20 +312,27 @@ extension Store {
 
     private func runRecords(where condition: String, _ arguments: any SQLConvertible...) throws -> [RunRecord] {
         let statement = try database.prepare("""
-            SELECT id, name, model_id, config_json, status, started_at, finished_at FROM runs
+            SELECT id, name, model_id, config_json, status, started_at, finished_at, owner_pid, owner_host, owner_start
+            FROM runs
             WHERE \(condition) ORDER BY id
             """)
         try statement.bind(arguments)
         var records: [RunRecord] = []
         while try statement.step() {
             let id = statement.int64(0)
-            guard let status = RunStatus(rawValue: statement.string(4)) else {  // unreachable: the schema's CHECK
+            guard var status = RunStatus(rawValue: statement.string(4)) else {  // unreachable: the schema's CHECK
                 throw StoreError.corrupt(path: path, reason: "run #\(id) has status '\(statement.string(4))'")
             }
+            let owner = statement.optionalInt64(7).map {
+                RunOwner(pid: Int32(truncatingIfNeeded: $0), host: statement.optionalString(8) ?? "",
+                         start: statement.optionalString(9) ?? "")
+            }
+            // A run whose process is gone was killed (kill -9, a crash, a power cut) before it could record that.
+            if status == .running, let owner, !owner.isAlive { status = .interrupted }
             records.append(RunRecord(
                 id: id, name: statement.string(1), modelID: statement.optionalInt64(2),
                 configJSON: statement.string(3), status: status, startedAt: statement.string(5),
-                finishedAt: statement.optionalString(6)))
+                finishedAt: statement.optionalString(6), owner: owner))
         }
         return records
     }

@@ -1,12 +1,53 @@
 import CQuillKernels
 import Foundation
 
+/// An update rule over a ``ParameterSet``'s flat buffers, whose whole state is its step count and a few named
+/// buffers laid out as the parameters (so saving and restoring it needs no knowledge of the rule).
+///
+/// ``update(_:pool:)`` reads `parameters.gradients` (never modifies them) and writes `parameters.values`.
+public protocol Optimizer: AnyObject {
+    /// The rate of the next ``update(_:pool:)`` (a schedule sets it per epoch).
+    var learningRate: Float { get set }
+    /// Updates taken; part of the state (Adam's bias correction, SGD's first momentum step read it).
+    var step: Int { get set }
+    /// The state besides ``step``: buffers of the parameters' flat layout, by a short stable name (`m`, `v`,
+    /// `momentum`); empty for a rule without state. A checkpoint saves them as `optimizer.<name>`.
+    var stateBuffers: [(name: String, buffer: AlignedBuffer)] { get }
+    /// One update of `parameters.values` from `parameters.gradients`.
+    func update(_ parameters: ParameterSet, pool: ThreadPool)
+}
+
+/// The update rules by name: the one spelling of an optimizer in options, presets, stored configurations and the CLI.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    /// Stochastic gradient descent; with momentum when it is not 0, Nesterov's when asked (PyTorch's `SGD`).
+    case sgd
+    /// Adam with bias correction (PyTorch's defaults); weight decay is added to the gradient (L2).
+    case adam
+    /// Adam with decoupled weight decay (Loshchilov & Hutter 2019, PyTorch's `AdamW`).
+    case adamw
+
+    /// The weight decay PyTorch uses when none is given: 0.01 for AdamW, 0 otherwise.
+    public var defaultWeightDecay: Float { self == .adamw ? 0.01 : 0 }
+
+    /// An optimizer of this kind for `parameters`; `momentum` and `nesterov` apply to SGD only.
+    public func make(for parameters: ParameterSet, learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+                     weightDecay: Float? = nil) -> any Optimizer {
+        let decay = weightDecay ?? defaultWeightDecay
+        return switch self {
+        case .sgd: SGD(for: parameters, learningRate: learningRate, momentum: momentum, weightDecay: decay,
+                       nesterov: nesterov)
+        case .adam: Adam(for: parameters, learningRate: learningRate, weightDecay: decay)
+        case .adamw: Adam.adamW(for: parameters, learningRate: learningRate, weightDecay: decay)
+        }
+    }
+}
+
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay, as `torch.optim.SGD`.
 ///
 /// One loop over the flat buffers of a ``ParameterSet``: `g += wd·p`; with momentum `μ`, `buf = g` on the first
 /// step and `buf = μ·buf + (1 − dampening)·g` after, then `g = g + μ·buf` (Nesterov) or `g = buf`; `p −= lr·g`.
 /// The gradients are not modified.
-public final class SGD: @unchecked Sendable {
+public final class SGD: Optimizer, @unchecked Sendable {
     public var learningRate: Float
     public let momentum: Float
     public let dampening: Float
@@ -29,6 +70,11 @@ public final class SGD: @unchecked Sendable {
         momentumBuffer = AlignedBuffer(count: momentum != 0 ? parameters.flatCount : 0)
     }
 
+    /// `momentum` when there is momentum.
+    public var stateBuffers: [(name: String, buffer: AlignedBuffer)] {
+        momentum != 0 ? [("momentum", momentumBuffer)] : []
+    }
+
     /// One update of `parameters.values` from `parameters.gradients`.
     public func update(_ parameters: ParameterSet, pool: ThreadPool = .shared) {
         let p = parameters.values.base, g = parameters.gradients.base
@@ -49,7 +95,7 @@ public final class SGD: @unchecked Sendable {
 ///
 /// Per element, at step `t` (counted from 1): `decoupled ? p *= 1 − lr·wd : g += wd·p`;
 /// `m = m + (1−β1)(g − m)`; `v = β2·v + (1−β2)·g²`; `p −= lr/(1−β1ᵗ) · m / (√v / √(1−β2ᵗ) + ε)`.
-public final class Adam: @unchecked Sendable {
+public final class Adam: Optimizer, @unchecked Sendable {
     public var learningRate: Float
     public let beta1: Float
     public let beta2: Float
@@ -83,6 +129,9 @@ public final class Adam: @unchecked Sendable {
         Adam(for: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
              weightDecay: weightDecay, decoupledWeightDecay: true)
     }
+
+    /// The moments `m` and `v`.
+    public var stateBuffers: [(name: String, buffer: AlignedBuffer)] { [("m", m), ("v", v)] }
 
     /// One update of `parameters.values` from `parameters.gradients` (which are not modified).
     public func update(_ parameters: ParameterSet, pool: ThreadPool = .shared) {

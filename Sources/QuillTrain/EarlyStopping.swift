@@ -22,10 +22,10 @@ public struct EarlyStopping: Codable, Equatable, Sendable {
     }
 
     /// Records an epoch's validation loss.
-    /// - Returns: whether it is the best so far (a NaN loss never is).
+    /// - Returns: whether it is the best so far (a NaN or infinite loss never is).
     @discardableResult
     public mutating func record(epoch: Int, validationLoss loss: Double) -> Bool {
-        if loss.isNaN == false, bestLoss.map({ loss < $0 - minDelta }) ?? true {
+        if loss.isFinite, bestLoss.map({ loss < $0 - minDelta }) ?? true {
             bestLoss = loss
             bestEpoch = epoch
             epochsWithoutImprovement = 0

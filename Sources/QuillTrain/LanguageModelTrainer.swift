@@ -1,108 +1,63 @@
+import Foundation
 import QuillNN
 import QuillTensor
 
-/// Trains a ``LanguageModel`` on one id stream by truncated backpropagation through time.
+/// A ``LanguageModel`` on one id stream, as a ``TrainingObjective``: truncated backpropagation through time.
 ///
-/// Each window: forward from the state the previous window left (detached: no gradient crosses a window boundary),
-/// backward, clip the global gradient norm, one optimizer step. The state is carried across the windows of an epoch
-/// and starts from zeros at each epoch, as in Zaremba et al. (2014) and pytorch/examples' word_language_model.
-///
-/// ``trainWindow(pool:)`` trains one window, so a caller can checkpoint, report or stop between any two; the carried
-/// state (``carriedHidden``, ``carriedCell``), the batcher's position, ``rng`` and the optimizer are everything a
-/// checkpoint needs to continue bit-identically.
-public final class LanguageModelTrainer {
-    /// The update rule, with its state (momentum, Adam moments, step count).
-    public enum Optimizer {
-        case sgd(SGD)
-        case adam(Adam)
-
-        /// Optimizer steps taken.
-        public var step: Int {
-            get {
-                switch self {
-                case .sgd(let sgd): sgd.step
-                case .adam(let adam): adam.step
-                }
-            }
-            nonmutating set {
-                switch self {
-                case .sgd(let sgd): sgd.step = newValue
-                case .adam(let adam): adam.step = newValue
-                }
-            }
-        }
-    }
-
-    /// What one trained window measured.
-    public struct Window: Sendable, Equatable {
-        /// The mean loss per target, in nats (under either loss convention).
-        public var loss: Double
-        /// Targets predicted: `t·B`.
-        public var targets: Int
-        /// The global gradient norm before clipping.
-        public var gradientNorm: Float
-        /// Whether the loss and the gradient are finite. When not, the parameters were left unchanged.
-        public var isFinite: Bool { loss.isFinite && gradientNorm.isFinite }
-    }
-
+/// Each batch is the next window of the ``Batcher``: forward from the state the previous window left (detached: no
+/// gradient crosses a window boundary), backward. The state is carried across the windows of an epoch and starts
+/// from zeros at each epoch, as in Zaremba et al. (2014) and pytorch/examples' word_language_model; it is this
+/// objective's, not the loop's: ``carriedState`` saves it as `state.hidden` and `state.cell` (`[layers, B, hidden]`).
+public final class LanguageModelObjective: TrainingObjective {
     public let model: LanguageModel
     public private(set) var batcher: Batcher
-    public let optimizer: Optimizer
-    /// The global gradient norm is clipped to this (PyTorch's `clip_grad_norm_`); `nil` for no clipping.
-    public let clipNorm: Float?
-    /// Windows trained in this trainer's lifetime.
-    public private(set) var step = 0
-    /// Draws the dropout masks (when the model has dropout); part of a checkpoint's state.
-    public var rng: RNG
     /// The recurrent state the next window starts from, `[layers, B, hidden]`; `nil` is zeros.
     public private(set) var carriedHidden: [Float]?
     /// The LSTM cell state the next window starts from; `nil` is zeros (and always for GRU and RNN).
     public private(set) var carriedCell: [Float]?
+    /// Validation ids, evaluated with `B = validationBatch` streams and windows of `T`.
+    public let validIDs: [Int32]?
+    public let validationBatch: Int
 
     private var inputs: [Int32]
     private var targets: [Int32]
+    private var lastSteps = 0
 
+    /// - Parameters:
+    ///   - validIDs: validation ids; evaluated with `min(batch, count / 2)` streams (at least 1).
     /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
-    /// - Parameter rng: the generator of dropout masks (unused when the model has no dropout).
-    public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, optimizer: Optimizer,
-                clipNorm: Float?, rng: RNG = RNG(seed: 0)) throws {
+    public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, validIDs: [Int32]? = nil) throws {
         self.model = model
-        self.rng = rng
         batcher = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)
-        self.optimizer = optimizer
-        self.clipNorm = clipNorm
+        self.validIDs = validIDs
+        validationBatch = max(1, min(batch, (validIDs?.count ?? 0) / 2))
         inputs = [Int32](repeating: 0, count: batcher.windowCapacity)
         targets = inputs
     }
 
-    /// The optimizer's learning rate (set it per epoch from a ``LearningRateSchedule``).
-    public var learningRate: Float {
-        get {
-            switch optimizer {
-            case .sgd(let sgd): sgd.learningRate
-            case .adam(let adam): adam.learningRate
-            }
-        }
-        set {
-            switch optimizer {
-            case .sgd(let sgd): sgd.learningRate = newValue
-            case .adam(let adam): adam.learningRate = newValue
-            }
-        }
-    }
+    public var parameters: ParameterSet { model.parameters }
+    public var batchesPerEpoch: Int { batcher.windowCount }
+    public var dataPosition: Batcher.State { batcher.state }
 
-    /// Starts a new epoch: the first window, and zero state.
     public func startEpoch() {
         batcher.startEpoch()
         carriedHidden = nil
         carriedCell = nil
     }
 
+    /// The size of a carried state: `layers · B · hidden`.
+    private var stateShape: [Int] { [model.configuration.layers, batcher.batchSize, model.configuration.hidden] }
+
+    /// Continues an epoch at `position` from the `state.hidden` / `state.cell` tensors (absent: zeros).
+    /// - Throws: ``TrainError`` when the position belongs to another stream shape, or a state has the wrong size.
+    public func resume(at position: Batcher.State, carried: [NamedTensor]) throws {
+        func values(_ name: String) -> [Float]? { carried.first { $0.name == name }?.values }
+        try resume(at: position, hidden: values("state.hidden"), cell: values("state.cell"))
+    }
+
     /// Continues an epoch from a checkpoint: the next window and the state carried into it.
-    /// - Throws: ``TrainError`` when the saved position belongs to another stream shape, or the state has the wrong
-    ///   size.
     public func resume(at saved: Batcher.State, hidden: [Float]?, cell: [Float]?) throws {
-        let size = model.configuration.layers * batcher.batchSize * model.configuration.hidden
+        let size = stateShape.reduce(1, *)
         for state in [hidden, cell] where state.map({ $0.count != size }) ?? false {
             throw TrainError.stateFormat(reason: "a saved recurrent state has \(state!.count) values; this model and "
                 + "batch carry \(size)")
@@ -112,33 +67,99 @@ public final class LanguageModelTrainer {
         carriedCell = model.configuration.kind == .lstm ? cell : nil
     }
 
-    /// Trains the next window of the epoch: forward, backward, clip, update.
-    ///
-    /// When the loss or the gradient is NaN or infinite the parameters are not updated (the caller decides to stop).
-    /// - Returns: what the window measured, or `nil` when the epoch is done.
-    public func trainWindow(pool: ThreadPool = .shared) -> Window? {
+    public func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
         guard let t = batcher.next(inputs: &inputs, targets: &targets) else { return nil }
         let n = t * batcher.batchSize
         let windowLoss = model.forward(
             inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
             targets: n == targets.count ? targets : Array(targets[..<n]),
             steps: t, batch: batcher.batchSize, h0: carriedHidden, c0: carriedCell, rng: &rng, pool: pool)
-        model.parameters.zeroGradients()
+        lastSteps = t
+        return BatchLoss(loss: perToken(windowLoss, steps: t), targets: n)
+    }
+
+    public func backward(pool: ThreadPool) {
         model.backward(pool: pool)
-        let norm = if let clipNorm {
-            GradientClipping.clipGlobalNorm(model.parameters, maxNorm: clipNorm, pool: pool)
-        } else {
-            GradientClipping.globalNorm(UnsafeBufferPointer(model.parameters.gradients.buffer), pool: pool)
-        }
-        let window = Window(loss: perToken(windowLoss, steps: t), targets: n, gradientNorm: norm)
-        step += 1
-        guard window.isFinite else { return window }
-        switch optimizer {
-        case .sgd(let sgd): sgd.update(model.parameters, pool: pool)
-        case .adam(let adam): adam.update(model.parameters, pool: pool)
-        }
+    }
+
+    public func commit() {
         carriedHidden = model.finalHidden
         carriedCell = model.configuration.kind == .lstm ? model.finalCell : nil
+    }
+
+    public var carriedState: [NamedTensor] {
+        var tensors: [NamedTensor] = []
+        if let carriedHidden { tensors.append(NamedTensor(name: "state.hidden", shape: stateShape, values: carriedHidden)) }
+        if let carriedCell { tensors.append(NamedTensor(name: "state.cell", shape: stateShape, values: carriedCell)) }
+        return tensors
+    }
+
+    public func validationLoss(pool: ThreadPool) throws -> Double? {
+        guard let validIDs else { return nil }
+        return try QuillTrain.evaluate(model: model, ids: validIDs, batch: validationBatch, steps: batcher.steps,
+                                       pool: pool).meanLoss
+    }
+
+    /// A cross-entropy whose perplexity `exp(loss)` overflows has diverged, though the loss itself is finite.
+    public func hasDiverged(loss: Double) -> Bool { !exp(loss).isFinite }
+
+    /// A window's loss as the mean per target, whatever the model's loss reduction (the summed one is `T ×` it).
+    private func perToken(_ windowLoss: Double, steps: Int) -> Double {
+        model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(steps) : windowLoss
+    }
+}
+
+/// Trains a ``LanguageModel`` window by window without the epoch loop: a ``LanguageModelObjective`` with an
+/// optimizer, a clipping norm and the dropout RNG, for benchmarks and tests that drive the windows themselves.
+/// ``TrainingLoop`` is the full loop (schedules, validation, checkpoints).
+public final class LanguageModelTrainer {
+    /// What one trained window measured.
+    public typealias Window = StepResult
+
+    public let objective: LanguageModelObjective
+    public let optimizer: any Optimizer
+    /// The global gradient norm is clipped to this (PyTorch's `clip_grad_norm_`); `nil` for no clipping.
+    public let clipNorm: Float?
+    /// Windows trained in this trainer's lifetime.
+    public private(set) var step = 0
+    /// Draws the dropout masks (when the model has dropout).
+    public var rng: RNG
+
+    /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
+    /// - Parameter rng: the generator of dropout masks (unused when the model has no dropout).
+    public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, optimizer: any Optimizer,
+                clipNorm: Float?, rng: RNG = RNG(seed: 0)) throws {
+        objective = try LanguageModelObjective(model: model, trainIDs: trainIDs, batch: batch, steps: steps)
+        self.optimizer = optimizer
+        self.clipNorm = clipNorm
+        self.rng = rng
+    }
+
+    public var model: LanguageModel { objective.model }
+    public var batcher: Batcher { objective.batcher }
+    public var carriedHidden: [Float]? { objective.carriedHidden }
+    public var carriedCell: [Float]? { objective.carriedCell }
+
+    /// The optimizer's learning rate (set it per epoch from a ``LearningRateSchedule``).
+    public var learningRate: Float {
+        get { optimizer.learningRate }
+        set { optimizer.learningRate = newValue }
+    }
+
+    /// Starts a new epoch: the first window, and zero state.
+    public func startEpoch() { objective.startEpoch() }
+
+    /// Continues an epoch from a checkpoint: the next window and the state carried into it.
+    public func resume(at saved: Batcher.State, hidden: [Float]?, cell: [Float]?) throws {
+        try objective.resume(at: saved, hidden: hidden, cell: cell)
+    }
+
+    /// Trains the next window of the epoch: forward, backward, clip, update (``trainStep(_:optimizer:clipNorm:rng:pool:afterBackward:)``).
+    /// - Returns: what the window measured, or `nil` when the epoch is done.
+    public func trainWindow(pool: ThreadPool = .shared) -> Window? {
+        guard let window = trainStep(objective, optimizer: optimizer, clipNorm: clipNorm, rng: &rng, pool: pool)
+        else { return nil }
+        step += 1
         return window
     }
 
@@ -159,11 +180,6 @@ public final class LanguageModelTrainer {
             if !window.isFinite { break }
         }
         return (loss.mean, done)
-    }
-
-    /// A window's loss as the mean per target, whatever the model's loss convention (the summed one is `T ×` it).
-    private func perToken(_ windowLoss: Double, steps: Int) -> Double {
-        model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(steps) : windowLoss
     }
 
     /// The mean loss per target of `ids` under the current parameters, without training: the same windowing, state

@@ -12,6 +12,11 @@ public enum TrainError: Error, Equatable, CustomStringConvertible {
     case unknownPreset(name: String, available: [String])
     /// Training state JSON that does not decode.
     case stateFormat(reason: String)
+    /// A loss or gradient became NaN or infinite (or an epoch's loss diverged) in `epoch` at `step`; nothing of it was
+    /// kept, and the last checkpoint (if any) is where to continue from with a lower learning rate.
+    case diverged(epoch: Int, step: Int, checkpoint: CheckpointPlace?)
+    /// Training was asked to stop; a checkpoint was written at the place given.
+    case stopped(at: CheckpointPlace)
 
     public var description: String {
         switch self {
@@ -30,6 +35,12 @@ public enum TrainError: Error, Equatable, CustomStringConvertible {
             return "no training preset named '\(name)'; available: \(available.joined(separator: ", "))"
         case let .stateFormat(reason):
             return "not a Quill training state: \(reason)"
+        case let .diverged(epoch, step, checkpoint):
+            return "the training loss diverged (NaN, infinite or an infinite perplexity) in epoch \(epoch) at step "
+                + "\(step); " + (checkpoint.map { "the last good checkpoint (\($0)) is kept" } ?? "there is no checkpoint yet")
+                + "; continue with a lower learning rate or a tighter gradient clip"
+        case let .stopped(place):
+            return "training stopped; checkpointed at \(place)"
         }
     }
 }

@@ -1,3 +1,5 @@
+import QuillNN
+import QuillTensor
 import QuillText
 
 /// The hyperparameters of a training recipe from the literature, as plain data (no model code).
@@ -8,24 +10,12 @@ import QuillText
 /// - `char-shakespeare`: a character-level LSTM on Tiny Shakespeare in the manner of Karpathy's char-rnn, trained with
 ///   Adam (PyTorch defaults besides the rate).
 public struct TrainingPreset: Codable, Equatable, Sendable {
-    /// The recurrent cell.
-    public enum Cell: String, Codable, Sendable, CaseIterable {
-        case lstm, gru
-        /// Elman RNN with tanh.
-        case rnn
-    }
-
-    /// The optimizer.
-    public enum Optimizer: String, Codable, Sendable, CaseIterable {
-        case sgd, adam
-    }
-
     public var name: String
     /// What the recipe is and where it comes from.
     public var summary: String
     /// How the corpus is tokenized.
     public var tokenizer: TokenizerSettings
-    public var cell: Cell
+    public var cell: CellKind
     public var layers: Int
     public var hiddenSize: Int
     public var embeddingSize: Int
@@ -35,7 +25,7 @@ public struct TrainingPreset: Codable, Equatable, Sendable {
     public var initScale: Double
     /// Dropout probability between layers (inverted dropout, Zaremba et al.'s placement); 0 is none.
     public var dropout: Double
-    public var optimizer: Optimizer
+    public var optimizer: OptimizerKind
     /// The learning-rate schedule; its ``LearningRateSchedule/initialLR`` is the learning rate.
     public var schedule: LearningRateSchedule
     public var weightDecay: Double

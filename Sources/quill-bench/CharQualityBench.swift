@@ -38,7 +38,7 @@ struct CharQualityBench: ParsableCommand {
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let adam = Adam(for: model.parameters, learningRate: Float(preset.learningRate))
         let trainer = try LanguageModelTrainer(model: model, trainIDs: train.ids, batch: preset.batchSize,
-                                               steps: preset.steps, optimizer: .adam(adam),
+                                               steps: preset.steps, optimizer: adam,
                                                clipNorm: Float(preset.gradientClip), rng: rng.split())
         var trainingSeconds = 0.0
         var nextReport = reportMinutes * 60

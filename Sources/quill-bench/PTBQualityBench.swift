@@ -40,7 +40,7 @@ struct PTBQualityBench: ParsableCommand {
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let sgd = SGD(for: model.parameters, learningRate: Float(preset.learningRate))
         let trainer = try LanguageModelTrainer(model: model, trainIDs: train.ids, batch: preset.batchSize,
-                                               steps: preset.steps, optimizer: .sgd(sgd),
+                                               steps: preset.steps, optimizer: sgd,
                                                clipNorm: Float(preset.gradientClip), rng: rng.split())
         let start = Date()
         for epoch in 1...(epochs ?? preset.epochs) {

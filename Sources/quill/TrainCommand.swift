@@ -2,17 +2,22 @@ import ArgumentParser
 import Foundation
 import Quill
 
-/// The recurrent cell, as `--cell` spells it.
-enum CellOption: String, ExpressibleByArgument, CaseIterable {
-    case lstm, gru, rnn
-
-    var kind: CellKind {
-        switch self {
-        case .lstm: .lstm
-        case .gru: .gru
-        case .rnn: .rnnTanh
+/// `--cell lstm|gru|rnn`: the library's one enum of cells, with the Elman RNN spelled `rnn`.
+extension CellKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        if argument == "rnn" {
+            self = .rnnTanh
+        } else if let kind = CellKind(rawValue: argument), kind != .rnnTanh {
+            self = kind
+        } else {
+            return nil
         }
     }
+
+    /// How `--cell` spells it.
+    var argumentName: String { self == .rnnTanh ? "rnn" : rawValue }
+
+    public static var allValueStrings: [String] { allCases.map(\.argumentName) }
 }
 
 /// The token level, as `--level` spells it (`char` is short for `character`).
@@ -28,12 +33,13 @@ enum LevelOption: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-extension LanguageModelTraining.Optimizer: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension LossReduction: ExpressibleByArgument {}
 
 /// `quill train`: trains a language model on a corpus and saves it in the store.
 struct TrainCommand: StoreBackedCommand {
+    /// A new run creates the store; a resumed one needs it to exist (see ``run()``).
     static let createsStore = true
 
     static let configuration = CommandConfiguration(
@@ -91,7 +97,7 @@ struct TrainCommand: StoreBackedCommand {
     var maxVocabulary: Int?
 
     @Option(help: "The recurrent cell: lstm, gru or rnn (Elman, tanh). (default: lstm)")
-    var cell: CellOption?
+    var cell: CellKind?
 
     @Option(help: "Stacked recurrent layers. (default: 1)")
     var layers: Int?
@@ -130,6 +136,9 @@ struct TrainCommand: StoreBackedCommand {
     @Option(help: "SGD momentum. (default: 0)")
     var momentum: Float?
 
+    @Flag(help: "SGD with Nesterov momentum (needs --momentum).")
+    var nesterov = false
+
     @Option(help: "Weight decay: L2 for sgd and adam, decoupled for adamw. (default: 0; 0.01 for adamw)")
     var weightDecay: Float?
 
@@ -165,12 +174,13 @@ struct TrainCommand: StoreBackedCommand {
     @Option(help: ArgumentHelp("Train at most this many windows per epoch (a smoke run).", valueName: "n"))
     var maxWindows: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint every this many windows.", valueName: "n"))
+    @Option(help: ArgumentHelp("Also checkpoint every this many windows. (default: never; a resumed run keeps its "
+        + "own)", valueName: "n"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last checkpoint.",
-                               valueName: "minutes"))
-    var checkpointMinutes: Double = 10
+    @Option(help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last checkpoint. "
+        + "(default: 10; a resumed run keeps its own)", valueName: "minutes"))
+    var checkpointMinutes: Double?
 
     @Flag(help: "Replace a model (and a vocabulary built from the corpus) of the same name.")
     var replace = false
@@ -200,7 +210,12 @@ struct TrainCommand: StoreBackedCommand {
             throw ValidationError("--dropout must be in [0, 1) (got \(dropout))")
         }
         if let decay, !(decay > 0 && decay <= 1) { throw ValidationError("--decay must be in (0, 1] (got \(decay))") }
-        if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+        if let checkpointMinutes, !(checkpointMinutes > 0) {
+            throw ValidationError("--checkpoint-minutes must be positive")
+        }
+        if nesterov, (momentum ?? 0) <= 0, resume == nil {
+            throw ValidationError("--nesterov needs --momentum above 0")
+        }
         if let preset, !TrainingPreset.all.contains(where: { $0.name == preset }) {
             throw ValidationError("--preset must be one of " + TrainingPreset.all.map(\.name).joined(separator: ", ")
                 + " (got '\(preset)')")
@@ -231,7 +246,7 @@ struct TrainCommand: StoreBackedCommand {
         }
         if let minCount { t.minCount = minCount }
         if let maxVocabulary { t.maxVocabulary = maxVocabulary }
-        if let cell { t.cell = cell.kind }
+        if let cell { t.cell = cell }
         if let layers { t.layers = layers }
         if let hidden { t.hidden = hidden }
         if let embedding { t.embedding = embedding }
@@ -244,6 +259,7 @@ struct TrainCommand: StoreBackedCommand {
         if let optimizer { t.optimizer = optimizer }
         if let lr { t.learningRate = lr }
         if let momentum { t.momentum = momentum }
+        if nesterov { t.nesterov = true }
         if let weightDecay { t.weightDecay = weightDecay }
         if let schedule { t.schedule = schedule }
         if let decayAfter { t.decayAfter = decayAfter }
@@ -254,10 +270,27 @@ struct TrainCommand: StoreBackedCommand {
         if let patience { t.patience = patience }
         if let seed { t.seed = seed }
         if let maxWindows { t.maxWindowsPerEpoch = maxWindows }
-        t.checkpointEvery = checkpointEvery
-        t.checkpointMinutes = checkpointMinutes
+        // The cadence of a resumed run is its own unless given again.
+        if let checkpointEvery { t.checkpointEvery = checkpointEvery }
+        if let checkpointMinutes { t.checkpointMinutes = checkpointMinutes }
         t.replace = replace
         return t
+    }
+
+    /// Opens the store (creating it for a new run only: resuming a run of a store that does not exist is an
+    /// error, not an empty new store), then trains.
+    func run() throws {
+        if resume != nil, !FileManager.default.fileExists(atPath: store.resolvedPath) {
+            throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
+                + "trained in with --store (or QUILL_STORE)")
+        }
+        let opened = try store.open(create: resume == nil)
+        do {
+            try run(store: opened)
+        } catch let StoreError.alreadyExists(kind, name) {
+            throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
+                + "--replace")
+        }
     }
 
     func run(store: Store) throws {
@@ -283,10 +316,10 @@ struct TrainCommand: StoreBackedCommand {
                 }
                 return true
             })
-        } catch let error as LanguageModelError {
+        } catch let error as TrainingRunError {
             bar.finish()
-            guard case .interrupted = error else { throw error }
-            FileHandle.standardError.write(Data("quill: \(error)\n".utf8))
+            guard case .interrupted = error else { throw CLIError(message(for: error)) }
+            FileHandle.standardError.write(Data("quill: \(message(for: error))\n".utf8))
             throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT)
         }
         if result.stoppedEarly, let saved = result.savedEpoch {
@@ -294,6 +327,44 @@ struct TrainCommand: StoreBackedCommand {
                 + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))
         }
         print(Self.summary(of: result, training: training))
+    }
+
+    /// `quill train --resume RUN`, with the `--store` this command was given.
+    func resumeCommand(_ run: Int64) -> String {
+        "quill train --resume \(run)" + (store.path.map { " --store " + Self.shellQuoted($0) } ?? "")
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// The library's error with what to type next: the options of this command that fix it.
+    func message(for error: TrainingRunError) -> String {
+        switch error {
+        case let .diverged(run, _, _, checkpoint):
+            return "\(error): " + (checkpoint == nil ? "start again with a lower --lr"
+                : "continue with `\(resumeCommand(run)) --lr <lower rate>`") + " (or clip the gradient harder with --clip)"
+        case let .interrupted(run, _):
+            return "\(error): continue with `\(resumeCommand(run))`"
+        case .optionsDiffer(_, _, let resumable):
+            let flags = ["epochs": "--epochs", "learningRate": "--lr", "clip": "--clip", "patience": "--patience"]
+            return error.description.components(separatedBy: "; resume with")[0] + "; resume with the run's options "
+                + "(only " + resumable.map { flags[$0] ?? $0 }.joined(separator: ", ") + " may change)"
+        case .nameInUse:
+            return "\(error) with --name"
+        case let .vocabularyLevel(name, _, _):
+            return "\(error): build a vocabulary at that level (`quill vocab build`), or leave out --level to use "
+                + "'\(name)'"
+        case let .vocabularyDiffers(name, _):
+            return "\(error): train with --vocabulary \(name) to use it, or pass --replace"
+        case .tooLarge:
+            return "\(error): lower --hidden, --layers, --embedding, --bptt or --batch"
+        case let .modelTaken(_, run):
+            return "\(error); rename or delete that model, then `\(resumeCommand(run))`, or train under another --name"
+        case .finished, .notResumable, .busy:
+            return error.description
+        }
     }
 
     /// `epoch 2/6: lr 0.003, train loss 4.123, perplexity 61.8, valid perplexity 70.2 (best), 9000 tokens/s, 12.0 s`.
@@ -309,7 +380,7 @@ struct TrainCommand: StoreBackedCommand {
 
     /// The last line on standard output: what was trained and saved, and the run's number.
     static func summary(of result: LanguageModelTraining.Result, training t: LanguageModelTraining) -> String {
-        let cell = CellOption.allCases.first { $0.kind == t.cell }?.rawValue ?? t.cell.rawValue
+        let cell = t.cell.argumentName
         guard let last = result.epochs.last else {
             return "model '\(t.name)': run #\(result.runID) had already trained \(t.epochs) epoch(s); saved"
         }

@@ -1,0 +1,471 @@
+import Foundation
+import QuillTensor
+
+// The one training loop: any model with its data (a ``TrainingObjective``), any ``Optimizer``, checkpoints through a
+// ``TrainingRecorder``. See docs/training.md.
+
+/// A flat tensor under a name: how the loop hands state to a checkpoint without knowing where checkpoints go.
+public struct NamedTensor: Equatable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// What the forward pass of one batch measured.
+public struct BatchLoss: Sendable, Equatable {
+    /// The mean loss per target (nats for a cross-entropy), whatever reduction the gradient was taken of.
+    public var loss: Double
+    /// Targets the batch predicted; the weight of ``loss`` in an epoch's mean.
+    public var targets: Int
+
+    public init(loss: Double, targets: Int) {
+        self.loss = loss
+        self.targets = targets
+    }
+}
+
+/// A model and its training data, as the loop sees them: parameters, a forward pass over the next batch to a loss,
+/// and the backward pass of that batch.
+///
+/// State carried from one batch to the next (a recurrent model's final state under truncated BPTT) belongs to the
+/// objective: ``startEpoch()`` clears it, ``commit()`` carries it after an applied update, ``carriedState`` and
+/// ``resume(at:carried:)`` save and restore it between two batches.
+public protocol TrainingObjective: AnyObject {
+    /// The parameters and, in a twin buffer, their gradients.
+    var parameters: ParameterSet { get }
+    /// Batches in one pass over the data.
+    var batchesPerEpoch: Int { get }
+    /// The next batch's index and the shape of the data it belongs to (a checkpoint saves it; a resume with data of
+    /// another shape is refused).
+    var dataPosition: Batcher.State { get }
+    /// Rewinds to the first batch and clears any carried state.
+    func startEpoch()
+    /// Continues an epoch at `position` with the state ``carriedState`` saved there.
+    /// - Throws: ``TrainError`` when the position or the state belongs to another shape.
+    func resume(at position: Batcher.State, carried: [NamedTensor]) throws
+    /// Runs forward over the next batch to its loss, keeping what backward needs.
+    /// - Returns: the loss, or `nil` when the epoch is done.
+    func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss?
+    /// Adds the gradient of the last forward's loss into `parameters.gradients` (which the loop zeroed).
+    func backward(pool: ThreadPool)
+    /// The last batch's update was applied: carry what the next batch starts from.
+    func commit()
+    /// The state carried into the next batch, as named tensors (empty when nothing is carried).
+    var carriedState: [NamedTensor] { get }
+    /// The mean validation loss per target under the current parameters, or `nil` without validation data.
+    func validationLoss(pool: ThreadPool) throws -> Double?
+    /// Whether an epoch's mean loss (training or validation) means training diverged. By default: NaN or infinite.
+    func hasDiverged(loss: Double) -> Bool
+}
+
+extension TrainingObjective {
+    public func hasDiverged(loss: Double) -> Bool { !loss.isFinite }
+}
+
+/// Where the loop writes checkpoints and keeps the best model: a store, a directory, or nothing (`nil`).
+public protocol TrainingRecorder: AnyObject {
+    /// Writes a checkpoint (everything besides `tensors` is in `state`) together with `metrics`, atomically.
+    func saveCheckpoint(state: TrainingState, tensors: [NamedTensor], metrics: [TrainingMetric]) throws
+    /// The epoch just validated is the best so far (or there is no validation): keep its parameters as the model.
+    func saveBest(epoch: Int, trainLoss: Double, validLoss: Double?) throws
+}
+
+/// A measurement the loop records with a checkpoint.
+public struct TrainingMetric: Sendable, Equatable {
+    public var step: Int
+    public var epoch: Int
+    /// Measured on the validation data, else on the training data.
+    public var isValidation: Bool
+    public var loss: Double
+    /// Targets per second over the epoch; `nil` for the running loss written at a checkpoint between two batches.
+    public var targetsPerSecond: Double?
+    public var wallSeconds: Double
+
+    public init(step: Int, epoch: Int, isValidation: Bool = false, loss: Double, targetsPerSecond: Double? = nil,
+                wallSeconds: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.isValidation = isValidation
+        self.loss = loss
+        self.targetsPerSecond = targetsPerSecond
+        self.wallSeconds = wallSeconds
+    }
+}
+
+/// Where in a run a checkpoint was taken.
+public struct CheckpointPlace: Equatable, Sendable, CustomStringConvertible {
+    public var epoch: Int
+    /// Windows done in the epoch, and the epoch's windows; equal at an epoch's end.
+    public var window: Int
+    public var windows: Int
+    /// Optimizer steps since the start of the run.
+    public var step: Int
+
+    public init(epoch: Int, window: Int, windows: Int, step: Int) {
+        self.epoch = epoch
+        self.window = window
+        self.windows = windows
+        self.step = step
+    }
+
+    public var description: String {
+        window >= windows ? "the end of epoch \(epoch), step \(step)"
+            : "epoch \(epoch), window \(window) of \(windows), step \(step)"
+    }
+}
+
+/// What one trained batch measured.
+public struct StepResult: Sendable, Equatable {
+    /// The mean loss per target.
+    public var loss: Double
+    public var targets: Int
+    /// The global gradient norm before clipping.
+    public var gradientNorm: Float
+    /// Whether the loss and the gradient are finite. When not, the parameters were left unchanged.
+    public var isFinite: Bool { loss.isFinite && gradientNorm.isFinite }
+}
+
+/// Progress within an epoch, after each batch.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    /// Batches done in the epoch.
+    public var window: Int
+    /// Batches the epoch will train.
+    public var windows: Int
+    /// The mean loss per target of the last batch.
+    public var loss: Double
+    /// Targets per second in this epoch, since it started or was resumed.
+    public var tokensPerSecond: Double
+    public var seconds: Double
+    /// Estimated seconds to the end of the epoch, from the rate so far.
+    public var etaSeconds: Double?
+}
+
+/// What one epoch measured.
+public struct EpochReport: Sendable, Equatable {
+    public var epoch: Int
+    /// The optimizer steps taken since the start of the run.
+    public var step: Int
+    /// The learning rate of the epoch.
+    public var learningRate: Double
+    /// Mean training loss per target over the epoch.
+    public var trainLoss: Double
+    public var trainPerplexity: Double { exp(trainLoss) }
+    public var validLoss: Double?
+    public var validPerplexity: Double? { validLoss.map(exp) }
+    /// Whether this epoch's model is the best so far (and so the one saved).
+    public var isBest: Bool
+    /// Targets per second over the epoch.
+    public var tokensPerSecond: Double
+    public var seconds: Double
+}
+
+/// One batch: forward, zero the gradients, backward, `afterBackward`, the global norm (clipped to `clipNorm`), and
+/// the optimizer's update unless the loss or the norm is NaN or infinite; then the objective carries its state.
+/// - Returns: what the batch measured, or `nil` when the epoch is done.
+public func trainStep<Objective: TrainingObjective>(
+    _ objective: Objective, optimizer: any Optimizer, clipNorm: Float?, rng: inout RNG, pool: ThreadPool = .shared,
+    afterBackward: ((ParameterSet) -> Void)? = nil
+) -> StepResult? {
+    guard let batch = objective.forward(rng: &rng, pool: pool) else { return nil }
+    let parameters = objective.parameters
+    parameters.zeroGradients()
+    objective.backward(pool: pool)
+    afterBackward?(parameters)
+    let norm = if let clipNorm {
+        GradientClipping.clipGlobalNorm(parameters, maxNorm: clipNorm, pool: pool)
+    } else {
+        GradientClipping.globalNorm(UnsafeBufferPointer(parameters.gradients.buffer), pool: pool)
+    }
+    let result = StepResult(loss: batch.loss, targets: batch.targets, gradientNorm: norm)
+    guard result.isFinite else { return result }
+    optimizer.update(parameters, pool: pool)
+    objective.commit()
+    return result
+}
+
+/// Trains a ``TrainingObjective`` epoch by epoch: the learning-rate schedule, validation, the best model, early
+/// stopping, the stop on a non-finite loss, and checkpoints at each epoch's end, every N batches, every N minutes
+/// and on a stop request.
+///
+/// A checkpoint holds the parameters, the optimizer's state buffers (`optimizer.<name>`), the objective's carried
+/// state and a ``TrainingState``; ``restore(_:tensors:)`` from it continues bit-identically to a run never stopped.
+public final class TrainingLoop<Objective: TrainingObjective> {
+    /// How long and how to train, and when to checkpoint.
+    public struct Configuration: Sendable {
+        public var epochs: Int
+        /// At most this many batches per epoch (`nil`: all), for smoke runs.
+        public var maxBatchesPerEpoch: Int?
+        /// The global gradient norm is clipped to this; `nil` for no clipping.
+        public var clipNorm: Float?
+        public var schedule: LearningRateSchedule
+        /// Stop after this many epochs without a better validation loss; `nil` never stops early.
+        public var patience: Int?
+        /// Also checkpoint every this many steps (besides each epoch's end).
+        public var checkpointEvery: Int?
+        /// Also checkpoint when this many minutes have passed since the last checkpoint.
+        public var checkpointMinutes: Double?
+        /// Identifies the data's encoding (a vocabulary's fingerprint); recorded in each checkpoint.
+        public var dataFingerprint: String?
+
+        public init(epochs: Int, maxBatchesPerEpoch: Int? = nil, clipNorm: Float? = nil,
+                    schedule: LearningRateSchedule, patience: Int? = nil, checkpointEvery: Int? = nil,
+                    checkpointMinutes: Double? = nil, dataFingerprint: String? = nil) {
+            self.epochs = epochs
+            self.maxBatchesPerEpoch = maxBatchesPerEpoch
+            self.clipNorm = clipNorm
+            self.schedule = schedule
+            self.patience = patience
+            self.checkpointEvery = checkpointEvery
+            self.checkpointMinutes = checkpointMinutes
+            self.dataFingerprint = dataFingerprint
+        }
+    }
+
+    /// What a run of the loop did.
+    public struct Summary: Sendable {
+        /// The epochs trained in this session.
+        public var epochs: [EpochReport]
+        /// The epoch whose parameters were kept as the best, in this session.
+        public var savedEpoch: Int?
+        /// Whether early stopping ended the run before ``Configuration/epochs``.
+        public var stoppedEarly: Bool
+    }
+
+    public let objective: Objective
+    public let optimizer: any Optimizer
+    public let configuration: Configuration
+    public let recorder: (any TrainingRecorder)?
+    public let pool: ThreadPool
+    /// Draws the dropout masks (and any other randomness of the objective); part of a checkpoint.
+    public var rng: RNG
+    /// Called with the parameters between backward and clipping: where a data-parallel all-reduce of the gradients
+    /// goes.
+    public var afterBackward: ((ParameterSet) -> Void)?
+
+    public private(set) var schedule: LearningRateSchedule
+    public private(set) var earlyStopping: EarlyStopping
+    /// The epoch in progress (1-based).
+    public private(set) var epoch = 1
+    /// Batches trained in this session (a non-finite one included).
+    public private(set) var sessionSteps = 0
+    public private(set) var targetsSeen = 0
+    /// The last checkpoint written or restored.
+    public private(set) var lastCheckpoint: CheckpointPlace?
+
+    private var stepOffset = 0
+    private let start = Date()
+    private var earlierWallTime = 0.0
+    private var lastCheckpointTime = Date()
+    private var resumeInEpoch: (position: Batcher.State, carried: [NamedTensor], loss: RunningMean)?
+
+    public init(objective: Objective, optimizer: any Optimizer, configuration: Configuration,
+                recorder: (any TrainingRecorder)?, rng: RNG, pool: ThreadPool = .shared) {
+        self.objective = objective
+        self.optimizer = optimizer
+        self.configuration = configuration
+        self.recorder = recorder
+        self.rng = rng
+        self.pool = pool
+        schedule = configuration.schedule
+        earlyStopping = EarlyStopping(patience: configuration.patience)
+    }
+
+    /// Steps since the start of the run, over all its sessions.
+    public var globalStep: Int { stepOffset + sessionSteps }
+    /// Training seconds since the start of the run, over all its sessions.
+    public var wallTime: Double { earlierWallTime + Date().timeIntervalSince(start) }
+    /// Batches the epoch trains: all, or ``Configuration/maxBatchesPerEpoch``.
+    public var batchesPerEpoch: Int { min(objective.batchesPerEpoch, configuration.maxBatchesPerEpoch ?? .max) }
+
+    /// Continues from a checkpoint: `state` and the tensors besides the parameters (which the caller loads with its
+    /// own checks): `optimizer.<name>` for each of the optimizer's state buffers, and the objective's carried state.
+    /// A schedule whose initial rate differs from the saved one restarts from the configured rate.
+    /// - Throws: ``TrainError/batcherMismatch(saved:current:)`` for data of another shape,
+    ///   ``TrainError/stateFormat(reason:)`` for a missing or misshapen optimizer buffer.
+    public func restore(_ state: TrainingState, tensors: [NamedTensor]) throws {
+        let current = objective.dataPosition
+        guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
+              state.batcher.streamLength == current.streamLength else {
+            throw TrainError.batcherMismatch(
+                saved: "B=\(state.batcher.batchSize), T=\(state.batcher.steps), L=\(state.batcher.streamLength)",
+                current: "B=\(current.batchSize), T=\(current.steps), L=\(current.streamLength)")
+        }
+        for (name, buffer) in optimizer.stateBuffers {
+            guard let tensor = tensors.first(where: { $0.name == "optimizer." + name }),
+                  tensor.values.count == buffer.count else {
+                throw TrainError.stateFormat(reason: "the checkpoint has no optimizer.\(name) of \(buffer.count) "
+                    + "values for this optimizer")
+            }
+            tensor.values.withUnsafeBufferPointer { _ = buffer.buffer.update(fromContentsOf: $0) }
+        }
+        optimizer.step = state.optimizerStep
+        rng = RNG(state: state.rngState)
+        schedule = state.schedule.initialLR == configuration.schedule.initialLR ? state.schedule
+            : configuration.schedule
+        earlyStopping = state.earlyStopping
+        earlyStopping.patience = configuration.patience
+        stepOffset = state.globalStep
+        targetsSeen = state.tokensSeen
+        earlierWallTime = state.wallTime
+        let windows = batchesPerEpoch
+        if state.epochComplete {
+            epoch = state.epoch + 1
+            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: windows, windows: windows,
+                                             step: state.globalStep)
+        } else {
+            epoch = state.epoch
+            let carried = tensors.filter { !$0.name.hasPrefix("optimizer.") }
+            resumeInEpoch = (state.batcher, carried, state.epochLoss)
+            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: state.batcher.position, windows: windows,
+                                             step: state.globalStep)
+        }
+    }
+
+    /// Trains the remaining epochs.
+    /// - Parameters:
+    ///   - progress: called after each batch.
+    ///   - epochEnd: called after each epoch (and its checkpoint); an error it throws stops the run.
+    ///   - shouldStop: asked after each batch; `true` writes a checkpoint and throws ``TrainError/stopped(at:)``.
+    /// - Throws: ``TrainError/diverged(epoch:step:checkpoint:)`` when a training or validation loss (or the
+    ///   gradient) is NaN or infinite: nothing of that batch or epoch is applied or kept. ``TrainError/stopped(at:)``.
+    ///   The recorder's errors.
+    public func run(progress: ((TrainingProgress) -> Void)? = nil, epochEnd: ((EpochReport) throws -> Void)? = nil,
+                    shouldStop: (() -> Bool)? = nil) throws -> Summary {
+        var reports: [EpochReport] = []
+        var savedEpoch: Int?
+        var stoppedEarly = false
+        while epoch <= configuration.epochs {
+            let report = try trainEpoch(progress: progress, shouldStop: shouldStop)
+            if report.isBest { savedEpoch = report.epoch }
+            reports.append(report)
+            try epochEnd?(report)
+            epoch += 1
+            if earlyStopping.shouldStop {
+                stoppedEarly = epoch <= configuration.epochs
+                break
+            }
+            if epoch <= configuration.epochs, shouldStop?() == true, let lastCheckpoint {
+                throw TrainError.stopped(at: lastCheckpoint)
+            }
+        }
+        return Summary(epochs: reports, savedEpoch: savedEpoch, stoppedEarly: stoppedEarly)
+    }
+
+    /// Trains the epoch in progress to its end (from a mid-epoch checkpoint when one was restored), validates, keeps
+    /// the model if it is the best so far, and checkpoints.
+    private func trainEpoch(progress: ((TrainingProgress) -> Void)?, shouldStop: (() -> Bool)?) throws
+        -> EpochReport {
+        let epochStart = Date()
+        let rate = schedule.lr(forEpoch: epoch)
+        optimizer.learningRate = Float(rate)
+        var epochLoss = RunningMean()
+        if let saved = resumeInEpoch {
+            try objective.resume(at: saved.position, carried: saved.carried)
+            epochLoss = saved.loss
+            resumeInEpoch = nil
+        } else {
+            objective.startEpoch()
+        }
+        let windows = batchesPerEpoch
+        let firstWindow = objective.dataPosition.position
+        var targets = 0
+        while objective.dataPosition.position < windows,
+              let step = trainStep(objective, optimizer: optimizer, clipNorm: configuration.clipNorm, rng: &rng,
+                                   pool: pool, afterBackward: afterBackward) {
+            sessionSteps += 1
+            guard step.isFinite else {
+                throw TrainError.diverged(epoch: epoch, step: globalStep, checkpoint: lastCheckpoint)
+            }
+            epochLoss.add(step.loss, weight: step.targets)
+            targetsSeen += step.targets
+            targets += step.targets
+            let done = objective.dataPosition.position
+            let seconds = Date().timeIntervalSince(epochStart)
+            progress?(TrainingProgress(
+                epoch: epoch, epochs: configuration.epochs, window: done, windows: windows, loss: step.loss,
+                tokensPerSecond: seconds > 0 ? Double(targets) / seconds : 0, seconds: seconds,
+                etaSeconds: seconds > 0 ? Double(windows - done) * seconds / Double(done - firstWindow) : nil))
+            guard done < windows else { break }
+            let stop = shouldStop?() ?? false
+            if stop || checkpointDue {
+                let place = try checkpoint(epochLoss: epochLoss, complete: false, metrics: [
+                    TrainingMetric(step: globalStep, epoch: epoch, loss: epochLoss.mean, wallSeconds: wallTime),
+                ])
+                if stop { throw TrainError.stopped(at: place) }
+            }
+        }
+        let trainSeconds = Date().timeIntervalSince(epochStart)
+        let targetsPerSecond = trainSeconds > 0 ? Double(targets) / trainSeconds : 0
+
+        let validLoss = try objective.validationLoss(pool: pool)
+        // A diverged epoch (e.g. a loss whose perplexity overflows) stops the run; it is never the best model.
+        guard !objective.hasDiverged(loss: epochLoss.mean), !(validLoss.map(objective.hasDiverged) ?? false) else {
+            throw TrainError.diverged(epoch: epoch, step: globalStep, checkpoint: lastCheckpoint)
+        }
+        var isBest = true
+        if let validLoss {
+            schedule.update(validationLoss: validLoss)
+            isBest = earlyStopping.record(epoch: epoch, validationLoss: validLoss)
+        }
+        if isBest { try recorder?.saveBest(epoch: epoch, trainLoss: epochLoss.mean, validLoss: validLoss) }
+        var metrics = [TrainingMetric(step: globalStep, epoch: epoch, loss: epochLoss.mean,
+                                      targetsPerSecond: targetsPerSecond, wallSeconds: wallTime)]
+        if let validLoss {
+            metrics.append(TrainingMetric(step: globalStep, epoch: epoch, isValidation: true, loss: validLoss,
+                                          wallSeconds: wallTime))
+        }
+        try checkpoint(epochLoss: epochLoss, complete: true, metrics: metrics)
+        return EpochReport(epoch: epoch, step: globalStep, learningRate: rate, trainLoss: epochLoss.mean,
+                           validLoss: validLoss, isBest: isBest, tokensPerSecond: targetsPerSecond,
+                           seconds: Date().timeIntervalSince(epochStart))
+    }
+
+    private var checkpointDue: Bool {
+        if let every = configuration.checkpointEvery, globalStep % every == 0 { return true }
+        if let minutes = configuration.checkpointMinutes,
+           Date().timeIntervalSince(lastCheckpointTime) >= minutes * 60 {
+            return true
+        }
+        return false
+    }
+
+    /// The state a checkpoint records now.
+    public func state(epochLoss: RunningMean, complete: Bool) -> TrainingState {
+        TrainingState(
+            epoch: epoch, epochComplete: complete, globalStep: globalStep, batcher: objective.dataPosition,
+            schedule: schedule, earlyStopping: earlyStopping, rngState: rng.state, optimizerStep: optimizer.step,
+            tokensSeen: targetsSeen, wallTime: wallTime, epochLoss: epochLoss,
+            vocabularyFingerprint: configuration.dataFingerprint)
+    }
+
+    /// Writes a checkpoint of the run as it is now, with `metrics` (when there is a recorder).
+    @discardableResult
+    private func checkpoint(epochLoss: RunningMean, complete: Bool, metrics: [TrainingMetric]) throws
+        -> CheckpointPlace {
+        let windows = batchesPerEpoch
+        let place = CheckpointPlace(epoch: epoch, window: complete ? windows : objective.dataPosition.position,
+                                    windows: windows, step: globalStep)
+        guard let recorder else { return place }
+        let parameters = objective.parameters
+        var tensors = parameters.entries.map { entry in
+            NamedTensor(name: entry.name, shape: entry.shape, values: parameters.value(entry.name)!.scalars)
+        }
+        tensors += optimizer.stateBuffers.map { name, buffer in
+            NamedTensor(name: "optimizer." + name, shape: [buffer.count], values: Array(buffer.buffer))
+        }
+        if !complete { tensors += objective.carriedState }
+        try recorder.saveCheckpoint(state: state(epochLoss: epochLoss, complete: complete), tensors: tensors,
+                                    metrics: metrics)
+        lastCheckpointTime = Date()
+        lastCheckpoint = place
+        return place
+    }
+}
