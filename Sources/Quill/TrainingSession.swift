@@ -290,8 +290,8 @@ final class StoreRecorder: TrainingRecorder {
     /// When this session started (ISO-8601 UTC, as the store writes times): a model of the run's name created since,
     /// and not by the run, is someone else's.
     let sessionStart: String
-    /// The model this session saved last.
-    private var ownModelID: Int64?
+    /// The model this session saved last, and when (a replace keeps the id and renews the time).
+    private var ownModel: (id: Int64, createdAt: String)?
 
     init(store: Store, runID: Int64, model: LanguageModel, name: String, vocabulary: String, notes: [String: String],
          sessionStart: String) {
@@ -334,13 +334,15 @@ final class StoreRecorder: TrainingRecorder {
     /// Saves the model under the run's name, replacing only this run's own model or one that was there before this
     /// session (the run's own from an earlier session, or one ``LanguageModelTraining/replace`` allowed).
     func saveModel(notes extra: [String: String]) throws {
-        if let existing = try? store.model(named: name), existing.id != ownModelID, existing.createdAt >= sessionStart {
+        if let existing = try? store.model(named: name), existing.createdAt >= sessionStart,
+           !(existing.id == ownModel?.id && existing.createdAt == ownModel?.createdAt) {
             throw TrainingRunError.modelTaken(name: name, run: runID)
         }
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
-        ownModelID = try store.saveLanguageModel(model, name: name, vocabulary: vocabulary,
-                                                 training: notes.merging(extra) { _, new in new }, replace: true)
+        let id = try store.saveLanguageModel(model, name: name, vocabulary: vocabulary,
+                                             training: notes.merging(extra) { _, new in new }, replace: true)
+        ownModel = (id, try store.model(id: id).createdAt)
     }
 }

@@ -69,11 +69,12 @@ public final class FeedForward {
                 + "least 1 (got \(configuration.sizes))")
         }
         self.configuration = configuration
-        parameters = try ParameterSet(configuration.layout)
+        let parameters = try ParameterSet(configuration.layout)
         let sizes = configuration.sizes
         layers = try (0..<(sizes.count - 1)).map { k in
             try Dense(parameters, prefix: "layers.\(k)", inputs: sizes[k], outputs: sizes[k + 1])
         }
+        self.parameters = parameters
     }
 
     /// The last layer's output for `input` `[N][D]` (predictions, or logits with the cross-entropy loss).

@@ -29,6 +29,12 @@ public struct RunOwner: Codable, Sendable, Equatable, CustomStringConvertible {
         return RunOwner(pid: pid, host: hostName, start: startTime(of: pid) ?? "")
     }
 
+    /// The running process `pid` of this host, or `nil` when there is none (where the start time can be read).
+    public static func process(_ pid: Int32) -> RunOwner? {
+        guard let start = startTime(of: pid) else { return nil }
+        return RunOwner(pid: pid, host: hostName, start: start)
+    }
+
     /// Whether the process is still running. A process on another host is taken as alive (it cannot be checked).
     public var isAlive: Bool {
         guard host == RunOwner.hostName else { return true }

@@ -99,6 +99,81 @@ import Testing
         #expect(empty.stdout.isEmpty && empty.stderr.contains("no models"))
     }
 
+    // MARK: Defects of issue 12, item 6
+
+    @Test func resumingWithoutAStoreCreatesNone() throws {
+        let cli = try QuillCLI()
+        let missing = cli.directory.file("missing.sqlite").path
+        expectFailure(try cli.run("train", "--resume", "1", "--store", missing), status: 1,
+                      mentioning: ["no such store", "--store"])
+        expectFailure(try cli.run("train", "--resume", "1"), status: 1, mentioning: ["no such store"])
+        #expect(!FileManager.default.fileExists(atPath: missing) && !FileManager.default.fileExists(atPath: cli.storePath))
+    }
+
+    @Test func anInfinitePerplexityFailsTheRunAndSavesNoModel() throws {
+        let (cli, corpus) = try Self.prepared()
+        let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")
+        let result = try cli.run(["train", "--corpus", corpus, "--valid", valid, "--vocabulary", "v", "--name", "m",
+                                  "--lr", "1e9"] + Self.tinySizes)
+        expectFailure(result, status: 1, mentioning: ["NaN or infinite", "--lr"])
+        #expect(try cli.run("models", "list").stderr.contains("no models"))
+        #expect(try cli.run("runs", "list").stdout.contains("failed"))
+    }
+
+    @Test func aDivergingRunsHintNamesItsStore() throws {
+        let cli = try QuillCLI()
+        let corpus = try cli.write("train.txt", Self.corpus)
+        let store = cli.directory.file("my store.sqlite").path
+        let result = try cli.run(["train", "--corpus", corpus, "--name", "m", "--optimizer", "sgd", "--lr", "1e38",
+                                  "--clip", "0", "--checkpoint-every", "1", "--store", store] + Self.tinySizes)
+        expectFailure(result, status: 1, mentioning: ["quill train --resume 1 --store '\(store)' --lr"])
+    }
+
+    @Test(arguments: [["--hidden", "100000000"], ["--bptt", "100000000"], ["--layers", "100000"]])
+    func sizesBeyondTheMachinesMemoryAreRefused(_ size: [String]) throws {
+        let (cli, corpus) = try Self.prepared()
+        let result = try cli.run(["train", "--corpus", corpus, "--name", "m", "--max-windows", "1"] + size)
+        expectFailure(result, status: 1, mentioning: ["of memory", size[0]])
+        #expect(try cli.run("runs", "list").stdout.isEmpty)  // nothing was stored
+        expectFailure(try cli.run("vocab", "show", "m"), status: 1)
+    }
+
+    @Test func aFailedStartLeavesNothingThatBlocksTheRetry() throws {
+        let (cli, corpus) = try Self.prepared()
+        let one = try cli.write("one.txt", "word\n")
+        expectFailure(try cli.run("train", "--corpus", one, "--name", "m"), status: 1, mentioning: ["token"])
+        expectSuccess(try cli.run(["train", "--corpus", corpus, "--name", "m", "--max-windows", "2"] + Self.tinySizes))
+    }
+
+    @Test func aStoppedRunsHintNamesItsStore() throws {
+        let (cli, corpus) = try Self.prepared()
+        let store = cli.directory.file("elsewhere.sqlite").path
+        let stopped = try TrainStopTests.runAndSignal(
+            cli, ["train", "--corpus", corpus, "--name", "m", "--epochs", "1000", "--store", store] + Self.tinySizes,
+            after: "epoch 1/1000", signal: SIGINT)
+        #expect(stopped.status == 130 && stopped.stderr.contains("quill train --resume 1 --store \(store)"),
+                "stderr: \(stopped.stderr)")
+    }
+
+    /// A run killed without a chance to record it is listed as interrupted (its process is gone) and resumes; while
+    /// it trained, its name and its resume belonged to it.
+    @Test func aKilledRunIsInterruptedAndOwnedItsNameWhileAlive() throws {
+        let (cli, corpus) = try Self.prepared()
+        let arguments = ["train", "--corpus", corpus, "--vocabulary", "v", "--epochs", "1000",
+                         "--checkpoint-every", "5"] + Self.tinySizes
+        let killed = try TrainStopTests.runAndSignal(cli, arguments + ["--name", "m"], after: "epoch 1/1000",
+                                                     signal: SIGKILL, whileRunning: {
+            expectFailure(try cli.run(arguments + ["--name", "m", "--replace"]), status: 1,
+                          mentioning: ["is training a model named 'm'", "--name"])
+            expectFailure(try cli.run("train", "--resume", "1"), status: 1, mentioning: ["run #1 is being trained"])
+            #expect(try cli.run("runs", "list").stdout.contains("running"))
+        })
+        #expect(killed.status == SIGKILL)
+        let list = try cli.run("runs", "list")
+        #expect(list.stdout.contains("interrupted") && !list.stdout.contains("running"), "\(list.stdout)")
+        expectSuccess(try cli.run("train", "--resume", "1", "--epochs", "2"))
+    }
+
     struct Help: Sendable, CustomTestStringConvertible {
         let command: [String]
         let mentions: [String]

@@ -6,8 +6,9 @@ import Testing
 @Suite struct TrainStopTests {
     /// Starts `quill train …` in the background, waits until its standard error shows `marker`, sends `signal`, and
     /// waits for it to exit.
-    static func runAndSignal(_ cli: QuillCLI, _ arguments: [String], after marker: String, signal: Int32) throws
-        -> (status: Int32, stderr: String) {
+    /// `whileRunning` runs after the marker showed, before the signal.
+    static func runAndSignal(_ cli: QuillCLI, _ arguments: [String], after marker: String, signal: Int32,
+                             whileRunning: (() throws -> Void)? = nil) throws -> (status: Int32, stderr: String) {
         let stderrURL = cli.directory.file("stderr-\(signal).txt")
         try Data().write(to: stderrURL)
         let handle = try FileHandle(forWritingTo: stderrURL)
@@ -27,6 +28,7 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
         }
         #expect(process.isRunning, "the run ended before it could be stopped")
+        try whileRunning?()
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import QuillStore
 
@@ -23,6 +24,34 @@ struct RunTests {
             try store.finishRun(id, status: .finished)
             #expect(try store.run(id: id).status == .finished)
             #expect(try store.runs().map(\.id) == [id])
+        }
+    }
+
+    @Test("a run records its owner; once that process is gone the run reads as interrupted",
+          arguments: StoreLocation.allCases)
+    func owner(location: StoreLocation) throws {
+        try withStore(location) { store throws in
+            let me = RunOwner.current
+            #expect(me.pid == getpid() && me.isAlive)
+            let mine = try store.createRun(name: "a", configJSON: "{}", owner: me)
+            #expect(try store.run(id: mine).owner == me && store.run(id: mine).status == .running)
+            // A process that has exited: its pid no longer runs with that start time.
+            let gone = RunOwner(pid: me.pid, host: me.host, start: me.start + "0")
+            #expect(!gone.isAlive)
+            let killed = try store.createRun(name: "b", configJSON: "{}", owner: gone)
+            #expect(try store.run(id: killed).status == .interrupted)
+            #expect(try store.runs().map(\.status) == [.running, .interrupted])
+            // Resumed by this process: running again.
+            try store.claimRun(killed, owner: me)
+            #expect(try store.run(id: killed).status == .running && store.run(id: killed).owner == me)
+            // A run recorded without an owner stays as recorded.
+            let old = try store.createRun(name: "c", configJSON: "{}")
+            #expect(try store.run(id: old).status == .running && store.run(id: old).owner == nil)
+            // Another live process of this host training "a" would own the name; this process does not count.
+            #expect(try store.liveRuns(named: "a").isEmpty)
+            let parent = try #require(RunOwner.process(getppid()))
+            let other = try store.createRun(name: "a", configJSON: "{}", owner: parent)
+            #expect(try store.liveRuns(named: "a").map(\.id) == [other])
         }
     }
 

@@ -48,7 +48,7 @@ import Testing
         let model = try Self.model(.lstm)
         let ids = Self.ids(61)
         let trainer = try LanguageModelTrainer(model: model, trainIDs: ids, batch: 2, steps: 5,
-                                               optimizer: .sgd(SGD(for: model.parameters, learningRate: 1)),
+                                               optimizer: SGD(for: model.parameters, learningRate: 1),
                                                clipNorm: nil)
         let expected = try trainer.evaluate(ids, batch: batch, steps: steps)
         let evaluation = try evaluate(model: model, ids: ids, batch: batch, steps: steps)

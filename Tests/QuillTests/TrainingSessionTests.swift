@@ -44,7 +44,7 @@ import Testing
                 _ = try stopped.run(in: store, progress: { _ in windows += 1 },
                                     shouldStop: { windows >= stop.afterWindows })
                 Issue.record("the run should have stopped")
-            } catch let LanguageModelError.interrupted(run, place) {
+            } catch let TrainingRunError.interrupted(run, place) {
                 #expect(place.step == stop.afterWindows)
                 #expect(place.window == stop.afterWindows % 12 && place.epoch == stop.afterWindows / 12 + 1)
                 #expect(try store.run(id: run).status == .interrupted)
@@ -55,7 +55,7 @@ import Testing
                 var resumed = try LanguageModelTraining.resuming(run: run, in: store)
                 #expect(resumed.name == "stopped" && resumed.dropout == whole.dropout)
                 windows = 0
-                #expect(throws: LanguageModelError.self) {
+                #expect(throws: TrainingRunError.self) {
                     try resumed.run(in: store, progress: { _ in windows += 1 }, shouldStop: { windows >= 3 })
                 }
                 resumed = try LanguageModelTraining.resuming(run: run, in: store)
@@ -101,7 +101,7 @@ import Testing
             do {
                 _ = try training.run(in: store)
                 Issue.record("a learning rate of 1e38 should diverge")
-            } catch let LanguageModelError.divergence(run, epoch, step, checkpoint) {
+            } catch let TrainingRunError.diverged(run, epoch, step, checkpoint) {
                 #expect(epoch == 1 && step >= 2)
                 let place = try #require(checkpoint)
                 #expect(place.step == step - 1)
@@ -109,8 +109,9 @@ import Testing
                 let (record, tensors) = try #require(try store.latestCheckpoint(run: run))
                 #expect(record.step == place.step)
                 #expect(tensors.allSatisfy { $0.values.allSatisfy(\.isFinite) }, "the kept checkpoint is finite")
-                let message = "\(LanguageModelError.divergence(run: run, epoch: epoch, step: step, checkpoint: place))"
-                #expect(message.contains("--resume \(run)") && message.contains("--lr"))
+                let message = "\(TrainingRunError.diverged(run: run, epoch: epoch, step: step, checkpoint: place))"
+                #expect(message.contains("run #\(run)") && message.contains("\(place)"))
+                #expect(!message.contains("--"), "library messages name no command-line options: \(message)")
             }
         }
     }
@@ -132,7 +133,7 @@ import Testing
             // The stored model reproduces the best epoch's validation loss.
             let ids = try TokenIDs.encode(file: valid, vocabulary: vocabulary)
             let trainer = try LanguageModelTrainer(model: model, trainIDs: ids.ids, batch: 1, steps: 10,
-                                                   optimizer: .sgd(SGD(for: model.parameters, learningRate: 1)),
+                                                   optimizer: SGD(for: model.parameters, learningRate: 1),
                                                    clipNorm: nil)
             let loss = try trainer.evaluate(ids.ids, batch: 4, steps: 10)
             #expect(abs(loss - best.validLoss!) < 1e-9)
@@ -173,7 +174,9 @@ import Testing
             training.name = "other"
             training.vocabulary = "chars"
             training.tokenizer = TokenizerSettings(level: .word)
-            #expect(throws: LanguageModelError.self) { try training.run(in: store) }
+            #expect(throws: TrainingRunError.vocabularyLevel(name: "chars", stored: .character, asked: .word)) {
+                try training.run(in: store)
+            }
         }
     }
 
@@ -196,11 +199,13 @@ import Testing
         training.valid = "v.txt"
         training.optimizer = .adamw
         training.patience = 3
-        training.checkpointEvery = 9  // a session option: not part of the configuration
+        training.checkpointEvery = 9  // stored with the run (a resume keeps it), but not a note of the model
+        training.replace = true  // a session option: not part of the configuration
         let decoded = try JSONDecoder().decode(LanguageModelTraining.self,
                                                from: Data(try training.configurationJSON().utf8))
-        training.checkpointEvery = nil
+        training.replace = false
         #expect(decoded == training)
+        #expect(decoded.notes["checkpointEvery"] == nil && decoded.notes["checkpointMinutes"] == nil)
         #expect(decoded.resolvedWeightDecay == 0.01)
         var other = decoded
         other.hidden = 10
@@ -221,5 +226,129 @@ import Testing
         #expect(throws: LanguageModelError.self) { try training.validate() }  // momentum is SGD's
         training.optimizer = .sgd
         try training.validate()
+    }
+
+    // MARK: Item 6 defects of issue 12
+
+    /// A run stopped and resumed from its stored configuration keeps checkpointing every N windows.
+    @Test func aResumedRunKeepsItsCheckpointCadence() throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("m", train: train, valid: valid)
+            training.epochs = 2
+            training.checkpointEvery = 5
+            training.checkpointMinutes = 7
+            var windows = 0
+            let run: Int64
+            do {
+                _ = try training.run(in: store, progress: { _ in windows += 1 }, shouldStop: { windows >= 3 })
+                Issue.record("the run should have stopped")
+                return
+            } catch let TrainingRunError.interrupted(stopped, _) {
+                run = stopped
+            }
+            let resumed = try LanguageModelTraining.resuming(run: run, in: store)
+            #expect(resumed.checkpointEvery == 5 && resumed.checkpointMinutes == 7)
+            _ = try resumed.run(in: store)
+            // Steps 3 (the stop), 5 and 10 between windows, 12 at epoch 1's end, then 15, 20 and 24 in epoch 2;
+            // the store keeps the last 3.
+            #expect(try store.checkpoints(run: run).map(\.step) == [15, 20, 24])
+        }
+    }
+
+    /// A name another live process is training cannot be taken by a second run, and that run cannot be resumed.
+    @Test func aLiveRunOwnsItsName() throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            let parent = try #require(RunOwner.process(getppid()), "the test's parent process is alive")
+            let other = try store.createRun(name: "m", configJSON: try Self.options("m", train: train, valid: valid)
+                .configurationJSON(), owner: parent)
+            var training = Self.options("m", train: train, valid: valid)
+            training.replace = true
+            #expect(throws: TrainingRunError.nameInUse(name: "m", run: other, owner: parent)) {
+                try training.run(in: store)
+            }
+            var resume = try LanguageModelTraining.resuming(run: other, in: store)
+            resume.replace = false
+            #expect(throws: TrainingRunError.busy(run: other, owner: parent)) { try resume.run(in: store) }
+            #expect(try store.runs().count == 1, "no run was recorded for the refused start")
+        }
+    }
+
+    /// A model saved under the run's name by someone else while the run trains is not replaced: the run stops.
+    @Test func aModelSavedUnderTheNameDuringTheRunIsNotReplaced() throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("m", train: train, valid: valid)
+            training.valid = nil  // every epoch is saved
+            training.epochs = 2
+            let intruder = try LanguageModelWorkflowTests.randomModel(
+                .gru, vocabulary: try store.vocabulary(named: "tiny").count)
+            #expect(throws: TrainingRunError.self) {
+                _ = try training.run(in: store, epochEnd: { report in
+                    if report.epoch == 1 {
+                        try store.saveLanguageModel(intruder, name: "m", vocabulary: "tiny", replace: true)
+                    }
+                })
+            }
+            #expect(try store.model(named: "m").kind == "gru-lm", "the other model is kept")
+            #expect(try store.runs().last?.status == .failed)
+        }
+    }
+
+    /// A learning rate that makes the perplexity infinite fails the run like a NaN loss, and saves no model.
+    @Test func anInfinitePerplexityIsNeverTheBestModel() throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("m", train: train, valid: valid)
+            training.dropout = 0
+            training.learningRate = 1e9
+            do {
+                _ = try training.run(in: store)
+                Issue.record("a learning rate of 1e9 should diverge")
+            } catch let TrainingRunError.diverged(run, epoch, _, _) {
+                #expect(epoch == 1)
+                #expect(try store.run(id: run).status == .failed)
+            }
+            #expect(try store.models().isEmpty, "no model was saved")
+        }
+    }
+
+    /// Sizes that cannot fit in memory are refused up front, naming the figure, before anything is written.
+    @Test(arguments: [(100_000_000, 20, 1), (128, 100_000_000, 1), (128, 20, 100_000)])
+    func aConfigurationTooLargeIsRefused(hidden: Int, steps: Int, layers: Int) throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("m", train: train, valid: valid)
+            training.vocabulary = nil
+            training.hidden = hidden
+            training.steps = steps
+            training.layers = layers
+            do {
+                _ = try training.run(in: store)
+                Issue.record("should be refused")
+            } catch let TrainingRunError.tooLarge(bytes, available) {
+                #expect(bytes > available && available > 0)
+                #expect("\(TrainingRunError.tooLarge(bytes: bytes, available: available))".contains("of memory"))
+            }
+            #expect(try store.runs().isEmpty && store.vocabularies().map(\.name) == ["tiny"])
+        }
+    }
+
+    /// A start that fails (a one-token corpus) writes nothing, so a retry under the same name works.
+    @Test func aFailedStartLeavesNoOrphanVocabulary() throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            let one = directory.appendingPathComponent("one.txt").path
+            try "word".write(toFile: one, atomically: true, encoding: .utf8)
+            var training = Self.options("m", train: one, valid: valid)
+            training.vocabulary = nil
+            #expect(throws: TrainError.self) { try training.run(in: store) }
+            #expect(try store.vocabularies().map(\.name) == ["tiny"] && store.runs().isEmpty)
+            training.corpus = train
+            training.epochs = 1
+            _ = try training.run(in: store)
+            #expect(try store.vocabularies().map(\.name).sorted() == ["m", "tiny"])
+        }
     }
 }

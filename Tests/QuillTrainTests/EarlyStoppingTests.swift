@@ -33,4 +33,14 @@ import Testing
         #expect(e.bestLoss == 2)
         #expect(e.bestEpoch == 2)
     }
+
+    @Test(arguments: [Double.infinity, -.infinity, .nan])
+    func aNonFiniteLossIsNeverTheBest(loss: Double) {
+        var e = EarlyStopping()
+        do { let r = e.record(epoch: 1, validationLoss: loss); #expect(!r) }
+        #expect(e.bestLoss == nil && e.bestEpoch == nil)
+        do { let r = e.record(epoch: 2, validationLoss: 3); #expect(r) }
+        do { let r = e.record(epoch: 3, validationLoss: loss); #expect(!r) }
+        #expect(e.bestLoss == 3)
+    }
 }

@@ -21,7 +21,7 @@ import Testing
         var rng = RNG(seed: seed)
         model.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
         return try LanguageModelTrainer(model: model, trainIDs: Self.ids, batch: 8, steps: 10,
-                                        optimizer: .adam(Adam(for: model.parameters, learningRate: 0.01)),
+                                        optimizer: Adam(for: model.parameters, learningRate: 0.01),
                                         clipNorm: 5)
     }
 
