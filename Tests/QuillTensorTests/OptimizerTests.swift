@@ -102,4 +102,27 @@ import Testing
         }
         expectIdentical(results[0], results[1], "1 vs 3 threads")
     }
+
+    /// Each kind builds its optimizer, whose whole state is `step` and named buffers of the parameter layout.
+    @Test(arguments: OptimizerKind.allCases)
+    func kindsBuildTheirOptimizerWithNamedState(kind: OptimizerKind) throws {
+        let set = try ParameterSet([("w", [3]), ("b", [2])])
+        let optimizer = kind.make(for: set, learningRate: 0.5, momentum: kind == .sgd ? 0.9 : 0)
+        #expect(optimizer.learningRate == 0.5 && optimizer.step == 0)
+        #expect(optimizer.stateBuffers.map(\.name) == (kind == .sgd ? ["momentum"] : ["m", "v"]))
+        #expect(optimizer.stateBuffers.allSatisfy { $0.buffer.count == set.flatCount })
+        switch kind {
+        case .sgd: #expect((optimizer as? SGD)?.momentum == 0.9)
+        case .adam: #expect((optimizer as? Adam).map { !$0.decoupledWeightDecay && $0.weightDecay == 0 } == true)
+        case .adamw: #expect((optimizer as? Adam).map { $0.decoupledWeightDecay && $0.weightDecay == 0.01 } == true)
+        }
+        #expect(SGD(for: set, learningRate: 1).stateBuffers.isEmpty, "plain SGD has no state besides the step")
+    }
+
+    /// Nesterov through the kind: `g + μ·buf` with `buf = g` on the first step, so p = 1 − 1·(0.5 + 0.9·0.5).
+    @Test func nesterovThroughTheKind() throws {
+        let set = try Self.single(1)
+        let sgd = OptimizerKind.sgd.make(for: set, learningRate: 1, momentum: 0.9, nesterov: true)
+        #expect(abs(Self.step(set, gradient: 0.5) { sgd.update($0, pool: .shared) } - 0.05) < 1e-6)
+    }
 }
