@@ -20,14 +20,14 @@ import Testing
     /// Every parameter of a 3-layer network (`D` 3, hidden 4 and 5, `O` 2) on a batch of 3 rows.
     @Test(arguments: cases)
     func gradientMatchesFiniteDifferences(_ c: Case) throws {
-        let (N, D, O) = (3, 3, 2)
+        let (N, D, O) = (40, 3, 2)
         let model = try FeedForward(.init(sizes: [D, 4, 5, O], activation: c.activation, loss: c.loss))
         var rng = RNG(seed: 11)
         for i in 0..<model.parameters.flatCount { model.parameters.values.base[i] = rng.uniform(-0.8, 0.8) }
         let input = (0..<(N * D)).map { _ in rng.uniform(-1, 1) }
         let targets: FeedForward.Targets = c.loss == .meanSquaredError
             ? .values((0..<(N * O)).map { _ in rng.uniform(-1, 1) })
-            : .classes([1, 0, 1])
+            : .classes((0..<N).map { Int32($0 % 2) })
         func loss() -> Double { model.forward(input, rows: N, targets: targets) }
 
         _ = loss()
