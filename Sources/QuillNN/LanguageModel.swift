@@ -17,14 +17,10 @@ import QuillTensor
 /// `rnn.<l>.biasHH` `[G]`, `decoder.weight` `[V][H]` (absent when tied), `decoder.bias` `[V]`; see
 /// ``pytorchName(_:embedding:rnn:decoder:)``.
 public final class LanguageModel {
-    /// How the per-position cross-entropies combine into the loss (and so the scale of every gradient).
-    public enum LossConvention: String, Sendable, CaseIterable {
-        /// The mean over the `T·B` positions that count (PyTorch's `F.cross_entropy`).
-        case mean
-        /// The sum over the `T` steps of the mean over the `B` streams: `Σ / B`, i.e. `T ×` the mean when nothing is
-        /// ignored (Zaremba et al. 2014's code; its learning rate 1 assumes this scale).
-        case sumOverTimeMeanOverBatch
-    }
+    /// How the per-position cross-entropies combine into the loss (and so the scale of every gradient): the mean
+    /// over the `T·B` positions that count, or the sum over the `T` steps of the mean over the `B` streams (`Σ / B`,
+    /// Zaremba et al. 2014's code).
+    public typealias LossConvention = LossReduction
 
     /// The shape of a model.
     public struct Configuration: Equatable, Sendable {
@@ -214,7 +210,7 @@ public final class LanguageModel {
         }
         let logits = logitsCache.pointer(N * c.vocabulary), dl = dLogits.pointer(N * c.vocabulary)
         decoder.forward(decoderInput, rows: N, output: logits, pool: pool)
-        let summed = lossConvention == .sumOverTimeMeanOverBatch
+        let summed = lossConvention == .sumOverTime
         let result = targetIDs.withUnsafeBufferPointer {
             SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: c.vocabulary,
                                         ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dl,

@@ -105,7 +105,7 @@ public final class LanguageModelObjective: TrainingObjective {
 
     /// A window's loss as the mean per target, whatever the model's loss reduction (the summed one is `T ×` it).
     private func perToken(_ windowLoss: Double, steps: Int) -> Double {
-        model.lossConvention == .sumOverTimeMeanOverBatch ? windowLoss / Double(steps) : windowLoss
+        model.lossConvention.perTokenLoss(windowLoss, steps: steps)
     }
 }
 

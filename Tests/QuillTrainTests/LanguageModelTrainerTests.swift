@@ -73,7 +73,7 @@ import Testing
     @Test func reportedLossIsPerTokenUnderEitherLossConvention() throws {
         let t = try trainer(seed: 9)
         let mean = try t.evaluate(Self.ids, batch: 8, steps: 10)
-        t.model.lossConvention = .sumOverTimeMeanOverBatch
+        t.model.lossConvention = .sumOverTime
         let summed = try t.evaluate(Self.ids, batch: 8, steps: 10)
         #expect(abs(mean - summed) < 1e-5 * mean, "\(mean) vs \(summed)")
     }

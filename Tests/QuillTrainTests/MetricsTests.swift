@@ -1,4 +1,5 @@
 import Foundation
+import QuillNN
 import Testing
 @testable import QuillTrain
 
