@@ -58,8 +58,7 @@ extension ModelTransferError: CommandLineHinted {
     var commandLineHint: String? {
         switch self {
         case .unknownLayout:
-            return "files written by `quill models export` carry their hyperparameters, and PyTorch files need "
-                + "--modules when their submodules are not named embedding, rnn, decoder"
+            return "name a PyTorch model's submodules with --modules (e.g. --modules embed,rnn,out)"
         case .vocabularyMismatch:
             return "import it with `quill vocab import` and name it with --vocabulary"
         case .invalidMetadata:
