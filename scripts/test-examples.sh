@@ -3,6 +3,7 @@
 # examples do not rot, and checks what each prints. scripts/test.sh (and so CI) runs it after `swift test`.
 #   examples/*.sh           with the debug `quill` binary that `swift test` built (QUILL overrides it)
 #   examples/library-usage  built and run as another package that depends on Quill would
+#   examples/feedforward    likewise: a feed-forward network trained by Quill's training loop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quill=${QUILL:-}
@@ -53,6 +54,11 @@ for script in examples/*.sh; do
 done
 
 (cd examples/library-usage && run examples/library-usage swift run library-usage) >/dev/null
+
+# A feed-forward network through the training loop of the language models: batch, stochastic, mini-batch descent.
+out=$(cd examples/feedforward && run examples/feedforward swift run feedforward)
+check feedforward "$out" 'batch: 30 updates in 30 epochs' 'stochastic: 7680 updates in 30 epochs' \
+    'mini-batch 16: 480 updates in 30 epochs'
 
 [ "$failed" -eq 0 ] || { echo "test-examples: FAILED" >&2; exit 1; }
 echo "test-examples: all examples ran" >&2

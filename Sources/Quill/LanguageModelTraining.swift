@@ -7,8 +7,9 @@ import Foundation
 ///     let result = try training.run(in: store) { progress in print(progress.window, progress.loss) }
 ///
 /// The options that decide the result are the run's configuration: ``run(in:progress:epochEnd:shouldStop:)`` stores
-/// them as the run's JSON, and ``resuming(run:in:)`` reads them back. Truncated BPTT through ``LanguageModelTrainer``:
-/// `B` parallel streams, windows of `T` steps, the state carried across the windows of an epoch.
+/// them as the run's JSON, and ``resuming(run:in:)`` reads them back. Truncated BPTT (``LanguageModelObjective``: `B`
+/// parallel streams, windows of `T` steps, the state carried across the windows of an epoch) through the one
+/// ``TrainingLoop``.
 public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// The update rule (the one enum of optimizers, ``OptimizerKind``).
     public typealias Optimizer = OptimizerKind
@@ -248,7 +249,7 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
         try check(momentum == 0 || optimizer == .sgd, "momentum applies to SGD only (Adam has its own)")
         try check(nesterov != true || (optimizer == .sgd && momentum > 0), "Nesterov momentum needs SGD with momentum")
         try check(resolvedWeightDecay >= 0, "weight decay must not be negative")
-        try check(decayAfter >= 0, "decay-after must not be negative")
+        try check(decayAfter >= 0, "the epochs before a step decay must not be negative")
         try check(decayFactor > 0 && decayFactor <= 1, "the decay factor must be in (0, 1] (got \(decayFactor))")
         try check(decayPatience >= 0, "the plateau patience must not be negative")
         try check(schedule != .plateau || valid != nil, "a plateau schedule follows the validation loss: give a "

@@ -35,9 +35,12 @@ struct RunsShowCommand: StoreBackedCommand {
         case .text:
             var fields = [
                 ["run:", "#\(record.id) \(record.name)"],
-                ["status:", record.status.rawValue],
+                // A run marked running whose process is gone reads as interrupted (docs/store.md).
+                ["status:", record.status.rawValue + (record.status == .interrupted && record.finishedAt == nil
+                    ? " (its process is gone)" : "")],
                 ["started:", displayTime(record.startedAt)],
             ]
+            if let owner = record.owner { fields.append(["process:", "\(owner.pid) on \(owner.host)"]) }
             if let finished = record.finishedAt { fields.append(["finished:", displayTime(finished)]) }
             fields.append(["model:", summary.modelName ?? (record.status == .finished
                 ? "- (deleted)" : "- (not saved)")])

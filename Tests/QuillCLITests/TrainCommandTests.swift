@@ -171,6 +171,9 @@ import Testing
         #expect(killed.status == SIGKILL)
         let list = try cli.run("runs", "list")
         #expect(list.stdout.contains("interrupted") && !list.stdout.contains("running"), "\(list.stdout)")
+        let show = try cli.run("runs", "show", "1")
+        #expect(show.stdout.contains("interrupted (its process is gone)") && show.stdout.contains("process:"),
+                "\(show.stdout)")
         expectSuccess(try cli.run("train", "--resume", "1", "--epochs", "2"))
     }
 
