@@ -238,7 +238,7 @@ import Testing
             var other = options("resumed")
             other.resume = runID
             other.hidden = 9
-            #expect(throws: LanguageModelError.self) { try other.run(in: store) }
+            #expect(throws: TrainingRunError.self) { try other.run(in: store) }
         }
     }
 }
