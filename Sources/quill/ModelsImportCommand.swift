@@ -44,6 +44,11 @@ struct ModelsImportCommand: StoreBackedCommand {
     }
 
     func run(store: Store) throws {
+        // A run in progress owns its model's name (it would refuse to overwrite the import, and stop).
+        if let live = try store.liveRuns(named: name).first, let owner = live.owner {
+            throw CLIError("run #\(live.id) (\(owner)) is training a model named '\(name)'; import under another "
+                + "--name, or wait for the run to end")
+        }
         let imported = try store.importLanguageModel(from: URL(fileURLWithPath: safetensors), name: name,
                                                      vocabulary: vocabulary, modules: modules, replace: replace)
         let c = imported.configuration

@@ -166,6 +166,9 @@ import Testing
             expectFailure(try cli.run(arguments + ["--name", "m", "--replace"]), status: 1,
                           mentioning: ["is training a model named 'm'", "--name"])
             expectFailure(try cli.run("train", "--resume", "1"), status: 1, mentioning: ["run #1 is being trained"])
+            expectFailure(try cli.run("models", "import", "--safetensors", "any.safetensors", "--name", "m",
+                                      "--vocabulary", "v", "--replace"),
+                          status: 1, mentioning: ["is training a model named 'm'"])
             #expect(try cli.run("runs", "list").stdout.contains("running"))
         })
         #expect(killed.status == SIGKILL)
