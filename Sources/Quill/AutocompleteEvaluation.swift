@@ -3,7 +3,8 @@ import Foundation
 extension Store {
     /// Keystroke savings of a stored word-level model's suggestions on a text file (see ``KeystrokeSavings``).
     ///
-    /// The file is tokenized with the model's vocabulary settings; each token is a word to type after its leading
+    /// The file is tokenized with the model's vocabulary settings and typed from the start of a line (after the
+    /// corpus's line break, ``TextEncoder/lineStart``); each token is a word to type after its leading
     /// separator, and line breaks and other whitespace-only tokens are typed. A token spelled `<unk>` in the text
     /// (as in PTB) is typed as `unknownSpelling` when given, e.g. `unk`, as Presage's peer script spells it.
     /// `repeatsPassedOver` and `cache` are the ``Autocompleter``'s settings of the same names, defaulting as there;
@@ -21,14 +22,14 @@ extension Store {
             throw LanguageModelError.invalidOption("model '\(name)' is a character model; keystroke savings are "
                 + "measured for word-level models (their suggestions are whole words)")
         }
-        let tokenizer = try Tokenizer(vocabulary.settings)
-        let tokens = try tokenizer.tokenize(try TextReader(path: path).readAll())
+        let encoder = try TextEncoder(vocabulary)
+        let tokens = try encoder.tokens(of: try TextReader(path: path).readAll())
         func spelling(_ word: Substring) -> String {
             if let unknownSpelling, word == "<unk>" { return unknownSpelling }
             return String(word)
         }
         let words = tokens.map { token -> KeystrokeSavings.Word in
-            let id = vocabulary.id(token)
+            let id = encoder.id(of: token)
             guard !token.allSatisfy(\.isWhitespace) else {
                 return KeystrokeSavings.Word(id: id, spelling: token, separator: "", isWord: false)
             }
@@ -47,7 +48,7 @@ extension Store {
             NGramMixture(model: try ngramModel(named: $0.name, for: name, vocabulary: vocabulary), weight: $0.weight)
         }
         var savings = KeystrokeSavings(suggestions: suggestions)
-        savings.simulate(words, start: vocabulary.lineStartID, stepper: try Stepper(model: model, precision: precision),
+        savings.simulate(words, start: encoder.lineStart, stepper: try Stepper(model: model, precision: precision),
                          index: TokenPrefixIndex(entries), repeatsPassedOver: repeatsPassedOver, cache: cache,
                          ngram: mixture, progress: { progress?($0, words.count) })
         return savings

@@ -54,12 +54,29 @@ public final class Autocompleter {
     public let stepper: Stepper
     /// Suggestions offered.
     public var k = 5 { didSet { precondition(k >= 1) } }
-    /// 0: the continuation is the beam search's best; above 0 it is sampled at this temperature (seeded by ``seed``).
-    public var temperature = 0.0 { didSet { resetContinuations() } }
-    public var beamWidth = 4 { didSet { resetContinuations() } }
-    /// Tokens in a continuation, at most (characters for a character model: 6 per token).
-    public var maxContinuationTokens = 8 { didSet { resetContinuations() } }
-    public var seed: UInt64 = 1 { didSet { resetContinuations() } }
+    /// How the continuation (the ghost text) is chosen: by default the best of a beam search of width 4, at most 8
+    /// tokens (for a character model, 6 characters per token). See ``DecodingOptions`` for the temperature.
+    public var decoding = DecodingOptions(beamWidth: 4, maxTokens: 8) { didSet { resetContinuations() } }
+    /// ``DecodingOptions/temperature`` of ``decoding``.
+    public var temperature: Double {
+        get { decoding.temperature }
+        set { decoding.temperature = newValue }
+    }
+    /// ``DecodingOptions/beamWidth`` of ``decoding``.
+    public var beamWidth: Int {
+        get { decoding.beamWidth }
+        set { decoding.beamWidth = newValue }
+    }
+    /// ``DecodingOptions/maxTokens`` of ``decoding``.
+    public var maxContinuationTokens: Int {
+        get { decoding.maxTokens }
+        set { decoding.maxTokens = newValue }
+    }
+    /// ``DecodingOptions/seed`` of ``decoding``.
+    public var seed: UInt64 {
+        get { decoding.seed }
+        set { decoding.seed = newValue }
+    }
     /// Whether a word shown while typing a word, and passed over, is shown again for a longer prefix of it (see
     /// ``WordSuggestions``). The ghost continuation always starts with the most likely completion.
     public var repeatsPassedOver = false
@@ -85,7 +102,7 @@ public final class Autocompleter {
     /// Continuation searches run so far (each steps the model several times).
     public private(set) var continuationSearches = 0
 
-    private let tokenizer: Tokenizer
+    private let encoder: TextEncoder
     private let index: TokenPrefixIndex
     private let rule: StopRule
     private let isCharacterModel: Bool
@@ -114,26 +131,25 @@ public final class Autocompleter {
         }
         self.vocabulary = vocabulary
         stepper = try Stepper(model: model, precision: precision)
-        tokenizer = try Tokenizer(vocabulary.settings)
+        encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
         isCharacterModel = vocabulary.settings.level == .character
         var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
         start = (state, logProbabilities)
-        contextTail = [vocabulary.lineStartID]
+        contextTail = [encoder.lineStart]
         restart()
     }
 
-    /// Reads `line` (and a line break after it) as text typed before the text of ``suggestions(for:continuation:)``:
+    /// Reads `line` (and the corpus's line break after it, see ``TextEncoder/lineIDs(of:)``) as text typed before the text of ``suggestions(for:continuation:)``:
     /// the model's state starts after it, and the continuous cache remembers it. `quill complete` appends each line
     /// committed, so suggestions follow the whole session, as the keystroke savings are measured on running text.
     /// - Throws: `TextError` when the line cannot be tokenized.
     public func appendContext(_ line: String) throws {
         var (state, logProbabilities) = start
         let width = stepper.model.configuration.hidden
-        for token in try tokenizer.tokenize(line + "\n") {
-            let id = vocabulary.id(token)
+        for id in try encoder.lineIDs(of: line) {
             contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
                 if contextCache == nil { contextCache = ContinuousCache(settings: settings, width: width) }
@@ -148,10 +164,10 @@ public final class Autocompleter {
     /// Forgets the context: suggestions start from the beginning of a line again.
     public func clearContext() {
         var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
         start = (state, logProbabilities)
         contextCache = nil
-        contextTail = [vocabulary.lineStartID]
+        contextTail = [encoder.lineStart]
         restart()
     }
 
@@ -167,8 +183,8 @@ public final class Autocompleter {
     }
 
     private func wordSuggestions(for text: String, searchingContinuation: Bool) throws -> Suggestions {
-        let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
-        let ids = tokens.map { vocabulary.id($0) }
+        let (tokens, prefix) = Self.splitPartialWord(try encoder.tokens(of: text), of: text)
+        let ids = encoder.ids(of: tokens)
         let (state, logProbabilities) = advance(to: ids)
         let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index,
                                     repeatsPassedOver: repeatsPassedOver)
@@ -183,7 +199,7 @@ public final class Autocompleter {
                 continuation = best.completion + rest
             } else if searchingContinuation {
                 var next = state
-                let id = vocabulary.id(best.token)
+                let id = encoder.id(of: best.token)
                 let after = rule.isFinal(id) ? [] : stepper.step(token: id, state: &next)
                 let rest = rule.isFinal(id) ? "" : string(of: bestContinuation(from: next, logProbabilities: after,
                                                                       maxTokens: maxContinuationTokens))
@@ -196,7 +212,7 @@ public final class Autocompleter {
     }
 
     private func characterSuggestions(for text: String) throws -> Suggestions {
-        let ids = try tokenizer.ids(of: text, in: vocabulary)
+        let ids = try encoder.ids(of: text)
         let prefix = String(text.reversed().prefix(while: Self.isWordCharacter).reversed())
         let (state, logProbabilities) = advance(to: ids)
         if let cached = continuations[""], let items = cachedCharacterItems {
@@ -222,19 +238,13 @@ public final class Autocompleter {
 
     private var cachedCharacterItems: [Suggestion]?
 
-    /// The continuation after a state: the beam search's best, or a sample when ``temperature`` is above 0.
+    /// The continuation after a state, as ``decoding`` chooses it.
     private func bestContinuation(from state: Stepper.State, logProbabilities: [Float], maxTokens: Int) -> Continuation {
         guard maxTokens > 0, !logProbabilities.isEmpty else { return Continuation(tokens: [], logProbability: 0) }
         continuationSearches += 1
-        if temperature > 0 {
-            var rng = RNG(seed: seed)
-            return ContinuationSearch.sample(stepper: stepper, state: state, logProbabilities: logProbabilities,
-                                             options: SamplingOptions(temperature: temperature),
-                                             maxTokens: maxTokens, rule: rule, rng: &rng)
-        }
-        return ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
-                                       width: beamWidth, maxTokens: maxTokens, rule: rule).first
-            ?? Continuation(tokens: [], logProbability: 0)
+        var rng = RNG(seed: decoding.seed)
+        return ContinuationSearch.decode(decoding, stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                         maxTokens: maxTokens, rule: rule, rng: &rng)
     }
 
     /// Steps the cached stream to `ids`: keeps the longest common prefix and steps only the rest.
@@ -296,9 +306,7 @@ public final class Autocompleter {
         cachedCharacterItems = nil
     }
 
-    private func string(of continuation: Continuation) -> String {
-        continuation.tokens.map { vocabulary[$0] }.joined()
-    }
+    private func string(of continuation: Continuation) -> String { encoder.text(of: continuation.tokens) }
 
     private func note(unknown: Int, of count: Int) -> String? {
         guard count >= 2, unknown * 2 > count else { return nil }

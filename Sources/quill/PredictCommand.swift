@@ -14,9 +14,12 @@ struct PredictCommand: StoreBackedCommand {
             Reads lines (from --input, or standard input), steps them through the model in batches of --batch-lines \
             (one batched step per position for the whole batch), and writes one JSON object per line, in input \
             order, with its line number: "next" the --top-k most likely next tokens; "complete" the completions of \
-            the line's partial last word; "generate" a continuation (beam search of width --beam, or sampling with \
-            --temperature, --top-k, --top-p and --seed); "score" the log-probability of the line's tokens and of \
-            its end, its perplexity and token count. Memory stays constant whatever the input's size. With --mix \
+            the line's partial last word; "generate" a continuation (greedy by default; a beam search with --beam \
+            above 1; sampling with a --temperature above 0, cut by --top-k and --top-p, seeded by --seed plus the \
+            line number); "score" the log-probability of the line's tokens and of its end, its perplexity and \
+            token count. Each line is read as a line of the training text: it starts after the corpus's line \
+            break, and a scored line ends on it (see docs/prediction.md). Defaults: --top-k 5, --temperature 0, \
+            --beam 1, --max-tokens 20, --top-p 1, --seed 1. Memory stays constant whatever the input's size. With --mix \
             NGRAM the "next" and "complete" suggestions come from the model mixed with a stored n-gram model.
 
             A line that is not valid UTF-8 gives an error record naming the line and byte offset, and the others go \
@@ -41,23 +44,11 @@ struct PredictCommand: StoreBackedCommand {
     @Option(help: "next, complete, generate or score.")
     var task: Predictor.Task
 
-    @Option(help: "Suggestions per line (next, complete); the sampling cut for generate with --temperature.")
-    var topK = 5
+    @OptionGroup(title: "Decoding (--top-k is also the number of suggestions of next and complete)")
+    var decoding: DecodingArguments
 
-    @Option(help: "Tokens generated at most.")
-    var maxTokens = 20
-
-    @Option(help: "0: generate by beam search; above 0: sample at this temperature.")
-    var temperature = 0.0
-
-    @Option(help: "Sampling: keep the most likely tokens until their probability reaches this.")
-    var topP = 1.0
-
-    @Option(help: "Beam width of generate (1: greedy).")
-    var beam = 4
-
-    @Option(help: "Seed of sampling (each line's seed is this plus its line number).")
-    var seed: UInt64 = 1
+    /// Greedy continuations (temperature 0, beam 1); 5 suggestions, which are also the sampling cut.
+    static let defaults = DecodingOptions(temperature: 0, topK: 5, beamWidth: 1, maxTokens: 20)
 
     @Option(help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
     var maxContext = 512
@@ -78,26 +69,18 @@ struct PredictCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func validate() throws {
-        for (name, value) in [("--top-k", topK), ("--beam", beam), ("--max-context", maxContext),
-                              ("--batch-lines", batchLines), ("--threads", threads ?? 1)] where value < 1 {
+        for (name, value) in [("--max-context", maxContext), ("--batch-lines", batchLines),
+                              ("--threads", threads ?? 1)] where value < 1 {
             throw ValidationError("\(name) must be at least 1 (got \(value))")
         }
-        if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
-        if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be ≥ 0") }
-        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
     }
 
     func run(store: Store) throws {
         if let threads { setenv("QUILL_THREADS", String(threads), 1) }  // read when the shared pool starts
         let (model, vocabulary) = try store.loadLanguageModel(named: model)
-        var options = Predictor.Options(task: task)
-        options.topK = topK
-        options.maxTokens = maxTokens
-        options.temperature = temperature
-        options.topP = topP
-        options.beam = beam
-        options.seed = seed
-        options.maxContext = maxContext
+        let decoding = self.decoding.options(defaults: Self.defaults)
+        let options = Predictor.Options(task: task, suggestions: decoding.topK ?? 5, decoding: decoding,
+                                        maxContext: maxContext)
         let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options,
                                       precision: precision.precision,
                                       ngram: try ngram.mixture(for: self.model, vocabulary: vocabulary, store: store))
