@@ -1,7 +1,9 @@
 import Foundation
 
 /// One suggestion: a vocabulary entry and what to append to the typed text to take it.
-public struct Suggestion: Sendable, Equatable {
+///
+/// Encodes as `{"token", "completion", "probability"}`, the same in every result that holds suggestions.
+public struct Suggestion: Sendable, Equatable, Codable {
     /// The vocabulary entry (for a character model: the word completed), e.g. `" harbour"`.
     public var token: String
     /// What to append to the typed text, e.g. `"bour"` after `"The har"`.
@@ -29,7 +31,9 @@ extension Suggestion {
 }
 
 /// What the autocompleter offers for a text.
-public struct Suggestions: Sendable, Equatable {
+///
+/// Encodes as `{"text", "prefix", "suggestions": [Suggestion], "continuation", "note"}` (`note` left out when nil).
+public struct Suggestions: Sendable, Equatable, Codable {
     /// The text they are for.
     public var text: String
     /// The partial word being completed (`""` at a word boundary; a typed space for the next word).
@@ -40,6 +44,10 @@ public struct Suggestions: Sendable, Equatable {
     public var continuation: String
     /// A remark for the user, e.g. when most of the text is unknown to the model.
     public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case text, prefix, items = "suggestions", continuation, note
+    }
 }
 
 /// Suggestions while typing, from a language model: the next words (or the completions of the word being typed) and

@@ -44,7 +44,11 @@ public final class Predictor {
     }
 
     /// One line's prediction.
-    public struct Prediction: Sendable, Equatable {
+    ///
+    /// Encodes as one flat object: `tokens`, `unknown` (left out when 0), `truncated` (left out when false), and by
+    /// outcome `prefix` and `suggestions` (``Suggestion``s), or `text`, `generated` (its token count) and
+    /// `logProbability`, or `logProbability` and `perplexity` (of the line's tokens, its line break included).
+    public struct Prediction: Sendable, Equatable, Codable {
         /// Tokens of the line used (after the cut).
         public var tokens: Int
         /// Tokens outside the vocabulary.
@@ -52,6 +56,51 @@ public final class Predictor {
         /// Whether the line was cut to ``Options/maxContext``.
         public var truncated: Bool
         public var outcome: Outcome
+
+        public init(tokens: Int, unknown: Int, truncated: Bool, outcome: Outcome) {
+            self.tokens = tokens
+            self.unknown = unknown
+            self.truncated = truncated
+            self.outcome = outcome
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tokens, unknown, truncated, prefix, suggestions, text, generated, logProbability, perplexity
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tokens, forKey: .tokens)
+            if unknown > 0 { try c.encode(unknown, forKey: .unknown) }
+            if truncated { try c.encode(true, forKey: .truncated) }
+            switch outcome {
+            case let .suggestions(prefix, items):
+                try c.encode(prefix, forKey: .prefix)
+                try c.encode(items, forKey: .suggestions)
+            case let .generated(text, generated, logProbability):
+                try c.encode(text, forKey: .text)
+                try c.encode(generated, forKey: .generated)
+                try c.encode(logProbability, forKey: .logProbability)
+            case let .score(logProbability, tokens):
+                try c.encode(logProbability, forKey: .logProbability)
+                try c.encode(exp(-logProbability / Double(tokens)), forKey: .perplexity)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tokens = try c.decode(Int.self, forKey: .tokens)
+            unknown = try c.decodeIfPresent(Int.self, forKey: .unknown) ?? 0
+            truncated = try c.decodeIfPresent(Bool.self, forKey: .truncated) ?? false
+            if let items = try c.decodeIfPresent([Suggestion].self, forKey: .suggestions) {
+                outcome = .suggestions(prefix: try c.decode(String.self, forKey: .prefix), items: items)
+            } else if let text = try c.decodeIfPresent(String.self, forKey: .text) {
+                outcome = .generated(text: text, tokens: try c.decode(Int.self, forKey: .generated),
+                                     logProbability: try c.decode(Double.self, forKey: .logProbability))
+            } else {
+                outcome = .score(logProbability: try c.decode(Double.self, forKey: .logProbability), tokens: tokens)
+            }
+        }
     }
 
     public let vocabulary: Vocabulary
@@ -171,5 +220,30 @@ public final class Predictor {
             }
             return Prediction(tokens: ids.count, unknown: unknown, truncated: truncated[i], outcome: outcome)
         }
+    }
+}
+
+/// A result with the number of the input line it is for: encodes as the result's own object with a `line` key
+/// added (`{"line": 3, "tokens": …}`), as `quill predict` and `quill complete` print them.
+public struct Numbered<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var line: Int
+    public var value: Value
+
+    public init(line: Int, value: Value) {
+        self.line = line
+        self.value = value
+    }
+
+    enum CodingKeys: String, CodingKey { case line }
+
+    public func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(line, forKey: .line)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        line = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .line)
+        value = try Value(from: decoder)
     }
 }

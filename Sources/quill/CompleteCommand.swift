@@ -17,8 +17,8 @@ struct CompleteCommand: StoreBackedCommand {
             :model NAME, :clear (forget the lines committed so far), :help, :quit.
 
             When standard input or output is not a terminal, each input line is completed and printed as one JSON \
-            object: line, text, prefix, suggestions (text: the vocabulary entry, completion, probability), \
-            continuation, note. Lines starting with ':' are commands there too (messages on standard error).
+            object (the library's Suggestions, see docs/cli.md): line, text, prefix, suggestions (token: the \
+            vocabulary entry, completion, probability), continuation, and note when there is one. Lines starting with ':' are commands there too (messages on standard error).
 
             Examples:
               quill complete --model tiny
@@ -97,17 +97,7 @@ struct CompleteCommand: StoreBackedCommand {
             let start = KeystrokeTimings.now()
             let suggestions = try session.completer.suggestions(for: line, continuation: true)
             timings.record(suggestions: KeystrokeTimings.now() - start, total: nil)
-            let record: [String: Any] = [
-                "line": number,
-                "text": suggestions.text,
-                "prefix": suggestions.prefix,
-                "suggestions": suggestions.items.map {
-                    ["text": $0.token, "completion": $0.completion, "probability": $0.probability] as [String: Any]
-                },
-                "continuation": suggestions.continuation,
-                "note": suggestions.note as Any? ?? NSNull(),
-            ]
-            Terminal.write(try jsonLine(record) + "\n")
+            Terminal.write(try jsonLine(Numbered(line: number, value: suggestions)) + "\n")
         }
     }
 }

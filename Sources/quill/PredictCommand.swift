@@ -90,14 +90,13 @@ struct PredictCommand: StoreBackedCommand {
         let bar = ProgressBar(label: "predicting")
         defer { bar.finish() }
         var invalidLines = 0
-        var pending: [(number: Int, record: [String: Any]?, text: String?)] = []
+        var pending: [(number: Int, record: LineRecord?, text: String?)] = []
         func flush() throws {
             let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0) } }
             var predictions = try predictor.predict(texts)[...]
             for entry in pending {
-                var record = entry.record ?? Self.record(predictions.removeFirst(), task: task)
-                record["line"] = entry.number
-                try writer.write(try jsonLine(record) + "\n")
+                let record = entry.record ?? .prediction(predictions.removeFirst())
+                try writer.write(try jsonLine(Numbered(line: entry.number, value: record)) + "\n")
             }
             pending.removeAll(keepingCapacity: true)
             bar.update(reader.bytesRead, of: reader.totalBytes)
@@ -106,10 +105,10 @@ struct PredictCommand: StoreBackedCommand {
             switch line.text {
             case .failure(let invalid):
                 invalidLines += 1
-                pending.append((line.number, ["error": "\(reader.name):\(line.number): not valid UTF-8 at byte "
-                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"], nil))
+                pending.append((line.number, .error("\(reader.name):\(line.number): not valid UTF-8 at byte "
+                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"), nil))
             case .success(let text) where text.isEmpty:
-                pending.append((line.number, ["empty": true], nil))
+                pending.append((line.number, .empty, nil))
             case .success(let text):
                 pending.append((line.number, nil, text))
             }
@@ -123,29 +122,37 @@ struct PredictCommand: StoreBackedCommand {
         }
     }
 
-    /// The JSON record of a prediction (the line number is added by the caller).
-    static func record(_ p: Predictor.Prediction, task: Predictor.Task) -> [String: Any] {
-        var record: [String: Any] = ["tokens": p.tokens]
-        if p.unknown > 0 { record["unknown"] = p.unknown }
-        if p.truncated { record["truncated"] = true }
-        switch p.outcome {
-        case let .suggestions(prefix, items):
-            if task == .complete { record["prefix"] = prefix }
-            record["suggestions"] = items.map { item -> [String: Any] in
-                var object: [String: Any] = ["token": item.token, "probability": item.probability]
-                if task == .complete { object["completion"] = item.completion }
-                return object
+    /// What `predict` prints for a line: the library's ``Predictor/Prediction``, or `{"empty": true}`, or
+    /// `{"error": message}` for a line that is not UTF-8.
+    enum LineRecord: Codable, Sendable, Equatable {
+        case prediction(Predictor.Prediction)
+        case empty
+        case error(String)
+
+        enum CodingKeys: String, CodingKey { case empty, error }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .prediction(let p): try p.encode(to: encoder)
+            case .empty:
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(true, forKey: .empty)
+            case .error(let message):
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(message, forKey: .error)
             }
-        case let .generated(text, tokens, logProbability):
-            record["text"] = text
-            record["generated"] = tokens
-            record["logProbability"] = logProbability
-        case let .score(logProbability, tokens):
-            record["tokens"] = tokens
-            record["logProbability"] = logProbability
-            record["perplexity"] = exp(-logProbability / Double(tokens))
         }
-        return record
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let message = try c.decodeIfPresent(String.self, forKey: .error) {
+                self = .error(message)
+            } else if try c.decodeIfPresent(Bool.self, forKey: .empty) == true {
+                self = .empty
+            } else {
+                self = .prediction(try Predictor.Prediction(from: decoder))
+            }
+        }
     }
 }
 
