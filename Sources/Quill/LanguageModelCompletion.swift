@@ -1,5 +1,26 @@
 import Foundation
 
+/// A prompt and its continuation (`quill generate --format jsonl`).
+///
+/// Encodes as `prompt`, `text` (the continuation only), `generated` (its tokens) and `logProbability`, the keys a
+/// `generate` prediction of ``Predictor`` uses.
+public struct Generation: Sendable, Equatable, Codable {
+    public var prompt: String
+    /// The generated text: the tokens concatenated, a final line break not included.
+    public var text: String
+    /// Tokens generated.
+    public var generated: Int
+    /// The model's log-probability of the generated tokens.
+    public var logProbability: Double
+
+    public init(prompt: String, text: String, generated: Int, logProbability: Double) {
+        self.prompt = prompt
+        self.text = text
+        self.generated = generated
+        self.logProbability = logProbability
+    }
+}
+
 extension LanguageModel {
     /// Continues `prompt` token by token until a line break, an end token or `options.maxTokens` tokens.
     ///
@@ -10,11 +31,11 @@ extension LanguageModel {
     /// produced.
     /// - Parameters:
     ///   - vocabulary: the model's vocabulary (check it with ``Store/loadLanguageModel(named:vocabulary:)``).
-    /// - Returns: the generated text only (the prompt not repeated): the tokens concatenated, specials skipped; a
-    ///   final line-break token is not included.
-    /// - Throws: ``DecodingError`` for options out of range; ``TextError`` when the prompt cannot be tokenized;
+    /// - Returns: the prompt and the generated text (the tokens concatenated, a final line-break token not
+    ///   included), with its token count and log-probability.
+    /// - Throws: ``DecodingOptionsError`` for options out of range; ``TextError`` when the prompt cannot be tokenized;
     ///   ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``.
-    public func complete(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> String {
+    public func generate(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> Generation {
         try options.validate()
         let V = configuration.vocabulary
         guard vocabulary.count == V else {
@@ -33,7 +54,13 @@ extension LanguageModel {
         var rng = RNG(seed: options.seed)
         let continuation = ContinuationSearch.decode(options, stepper: stepper, state: state,
                                                      logProbabilities: logProbabilities, rule: rule, rng: &rng)
-        return encoder.text(of: continuation.tokens)
+        return Generation(prompt: prompt, text: encoder.text(of: continuation.tokens),
+                          generated: continuation.tokens.count, logProbability: continuation.logProbability)
+    }
+
+    /// The text of ``generate(_:vocabulary:options:)``.
+    public func complete(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> String {
+        try generate(prompt, vocabulary: vocabulary, options: options).text
     }
 
     /// ``complete(_:vocabulary:options:)`` with a temperature (0: greedy), a token budget and a seed.

@@ -37,8 +37,8 @@ public struct DecodingOptions: Sendable, Equatable, Codable {
     /// Whether tokens are drawn at random (temperature above 0) rather than searched.
     public var samples: Bool { temperature > 0 }
 
-    /// - Throws: ``DecodingError`` naming the first value out of range.
-    public func validate() throws(DecodingError) {
+    /// - Throws: ``DecodingOptionsError`` naming the first value out of range.
+    public func validate() throws(DecodingOptionsError) {
         guard temperature >= 0, temperature.isFinite else { throw .invalid(option: .temperature, "must be 0 or positive") }
         if let topK, topK < 1 { throw .invalid(option: .topK, "must be at least 1") }
         guard topP > 0, topP <= 1 else { throw .invalid(option: .topP, "must be in (0, 1]") }
@@ -51,7 +51,7 @@ public struct DecodingOptions: Sendable, Equatable, Codable {
 }
 
 /// A decoding option out of range.
-public enum DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DecodingOptionsError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Option: String, Sendable { case temperature, topK, topP, beamWidth, maxTokens }
     case invalid(option: Option, String)
 

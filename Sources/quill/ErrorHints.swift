@@ -9,7 +9,9 @@ enum ErrorHints {
         switch error {
         case TextError.invalidUTF8:
             return "pass --lossy to do so"
-        case let error as DecodingError:
+        case EvaluationError.textTooShort(_, _, let tokens, let batch) where tokens >= 2 && batch > 1:
+            return "lower --batch"
+        case let error as DecodingOptionsError:
             switch error {
             case .invalid(let option, _): return "see \(flag(option))"
             }
@@ -19,7 +21,7 @@ enum ErrorHints {
     }
 
     /// The flag that sets a decoding option (``DecodingArguments``).
-    static func flag(_ option: DecodingError.Option) -> String {
+    static func flag(_ option: DecodingOptionsError.Option) -> String {
         switch option {
         case .temperature: return "--temperature"
         case .topK: return "--top-k"

@@ -25,6 +25,10 @@ struct GenerateCommand: StoreBackedCommand {
     @Option(help: "The text to continue.")
     var prompt: String
 
+    @Option(help: ArgumentHelp("text: the prompt and its continuation; jsonl: one JSON object (prompt, text, "
+            + "generated, logProbability)."))
+    var format: ReportFormat = .text
+
     @OptionGroup(title: "Decoding")
     var decoding: DecodingArguments
 
@@ -36,8 +40,11 @@ struct GenerateCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         let (model, vocabulary) = try store.loadLanguageModel(named: self.model)
-        let completion = try model.complete(prompt, vocabulary: vocabulary,
+        let generation = try model.generate(prompt, vocabulary: vocabulary,
                                             options: decoding.options(defaults: Self.defaults))
-        print(prompt + completion)
+        switch format {
+        case .text: print(prompt + generation.text)
+        case .jsonl: print(try jsonLine(generation))
+        }
     }
 }

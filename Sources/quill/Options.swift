@@ -147,8 +147,8 @@ struct NGramMixOptions: ParsableArguments {
     /// How a report names the mixture: `", mixed with n-gram model NAME (share 0.35)"`, or nothing.
     var summary: String { mix.map { ", mixed with n-gram model \($0) (share \(mixWeight))" } ?? "" }
 
-    /// JSON fields `mix` (the name or null) and `mix_weight` (as given: 0.35, not Float's 0.3499999940395355).
-    var jsonFields: [String: Any] { ["mix": mix.map { $0 as Any } ?? NSNull(), "mix_weight": Double("\(mixWeight)") ?? 0] }
+    /// The share as given: 0.35, not Float's 0.3499999940395355.
+    var exactWeight: Double { Double("\(mixWeight)") ?? Double(mixWeight) }
 }
 
 /// How word suggestions are chosen, shared by `quill complete` and `quill eval-autocomplete` so that the measured
