@@ -57,11 +57,13 @@ public final class TextEncoder {
 
     /// Streams the ids of everything a reader gives (constant memory, nothing allocated per token).
     public func forEachID(in reader: TextReader, _ body: (Int32) throws -> Void) throws {
+        let vocabulary = self.vocabulary  // a local: no property access (and retain) per token
         try tokenizer.forEachToken(in: reader) { try body(vocabulary.id(utf8: $0)) }
     }
 
     /// Streams every token of a reader's text with its id; the bytes are valid only during the call.
     public func forEachToken(in reader: TextReader, _ body: (UnsafeRawBufferPointer, Int32) throws -> Void) throws {
+        let vocabulary = self.vocabulary
         try tokenizer.forEachToken(in: reader) { try body($0, vocabulary.id(utf8: $0)) }
     }
 }
