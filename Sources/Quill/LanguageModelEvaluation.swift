@@ -4,8 +4,9 @@ import Foundation
 /// ``Store/evaluateLanguageModel(named:text:batch:steps:lossy:pool:progress:)`` measures it.
 ///
 /// Encodes as one flat object (`quill eval --format json`): `model`, `file`, `level`, `tokens`, `unknownTokens`,
-/// `unknownRate`, `characters`, `replacements`, `batch`, `bptt`, `precision`, `targets`, `totalLoss`, `loss` (the
-/// mean), `perplexity`, `bitsPerToken`, `bitsPerCharacter`.
+/// `unknownRate`, `characters`, `replacements`, `batch`, `bptt`, `precision`, `targets`, `loss` (the mean),
+/// `perplexity`, `bitsPerToken`, `bitsPerCharacter` (the keys `quill eval --format json` always printed). Decoding
+/// takes the total loss as `loss · targets`, exact to rounding.
 public struct TextEvaluation: Sendable, Equatable, Codable {
     /// The model's name.
     public var model: String
@@ -47,7 +48,7 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case model, file, level, tokens, unknownTokens, unknownRate, characters, replacements, batch, steps = "bptt"
-        case precision, targets, totalLoss, loss, perplexity, bitsPerToken, bitsPerCharacter
+        case precision, targets, loss, perplexity, bitsPerToken, bitsPerCharacter
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,7 +65,6 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
         try c.encode(steps, forKey: .steps)
         try c.encode(precision.rawValue, forKey: .precision)
         try c.encode(evaluation.targets, forKey: .targets)
-        try c.encode(evaluation.totalLoss, forKey: .totalLoss)
         try c.encode(evaluation.meanLoss, forKey: .loss)
         try c.encode(evaluation.perplexity, forKey: .perplexity)
         try c.encode(evaluation.bitsPerToken, forKey: .bitsPerToken)
@@ -82,7 +82,8 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
         self.init(model: try value(.model), file: try value(.file), level: tokenLevel, tokens: try value(.tokens),
                   unknownTokens: try value(.unknownTokens), characters: try value(.characters),
                   replacements: try value(.replacements),
-                  evaluation: Evaluation(targets: try value(.targets), totalLoss: try value(.totalLoss)),
+                  evaluation: Evaluation(targets: try value(.targets),
+                                         totalLoss: try value(.loss) as Double * Double(try value(.targets) as Int)),
                   batch: try value(.batch), steps: try value(.steps), precision: stepping)
     }
 
