@@ -46,14 +46,7 @@ extension StoreBackedCommand {
 
     func run() throws {
         let opened = try store.open(create: Self.createsStore)
-        do {
-            try run(store: opened)
-        } catch let StoreError.alreadyExists(kind, name) {
-            throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
-                + "--replace")
-        } catch let error as any CommandLineHinted {
-            throw CLIError(error.messageWithHint)
-        }
+        try run(store: opened)
     }
 }
 
@@ -228,7 +221,7 @@ struct DecodingArguments: ParsableArguments {
         do {
             try options(defaults: DecodingOptions()).validate()
         } catch .invalid(let option, let reason) {
-            throw ValidationError("\(ErrorHints.flag(option)) \(reason)")
+            throw ValidationError("\(DecodingOptionsError.flag(option)) \(reason)")
         }
     }
 }
