@@ -337,6 +337,9 @@ extension RecurrentLayer {
     /// The steps run since ``beginSteps(capacity:batch:h0:c0:pool:)``.
     public var stepCount: Int { steps }
 
+    /// Whether ``backwardStep(dOutput:dInput:pool:)`` has stepped back through step 0.
+    var isBackAtStart: Bool { backwardCursor == 0 && packedBackward == nil }
+
     /// Runs one step on `x` `[B][D]` (copied; need not stay valid) and returns its hidden state `[B][H]`, valid until
     /// the next ``beginSteps(capacity:batch:h0:c0:pool:)`` or forward. The cell state is at ``finalCell``.
     @discardableResult

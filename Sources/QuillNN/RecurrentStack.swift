@@ -126,3 +126,77 @@ public final class RecurrentStack {
         }
     }
 }
+
+// MARK: - One step at a time
+
+extension RecurrentStack {
+    /// Starts a sequence run one step at a time through all layers (see
+    /// ``RecurrentLayer/beginSteps(capacity:batch:h0:c0:pool:)``); `h0`, `c0` are `[L][B][H]` or nil for zeros. No
+    /// dropout between layers on this path.
+    public func beginSteps(capacity: Int, batch B: Int, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                           pool: ThreadPool = .shared) {
+        let H = hiddenSize, L = layers.count
+        steps = 0
+        batch = B
+        masks = nil
+        _ = finalH.pointer(L * B * H)
+        _ = finalC.pointer(L * B * H)
+        for (l, layer) in layers.enumerated() {
+            layer.beginSteps(capacity: capacity, batch: B, h0: h0.map { $0 + l * B * H },
+                             c0: c0.map { $0 + l * B * H }, pool: pool)
+        }
+    }
+
+    /// Runs one step of every layer on `x` `[B][D]` and returns the top layer's hidden state `[B][H]`; the states of
+    /// all layers after it are in ``finalHidden`` and ``finalCell`` `[L][B][H]`.
+    @discardableResult
+    public func step(_ x: UnsafePointer<Float>, pool: ThreadPool = .shared) -> UnsafeMutablePointer<Float> {
+        let B = batch, H = hiddenSize
+        var input = x
+        for (l, layer) in layers.enumerated() {
+            let h = layer.step(input, pool: pool)
+            finalH.buffer.base.advanced(by: l * B * H).update(from: h, count: B * H)
+            if layer.cell.hasCellState {
+                finalC.buffer.base.advanced(by: l * B * H).update(from: layer.finalCell, count: B * H)
+            }
+            input = UnsafePointer(h)
+        }
+        steps += 1
+        return layers[layers.count - 1].output + (steps - 1) * B * H
+    }
+
+    /// Starts stepping back from the last step run; `dFinalHidden`, `dFinalCell` are `[L][B][H]` or nil.
+    public func beginBackwardSteps(dFinalHidden: UnsafePointer<Float>?, dFinalCell: UnsafePointer<Float>?,
+                                   pool: ThreadPool = .shared) {
+        let B = batch, H = hiddenSize
+        _ = dBetween.pointer(2 * B * H)
+        for (l, layer) in layers.enumerated() {
+            layer.beginBackwardSteps(dFinalHidden: dFinalHidden.map { $0 + l * B * H },
+                                     dFinalCell: dFinalCell.map { $0 + l * B * H }, pool: pool)
+        }
+    }
+
+    /// Steps back through the latest step not yet stepped back, top layer first: `dOutput` `[B][H]` is the gradient
+    /// of the top layer's output at that step; WRITES `dInput` `[B][D]` (nil to skip). After step 0 the parameter
+    /// gradients are ADDED and ``dInitialHidden`` / ``dInitialCell`` hold the initial states' gradients.
+    public func backwardStep(dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
+                             pool: ThreadPool = .shared) {
+        let B = batch, H = hiddenSize, L = layers.count
+        let between = dBetween.buffer.base
+        var dOut = dOutput
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            let dIn = l == 0 ? dInput : between + (l % 2) * B * H
+            layers[l].backwardStep(dOutput: dOut, dInput: dIn, pool: pool)
+            if let dIn { dOut = UnsafePointer(dIn) }
+        }
+        guard isBackAtStart else { return }
+        let dh0 = dH0.pointer(L * B * H), dc0 = dC0.pointer(L * B * H)
+        for (l, layer) in layers.enumerated() {
+            dh0.advanced(by: l * B * H).update(from: layer.dInitialHidden, count: B * H)
+            if layer.cell.hasCellState { dc0.advanced(by: l * B * H).update(from: layer.dInitialCell, count: B * H) }
+        }
+    }
+
+    /// Whether the layers have stepped back through step 0.
+    private var isBackAtStart: Bool { layers.allSatisfy(\.isBackAtStart) }
+}

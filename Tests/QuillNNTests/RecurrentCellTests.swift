@@ -223,4 +223,50 @@ import Testing
         #expect(bits(layer.dInitialHidden, B * H) == dh0)
         if kind.hasCellState { #expect(bits(layer.dInitialCell, B * H) == dc0) }
     }
+
+    /// A two-layer stack stepped one step at a time equals its unroll, bit for bit.
+    @Test(arguments: CellKind.allCases)
+    func stackPerStepEqualsUnroll(kind: CellKind) throws {
+        let (T, B, D, H, L) = (4, 2, 3, 5, 2)
+        let parameters = try ParameterSet(RecurrentStack.layout(prefix: "rnn", kind: kind, inputSize: D, hiddenSize: H,
+                                                                count: L))
+        var rng = RNG(seed: 31)
+        for i in 0..<parameters.flatCount { parameters.values.base[i] = rng.uniform(-0.6, 0.6) }
+        let stack = try RecurrentStack(parameters, prefix: "rnn", kind: kind, inputSize: D, hiddenSize: H, count: L)
+        func draw(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(-1, 1) } }
+        let x = draw(T * B * D), h0 = draw(L * B * H), c0 = draw(L * B * H), dOut = draw(T * B * H)
+        let dh = draw(L * B * H), dc = draw(L * B * H)
+        func bits(_ p: UnsafePointer<Float>, _ n: Int) -> [UInt32] { (0..<n).map { p[$0].bitPattern } }
+        let S = L * B * H, cells = kind.hasCellState ? S : 0
+
+        stack.forward(x, steps: T, batch: B, h0: h0, c0: c0)
+        let output = bits(stack.output, T * B * H), finalH = bits(stack.finalHidden, S)
+        let finalC = bits(stack.finalCell, cells)
+        parameters.zeroGradients()
+        var dx = [Float](repeating: 0, count: T * B * D)
+        stack.backward(dOutput: dOut, dFinalHidden: dh, dFinalCell: dc, dInput: &dx)
+        let gradients = bits(parameters.gradients.base, parameters.flatCount)
+        let dh0 = bits(stack.dInitialHidden, S), dc0 = bits(stack.dInitialCell, cells)
+
+        stack.beginSteps(capacity: T, batch: B, h0: h0, c0: c0)
+        var stepped = [UInt32]()
+        for t in 0..<T { x.withUnsafeBufferPointer { stepped += bits(stack.step($0.baseAddress! + t * B * D), B * H) } }
+        #expect(stepped == output)
+        #expect(bits(stack.finalHidden, S) == finalH)
+        #expect(bits(stack.finalCell, cells) == finalC)
+        parameters.zeroGradients()
+        var dxStep = [Float](repeating: 0, count: T * B * D)
+        stack.beginBackwardSteps(dFinalHidden: dh, dFinalCell: dc)
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            dOut.withUnsafeBufferPointer { dOut in
+                dxStep.withUnsafeMutableBufferPointer {
+                    stack.backwardStep(dOutput: dOut.baseAddress! + t * B * H, dInput: $0.baseAddress! + t * B * D)
+                }
+            }
+        }
+        #expect(bits(parameters.gradients.base, parameters.flatCount) == gradients)
+        #expect(dxStep.map(\.bitPattern) == dx.map(\.bitPattern))
+        #expect(bits(stack.dInitialHidden, S) == dh0)
+        #expect(bits(stack.dInitialCell, cells) == dc0)
+    }
 }
