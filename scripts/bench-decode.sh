@@ -7,6 +7,7 @@
 #   scripts/bench-decode.sh                 # 2 threads, as the peer's default
 #   THREADS=1 scripts/bench-decode.sh
 #   PYTHON=/tmp/venv/bin/python scripts/bench-decode.sh
+#   QUILL_BENCH=/path/to/quill-bench scripts/bench-decode.sh   # another build (e.g. before a change), not rebuilt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
@@ -16,13 +17,14 @@ CONFIGS=${CONFIGS:-ptb-small ptb-medium}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-swift build -c release --product quill-bench >&2
+bench=${QUILL_BENCH:-.build/release/quill-bench}
+[ -n "${QUILL_BENCH:-}" ] || swift build -c release --product quill-bench >&2
 for config in $CONFIGS; do
     for precision in float32 int8; do
-        .build/release/quill-bench step --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
+        "$bench" step --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
     done
     for precision in float32 bfloat16; do
-        .build/release/quill-bench score --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
+        "$bench" score --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
     done
 done
 "$PYTHON" "$PEER" --configs "$(echo $CONFIGS | tr ' ' ',')" --measures step,score --threads "$THREADS" | tee -a "$out"

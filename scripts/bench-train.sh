@@ -4,6 +4,7 @@
 #   scripts/bench-train.sh                 # ptb-small, ptb-medium, char-512 at 1 and 2 threads, one round
 #   scripts/bench-train.sh --repeats 3     # median of 3 rounds (a shared VM: single runs wander by ±20 %)
 #   PYTHON=/path/to/python scripts/bench-train.sh
+#   QUILL_BENCH=/path/to/quill-bench scripts/bench-train.sh   # another build (e.g. before a change), not rebuilt
 #
 # Builds quill-bench in release, then per round and thread count runs `quill-bench train` and the peer
 # ../shared/bench/pytorch_lstm.py (--measures train) back to back, so each ratio compares runs minutes apart. Both
@@ -42,8 +43,8 @@ if [ -f "$peer_script" ]; then
 fi
 [ "$have_torch" = 1 ] || echo "PyTorch peer skipped: torch is not importable (and could not be installed)." >&2
 
-swift build -c release --product quill-bench >&2
-bench=.build/release/quill-bench
+bench=${QUILL_BENCH:-.build/release/quill-bench}
+[ -n "${QUILL_BENCH:-}" ] || swift build -c release --product quill-bench >&2
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
