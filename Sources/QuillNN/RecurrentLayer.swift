@@ -4,15 +4,17 @@ import QuillTensor
 // Layout: time-major `[T][B][…]`, row-major. Weights as PyTorch: `weightIH` `[G][D]`, `weightHH` `[G][H]`, `biasIH`
 // and `biasHH` `[G]`.
 
-/// One recurrent layer: a one-step cell and its unroll over `T` steps, forward and backward through time.
+/// One recurrent layer: the unroll of its kind's ``RecurrentCell`` over `T` steps, forward and backward through time
+/// (or one step at a time, see ``beginSteps(capacity:batch:h0:c0:pool:)``). Written once for every cell.
 ///
 /// Parameters `<prefix>.<k>.weightIH` `[G][D]`, `.weightHH` `[G][H]`, `.biasIH` `[G]`, `.biasHH` `[G]` — PyTorch's
 /// `weight_ih_l<k>`, `weight_hh_l<k>`, `bias_ih_l<k>`, `bias_hh_l<k>` with the same layouts.
 ///
-/// Forward projects the inputs of all `T` steps with one GEMM (`x·Wᵢₕᵀ` for all `T·B` rows, plus the biases), so only
-/// `h·Wₕₕᵀ` runs per step. Caches, sized for `(T, B)` and reused across calls of that size or smaller: the gate
-/// activations `[T][B][G]` (GRU also the hidden projections `[T][B][G]`), the states `h` `[T+1][B][H]` (index 0 the
-/// initial state; `1...T` is the output) and for the LSTM `c` `[T+1][B][H]`. Backward reads these and the input.
+/// Forward projects the inputs of all `T` steps with one GEMM (`x·Wᵢₕᵀ` for all `T·B` rows, plus the cell's input
+/// bias), so only the cell's step (`h·Wₕₕᵀ` as a packed GEMM, then the fused kernel) runs per step. Caches, sized for
+/// `(T, B)` and reused across calls of that size or smaller: the gate activations `[T][B][G]` (GRU also the hidden
+/// projections `[T][B][G]`), the states `h` `[T+1][B][H]` (index 0 the initial state; `1...T` is the output) and for
+/// the LSTM `c` `[T+1][B][H]`. Backward reads these and the input.
 public final class RecurrentLayer {
     public let kind: CellKind
     /// The cell of ``kind``: the one step this layer unrolls.
