@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "QuillTensor", dependencies: ["CQuillKernels"]),
 
         .target(name: "QuillNN", dependencies: ["QuillTensor"]),
+        // File formats: safetensors reading and writing, PyTorch's state_dict names (layers know nothing of files).
+        .target(name: "QuillFormats", dependencies: ["QuillNN", "QuillTensor"]),
 
         .target(name: "QuillText", dependencies: ["CICU"]),
         .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
@@ -34,8 +36,8 @@ let package = Package(
         // Counts only: an n-gram model, the baseline and a prior mixed into a recurrent model's suggestions.
         .target(name: "QuillNGram"),
         .target(name: "QuillDecode", dependencies: ["QuillNN", "QuillText", "QuillTensor", "QuillNGram"]),
-        .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillTrain", "QuillDecode",
-                                              "QuillTensor", "QuillNGram"]),
+        .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillFormats", "QuillTrain",
+                                              "QuillDecode", "QuillTensor", "QuillNGram"]),
 
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,7 +49,9 @@ let package = Package(
 
         .target(name: "QuillTestSupport", path: "Tests/QuillTestSupport"),
         .testTarget(name: "QuillTensorTests", dependencies: ["QuillTensor", "QuillTestSupport"]),
-        .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillTestSupport"]),
+        // The parity tests read PyTorch's numbers from safetensors files (Tests/Fixtures).
+        .testTarget(name: "QuillNNTests", dependencies: ["QuillNN", "QuillFormats", "QuillTestSupport"]),
+        .testTarget(name: "QuillFormatsTests", dependencies: ["QuillFormats", "QuillTestSupport"]),
         .testTarget(name: "QuillTrainTests", dependencies: ["QuillTrain", "QuillTestSupport"]),
         .testTarget(name: "QuillDecodeTests", dependencies: ["QuillDecode", "QuillTestSupport"]),
         .testTarget(name: "QuillNGramTests", dependencies: ["QuillNGram", "QuillTestSupport"]),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: set up and run every test (`swift test` also builds the `quill` binary the CLI tests run), then
-# build and run the example package that depends on Quill, as another package would.
+# the slow example runs kept out of `swift test` (scripts/test-examples.sh: examples/*.sh, and the example package
+# that depends on Quill, built as another package would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift test
-(cd examples/library-usage && swift run library-usage)
+scripts/test-examples.sh

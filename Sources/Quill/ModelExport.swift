@@ -1,40 +1,9 @@
 import Foundation
 
-/// How the tensors of an exported model are named in a safetensors file.
-public enum TensorNaming: String, Codable, Sendable, CaseIterable {
-    /// PyTorch's state_dict names (`embedding.weight`, `rnn.weight_ih_l0`, `decoder.bias`), for a module whose
-    /// submodules are named as ``PyTorchModules`` says: `load_state_dict` takes the file as it is.
-    case pytorch
-    /// Quill's dotted parameter keys (`rnn.0.weightIH`), as the store holds them.
-    case quill
-}
-
-/// The submodule names of a PyTorch language model, whose state_dict keys start with them (`embed.weight`,
-/// `rnn.weight_hh_l1`, `out.bias` for the fixtures' `embed`, `rnn`, `out`).
-public struct PyTorchModules: Codable, Equatable, Sendable {
-    public var embedding: String
-    public var rnn: String
-    public var decoder: String
-
-    public init(embedding: String = "embedding", rnn: String = "rnn", decoder: String = "decoder") {
-        self.embedding = embedding
-        self.rnn = rnn
-        self.decoder = decoder
-    }
-
-    /// The file name of a Quill parameter under `naming`.
-    func fileName(_ name: String, naming: TensorNaming) -> String {
-        naming == .quill ? name
-            : LanguageModel.pytorchName(name, embedding: embedding, rnn: rnn, decoder: decoder)
-    }
-}
-
 /// Errors of moving a model between the store and a safetensors file; each names the file.
 public enum ModelTransferError: Error, Equatable, CustomStringConvertible {
     /// The file's tensors do not say what model they are, and the file has no hyperparameters.
     case unknownLayout(file: String, reason: String)
-    /// The file's tensors are not exactly the parameters of the model its hyperparameters describe.
-    case tensorMismatch(file: String, missing: [String], unexpected: [String], misshapen: [String])
     /// The file records the fingerprint of another vocabulary than the one given.
     case vocabularyMismatch(file: String, vocabulary: String, expected: String, found: String)
     /// A `__metadata__` entry Quill wrote cannot be read back.
@@ -43,19 +12,13 @@ public enum ModelTransferError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unknownLayout(file, reason):
-            return "\(file): cannot tell which language model the tensors describe: \(reason); files written by "
-                + "`quill models export` carry their hyperparameters, and PyTorch files need --modules when their "
-                + "submodules are not named embedding, rnn, decoder"
-        case let .tensorMismatch(file, missing, unexpected, misshapen):
-            var parts: [String] = []
-            if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
-            if !unexpected.isEmpty { parts.append("unexpected " + unexpected.joined(separator: ", ")) }
-            if !misshapen.isEmpty { parts.append("wrong shape " + misshapen.joined(separator: "; ")) }
-            return "\(file): the tensors do not fit the model: " + parts.joined(separator: "; ")
+            return "\(file): cannot tell which language model the tensors describe: \(reason); a file needs Quill's "
+                + "hyperparameters in its metadata (as an export writes them), or PyTorch's names under the "
+                + "submodule names given (by default embedding, rnn, decoder)"
         case let .vocabularyMismatch(file, vocabulary, expected, found):
             return "\(file): the model was trained with the vocabulary of fingerprint \(expected.prefix(12)), but "
                 + "vocabulary '\(vocabulary)' has fingerprint \(found.prefix(12)); token ids would not mean the same "
-                + "tokens — import the model's own vocabulary first (`quill vocab import`) and name it"
+                + "tokens — import the model's own vocabulary into the store first and name it"
         case let .invalidMetadata(file, key, reason):
             return "\(file): __metadata__ '\(key)': \(reason)"
         }
@@ -149,8 +112,10 @@ extension Store {
     ///   - vocabulary: the stored vocabulary to attach; when the file records a vocabulary fingerprint, it must be
     ///     this vocabulary's.
     ///   - replace: overwrite a model of the same name.
-    /// - Throws: ``ModelTransferError``, ``SafeTensorsError``, ``LanguageModelError`` (e.g. a vocabulary of another
-    ///   size), ``StoreError`` (unknown vocabulary, existing name without `replace`).
+    /// - Throws: ``ModelTransferError``, ``SafeTensorsError``, ``ParameterLoadError`` (tensors that are not exactly
+    ///   the model's parameters), ``StoredModelError`` (hyperparameters that describe no model),
+    ///   ``LanguageModelError`` (a vocabulary of another size), ``StoreError`` (unknown vocabulary, existing name
+    ///   without `replace`).
     @discardableResult
     public func importLanguageModel(from url: URL, name: String, vocabulary vocabularyName: String,
                                     modules: PyTorchModules? = nil, replace: Bool = false) throws -> ModelImport {
@@ -195,30 +160,9 @@ extension Store {
         }
         training["importedFrom"] = path
 
-        let model: LanguageModel
-        do {
-            model = try LanguageModel(configuration)
-        } catch {
-            throw LanguageModelError.invalidHyperparameters(model: name, reason: "\(error)")
-        }
-        var missing: [String] = [], misshapen: [String] = [], used = Set<String>()
-        var tensors: [StoredTensor] = []
-        for entry in model.parameters.entries {
-            let key = modules.fileName(entry.name, naming: naming)
-            guard let info = file.tensors[key] else { missing.append(key); continue }
-            used.insert(key)
-            guard info.shape == entry.shape else {
-                misshapen.append("\(key) is \(info.shape), expected \(entry.shape)")
-                continue
-            }
-            tensors.append(StoredTensor(name: entry.name, shape: entry.shape, values: try file.floats(key)))
-        }
-        let unexpected = file.names.filter { !used.contains($0) }
-        guard missing.isEmpty, unexpected.isEmpty, misshapen.isEmpty else {
-            throw ModelTransferError.tensorMismatch(file: path, missing: missing, unexpected: unexpected,
-                                                    misshapen: misshapen)
-        }
-        try model.parameters.load(tensors, model: name)
+        let model = try LanguageModel(configuration, model: name)
+        try model.parameters.load(shapes: file.tensors.mapValues(\.shape), source: path,
+                                  key: { modules.fileName($0, naming: naming) }, values: file.floats)
         model.isTraining = false
         let id = try saveLanguageModel(model, name: name, vocabulary: vocabularyName, training: training,
                                        replace: replace)

@@ -1,5 +1,22 @@
 import Foundation
 
+/// Why an n-gram model cannot be trained as asked.
+public enum NGramTrainingError: Error, Equatable, CustomStringConvertible {
+    /// The order is outside `1…maximum`.
+    case orderOutOfRange(order: Int, maximum: Int)
+    /// The vocabulary has more entries than the model's ids can hold.
+    case vocabularyTooLarge(vocabulary: String, size: Int, maximum: Int)
+
+    public var description: String {
+        switch self {
+        case let .orderOutOfRange(order, maximum):
+            return "an n-gram model's order must be 1…\(maximum) (got \(order))"
+        case let .vocabularyTooLarge(vocabulary, size, maximum):
+            return "n-gram models take vocabularies of at most \(maximum) entries; '\(vocabulary)' has \(size)"
+        }
+    }
+}
+
 /// Stored n-gram models: kind `kn-ngram`, hyperparameters `{"order": N, "discounts": [...], "tokens": T}` and, per
 /// order `n`, the tensors `order<n>.ids` (`[E, n]`, the token ids of each n-gram) and `order<n>.counts` (`[E]`, its
 /// count, or continuation count below the highest order), as float32: exact for ids and counts below 2²⁴.
@@ -15,18 +32,18 @@ extension Store {
 
     /// Counts the n-grams of a corpus encoded with a stored vocabulary, and stores the model.
     /// - Returns: the model and the number of tokens counted.
-    /// - Throws: ``LanguageModelError/invalidOption(_:)`` for an order outside 1…4 or a vocabulary of more than 65,536
-    ///   entries; what reading the corpus or storing throws.
+    /// - Throws: ``NGramTrainingError`` for an order outside 1…4 or a vocabulary of more than 65,536 entries; what
+    ///   reading the corpus or storing throws.
     @discardableResult
     public func trainNGramModel(corpus path: String, vocabulary name: String, order: Int, model: String,
                                 replace: Bool = false, lossy: Bool = false) throws -> (KneserNeyModel, Int) {
         guard (1...KneserNeyModel.maximumOrder).contains(order) else {
-            throw LanguageModelError.invalidOption("--order must be 1…\(KneserNeyModel.maximumOrder) (got \(order))")
+            throw NGramTrainingError.orderOutOfRange(order: order, maximum: KneserNeyModel.maximumOrder)
         }
         let vocabulary = try self.vocabulary(named: name)
         guard vocabulary.count <= KneserNeyModel.maximumVocabularySize else {
-            throw LanguageModelError.invalidOption("n-gram models take vocabularies of at most "
-                + "\(KneserNeyModel.maximumVocabularySize) entries; '\(name)' has \(vocabulary.count)")
+            throw NGramTrainingError.vocabularyTooLarge(vocabulary: name, size: vocabulary.count,
+                                                        maximum: KneserNeyModel.maximumVocabularySize)
         }
         let ids = try TokenIDs.encode(file: path, vocabulary: vocabulary, lossy: lossy).ids
         let ngram = KneserNeyModel(ids: ids, vocabularySize: vocabulary.count, order: order)
@@ -52,34 +69,28 @@ extension Store {
                       tensors: tensors, replace: replace)
     }
 
-    /// A stored n-gram model and its vocabulary.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``LanguageModelError/invalidHyperparameters(model:reason:)``
-    ///   when the model is not an n-gram model or its tensors do not fit it.
-    public func loadNGramModel(named name: String) throws -> (model: KneserNeyModel, vocabulary: Vocabulary) {
-        let record = try model(named: name)
-        guard record.kind == Self.ngramKind else {
-            throw LanguageModelError.invalidHyperparameters(model: name, reason: "it is a '\(record.kind)' model, "
-                + "not an n-gram model (train one with `quill ngram train`)")
+    /// A stored n-gram model and its vocabulary: the stored one it names, or `vocabulary` when given, which must be
+    /// the one it was counted with (``checkedModel(named:family:vocabulary:)``).
+    /// - Throws: ``StoreError/notFound(kind:name:)``; ``StoredModelError`` when the model is not an n-gram model,
+    ///   uses another vocabulary, or its hyperparameters or tensors do not fit it.
+    public func loadNGramModel(named name: String, vocabulary: Vocabulary? = nil) throws
+        -> (model: KneserNeyModel, vocabulary: Vocabulary) {
+        let (record, vocabulary) = try checkedModel(named: name, family: .ngram, vocabulary: vocabulary)
+        let hyperparameters: NGramHyperparameters = try record.decodeHyperparameters(family: .ngram)
+        func invalid(_ reason: String) -> StoredModelError {
+            .invalidRecord(model: name, family: .ngram, reason: reason)
         }
-        let hyperparameters: NGramHyperparameters
-        do {
-            hyperparameters = try JSONDecoder().decode(NGramHyperparameters.self,
-                                                       from: Data(record.hyperparametersJSON.utf8))
-        } catch {
-            throw LanguageModelError.invalidHyperparameters(model: name, reason: "\(error)")
-        }
-        let vocabulary = try self.vocabulary(id: record.vocabularyID)
         let byName = Dictionary(try tensors(ofModel: record.id).map { ($0.name, $0) }) { a, _ in a }
         var grams: [[(ids: [Int32], count: Float)]] = []
         for n in 1...max(1, min(hyperparameters.order, KneserNeyModel.maximumOrder)) {
             guard let ids = byName["order\(n).ids"], let counts = byName["order\(n).counts"],
                   ids.shape == [counts.values.count, n], counts.shape.count == 1 else {
-                throw LanguageModelError.invalidHyperparameters(model: name, reason: "the tensors of order \(n) are "
-                    + "missing or do not fit (order\(n).ids [E, \(n)], order\(n).counts [E])")
+                throw invalid("the tensors of order \(n) are missing or do not fit (order\(n).ids [E, \(n)], "
+                    + "order\(n).counts [E])")
             }
             guard ids.values.allSatisfy({ $0 >= 0 && Int($0) < vocabulary.count && $0 == $0.rounded() }) else {
-                throw LanguageModelError.invalidHyperparameters(model: name, reason: "order\(n).ids holds a value "
-                    + "that is not a token id of its vocabulary (\(vocabulary.count) entries)")
+                throw invalid("order\(n).ids holds a value that is not a token id of its vocabulary "
+                    + "(\(vocabulary.count) entries)")
             }
             grams.append(counts.values.indices.map { e in
                 (ids.values[(e * n)..<((e + 1) * n)].map { Int32($0) }, counts.values[e])
@@ -88,17 +99,11 @@ extension Store {
         return (KneserNeyModel(vocabularySize: vocabulary.count, grams: grams), vocabulary)
     }
 
-    /// The stored n-gram model `name` checked to share `vocabulary` with the model `other`.
+    /// The stored n-gram model `name`, checked to use `vocabulary`, the vocabulary of the model `other` it is mixed
+    /// into.
+    /// - Throws: as ``loadNGramModel(named:vocabulary:)``.
     public func ngramModel(named name: String, for other: String, vocabulary: Vocabulary) throws -> KneserNeyModel {
-        let (ngram, own) = try loadNGramModel(named: name)
-        guard own.fingerprint == vocabulary.fingerprint else {
-            let names = Dictionary(try vocabularies().map { ($0.id, $0.name) }) { a, _ in a }
-            let theirs = names[try model(named: name).vocabularyID] ?? "?"
-            let ours = names[try model(named: other).vocabularyID] ?? "?"
-            throw LanguageModelError.invalidOption("n-gram model '\(name)' uses vocabulary '\(theirs)', model "
-                + "'\(other)' uses '\(ours)': train the n-gram model with --vocabulary \(ours)")
-        }
-        return ngram
+        try loadNGramModel(named: name, vocabulary: vocabulary).model
     }
 
     /// The perplexity of a stored n-gram model on a text: every token scored from the ones before it, the first from

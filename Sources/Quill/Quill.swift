@@ -3,6 +3,7 @@
 @_exported import QuillText
 @_exported import QuillStore
 @_exported import QuillNN
+@_exported import QuillFormats
 @_exported import QuillTrain
 @_exported import QuillDecode
 @_exported import QuillTensor

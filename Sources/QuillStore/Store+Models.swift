@@ -2,7 +2,8 @@
 public struct ModelRecord: Codable, Sendable, Equatable {
     public var id: Int64
     public var name: String
-    /// What to build from the hyperparameters, e.g. `lstm-lm` or `seq2seq`; the store does not interpret it.
+    /// What to build from the hyperparameters, e.g. `lstm-lm` or `seq2seq`; the store does not interpret it (`Quill`'s
+    /// `ModelFamily` does, in `Store.checkedModel(named:family:vocabulary:)`).
     public var kind: String
     public var hyperparametersJSON: String
     public var vocabularyID: Int64

@@ -51,6 +51,8 @@ extension StoreBackedCommand {
         } catch let StoreError.alreadyExists(kind, name) {
             throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
                 + "--replace")
+        } catch let error as any CommandLineHinted {
+            throw CLIError(error.messageWithHint)
         }
     }
 }

@@ -107,7 +107,14 @@ import Testing
         let other = try cli.write("other.txt", "Completely different words here.\nAnd more of them.\n")
         expectSuccess(try cli.run("vocab", "build", "--corpus", other, "--name", "w"))
         expectFailure(try cli.run("models", "import", "--safetensors", "m.safetensors", "--name", "x",
-                                  "--vocabulary", "w"), status: 1, mentioning: ["m.safetensors", "fingerprint"])
+                                  "--vocabulary", "w"), status: 1,
+                      mentioning: ["m.safetensors", "fingerprint", "quill vocab import"])
+        // Submodule names the file does not use: every tensor is named at once, and nothing is saved.
+        expectFailure(try cli.run("models", "import", "--safetensors", "m.safetensors", "--name", "x",
+                                  "--vocabulary", "v", "--modules", "a,b,c"), status: 1,
+                      mentioning: ["do not fit", "missing a.weight", "b.weight_ih_l0", "unexpected decoder.bias",
+                                   "embedding.weight"])
+        expectFailure(try cli.run("models", "show", "x"), status: 1, mentioning: ["no model named 'x'"])
         expectFailure(try cli.run("models", "import", "--safetensors", "nope.safetensors", "--name", "x",
                                   "--vocabulary", "v"), status: 1, mentioning: ["nope.safetensors"])
         let junk = try cli.write("junk.safetensors", "not a safetensors file at all")

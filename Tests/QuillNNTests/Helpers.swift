@@ -4,19 +4,6 @@ import QuillTensor
 import QuillTestSupport
 import Testing
 
-/// `../shared/fixtures` beside the package root, or nil when absent (the parity tests are skipped then).
-let fixturesDirectory: URL? = {
-    let url = TestSupport.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    return FileManager.default.fileExists(atPath: url.path) ? url : nil
-}()
-
-/// The fixture file `name`, or nil when absent.
-func fixture(_ name: String) -> URL? {
-    guard let url = fixturesDirectory?.appendingPathComponent(name),
-          FileManager.default.fileExists(atPath: url.path) else { return nil }
-    return url
-}
-
 /// The largest errors seen by ``expectMatch(_:_:_:tolerance:sourceLocation:)``.
 struct MatchReport: CustomStringConvertible {
     /// `max |a − e|`, `max |a − e| / max(1, |e|)` (the tested tolerance), and `max |a − e| / max |e|` per tensor

@@ -1,10 +1,12 @@
 import Foundation
+import QuillFormats
 @testable import QuillNN
 import QuillTensor
+import QuillTestSupport
 import Testing
 
-/// Forward and backward against PyTorch's own numbers (`../shared/fixtures`, written by
-/// `../shared/bench/make_fixtures.py`): weights, inputs and initial states in, logits, loss, final states and every
+/// Forward and backward against PyTorch's own numbers (`Tests/Fixtures`, committed, written by
+/// `Tests/Fixtures/make_fixtures.py`): weights, inputs and initial states in, logits, loss, final states and every
 /// gradient out.
 @Suite struct PyTorchParityTests {
     static let cells: [(file: String, kind: CellKind)] = [
@@ -12,17 +14,17 @@ import Testing
         ("pytorch-rnn_tanh-lm.safetensors", .rnnTanh),
     ]
 
+    /// The fixtures' submodules are `embed`, `rnn`, `out`.
     static func pytorchName(_ name: String) -> String {
-        LanguageModel.pytorchName(name, embedding: "embed", rnn: "rnn", decoder: "out")
+        PyTorchModules(embedding: "embed", rnn: "rnn", decoder: "out").pytorchName(name)
     }
 
     /// Both ways into the first layer: embedded rows gathered, and through the embedding table (see
     /// `LanguageModel.projectsTokens`).
-    @Test(.enabled(if: fixturesDirectory != nil), arguments: 0..<cells.count, [false, true])
+    @Test(arguments: 0..<cells.count, [false, true])
     func languageModelMatchesPyTorch(cellIndex: Int, throughTable: Bool) throws {
         let (name, kind) = Self.cells[cellIndex]
-        guard let url = fixture(name) else { return }
-        let file = try SafeTensors(contentsOf: url)
+        let file = try SafeTensors(contentsOf: try TestSupport.fixture(name))
         let shape = try file.shape("h0"), logitsShape = try file.shape("logits")
         let (L, B, H, T, V) = (shape[0], shape[1], shape[2], logitsShape[0], logitsShape[2])
         let E = try file.shape("embed.weight")[1]
@@ -60,9 +62,8 @@ import Testing
         expectMatch(twice, once.map { 2 * $0 }, "\(name) accumulated gradients", tolerance: 1e-6)
     }
 
-    @Test(.enabled(if: fixture("pytorch-dense-mse.safetensors") != nil))
-    func denseNetworkMatchesPyTorch() throws {
-        let file = try SafeTensors(contentsOf: fixture("pytorch-dense-mse.safetensors")!)
+    @Test func denseNetworkMatchesPyTorch() throws {
+        let file = try SafeTensors(contentsOf: try TestSupport.fixture("pytorch-dense-mse.safetensors"))
         let network = try FeedForwardFixture(file: file)
         let input = try file.floats("input"), target = try file.floats("target")
         let rows = try file.shape("input")[0]
@@ -78,27 +79,37 @@ import Testing
         print("parity pytorch-dense-mse: forward \(forward); backward \(backward)")
     }
 
-    @Test(.enabled(if: fixturesDirectory != nil))
-    func loadingChecksNamesAndShapes() throws {
-        let file = try SafeTensors(contentsOf: fixture("pytorch-gru-lm.safetensors")!)
+    /// One checked load: every unused, missing and misshapen tensor is named in one error.
+    @Test func loadingChecksNamesAndShapes() throws {
+        let path = try TestSupport.fixture("pytorch-gru-lm.safetensors")
+        let file = try SafeTensors(contentsOf: path)
         let model = try LanguageModel(.init(kind: .gru, vocabulary: 37, embedding: 16, hidden: 16, layers: 2))
-        // The fixture also holds inputs and gradients: unused unless allowed.
-        #expect(throws: LayerError.self) { try model.parameters.load(from: file, fileName: Self.pytorchName) }
-        // Quill's own names are not in a PyTorch file.
-        #expect(throws: LayerError.missingParameter("embedding.weight")) {
+        // The fixture also holds inputs and gradients: unexpected unless allowed.
+        do {
+            try model.parameters.load(from: file, fileName: Self.pytorchName)
+            Issue.record("the inputs and gradients were taken")
+        } catch let error as ParameterLoadError {
+            #expect(error.source == path.path && error.missing.isEmpty && error.misshapen.isEmpty)
+            #expect(error.unexpected == file.names.filter { !$0.hasPrefix("embed.") && !$0.hasPrefix("rnn.")
+                && !$0.hasPrefix("out.") })
+        }
+        // Quill's own names are not in a PyTorch file: every parameter is missing.
+        #expect(throws: ParameterLoadError(source: path.path, missing: model.parameters.names)) {
             try model.parameters.load(from: file, allowUnused: true)
         }
+        // An LSTM's gates are 4H rows, the GRU's 3H: every recurrent weight and bias is misshapen, and nothing is
+        // copied.
         let lstm = try LanguageModel(.init(kind: .lstm, vocabulary: 37, embedding: 16, hidden: 16, layers: 2))
-        #expect(throws: LayerError.shapeMismatch(name: "rnn.weight_ih_l0", expected: [64, 16], actual: [48, 16])) {
+        do {
             try lstm.parameters.load(from: file, fileName: Self.pytorchName, allowUnused: true)
+            Issue.record("a GRU's weights were loaded into an LSTM")
+        } catch let error as ParameterLoadError {
+            #expect(error.missing.isEmpty && error.unexpected.isEmpty)
+            #expect(error.misshapen.count == 8)
+            #expect(error.misshapen.first == .init(name: "rnn.weight_ih_l0", expected: [64, 16], actual: [48, 16]))
+            #expect("\(error)".contains("wrong shape rnn.weight_ih_l0 is [48, 16], expected [64, 16]"))
         }
-    }
-
-    @Test func pytorchNames() {
-        #expect(LanguageModel.pytorchName("rnn.1.weightHH") == "rnn.weight_hh_l1")
-        #expect(LanguageModel.pytorchName("rnn.0.biasIH") == "rnn.bias_ih_l0")
-        #expect(LanguageModel.pytorchName("decoder.weight", decoder: "out") == "out.weight")
-        #expect(LanguageModel.pytorchName("embedding.weight", embedding: "encoder") == "encoder.weight")
+        #expect(lstm.parameters.values.buffer.allSatisfy { $0 == 0 })
     }
 }
 

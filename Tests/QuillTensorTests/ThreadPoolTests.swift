@@ -41,16 +41,14 @@ func everyItemRunsExactlyOnce(threads: Int) {
     #expect((0..<(4 * 500)).allSatisfy { runs[$0] == 1 })
 }
 
-@Test func manySmallJobsRunQuickly() {
+/// Every one of many small jobs runs exactly once (their speed is the benchmarks' to measure, not a test's).
+@Test func manySmallJobsAllRun() {
     let pool = ThreadPool(threads: 2)
     let sums = UnsafeMutablePointer<Int>.allocate(capacity: 4)
     sums.initialize(repeating: 0, count: 4)
     defer { sums.deallocate() }
-    let start = Date()
     for _ in 0..<20_000 { pool.parallelFor(4) { sums[$0] += 1 } }
-    let seconds = Date().timeIntervalSince(start)
     #expect((0..<4).allSatisfy { sums[$0] == 20_000 })
-    #expect(seconds < 5, "20 000 jobs took \(seconds) s")
 }
 
 @Test func poolOfOneRunsInOrderOnTheCaller() {

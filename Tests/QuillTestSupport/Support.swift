@@ -20,6 +20,20 @@ public enum TestSupport {
         return url
     }
 
+    /// `Tests/Fixtures` of this repository: reference data committed with the code (see its README.md).
+    public static let fixtures: URL = packageRoot.appendingPathComponent("Tests/Fixtures")
+
+    /// The committed fixture file `name` (e.g. `pytorch-lstm-lm.safetensors`).
+    /// - Throws: ``TestSupportError`` when it is absent, so a test that needs it fails instead of skipping.
+    public static func fixture(_ name: String) throws -> URL {
+        let url = fixtures.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TestSupportError("the fixture \(url.path) is missing: it is committed with the repository "
+                + "(Tests/Fixtures/README.md says how to regenerate it)")
+        }
+        return url
+    }
+
     /// A built executable product of this package, e.g. `quill`.
     ///
     /// A test target that runs a product should depend on it (as `QuillCLITests` depends on `quill`), so that

@@ -59,12 +59,21 @@ import Testing
             var tokens = vocabulary.tokens
             tokens[tokens.count - 1] = "zzz-not-a-token"
             let other = Vocabulary(settings: vocabulary.settings, tokens: tokens, counts: vocabulary.counts)
-            #expect(throws: LanguageModelError.vocabularyMismatch(model: "m", expected: vocabulary.fingerprint,
-                                                                  found: other.fingerprint)) {
+            #expect(throws: StoredModelError.vocabularyMismatch(model: "m", modelVocabulary: "tiny",
+                                                                expected: vocabulary.fingerprint, given: nil,
+                                                                found: other.fingerprint)) {
                 try store.loadLanguageModel(named: "m", vocabulary: other)
             }
-            let message = "\(LanguageModelError.vocabularyMismatch(model: "m", expected: "a", found: "b"))"
-            #expect(message.contains("model 'm'") && message.contains("fingerprint"))
+            // A stored vocabulary is named.
+            try store.saveVocabulary(other, name: "other")
+            do {
+                _ = try store.loadLanguageModel(named: "m", vocabulary: other)
+                Issue.record("another vocabulary was accepted")
+            } catch let error as StoredModelError {
+                let message = "\(error)"
+                #expect(message.contains("model 'm' uses vocabulary 'tiny'") && message.contains("'other'")
+                    && message.contains("fingerprint"), "\(message)")
+            }
         }
     }
 
@@ -83,11 +92,11 @@ import Testing
             do {
                 _ = try store.loadLanguageModel(named: "bad")
                 Issue.record("loading mismatched tensors should fail")
-            } catch let LanguageModelError.tensorMismatch(model, missing, unexpected, misshapen) {
-                #expect(model == "bad")
-                #expect(missing == ["decoder.bias"])
-                #expect(unexpected == ["extra"])
-                #expect(misshapen.count == 1 && misshapen[0].hasPrefix("embedding.weight"))
+            } catch let error as ParameterLoadError {
+                #expect(error.source == "model 'bad'")
+                #expect(error.missing == ["decoder.bias"])
+                #expect(error.unexpected == ["extra"])
+                #expect(error.misshapen.map(\.name) == ["embedding.weight"])
             }
         }
     }

@@ -23,8 +23,46 @@ import Testing
             } / Double(ids.count)
             let (scored, loss) = try store.evaluateNGramModel(named: "g", text: corpus.path)
             #expect(scored == ids.count && abs(loss - expected) < 1e-9)
-            #expect(throws: LanguageModelError.self) { try store.trainNGramModel(corpus: corpus.path, vocabulary: "v",
-                                                                                 order: 5, model: "h") }
+            #expect(throws: NGramTrainingError.orderOutOfRange(order: 5, maximum: 4)) {
+                try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 5, model: "h")
+            }
+        }
+    }
+
+    /// One check of a stored model's family and vocabulary, for either family.
+    @Test func storedModelsAreCheckedForFamilyAndVocabulary() throws {
+        try withTemporaryDirectory { directory in
+            let corpus = directory.appendingPathComponent("corpus.txt")
+            try AutocompleterTests.text.write(to: corpus, atomically: true, encoding: .utf8)
+            let other = directory.appendingPathComponent("other.txt")
+            try "zebras graze\nzebras run\n".write(to: other, atomically: true, encoding: .utf8)
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
+            let vocabulary = try store.buildVocabulary(corpus: corpus.path, name: "v").vocabulary
+            _ = try store.buildVocabulary(corpus: other.path, name: "w")
+            try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 2, model: "g")
+            try store.trainNGramModel(corpus: other.path, vocabulary: "w", order: 2, model: "z")
+            try store.saveLanguageModel(try LanguageModelWorkflowTests.randomModel(.lstm, vocabulary: vocabulary.count),
+                                        name: "m", vocabulary: "v")
+            #expect(ModelFamily(kind: "gru-lm") == .recurrentLanguageModel && ModelFamily(kind: "kn-ngram") == .ngram)
+            #expect(ModelFamily(kind: "seq2seq") == nil)
+
+            #expect(throws: StoredModelError.wrongFamily(model: "g", kind: "kn-ngram", found: .ngram,
+                                                         expected: .recurrentLanguageModel)) {
+                try store.loadLanguageModel(named: "g")
+            }
+            #expect(throws: StoredModelError.wrongFamily(model: "m", kind: "lstm-lm", found: .recurrentLanguageModel,
+                                                         expected: .ngram)) {
+                try store.loadNGramModel(named: "m")
+            }
+            let w = try store.vocabulary(named: "w")
+            #expect(throws: StoredModelError.vocabularyMismatch(model: "z", modelVocabulary: "w",
+                                                                expected: w.fingerprint, given: "v",
+                                                                found: vocabulary.fingerprint)) {
+                try store.ngramModel(named: "z", for: "m", vocabulary: vocabulary)
+            }
+            #expect(try store.ngramModel(named: "g", for: "m", vocabulary: vocabulary).order == 2)
+            let message = "\(StoredModelError.wrongFamily(model: "g", kind: "kn-ngram", found: .ngram, expected: .recurrentLanguageModel))"
+            #expect(message == "model 'g' is an n-gram model (kind kn-ngram), not a recurrent language model")
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import QuillNN
+import QuillFormats
 import QuillTestSupport
 import Testing
 
