@@ -7,8 +7,8 @@ import QuillTensor
 /// `bidirectional=True`.
 ///
 /// Parameters: the forward direction's `<prefix>.<k>.{weightIH, weightHH, biasIH, biasHH}` and the reverse one's
-/// `<prefix>.<k>.{weightIHReverse, weightHHReverse, biasIHReverse, biasHHReverse}` (PyTorch's `…_l<k>` and
-/// `…_l<k>_reverse`). States are `[2][B][H]` (forward, then reverse), PyTorch's `h_n` of one layer.
+/// `<prefix>.<k>.reverse.{weightIH, weightHH, biasIH, biasHH}` (PyTorch's `…_l<k>` and `…_l<k>_reverse`, mapped by
+/// `QuillFormats.PyTorchNames`). States are `[2][B][H]` (forward, then reverse), PyTorch's `h_n` of one layer.
 ///
 /// Padded batches: with `lengths` (row `b` holds `lengths[b]` steps in `1...T`, the rest padding), the reverse
 /// direction reads each row backwards from its own last step, outputs past a row's length are zero, the final states

@@ -37,12 +37,13 @@ public final class RecurrentLayer {
     private var tableRows = [Int32]()
 
     /// The parameter names of layer `index` under `prefix`, with their shapes; `reverse` names the reversed-time
-    /// direction of a ``BidirectionalLayer`` (`weightIHReverse`, … as PyTorch's `weight_ih_l<k>_reverse`, …).
+    /// direction of a ``BidirectionalLayer`` (`<prefix>.<k>.reverse.weightIH`, … as PyTorch's
+    /// `weight_ih_l<k>_reverse`, …).
     public static func layout(prefix: String, index: Int, kind: CellKind, inputSize: Int, hiddenSize: Int,
                               reverse: Bool = false) -> ParameterLayout {
-        let g = kind.gates * hiddenSize, p = "\(prefix).\(index).", r = reverse ? "Reverse" : ""
-        return [(p + "weightIH" + r, [g, inputSize]), (p + "weightHH" + r, [g, hiddenSize]),
-                (p + "biasIH" + r, [g]), (p + "biasHH" + r, [g])]
+        let g = kind.gates * hiddenSize, p = "\(prefix).\(index).\(reverse ? "reverse." : "")"
+        return [(p + "weightIH", [g, inputSize]), (p + "weightHH", [g, hiddenSize]), (p + "biasIH", [g]),
+                (p + "biasHH", [g])]
     }
 
     /// PyTorch's state_dict name for a Quill suffix (`weightIH` → `weight_ih_l<k>`), nil for an unknown one.
@@ -64,11 +65,11 @@ public final class RecurrentLayer {
         cell = kind.cell
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
-        let g = kind.gates * hiddenSize, p = "\(prefix).\(index).", r = reverse ? "Reverse" : ""
-        (weightIH, dWeightIH) = try parameters.views(p + "weightIH" + r, [g, inputSize])
-        (weightHH, dWeightHH) = try parameters.views(p + "weightHH" + r, [g, hiddenSize])
-        (biasIH, dBiasIH) = try parameters.views(p + "biasIH" + r, [g])
-        (biasHH, dBiasHH) = try parameters.views(p + "biasHH" + r, [g])
+        let g = kind.gates * hiddenSize, p = "\(prefix).\(index).\(reverse ? "reverse." : "")"
+        (weightIH, dWeightIH) = try parameters.views(p + "weightIH", [g, inputSize])
+        (weightHH, dWeightHH) = try parameters.views(p + "weightHH", [g, hiddenSize])
+        (biasIH, dBiasIH) = try parameters.views(p + "biasIH", [g])
+        (biasHH, dBiasHH) = try parameters.views(p + "biasHH", [g])
     }
 
     /// The outputs `h₁…h_T` `[T][B][H]` of the last forward (valid until the next forward).

@@ -22,7 +22,7 @@ import Testing
     func gradientsOfAPaddedBatch(kind: CellKind) throws {
         let (T, B, D, H) = (Self.T, Self.B, Self.D, Self.H), S = 2 * B * H
         let (parameters, layer) = try Self.make(kind)
-        #expect(parameters.entries.map(\.name).contains("encoder.0.weightHHReverse"))
+        #expect(parameters.entries.map(\.name).contains("encoder.0.reverse.weightHH"))
         var rng = RNG(seed: 2)
         func draw(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(-0.8, 0.8) } }
         var x = draw(T * B * D), h0 = draw(S), c0 = draw(S)
