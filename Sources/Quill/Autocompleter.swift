@@ -1,7 +1,9 @@
 import Foundation
 
 /// One suggestion: a vocabulary entry and what to append to the typed text to take it.
-public struct Suggestion: Sendable, Equatable {
+///
+/// Encodes as `{"token", "completion", "probability"}`, the same in every result that holds suggestions.
+public struct Suggestion: Sendable, Equatable, Codable {
     /// The vocabulary entry (for a character model: the word completed), e.g. `" harbour"`.
     public var token: String
     /// What to append to the typed text, e.g. `"bour"` after `"The har"`.
@@ -29,7 +31,9 @@ extension Suggestion {
 }
 
 /// What the autocompleter offers for a text.
-public struct Suggestions: Sendable, Equatable {
+///
+/// Encodes as `{"text", "prefix", "suggestions": [Suggestion], "continuation", "note"}` (`note` left out when nil).
+public struct Suggestions: Sendable, Equatable, Codable {
     /// The text they are for.
     public var text: String
     /// The partial word being completed (`""` at a word boundary; a typed space for the next word).
@@ -40,6 +44,10 @@ public struct Suggestions: Sendable, Equatable {
     public var continuation: String
     /// A remark for the user, e.g. when most of the text is unknown to the model.
     public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case text, prefix, items = "suggestions", continuation, note
+    }
 }
 
 /// Suggestions while typing, from a language model: the next words (or the completions of the word being typed) and
@@ -54,12 +62,29 @@ public final class Autocompleter {
     public let stepper: Stepper
     /// Suggestions offered.
     public var k = 5 { didSet { precondition(k >= 1) } }
-    /// 0: the continuation is the beam search's best; above 0 it is sampled at this temperature (seeded by ``seed``).
-    public var temperature = 0.0 { didSet { resetContinuations() } }
-    public var beamWidth = 4 { didSet { resetContinuations() } }
-    /// Tokens in a continuation, at most (characters for a character model: 6 per token).
-    public var maxContinuationTokens = 8 { didSet { resetContinuations() } }
-    public var seed: UInt64 = 1 { didSet { resetContinuations() } }
+    /// How the continuation (the ghost text) is chosen: by default the best of a beam search of width 4, at most 8
+    /// tokens (for a character model, 6 characters per token). See ``DecodingOptions`` for the temperature.
+    public var decoding = DecodingOptions(beamWidth: 4, maxTokens: 8) { didSet { resetContinuations() } }
+    /// ``DecodingOptions/temperature`` of ``decoding``.
+    public var temperature: Double {
+        get { decoding.temperature }
+        set { decoding.temperature = newValue }
+    }
+    /// ``DecodingOptions/beamWidth`` of ``decoding``.
+    public var beamWidth: Int {
+        get { decoding.beamWidth }
+        set { decoding.beamWidth = newValue }
+    }
+    /// ``DecodingOptions/maxTokens`` of ``decoding``.
+    public var maxContinuationTokens: Int {
+        get { decoding.maxTokens }
+        set { decoding.maxTokens = newValue }
+    }
+    /// ``DecodingOptions/seed`` of ``decoding``.
+    public var seed: UInt64 {
+        get { decoding.seed }
+        set { decoding.seed = newValue }
+    }
     /// Whether a word shown while typing a word, and passed over, is shown again for a longer prefix of it (see
     /// ``WordSuggestions``). The ghost continuation always starts with the most likely completion.
     public var repeatsPassedOver = false
@@ -85,7 +110,7 @@ public final class Autocompleter {
     /// Continuation searches run so far (each steps the model several times).
     public private(set) var continuationSearches = 0
 
-    private let tokenizer: Tokenizer
+    private let encoder: TextEncoder
     private let index: TokenPrefixIndex
     private let rule: StopRule
     private let isCharacterModel: Bool
@@ -114,26 +139,25 @@ public final class Autocompleter {
         }
         self.vocabulary = vocabulary
         stepper = try Stepper(model: model, precision: precision)
-        tokenizer = try Tokenizer(vocabulary.settings)
+        encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
         isCharacterModel = vocabulary.settings.level == .character
         var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
         start = (state, logProbabilities)
-        contextTail = [vocabulary.lineStartID]
+        contextTail = [encoder.lineStart]
         restart()
     }
 
-    /// Reads `line` (and a line break after it) as text typed before the text of ``suggestions(for:continuation:)``:
+    /// Reads `line` (and the corpus's line break after it, see ``TextEncoder/lineIDs(of:)``) as text typed before the text of ``suggestions(for:continuation:)``:
     /// the model's state starts after it, and the continuous cache remembers it. `quill complete` appends each line
     /// committed, so suggestions follow the whole session, as the keystroke savings are measured on running text.
     /// - Throws: `TextError` when the line cannot be tokenized.
     public func appendContext(_ line: String) throws {
         var (state, logProbabilities) = start
         let width = stepper.model.configuration.hidden
-        for token in try tokenizer.tokenize(line + "\n") {
-            let id = vocabulary.id(token)
+        for id in try encoder.lineIDs(of: line) {
             contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
                 if contextCache == nil { contextCache = ContinuousCache(settings: settings, width: width) }
@@ -148,10 +172,10 @@ public final class Autocompleter {
     /// Forgets the context: suggestions start from the beginning of a line again.
     public func clearContext() {
         var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: vocabulary.lineStartID, state: &state)
+        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
         start = (state, logProbabilities)
         contextCache = nil
-        contextTail = [vocabulary.lineStartID]
+        contextTail = [encoder.lineStart]
         restart()
     }
 
@@ -167,8 +191,8 @@ public final class Autocompleter {
     }
 
     private func wordSuggestions(for text: String, searchingContinuation: Bool) throws -> Suggestions {
-        let (tokens, prefix) = Self.splitPartialWord(try tokenizer.tokenize(text), of: text)
-        let ids = tokens.map { vocabulary.id($0) }
+        let (tokens, prefix) = Self.splitPartialWord(try encoder.tokens(of: text), of: text)
+        let ids = encoder.ids(of: tokens)
         let (state, logProbabilities) = advance(to: ids)
         let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index,
                                     repeatsPassedOver: repeatsPassedOver)
@@ -183,7 +207,7 @@ public final class Autocompleter {
                 continuation = best.completion + rest
             } else if searchingContinuation {
                 var next = state
-                let id = vocabulary.id(best.token)
+                let id = encoder.id(of: best.token)
                 let after = rule.isFinal(id) ? [] : stepper.step(token: id, state: &next)
                 let rest = rule.isFinal(id) ? "" : string(of: bestContinuation(from: next, logProbabilities: after,
                                                                       maxTokens: maxContinuationTokens))
@@ -196,7 +220,7 @@ public final class Autocompleter {
     }
 
     private func characterSuggestions(for text: String) throws -> Suggestions {
-        let ids = try tokenizer.ids(of: text, in: vocabulary)
+        let ids = try encoder.ids(of: text)
         let prefix = String(text.reversed().prefix(while: Self.isWordCharacter).reversed())
         let (state, logProbabilities) = advance(to: ids)
         if let cached = continuations[""], let items = cachedCharacterItems {
@@ -222,19 +246,13 @@ public final class Autocompleter {
 
     private var cachedCharacterItems: [Suggestion]?
 
-    /// The continuation after a state: the beam search's best, or a sample when ``temperature`` is above 0.
+    /// The continuation after a state, as ``decoding`` chooses it.
     private func bestContinuation(from state: Stepper.State, logProbabilities: [Float], maxTokens: Int) -> Continuation {
         guard maxTokens > 0, !logProbabilities.isEmpty else { return Continuation(tokens: [], logProbability: 0) }
         continuationSearches += 1
-        if temperature > 0 {
-            var rng = RNG(seed: seed)
-            return ContinuationSearch.sample(stepper: stepper, state: state, logProbabilities: logProbabilities,
-                                             options: SamplingOptions(temperature: temperature),
-                                             maxTokens: maxTokens, rule: rule, rng: &rng)
-        }
-        return ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
-                                       width: beamWidth, maxTokens: maxTokens, rule: rule).first
-            ?? Continuation(tokens: [], logProbability: 0)
+        var rng = RNG(seed: decoding.seed)
+        return ContinuationSearch.decode(decoding, stepper: stepper, state: state, logProbabilities: logProbabilities,
+                                         maxTokens: maxTokens, rule: rule, rng: &rng)
     }
 
     /// Steps the cached stream to `ids`: keeps the longest common prefix and steps only the rest.
@@ -296,9 +314,7 @@ public final class Autocompleter {
         cachedCharacterItems = nil
     }
 
-    private func string(of continuation: Continuation) -> String {
-        continuation.tokens.map { vocabulary[$0] }.joined()
-    }
+    private func string(of continuation: Continuation) -> String { encoder.text(of: continuation.tokens) }
 
     private func note(unknown: Int, of count: Int) -> String? {
         guard count >= 2, unknown * 2 > count else { return nil }

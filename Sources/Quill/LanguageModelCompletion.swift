@@ -1,30 +1,49 @@
 import Foundation
 
+/// A prompt and its continuation (`quill generate --format jsonl`).
+///
+/// Encodes as `prompt`, `text` (the continuation only), `generated` (its tokens) and `logProbability`, the keys a
+/// `generate` prediction of ``Predictor`` uses.
+public struct Generation: Sendable, Equatable, Codable {
+    public var prompt: String
+    /// The generated text: the tokens concatenated, a final line break not included.
+    public var text: String
+    /// Tokens generated.
+    public var generated: Int
+    /// The model's log-probability of the generated tokens.
+    public var logProbability: Double
+
+    public init(prompt: String, text: String, generated: Int, logProbability: Double) {
+        self.prompt = prompt
+        self.text = text
+        self.generated = generated
+        self.logProbability = logProbability
+    }
+}
+
 extension LanguageModel {
-    /// Continues `prompt` token by token until a line break, an end token or `maxTokens` tokens.
+    /// Continues `prompt` token by token until a line break, an end token or `options.maxTokens` tokens.
     ///
-    /// The prompt is tokenized with the vocabulary's own settings and run through the model one step at a time
-    /// (`T = 1`, `B = 1`, the state carried); then each next token is drawn from `softmax(logits / temperature)`, or
-    /// is the most likely one when `temperature` is 0 (greedy). The specials `<unk>`, `<bos>` and `<pad>` are never
-    /// drawn. An empty prompt starts from a line break (the start of a line), or `<eos>` when the vocabulary has none.
+    /// The prompt is read as the start of a line (``TextEncoder``: after the corpus's line break, as every line of
+    /// the training text starts) and run through the model one step at a time (`T = 1`, `B = 1`, the state
+    /// carried); then the continuation is chosen as `options` say (``DecodingOptions``: temperature 0 is greedy, or a
+    /// beam search when its width is above 1; above 0 samples). The specials `<unk>`, `<bos>` and `<pad>` are never
+    /// produced.
     /// - Parameters:
     ///   - vocabulary: the model's vocabulary (check it with ``Store/loadLanguageModel(named:vocabulary:)``).
-    ///   - temperature: ≥ 0; 0 is greedy, 1 samples the model's distribution, below 1 sharpens it.
-    ///   - seed: the sampling generator's seed: the same seed gives the same completion.
-    /// - Returns: the generated text only (the prompt not repeated): the tokens concatenated, specials skipped; a
-    ///   final line-break token is not included.
-    /// - Throws: ``TextError`` when the prompt cannot be tokenized;
+    /// - Returns: the prompt and the generated text (the tokens concatenated, a final line-break token not
+    ///   included), with its token count and log-probability.
+    /// - Throws: ``DecodingOptionsError`` for options out of range; ``TextError`` when the prompt cannot be tokenized;
     ///   ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``.
-    public func complete(_ prompt: String, vocabulary: Vocabulary, maxTokens: Int = 20, temperature: Double = 0.8,
-                         seed: UInt64 = 1) throws -> String {
-        precondition(temperature >= 0 && temperature.isFinite, "temperature \(temperature) must be ≥ 0")
+    public func generate(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> Generation {
+        try options.validate()
         let V = configuration.vocabulary
         guard vocabulary.count == V else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(in memory)", modelSize: V,
                                                             vocabularySize: vocabulary.count)
         }
-        var ids = try Tokenizer(vocabulary.settings).ids(of: prompt, in: vocabulary)
-        if ids.isEmpty { ids = [vocabulary.lineStartID] }
+        let encoder = try TextEncoder(vocabulary)
+        let ids = [encoder.lineStart] + (try encoder.ids(of: prompt))
         let stepper = try Stepper(model: self)
         var state = stepper.initialState()
         var logProbabilities: [Float] = []
@@ -32,18 +51,22 @@ extension LanguageModel {
         // Only a line break or <eos> ends a completion (not a sentence's end).
         let sentence = StopRule.sentence(in: vocabulary)
         let rule = StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
-        let continuation: Continuation
-        if temperature == 0 {
-            continuation = ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: logProbabilities,
-                                                   width: 1, maxTokens: maxTokens, rule: rule).first
-                ?? Continuation(tokens: [], logProbability: 0)
-        } else {
-            var rng = RNG(seed: seed)
-            continuation = ContinuationSearch.sample(stepper: stepper, state: state,
-                                                     logProbabilities: logProbabilities,
-                                                     options: SamplingOptions(temperature: temperature),
-                                                     maxTokens: maxTokens, rule: rule, rng: &rng)
-        }
-        return continuation.tokens.map { vocabulary[$0] }.joined()
+        var rng = RNG(seed: options.seed)
+        let continuation = ContinuationSearch.decode(options, stepper: stepper, state: state,
+                                                     logProbabilities: logProbabilities, rule: rule, rng: &rng)
+        return Generation(prompt: prompt, text: encoder.text(of: continuation.tokens),
+                          generated: continuation.tokens.count, logProbability: continuation.logProbability)
+    }
+
+    /// The text of ``generate(_:vocabulary:options:)``.
+    public func complete(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> String {
+        try generate(prompt, vocabulary: vocabulary, options: options).text
+    }
+
+    /// ``complete(_:vocabulary:options:)`` with a temperature (0: greedy), a token budget and a seed.
+    public func complete(_ prompt: String, vocabulary: Vocabulary, maxTokens: Int = 20, temperature: Double = 0.8,
+                         seed: UInt64 = 1) throws -> String {
+        try complete(prompt, vocabulary: vocabulary,
+                     options: DecodingOptions(temperature: temperature, seed: seed, maxTokens: maxTokens))
     }
 }

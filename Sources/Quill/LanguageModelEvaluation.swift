@@ -2,7 +2,12 @@ import Foundation
 
 /// A stored language model evaluated on a text file, as
 /// ``Store/evaluateLanguageModel(named:text:batch:steps:lossy:pool:progress:)`` measures it.
-public struct TextEvaluation: Sendable, Equatable {
+///
+/// Encodes as one flat object (`quill eval --format json`): `model`, `file`, `level`, `tokens`, `unknownTokens`,
+/// `unknownRate`, `characters`, `replacements`, `batch`, `bptt`, `precision`, `targets`, `loss` (the mean),
+/// `perplexity`, `bitsPerToken`, `bitsPerCharacter` (the keys `quill eval --format json` always printed). Decoding
+/// takes the total loss as `loss · targets`, exact to rounding.
+public struct TextEvaluation: Sendable, Equatable, Codable {
     /// The model's name.
     public var model: String
     /// The file evaluated.
@@ -20,6 +25,67 @@ public struct TextEvaluation: Sendable, Equatable {
     public var replacements: Int
     /// The cross-entropy of the predicted tokens.
     public var evaluation: Evaluation
+    /// Parallel streams and steps per window the text was scored with, and the precision of the weights.
+    public var batch = 1
+    public var steps = 35
+    public var precision = Stepper.Precision.float32
+
+    public init(model: String, file: String, level: TokenLevel, tokens: Int, unknownTokens: Int, characters: Int,
+                replacements: Int, evaluation: Evaluation, batch: Int = 1, steps: Int = 35,
+                precision: Stepper.Precision = .float32) {
+        self.model = model
+        self.file = file
+        self.level = level
+        self.tokens = tokens
+        self.unknownTokens = unknownTokens
+        self.characters = characters
+        self.replacements = replacements
+        self.evaluation = evaluation
+        self.batch = batch
+        self.steps = steps
+        self.precision = precision
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, file, level, tokens, unknownTokens, unknownRate, characters, replacements, batch, steps = "bptt"
+        case precision, targets, loss, perplexity, bitsPerToken, bitsPerCharacter
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(file, forKey: .file)
+        try c.encode(level.rawValue, forKey: .level)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(unknownTokens, forKey: .unknownTokens)
+        try c.encode(unknownRate, forKey: .unknownRate)
+        try c.encode(characters, forKey: .characters)
+        try c.encode(replacements, forKey: .replacements)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(precision.rawValue, forKey: .precision)
+        try c.encode(evaluation.targets, forKey: .targets)
+        try c.encode(evaluation.meanLoss, forKey: .loss)
+        try c.encode(evaluation.perplexity, forKey: .perplexity)
+        try c.encode(evaluation.bitsPerToken, forKey: .bitsPerToken)
+        try c.encode(bitsPerCharacter, forKey: .bitsPerCharacter)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys) throws -> T { try c.decode(T.self, forKey: key) }
+        let level = try value(.level) as String, precision = try value(.precision) as String
+        guard let tokenLevel = TokenLevel(rawValue: level), let stepping = Stepper.Precision(rawValue: precision) else {
+            throw Swift.DecodingError.dataCorruptedError(forKey: .level, in: c,
+                                                   debugDescription: "unknown level or precision")
+        }
+        self.init(model: try value(.model), file: try value(.file), level: tokenLevel, tokens: try value(.tokens),
+                  unknownTokens: try value(.unknownTokens), characters: try value(.characters),
+                  replacements: try value(.replacements),
+                  evaluation: Evaluation(targets: try value(.targets),
+                                         totalLoss: try value(.loss) as Double * Double(try value(.targets) as Int)),
+                  batch: try value(.batch), steps: try value(.steps), precision: stepping)
+    }
 
     /// Share of tokens outside the vocabulary, in `0...1`.
     public var unknownRate: Double { tokens == 0 ? 0 : Double(unknownTokens) / Double(tokens) }
@@ -49,24 +115,18 @@ extension Store {
     ///     reduced precision costs.
     ///   - progress: called after each window with (windows done, windows in all).
     /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown model; ``LanguageModelError`` for a model that
-    ///   cannot be rebuilt, or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
+    ///   cannot be rebuilt; ``EvaluationError`` for standard input or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
     ///   UTF-8 (naming the line and column) or a text without tokens; ``Stepper/UnsupportedPrecision`` for int8.
     public func evaluateLanguageModel(named name: String, text path: String, batch: Int = 1, steps: Int = 35,
                                       lossy: Bool = false, precision: Stepper.Precision = .float32,
                                       pool: ThreadPool = .shared,
                                       progress: ((Int, Int) -> Void)? = nil) throws -> TextEvaluation {
         guard batch >= 1, steps >= 1 else { throw TrainError.invalidShape(batchSize: batch, steps: steps) }
-        guard path != "-" else {  // read twice: once for the ids, once for the characters
-            throw LanguageModelError.invalidOption("evaluation reads a file, not standard input; save the text to a "
-                + "file first")
-        }
+        guard path != "-" else { throw EvaluationError.standardInput }  // read twice: for the ids, for the characters
         let (model, vocabulary) = try loadLanguageModel(named: name)
         let ids = try TokenIDs.encode(file: path, vocabulary: vocabulary, lossy: lossy)
         guard ids.count >= 2 * batch else {
-            let needs = ids.count < 2 ? "at least 2 (one to read, one to predict)"
-                : "at least \(2 * batch) for \(batch) streams; use a smaller batch"
-            throw LanguageModelError.invalidOption("\(path): the text has \(ids.count) token"
-                + "\(ids.count == 1 ? "" : "s") with the vocabulary of model '\(name)'; evaluation needs \(needs)")
+            throw EvaluationError.textTooShort(file: path, model: name, tokens: ids.count, batch: batch)
         }
         let (characters, replacements) = try Self.countCharacters(path: path, lossy: lossy)
         let evaluation: Evaluation
@@ -85,7 +145,7 @@ extension Store {
         }
         return TextEvaluation(model: name, file: path, level: vocabulary.settings.level, tokens: ids.count,
                               unknownTokens: ids.unknownCount, characters: characters, replacements: replacements,
-                              evaluation: evaluation)
+                              evaluation: evaluation, batch: batch, steps: steps, precision: precision)
     }
 
     /// Extended grapheme clusters of a text file, streamed (chunks end after a line break, so no cluster is split),
@@ -97,5 +157,30 @@ extension Store {
             characters += String(decoding: chunk, as: UTF8.self).count
         }
         return (characters, reader.replacements)
+    }
+}
+
+/// Why a text cannot be evaluated (perplexity or keystroke savings).
+public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The text is read twice (for the ids, then for the characters): it must be a file, not standard input.
+    case standardInput
+    /// Fewer tokens than two per stream: one to read, one to predict.
+    case textTooShort(file: String, model: String, tokens: Int, batch: Int)
+    /// Keystroke savings are measured for word-level models, whose suggestions are whole words.
+    case characterModel(model: String)
+
+    public var description: String {
+        switch self {
+        case .standardInput:
+            return "evaluation reads a file, not standard input; save the text to a file first"
+        case let .textTooShort(file, model, tokens, batch):
+            let needs = tokens < 2 ? "at least 2 (one to read, one to predict)"
+                : "at least \(2 * batch) for \(batch) streams; use a smaller batch"
+            return "\(file): the text has \(tokens) token\(tokens == 1 ? "" : "s") with the vocabulary of model "
+                + "'\(model)'; evaluation needs \(needs)"
+        case let .characterModel(model):
+            return "model '\(model)' is a character model; keystroke savings are measured for word-level models "
+                + "(their suggestions are whole words)"
+        }
     }
 }

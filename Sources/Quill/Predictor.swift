@@ -11,29 +11,29 @@ public final class Predictor {
         case next
         /// Completions of the line's partial last word (the next words after a space or punctuation).
         case complete
-        /// A continuation of the line: beam search, or sampling when the temperature is above 0.
+        /// A continuation of the line, as ``Options/decoding`` chooses it.
         case generate
-        /// The log-probability of the line's tokens and of its end.
+        /// The log-probability of the line's tokens and of its end (the corpus's line break).
         case score
     }
 
     public struct Options: Sendable {
         public var task: Task
-        /// Suggestions per line (`next`, `complete`) and the sampling cut (`generate` with a temperature).
-        public var topK = 5
-        /// Tokens generated at most.
-        public var maxTokens = 20
-        /// 0: `generate` takes the beam search's best; above 0 it samples.
-        public var temperature = 0.0
-        public var topP = 1.0
-        /// Beam width of `generate` at temperature 0 (1: greedy).
-        public var beam = 4
-        public var seed: UInt64 = 1
+        /// Suggestions per line (`next`, `complete`).
+        public var suggestions = 5
+        /// How `generate` continues a line (greedy by default); its seed plus a line's number seeds that line.
+        public var decoding = DecodingOptions()
         /// Lines longer than this many tokens are cut: to their last tokens for `next`, `complete` and `generate`,
-        /// to their first for `score`.
+        /// to their first for `score` (whose line break then is not scored).
         public var maxContext = 512
 
-        public init(task: Task) { self.task = task }
+        public init(task: Task, suggestions: Int = 5, decoding: DecodingOptions = DecodingOptions(),
+                    maxContext: Int = 512) {
+            self.task = task
+            self.suggestions = suggestions
+            self.decoding = decoding
+            self.maxContext = maxContext
+        }
     }
 
     /// What one line gave.
@@ -44,7 +44,11 @@ public final class Predictor {
     }
 
     /// One line's prediction.
-    public struct Prediction: Sendable, Equatable {
+    ///
+    /// Encodes as one flat object: `tokens`, `unknown` (left out when 0), `truncated` (left out when false), and by
+    /// outcome `prefix` and `suggestions` (``Suggestion``s), or `text`, `generated` (its token count) and
+    /// `logProbability`, or `logProbability` and `perplexity` (of the line's tokens, its line break included).
+    public struct Prediction: Sendable, Equatable, Codable {
         /// Tokens of the line used (after the cut).
         public var tokens: Int
         /// Tokens outside the vocabulary.
@@ -52,6 +56,51 @@ public final class Predictor {
         /// Whether the line was cut to ``Options/maxContext``.
         public var truncated: Bool
         public var outcome: Outcome
+
+        public init(tokens: Int, unknown: Int, truncated: Bool, outcome: Outcome) {
+            self.tokens = tokens
+            self.unknown = unknown
+            self.truncated = truncated
+            self.outcome = outcome
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tokens, unknown, truncated, prefix, suggestions, text, generated, logProbability, perplexity
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tokens, forKey: .tokens)
+            if unknown > 0 { try c.encode(unknown, forKey: .unknown) }
+            if truncated { try c.encode(true, forKey: .truncated) }
+            switch outcome {
+            case let .suggestions(prefix, items):
+                try c.encode(prefix, forKey: .prefix)
+                try c.encode(items, forKey: .suggestions)
+            case let .generated(text, generated, logProbability):
+                try c.encode(text, forKey: .text)
+                try c.encode(generated, forKey: .generated)
+                try c.encode(logProbability, forKey: .logProbability)
+            case let .score(logProbability, tokens):
+                try c.encode(logProbability, forKey: .logProbability)
+                try c.encode(exp(-logProbability / Double(tokens)), forKey: .perplexity)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tokens = try c.decode(Int.self, forKey: .tokens)
+            unknown = try c.decodeIfPresent(Int.self, forKey: .unknown) ?? 0
+            truncated = try c.decodeIfPresent(Bool.self, forKey: .truncated) ?? false
+            if let items = try c.decodeIfPresent([Suggestion].self, forKey: .suggestions) {
+                outcome = .suggestions(prefix: try c.decode(String.self, forKey: .prefix), items: items)
+            } else if let text = try c.decodeIfPresent(String.self, forKey: .text) {
+                outcome = .generated(text: text, tokens: try c.decode(Int.self, forKey: .generated),
+                                     logProbability: try c.decode(Double.self, forKey: .logProbability))
+            } else {
+                outcome = .score(logProbability: try c.decode(Double.self, forKey: .logProbability), tokens: tokens)
+            }
+        }
     }
 
     public let vocabulary: Vocabulary
@@ -59,7 +108,7 @@ public final class Predictor {
     public let options: Options
     /// An n-gram model mixed into the distributions the `next` and `complete` suggestions come from.
     public let ngram: NGramMixture?
-    private let tokenizer: Tokenizer
+    private let encoder: TextEncoder
     private let index: TokenPrefixIndex
     private let rule: StopRule
 
@@ -76,24 +125,35 @@ public final class Predictor {
         self.options = options
         self.ngram = ngram
         stepper = try Stepper(model: model, precision: precision)
-        tokenizer = try Tokenizer(vocabulary.settings)
+        encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
     }
 
     /// Predictions for `lines` (without their line breaks), in order. A line's number seeds its sampling, so the
     /// result of a line does not depend on the lines batched with it.
+    ///
+    /// Every line starts after the corpus's line break, and a scored line ends on it (``TextEncoder/lineIDs(of:)``):
+    /// the line is read as it reads in the training text.
     /// - Throws: `TextError` when a line cannot be tokenized.
     public func predict(_ lines: [(number: Int, text: String)]) throws -> [Prediction] {
-        // Each line: the context tokens to step, and for `complete` the partial word.
+        // Each line: its tokens (for `score` ending on the line break), and for `complete` the partial word.
         var contexts: [[Int32]] = []
         var prefixes: [String] = []
         var truncated: [Bool] = []
         for (_, line) in lines {
-            var tokens = try tokenizer.tokenize(line)
+            var ids: [Int32]
             var prefix = ""
-            if options.task == .complete { (tokens, prefix) = Autocompleter.splitPartialWord(tokens, of: line) }
-            var ids = tokens.map { vocabulary.id($0) }
+            switch options.task {
+            case .score:
+                ids = try encoder.lineIDs(of: line)
+            case .complete:
+                let tokens: [String]
+                (tokens, prefix) = Autocompleter.splitPartialWord(try encoder.tokens(of: line), of: line)
+                ids = encoder.ids(of: tokens)
+            case .next, .generate:
+                ids = try encoder.ids(of: line)
+            }
             let cut = ids.count > options.maxContext
             if cut {
                 ids = options.task == .score ? Array(ids.prefix(options.maxContext))
@@ -111,17 +171,21 @@ public final class Predictor {
         var active = Array(0..<n)
         var distributions: [Float] = []
         var batchStates = states
-        stepper.step(tokens: [Int32](repeating: vocabulary.lineStartID, count: n), states: &batchStates,
+        stepper.step(tokens: [Int32](repeating: encoder.lineStart, count: n), states: &batchStates,
                      logProbabilities: &distributions)
         states = batchStates
         for i in 0..<n { last[i] = Array(distributions[(i * V)..<((i + 1) * V)]) }
+        // A scored line's last token (its line break) is predicted, never stepped.
+        let stepped = contexts.map { options.task == .score ? $0.count - 1 : $0.count }
         var position = 0
         while true {
-            active = active.filter { position < contexts[$0].count }
-            guard !active.isEmpty else { break }
             if options.task == .score {
-                for i in active { logProbability[i] += Double(last[i][Int(contexts[i][position])]) }
+                for i in active where position < contexts[i].count {
+                    logProbability[i] += Double(last[i][Int(contexts[i][position])])
+                }
             }
+            active = active.filter { position < stepped[$0] }
+            guard !active.isEmpty else { break }
             var batch = active.map { states[$0] }
             stepper.step(tokens: active.map { contexts[$0][position] }, states: &batch,
                          logProbabilities: &distributions)
@@ -138,35 +202,48 @@ public final class Predictor {
             let outcome: Outcome
             switch options.task {
             case .score:
-                // The line's end is predicted too, as a perplexity over a corpus of lines counts it.
-                outcome = .score(logProbability: logProbability[i] + Double(last[i][Int(vocabulary.lineStartID)]),
-                                 tokens: ids.count + 1)
+                // The line's end is one of its tokens, as a perplexity over a corpus of lines counts it.
+                outcome = .score(logProbability: logProbability[i], tokens: ids.count)
             case .next, .complete:
                 if mixture != nil {
-                    let history = ([vocabulary.lineStartID] + ids.suffix(KneserNeyModel.maximumOrder))[...]
+                    let history = ([encoder.lineStart] + ids.suffix(KneserNeyModel.maximumOrder))[...]
                     last[i].withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
                 }
                 outcome = .suggestions(prefix: prefixes[i], items: Suggestion.best(
-                    options.topK, extending: prefixes[i], in: last[i], vocabulary: vocabulary, index: index))
+                    options.suggestions, extending: prefixes[i], in: last[i], vocabulary: vocabulary, index: index))
             case .generate:
-                let continuation: Continuation
-                if options.temperature > 0 {
-                    var rng = RNG(seed: options.seed &+ UInt64(truncatingIfNeeded: lines[i].number))
-                    continuation = ContinuationSearch.sample(
-                        stepper: stepper, state: states[i], logProbabilities: last[i],
-                        options: SamplingOptions(temperature: options.temperature, topK: options.topK,
-                                                 topP: options.topP),
-                        maxTokens: options.maxTokens, rule: rule, rng: &rng)
-                } else {
-                    continuation = ContinuationSearch.beam(stepper: stepper, state: states[i],
-                                                           logProbabilities: last[i], width: options.beam,
-                                                           maxTokens: options.maxTokens, rule: rule).first
-                        ?? Continuation(tokens: [], logProbability: 0)
-                }
-                outcome = .generated(text: continuation.tokens.map { vocabulary[$0] }.joined(),
+                var rng = RNG(seed: options.decoding.seed &+ UInt64(truncatingIfNeeded: lines[i].number))
+                let continuation = ContinuationSearch.decode(options.decoding, stepper: stepper, state: states[i],
+                                                             logProbabilities: last[i], rule: rule, rng: &rng)
+                outcome = .generated(text: encoder.text(of: continuation.tokens),
                                      tokens: continuation.tokens.count, logProbability: continuation.logProbability)
             }
             return Prediction(tokens: ids.count, unknown: unknown, truncated: truncated[i], outcome: outcome)
         }
+    }
+}
+
+/// A result with the number of the input line it is for: encodes as the result's own object with a `line` key
+/// added (`{"line": 3, "tokens": …}`), as `quill predict` and `quill complete` print them.
+public struct Numbered<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var line: Int
+    public var value: Value
+
+    public init(line: Int, value: Value) {
+        self.line = line
+        self.value = value
+    }
+
+    enum CodingKeys: String, CodingKey { case line }
+
+    public func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(line, forKey: .line)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        line = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .line)
+        value = try Value(from: decoder)
     }
 }

@@ -12,7 +12,10 @@ import Foundation
 /// and the whitespace after it comes free, as Presage inserts a space; otherwise the next character is typed. So a
 /// word and its separator cost `typed + 1` keys, or all their keys when it is never offered. Also reports how often
 /// the word was the first suggestion, or among the first 3, before any of it was typed (next-word accuracy).
-public struct KeystrokeSavings: Sendable, Equatable {
+///
+/// Encodes as `suggestions`, `ki`, `ks`, `kn`, `words`, `top1`, `top3` (counts) and the derived `ksr`,
+/// `top1Accuracy`, `top3Accuracy`.
+public struct KeystrokeSavings: Sendable, Equatable, Codable {
     public var suggestions: Int
     /// Keys typed.
     public var ki = 0
@@ -30,6 +33,32 @@ public struct KeystrokeSavings: Sendable, Equatable {
     public var top3Accuracy: Double { words == 0 ? 0 : Double(top3) / Double(words) }
 
     public init(suggestions: Int) { self.suggestions = suggestions }
+
+    enum CodingKeys: String, CodingKey {
+        case suggestions, ki, ks, kn, words, top1, top3, ksr, top1Accuracy, top3Accuracy
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        for (key, value) in [(CodingKeys.suggestions, suggestions), (.ki, ki), (.ks, ks), (.kn, kn), (.words, words),
+                             (.top1, top1), (.top3, top3)] {
+            try c.encode(value, forKey: key)
+        }
+        try c.encode(rate, forKey: .ksr)
+        try c.encode(top1Accuracy, forKey: .top1Accuracy)
+        try c.encode(top3Accuracy, forKey: .top3Accuracy)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        suggestions = try c.decode(Int.self, forKey: .suggestions)
+        ki = try c.decode(Int.self, forKey: .ki)
+        ks = try c.decode(Int.self, forKey: .ks)
+        kn = try c.decode(Int.self, forKey: .kn)
+        words = try c.decode(Int.self, forKey: .words)
+        top1 = try c.decode(Int.self, forKey: .top1)
+        top3 = try c.decode(Int.self, forKey: .top3)
+    }
 
     /// A token of the text as the simulation types it.
     public struct Word: Sendable {

@@ -113,7 +113,7 @@ public final class Scorer {
     public func initialState(batch B: Int) -> BatchState {
         let c = model.configuration, count = c.layers * B * c.hidden
         return BatchState(hidden: [Float](repeating: 0, count: count),
-                          cell: c.kind == .lstm ? [Float](repeating: 0, count: count) : [])
+                          cell: c.kind.hasCellState ? [Float](repeating: 0, count: count) : [])
     }
 
     /// Scores every sequence; `result[i]` belongs to `sequences[i]`. `progress` is called after each window with
@@ -193,14 +193,14 @@ public final class Scorer {
             state.hidden.withUnsafeBufferPointer { h0 in
                 state.cell.withUnsafeBufferPointer { c0 in
                     model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,
-                                      c0: c.kind == .lstm ? c0.baseAddress! : nil, pool: pool)
+                                      c0: c.kind.hasCellState ? c0.baseAddress! : nil, pool: pool)
                 }
             }
             let stateCount = c.layers * B * H
             state.hidden.withUnsafeMutableBufferPointer {
                 $0.baseAddress!.update(from: model.rnn.finalHidden, count: stateCount)
             }
-            if c.kind == .lstm {
+            if c.kind.hasCellState {
                 state.cell.withUnsafeMutableBufferPointer {
                     $0.baseAddress!.update(from: model.rnn.finalCell, count: stateCount)
                 }
@@ -266,49 +266,41 @@ extension Scorer {
     /// `state` to the window's end.
     fileprivate func recurBFloat16(_ x: UnsafePointer<Float>, steps T: Int, batch B: Int, state: inout BatchState,
                                    weights: ReducedWeights) -> UnsafePointer<Float> {
-        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, N = T * B, kind = c.kind
+        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, N = T * B, cell = c.kind.cell
         if gates.count < N * G { gates = AlignedBuffer(count: N * G) }
-        if kind == .gru && hiddenGates.count < B * G { hiddenGates = AlignedBuffer(count: B * G) }
+        if !cell.addsHiddenIntoGates && hiddenGates.count < B * G { hiddenGates = AlignedBuffer(count: B * G) }
         for i in 0..<2 where states[i].count < (T + 1) * B * H { states[i] = AlignedBuffer(count: (T + 1) * B * H) }
-        if kind == .lstm && cells.count < 2 * B * H { cells = AlignedBuffer(count: 2 * B * H) }
+        if cell.hasCellState && cells.count < 2 * B * H { cells = AlignedBuffer(count: 2 * B * H) }
         var input = x, D = c.embedding
         for (l, layer) in weights.layers.enumerated() {
             let h = states[l % 2].base, g0 = gates.base
-            // The input projections of all T steps, biases included (b_ih + b_hh but for the GRU), one GEMM.
+            // The input projections of all T steps, with the cell's input bias, one GEMM.
             let lda = layer.input.rowStride
             convertRows(input, lda: D, rows: N, columns: D, into: rowsBF16, ldd: lda)
             multiply(layer.input, rows: N, a: rowsBF16.base, lda: lda, c: g0, ldc: G, bias: layer.inputBias.base,
                      accumulate: false)
             state.hidden.withUnsafeBufferPointer { h.update(from: $0.baseAddress! + l * B * H, count: B * H) }
-            if kind == .lstm {
+            if cell.hasCellState {
                 state.cell.withUnsafeBufferPointer { cells.base.update(from: $0.baseAddress! + l * B * H, count: B * H) }
             }
             let ldh = layer.recurrent.rowStride
             stepBF16.reserve(B * ldh)
             for t in 0..<T {
-                let g = g0 + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
-                stepBF16.convert(hPrev, lda: H, rows: B, columns: H, ldd: ldh)
-                switch kind {
-                case .lstm:
-                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: g, ldc: G, bias: nil,
-                             accumulate: true)
-                    let cPrev = cells.base + (t % 2) * B * H, cNext = cells.base + ((t + 1) % 2) * B * H
-                    LSTMCell.forward(gates: g, cPrev: cPrev, c: cNext, h: hNext, batch: B, hidden: H, pool: pool)
-                case .gru:
-                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: hiddenGates.base, ldc: G,
-                             bias: layer.hiddenBias?.base, accumulate: false)
-                    GRUCell.forward(gx: g, gh: hiddenGates.base, hPrev: hPrev, h: hNext, batch: B, hidden: H,
-                                    pool: pool)
-                case .rnnTanh:
-                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: g, ldc: G, bias: nil,
-                             accumulate: true)
-                    Tanh.forward(g, hNext, count: B * H, pool: pool)
-                }
+                let g = g0 + t * B * G
+                let step = CellForward(gates: g, hiddenGates: cell.addsHiddenIntoGates ? g : hiddenGates.base,
+                                       hiddenBias: layer.hiddenBias?.base, hPrev: h + t * B * H,
+                                       h: h + (t + 1) * B * H, cPrev: cells.base + (t % 2) * B * H,
+                                       c: cells.base + ((t + 1) % 2) * B * H, batch: B, hidden: H)
+                cell.forward(step, multiply: { hPrev, product, bias, accumulate in
+                    stepBF16.convert(hPrev, lda: H, rows: B, columns: H, ldd: ldh)
+                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: product, ldc: G, bias: bias,
+                             accumulate: accumulate)
+                }, pool: pool)
             }
             state.hidden.withUnsafeMutableBufferPointer {
                 ($0.baseAddress! + l * B * H).update(from: h + T * B * H, count: B * H)
             }
-            if kind == .lstm {
+            if cell.hasCellState {
                 state.cell.withUnsafeMutableBufferPointer {
                     ($0.baseAddress! + l * B * H).update(from: cells.base + (T % 2) * B * H, count: B * H)
                 }
@@ -351,9 +343,9 @@ struct ReducedWeights {
     struct Layer {
         /// `W_ih` `[G][D]` and `W_hh` `[G][H]`.
         let input: BFloat16Matrix, recurrent: BFloat16Matrix
-        /// Added with the input projection: `b_ih + b_hh`, or `b_ih` alone for the GRU.
+        /// Added with the input projection: the cell's ``RecurrentCell/inputBias(biasIH:biasHH:into:count:)``.
         let inputBias: AlignedBuffer
-        /// The GRU's `b_hh` (inside `r⊙(…)`), else nil.
+        /// Added with each step's hidden projection: the cell's ``RecurrentCell/hiddenBias(_:)`` (the GRU's `b_hh`).
         let hiddenBias: AlignedBuffer?
     }
 
@@ -362,18 +354,15 @@ struct ReducedWeights {
     let decoder: BFloat16Matrix
 
     init(model: LanguageModel, pool: ThreadPool) {
-        let c = model.configuration, H = c.hidden, G = c.kind.gates * H
+        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, cell = c.kind.cell
         layers = model.rnn.layers.enumerated().map { l, layer in
             let D = l == 0 ? c.embedding : H
             let inputBias = AlignedBuffer(count: G)
-            for j in 0..<G {
-                inputBias.base[j] = c.kind == .gru ? layer.biasIH.base[j] : layer.biasIH.base[j] + layer.biasHH.base[j]
-            }
-            var hiddenBias: AlignedBuffer?
-            if c.kind == .gru {
+            cell.inputBias(biasIH: layer.biasIH.base, biasHH: layer.biasHH.base, into: inputBias.base, count: G)
+            let hiddenBias = cell.hiddenBias(layer.biasHH.base).map { biasHH in
                 let b = AlignedBuffer(count: G)
-                b.base.update(from: layer.biasHH.base, count: G)
-                hiddenBias = b
+                b.base.update(from: biasHH, count: G)
+                return b
             }
             return Layer(input: BFloat16Matrix(weights: layer.weightIH.base, outputs: G, inputs: D, ld: D, pool: pool),
                          recurrent: BFloat16Matrix(weights: layer.weightHH.base, outputs: G, inputs: H, ld: H,

@@ -11,16 +11,19 @@ import QuillTensor
 ///     var state = stepper.initialState()
 ///     let logProbabilities = stepper.step(token: id, state: &state)   // [V]
 ///
-/// The weights are copied at construction into an inference layout (see docs/decoding.md): per layer one matrix
-/// `[G][Dp + Hp]` holding `[W_ih | W_hh]` side by side (`Dp`, `Hp` the input and hidden widths rounded up to 16), so
-/// a step of a layer is one GEMV over `[x; h]` (the GRU runs the two halves separately, since its `r` gates only the
-/// hidden part of `n`); the decoder `[V][Hp]`; float32, or int8 with a scale per output row. Later changes to the
-/// model do not reach the stepper. A step is: embedding gather, per layer the GEMV plus biases and the fused cell
-/// (the same `quill_lstm_forward` / `quill_gru_forward` / tanh kernels as training), the decoder GEMV, a log-softmax.
-/// Fewer than ``gemmThreshold`` streams use the GEMV kernels (`quill_gemv_f32` / `quill_gemv_i8`), rows spread over
-/// the pool; float32 with more streams uses GEMM. Results are bit-identical for every thread count.
+/// The weights live in an immutable, `Sendable` ``InferenceWeights`` (see there for the layout), shared by any
+/// number of steppers: one per session, each with its own scratch, on any threads at once.
 ///
-/// A stepper keeps scratch buffers: do not step one from several threads at once.
+///     let weights = try InferenceWeights(model: model, precision: .int8)
+///     let session = Stepper(weights: weights)     // per session: cheap, no weights copied
+///
+/// A step is: embedding gather, per layer the model's ``RecurrentCell`` step (the same cell as training) over the
+/// stepper's product (for a cell whose hidden projection adds into the gates, one GEMV over `[x; h]`, biases folded;
+/// for the GRU, the input and hidden halves separately), the decoder GEMV, a log-softmax. Fewer than
+/// ``gemmThreshold`` streams use the GEMV kernels (`quill_gemv_f32` / `quill_gemv_i8`), rows spread over the pool;
+/// float32 with more streams uses GEMM. Results are bit-identical for every thread count.
+///
+/// A stepper keeps scratch buffers: do not step one from several threads at once (make one per thread instead).
 public final class Stepper {
     /// How the weights (and for bfloat16 the activations) are held for inference. Not every engine runs every
     /// format: the stepper runs ``steppingPrecisions`` (float32, int8: a step is bound by reading weights), the
@@ -62,77 +65,41 @@ public final class Stepper {
         }
     }
 
-    /// One recurrent layer in the inference layout.
-    struct Layer {
-        /// `[G][Dp + Hp]`: `W_ih` in columns `0..<D`, `W_hh` in `Dp..<Dp + H`.
-        let weights: InferenceMatrix
-        let inputWidth: Int, inputStride: Int
-        /// LSTM and RNN: `[G]` `b_ih + b_hh`; GRU: `[2][G]` `b_ih` then `b_hh`.
-        let bias: AlignedBuffer
-    }
-
-    public let model: LanguageModel
-    public let precision: Precision
-    public var vocabularySize: Int { configuration.vocabulary }
+    /// The shared weights this stepper reads.
+    public let weights: InferenceWeights
+    /// The model the weights were copied from, or nil for a stepper made from shared ``InferenceWeights``.
+    public let model: LanguageModel!
+    public var precision: Precision { weights.precision }
+    /// The model's shape.
+    public var configuration: LanguageModel.Configuration { weights.configuration }
+    public var vocabularySize: Int { weights.configuration.vocabulary }
     /// From this many streams on, float32 steps multiply with GEMM instead of GEMV. 64: measured on ptb-small and
     /// ptb-medium shapes, the multi-vector GEMV was 1.5–2.6× faster than GEMM (which packs the weights per call) at 8
     /// and 32 streams, about equal at 64, and GEMM 1.4× faster at 128.
     public var gemmThreshold = 64
     private let pool: ThreadPool
-    private let configuration: LanguageModel.Configuration
-    private let embedding: AlignedBuffer   // [V][E], float32 in both precisions
-    private let layers: [Layer]
-    private let decoder: InferenceMatrix   // [V][Hp]
-    private let decoderBias: AlignedBuffer // [V]
     // Scratch, grown as needed: inputs [n][Dp + Hp], gates [n][G] (GRU also gh), states [n][H].
     private var xh = AlignedBuffer(count: 0), gates = AlignedBuffer(count: 0), gh = AlignedBuffer(count: 0)
     private var hPrev = AlignedBuffer(count: 0), cPrev = AlignedBuffer(count: 0)
     private var hNew = AlignedBuffer(count: 0), cNew = AlignedBuffer(count: 0)
-    private var logits = AlignedBuffer(count: 0)
 
     /// Bytes of weights one step reads (recurrent layers and decoder; the embedding reads one row).
-    public var weightBytes: Int { layers.reduce(decoder.byteCount) { $0 + $1.weights.byteCount } }
+    public var weightBytes: Int { weights.weightBytes }
 
-    /// Copies (and for `.int8` quantizes) the model's weights into the inference layout.
+    /// Copies (and for `.int8` quantizes) the model's weights into the inference layout: a stepper with weights of
+    /// its own (``weights`` can be shared with more steppers).
     /// - Throws: ``UnsupportedPrecision`` for `.bfloat16` (a format for batch scoring, see ``Scorer``).
     public init(model: LanguageModel, precision: Precision = .float32, pool: ThreadPool = .shared) throws {
-        guard Self.steppingPrecisions.contains(precision) else {
-            throw UnsupportedPrecision(precision: precision, engine: "stepping", supported: Self.steppingPrecisions)
-        }
+        weights = try InferenceWeights(model: model, precision: precision)
         self.model = model
-        self.precision = precision
         self.pool = pool
-        let c = model.configuration
-        configuration = c
-        let V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
-        let table = model.embedding.weight
-        embedding = AlignedBuffer(count: V * E)
-        embedding.base.update(from: table.base, count: V * E)
-        var built: [Layer] = []
-        for (l, layer) in model.rnn.layers.enumerated() {
-            let D = l == 0 ? E : H, Dp = (D + 15) / 16 * 16
-            let weightIH = layer.weightIH.base, weightHH = layer.weightHH.base
-            let weights = InferenceMatrix(rows: G, columns: Dp + H, precision: precision) { destination, stride in
-                for r in 0..<G {
-                    (destination + r * stride).update(from: weightIH + r * D, count: D)
-                    (destination + r * stride + Dp).update(from: weightHH + r * H, count: H)
-                }
-            }
-            let bias = AlignedBuffer(count: 2 * G)
-            for r in 0..<G {
-                if c.kind == .gru {
-                    bias.base[r] = layer.biasIH.base[r]
-                    bias.base[G + r] = layer.biasHH.base[r]
-                } else {
-                    bias.base[r] = layer.biasIH.base[r] + layer.biasHH.base[r]
-                }
-            }
-            built.append(Layer(weights: weights, inputWidth: D, inputStride: Dp, bias: bias))
-        }
-        layers = built
-        decoder = InferenceMatrix(copying: model.decoder.weight.base, rows: V, columns: H, precision: precision)
-        decoderBias = AlignedBuffer(count: V)
-        decoderBias.base.update(from: model.decoder.bias.base, count: V)
+    }
+
+    /// A session over shared `weights`: its own state scratch, no copy of the weights.
+    public init(weights: InferenceWeights, pool: ThreadPool = .shared) {
+        self.weights = weights
+        model = nil
+        self.pool = pool
     }
 
     /// The state before any token: zeros.
@@ -140,7 +107,7 @@ public final class Stepper {
         let c = configuration
         let count = c.layers * c.hidden
         return State(hidden: [Float](repeating: 0, count: count),
-                     cell: c.kind == .lstm ? [Float](repeating: 0, count: count) : [])
+                     cell: c.kind.hasCellState ? [Float](repeating: 0, count: count) : [])
     }
 
     /// Steps one stream by `token` and returns the log-probabilities of its next token, `[V]`.
@@ -185,18 +152,19 @@ public final class Stepper {
     private func run(tokens: [Int32], states: UnsafeMutableBufferPointer<State>,
                      into out: UnsafeMutableBufferPointer<Float>) {
         let n = tokens.count, c = configuration, V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
+        let cell = c.kind.cell, hasCell = cell.hasCellState, w = weights
         guard n > 0 else { return }
         precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
         for state in states {
-            precondition(state.hidden.count == c.layers * H && state.cell.count == (c.kind == .lstm ? c.layers * H : 0),
+            precondition(state.hidden.count == c.layers * H && state.cell.count == (hasCell ? c.layers * H : 0),
                          "a state of another model shape (use initialState())")
         }
-        let Kmax = layers.map { $0.weights.stride }.max() ?? 16
+        let Kmax = w.layers.map { $0.weights.stride }.max() ?? 16
         let xh = grow(&self.xh, n * Kmax), gates = grow(&self.gates, n * G), gh = grow(&self.gh, n * G)
         let hPrev = grow(&self.hPrev, n * H), cPrev = grow(&self.cPrev, n * H)
         let hNew = grow(&self.hNew, n * H), cNew = grow(&self.cNew, n * H)
         let useGEMM = precision == .float32 && n >= gemmThreshold
-        for (l, layer) in layers.enumerated() {
+        for (l, layer) in w.layers.enumerated() {
             let K = layer.weights.stride, D = layer.inputWidth, Dp = layer.inputStride
             xh.update(repeating: 0, count: n * K)
             for b in 0..<n {
@@ -204,7 +172,7 @@ public final class Stepper {
                 if l == 0 {
                     let id = Int(tokens[b])
                     precondition(id >= 0 && id < V, "token \(id) is outside the vocabulary of \(V)")
-                    row.update(from: embedding.base + id * E, count: E)
+                    row.update(from: w.embedding.base + id * E, count: E)
                 } else {
                     row.update(from: hNew + b * H, count: H)
                 }
@@ -212,33 +180,38 @@ public final class Stepper {
                     (row + Dp).update(from: h.baseAddress! + l * H, count: H)
                     (hPrev + b * H).update(from: h.baseAddress! + l * H, count: H)
                 }
-                if c.kind == .lstm {
+                if hasCell {
                     states[b].cell.withUnsafeBufferPointer {
                         (cPrev + b * H).update(from: $0.baseAddress! + l * H, count: H)
                     }
                 }
             }
-            let bias = layer.bias.base
-            if c.kind == .gru {
-                project(layer.weights, xh, ldx: K, n: n, columnOffset: 0, columns: D, bias: bias, into: gates,
+            let inputBias = layer.bias.base
+            // Where the hidden projection adds into the gates, one GEMV over `[x; h]` with the folded biases is the
+            // input projection and the hidden one at once; otherwise the input half runs first, the hidden half as
+            // the cell's product.
+            let fused = cell.addsHiddenIntoGates
+            if !fused {
+                project(layer.weights, xh, ldx: K, n: n, columnOffset: 0, columns: D, bias: inputBias, into: gates,
                         gemm: useGEMM)
-                project(layer.weights, xh + Dp, ldx: K, n: n, columnOffset: Dp, columns: H, bias: bias + G, into: gh,
-                        gemm: useGEMM)
-                GRUCell.forward(gx: gates, gh: gh, hPrev: hPrev, h: hNew, batch: n, hidden: H, pool: pool)
-            } else {
-                project(layer.weights, xh, ldx: K, n: n, columnOffset: 0, columns: Dp + H, bias: bias, into: gates,
-                        gemm: useGEMM)
-                if c.kind == .lstm {
-                    LSTMCell.forward(gates: gates, cPrev: cPrev, c: cNew, h: hNew, batch: n, hidden: H, pool: pool)
-                } else {
-                    Tanh.forward(gates, hNew, count: n * H, pool: pool)
-                }
             }
+            let step = CellForward(gates: gates, hiddenGates: gh, hiddenBias: cell.hiddenBias(inputBias + G),
+                                   hPrev: hPrev, h: hNew, cPrev: cPrev, c: cNew, batch: n, hidden: H)
+            cell.forward(step, multiply: { _, product, bias, _ in
+                // `h` is read from its copy in `xh` (beside `x`), where the matrix's `W_hh` columns meet it.
+                if fused {
+                    project(layer.weights, xh, ldx: K, n: n, columnOffset: 0, columns: Dp + H, bias: inputBias,
+                            into: product, gemm: useGEMM)
+                } else {
+                    project(layer.weights, xh + Dp, ldx: K, n: n, columnOffset: Dp, columns: H, bias: bias!,
+                            into: product, gemm: useGEMM)
+                }
+            }, pool: pool)
             for b in 0..<n {
                 states[b].hidden.withUnsafeMutableBufferPointer {
                     ($0.baseAddress! + l * H).update(from: hNew + b * H, count: H)
                 }
-                if c.kind == .lstm {
+                if hasCell {
                     states[b].cell.withUnsafeMutableBufferPointer {
                         ($0.baseAddress! + l * H).update(from: cNew + b * H, count: H)
                     }
@@ -246,7 +219,7 @@ public final class Stepper {
             }
         }
         let o = out.baseAddress!
-        project(decoder, hNew, ldx: H, n: n, columnOffset: 0, columns: H, bias: decoderBias.base, into: o,
+        project(w.decoder, hNew, ldx: H, n: n, columnOffset: 0, columns: H, bias: w.decoderBias.base, into: o,
                 gemm: useGEMM)
         if n == 1 {
             quill_log_softmax(o, 1, Int64(V), o)

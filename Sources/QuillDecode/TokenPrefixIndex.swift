@@ -49,9 +49,3 @@ public struct TokenPrefixIndex: Sendable {
         return low
     }
 }
-
-extension Vocabulary {
-    /// The token a text is stepped from: a line break (a text starts at the start of a line), or `<eos>` when the
-    /// vocabulary has no line break. It is also the end a line's score predicts.
-    public var lineStartID: Int32 { contains("\n") ? id("\n") : Vocabulary.endID }
-}

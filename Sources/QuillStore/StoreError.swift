@@ -33,9 +33,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             if let hint = StoreError.hint(forSQLiteCode: code) { text += "\n  \(hint)" }
             return text
         case let .storeNotFound(path):
-            return "\(path): no such store; check the path or pass another --store"
+            return "\(path): no such store; check the path or open another store"
         case let .notAQuillStore(path, reason):
-            return "\(path) is not a Quill store: \(reason); Quill leaves it untouched, pass another --store"
+            return "\(path) is not a Quill store: \(reason); Quill leaves it untouched, open another store"
         case let .newerSchema(path, found, supported):
             return "\(path) has schema version \(found), but this quill knows versions up to \(supported); "
                 + "use a newer quill (the file was left untouched)"
@@ -43,7 +43,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             var text = "\(path): PRAGMA \(pragma) answered '\(answer)', expected '\(expected)'"
             if pragma.hasPrefix("journal_mode") {
                 text += "; WAL needs a local file system with shared memory (not a network share): "
-                    + "move the store to a local disk or pass another --store"
+                    + "move the store to a local disk"
             }
             return text
         case let .corrupt(path, reason):
@@ -68,11 +68,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     private static func hint(forSQLiteCode code: Int32) -> String? {
         switch code & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return "another process is writing to the store; wait for it to finish, or pass another --store"
+            return "another process is writing to the store; wait for it to finish, or open another store"
         case SQLITE_CANTOPEN:
-            return "check that the directory exists and is writable, or pass another --store"
+            return "check that the directory exists and is writable"
         case SQLITE_READONLY, SQLITE_PERM:
-            return "the store is read-only here; check the file's permissions, or pass another --store"
+            return "the store is read-only here; check the file's permissions"
         case SQLITE_FULL:
             return "the disk is full; free some space and retry"
         case SQLITE_CORRUPT, SQLITE_NOTADB:

@@ -1,4 +1,5 @@
-/// Errors of the text pipeline. Each names what failed, where, and how to fix it.
+/// Errors of the text pipeline. Each names what failed, where, and how to fix it in the library's terms (a front end
+/// adds its own hints, e.g. the CLI's flag names).
 public enum TextError: Error, Equatable, CustomStringConvertible {
     /// Invalid UTF-8 at a 1-based line, 1-based byte column and 0-based byte offset in the file.
     case invalidUTF8(file: String, line: Int, column: Int, offset: Int)
@@ -12,7 +13,7 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidUTF8(file, line, column, offset):
             return "\(file):\(line):\(column): invalid UTF-8 at byte offset \(offset); "
-                + "fix the file (e.g. `iconv -f LATIN1 -t UTF-8`) or pass --lossy to replace bad bytes with U+FFFD"
+                + "fix the file (e.g. `iconv -f LATIN1 -t UTF-8`) or read it lossily, replacing bad bytes with U+FFFD"
         case let .unreadable(file, reason):
             return "\(file): cannot read: \(reason)"
         case let .icu(operation, code, name):

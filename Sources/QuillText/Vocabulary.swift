@@ -17,6 +17,8 @@ public struct Vocabulary: Sendable {
     public let counts: [Int]
     /// Lowercase hex SHA-256 of the settings and the token list.
     public let fingerprint: String
+    /// The corpus's line break: a line of text starts after this token and ends on it (see ``lineStartID``).
+    public let lineBreakID: Int32
     private let ids: ByteTable
 
     /// Makes a vocabulary from an explicit token list, which must start with ``specialTokens``.
@@ -34,6 +36,21 @@ public struct Vocabulary: Sendable {
             table.set(id, for: token)
         }
         self.ids = table
+        lineBreakID = Vocabulary.lineBreak(in: tokens)
+    }
+
+    /// The token a line starts after and ends on: ``lineBreakID``.
+    public var lineStartID: Int32 { lineBreakID }
+
+    /// The first (most frequent) token that is a line break with only horizontal whitespace before it, as the
+    /// tokenizer gives the end of a line: `"\n"`, or `" \n"` where lines end with a space (PTB). `<eos>` when there
+    /// is none. Derived from the tokens, not stored, so every vocabulary already in a store gets it.
+    static func lineBreak(in tokens: [String]) -> Int32 {
+        for (id, token) in tokens.enumerated().dropFirst(specialTokens.count) {
+            guard let last = token.last, last.isNewline else { continue }
+            if token.dropLast().allSatisfy({ $0.isWhitespace && !$0.isNewline }) { return Int32(id) }
+        }
+        return endID
     }
 
     public var count: Int { tokens.count }

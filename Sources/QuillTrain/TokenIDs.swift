@@ -40,12 +40,11 @@ public struct TokenIDs: Sendable, Equatable {
 
     /// Encodes everything a reader gives; see ``encode(file:vocabulary:lossy:chunkSize:)``.
     public static func encode(_ reader: TextReader, vocabulary: Vocabulary) throws -> TokenIDs {
-        let tokenizer = try Tokenizer(vocabulary.settings)
+        let encoder = try TextEncoder(vocabulary)
         var ids: [Int32] = []
         if let bytes = reader.totalBytes { ids.reserveCapacity(bytes / 5 + 16) }  // ~5 bytes per English word token
         var unknown = 0
-        try tokenizer.forEachToken(in: reader) { token in
-            let id = vocabulary.id(utf8: token)
+        try encoder.forEachID(in: reader) { id in
             if id == Vocabulary.unknownID { unknown += 1 }
             ids.append(id)
         }

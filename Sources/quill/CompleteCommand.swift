@@ -12,12 +12,13 @@ struct CompleteCommand: StoreBackedCommand {
             appear below the line, and the best continuation as dim ghost text after it. Tab takes the next word \
             of the ghost text, Shift-Tab (or Right at the end of the line) all of it, Alt-1…Alt-9 a suggestion; \
             Down/Up choose a suggestion, and walk the history when none is chosen; Enter commits the line; \
-            Ctrl-D on an empty line or Ctrl-C leaves. Commands: :k N, :temperature T, :beam W, :max-tokens N, \
+            Ctrl-D on an empty line or Ctrl-C leaves. The ghost text is the best of a beam search (--beam, default 4; \
+            --beam 1 is greedy), at most --max-tokens tokens (default 8); a --temperature above 0 samples it. Commands: :k N, :temperature T, :beam W, :max-tokens N, \
             :model NAME, :clear (forget the lines committed so far), :help, :quit.
 
             When standard input or output is not a terminal, each input line is completed and printed as one JSON \
-            object: line, text, prefix, suggestions (text: the vocabulary entry, completion, probability), \
-            continuation, note. Lines starting with ':' are commands there too (messages on standard error).
+            object (the library's Suggestions, see docs/cli.md): line, text, prefix, suggestions (token: the \
+            vocabulary entry, completion, probability), continuation, and note when there is one. Lines starting with ':' are commands there too (messages on standard error).
 
             Examples:
               quill complete --model tiny
@@ -30,17 +31,11 @@ struct CompleteCommand: StoreBackedCommand {
     @Option(help: "Suggestions shown (1…50).")
     var k = 5
 
-    @Option(help: "Temperature of the continuation: 0 for beam search, above 0 to sample it.")
-    var temperature = 0.0
+    @OptionGroup(title: "Decoding of the continuation (the ghost text)")
+    var decoding: DecodingArguments
 
-    @Option(help: "Beam width of the continuation.")
-    var beam = 4
-
-    @Option(help: "Tokens in the continuation (the ghost text) at most.")
-    var maxTokens = 8
-
-    @Option(help: "Seed of the sampled continuation (with --temperature above 0).")
-    var seed: UInt64 = 1
+    /// The ghost text is the best of a beam search of width 4, at most 8 tokens (``Autocompleter/decoding``).
+    static let defaults = DecodingOptions(temperature: 0, beamWidth: 4, maxTokens: 8)
 
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
     var precision: SteppingPrecision = .float32
@@ -57,11 +52,13 @@ struct CompleteCommand: StoreBackedCommand {
 
     func validate() throws {
         if !(1...50).contains(k) { throw ValidationError("--k must be 1…50 (got \(k))") }
-        if !(temperature >= 0) || !temperature.isFinite {
-            throw ValidationError("--temperature must be 0 or positive (got \(temperature))")
+        let options = decoding.options(defaults: Self.defaults)
+        if !(1...64).contains(options.beamWidth) {
+            throw ValidationError("--beam must be 1…64 (got \(options.beamWidth))")
         }
-        if !(1...64).contains(beam) { throw ValidationError("--beam must be 1…64 (got \(beam))") }
-        if !(0...64).contains(maxTokens) { throw ValidationError("--max-tokens must be 0…64 (got \(maxTokens))") }
+        if !(0...64).contains(options.maxTokens) {
+            throw ValidationError("--max-tokens must be 0…64 (got \(options.maxTokens))")
+        }
     }
 
     func run(store: Store) throws {
@@ -73,10 +70,7 @@ struct CompleteCommand: StoreBackedCommand {
         }
         let completer = try load(model)
         completer.k = k
-        completer.temperature = temperature
-        completer.beamWidth = beam
-        completer.maxContinuationTokens = maxTokens
-        completer.seed = seed
+        completer.decoding = decoding.options(defaults: Self.defaults)
         let session = CompletionSession(completer: completer, modelName: model, load: load)
         var clock = KeystrokeTimings()
         defer { if timings { clock.report() } }
@@ -103,17 +97,7 @@ struct CompleteCommand: StoreBackedCommand {
             let start = KeystrokeTimings.now()
             let suggestions = try session.completer.suggestions(for: line, continuation: true)
             timings.record(suggestions: KeystrokeTimings.now() - start, total: nil)
-            let record: [String: Any] = [
-                "line": number,
-                "text": suggestions.text,
-                "prefix": suggestions.prefix,
-                "suggestions": suggestions.items.map {
-                    ["text": $0.token, "completion": $0.completion, "probability": $0.probability] as [String: Any]
-                },
-                "continuation": suggestions.continuation,
-                "note": suggestions.note as Any? ?? NSNull(),
-            ]
-            Terminal.write(try jsonLine(record) + "\n")
+            Terminal.write(try jsonLine(Numbered(line: number, value: suggestions)) + "\n")
         }
     }
 }
@@ -140,8 +124,8 @@ struct CompletionREPL {
         var decoder = KeyDecoder()
         var size = Terminal.size()
         let c = session.completer
-        Terminal.write(dim("model '\(session.modelName)' · k \(c.k) · beam \(c.beamWidth) · temperature "
-            + "\(c.temperature) · :help lists the keys and commands") + "\r\n")
+        Terminal.write(dim("model '\(session.modelName)' · k \(c.k) · beam \(c.decoding.beamWidth) · temperature "
+            + "\(c.decoding.temperature) · :help lists the keys and commands") + "\r\n")
         session.update()
         Terminal.write(painter.paint(session.frame(width: size.columns, height: size.rows)))
         // Seconds the completer took last time: above `slowSuggestions` the edited line is drawn before asking.

@@ -4,10 +4,8 @@ import Quill
 /// What the completion REPL asks of a completer: Quill's ``Autocompleter``, or a fake in tests.
 protocol Completing: AnyObject {
     var k: Int { get set }
-    var temperature: Double { get set }
-    var beamWidth: Int { get set }
-    var maxContinuationTokens: Int { get set }
-    var seed: UInt64 { get set }
+    /// How the continuation (the ghost text) is chosen.
+    var decoding: DecodingOptions { get set }
     func suggestions(for text: String, continuation: Bool) throws -> Suggestions
     /// Reads a committed line as context for the lines after it.
     func appendContext(_ line: String) throws
@@ -186,27 +184,25 @@ final class CompletionSession {
         case "k":
             return integerSetting("k", argument, 1...50, takes: "1…50", get: { $0.k }, set: { $0.k = $1 })
         case "temperature", "t":
-            guard let argument else { return CommandResult(lines: ["temperature = \(completer.temperature)"]) }
+            guard let argument else { return CommandResult(lines: ["temperature = \(completer.decoding.temperature)"]) }
             guard let t = Double(argument), t >= 0, t.isFinite else {
-                return failed(":temperature takes 0 (beam search) or a positive number (got \(argument))")
+                return failed(":temperature takes 0 (the most likely continuation) or a positive number (got "
+                    + "\(argument))")
             }
-            completer.temperature = t
+            completer.decoding.temperature = t
             return CommandResult(lines: ["temperature = \(t)"])
         case "beam":
-            return integerSetting("beam", argument, 1...64, takes: "a width of 1…64", get: { $0.beamWidth },
-                                  set: { $0.beamWidth = $1 })
+            return integerSetting("beam", argument, 1...64, takes: "a width of 1…64", get: { $0.decoding.beamWidth },
+                                  set: { $0.decoding.beamWidth = $1 })
         case "max-tokens":
-            return integerSetting("max-tokens", argument, 0...64, takes: "0…64", get: { $0.maxContinuationTokens },
-                                  set: { $0.maxContinuationTokens = $1 })
+            return integerSetting("max-tokens", argument, 0...64, takes: "0…64", get: { $0.decoding.maxTokens },
+                                  set: { $0.decoding.maxTokens = $1 })
         case "model":
             guard let argument else { return CommandResult(lines: ["model = \(modelName)"]) }
             do {
                 let next = try load(argument)
                 next.k = completer.k
-                next.temperature = completer.temperature
-                next.beamWidth = completer.beamWidth
-                next.maxContinuationTokens = completer.maxContinuationTokens
-                next.seed = completer.seed
+                next.decoding = completer.decoding
                 completer = next
                 modelName = argument
                 return CommandResult(lines: ["model = \(argument)"])

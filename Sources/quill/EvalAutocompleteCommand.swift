@@ -90,12 +90,10 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 ["time:", String(format: "%.1f s", seconds)],
             ]))
         case .json:
-            print(try jsonLine([
-                "model": model, "file": text, "suggestions": s.suggestions, "ksr": s.rate, "ki": s.ki, "ks": s.ks,
-                "kn": s.kn, "words": s.words, "top1": s.top1Accuracy, "top3": s.top3Accuracy, "seconds": seconds,
-                "precision": precision.rawValue, "repeat_suggestions": choice.repeatSuggestions,
-                "document_cache": !choice.noDocumentCache,
-            ].merging(choice.ngram.jsonFields) { a, _ in a }))
+            print(try jsonLine(AutocompleteEvaluation(
+                model: model, file: text, precision: precision.precision, repeatSuggestions: choice.repeatSuggestions,
+                documentCache: !choice.noDocumentCache, mix: choice.ngram.mix,
+                mixWeight: choice.ngram.mix.map { _ in choice.ngram.exactWeight }, seconds: seconds, savings: s)))
         }
     }
 }

@@ -90,15 +90,7 @@ struct EvalCommand: StoreBackedCommand {
             }
             print(table(rows))
         case .json:
-            let object: [String: Any] = [
-                "model": model, "file": text, "level": result.level.rawValue, "tokens": result.tokens,
-                "unknownTokens": result.unknownTokens, "unknownRate": result.unknownRate,
-                "characters": result.characters, "targets": e.targets, "batch": batch, "bptt": bptt,
-                "precision": precision.rawValue,
-                "loss": e.meanLoss, "perplexity": e.perplexity, "bitsPerToken": e.bitsPerToken,
-                "bitsPerCharacter": result.bitsPerCharacter, "replacements": result.replacements,
-            ]
-            print(try jsonLine(object))
+            print(try jsonLine(result))
         }
     }
 

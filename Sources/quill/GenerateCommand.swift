@@ -8,9 +8,11 @@ struct GenerateCommand: StoreBackedCommand {
         commandName: "generate",
         abstract: "Continue a prompt with a stored language model and print the completion.",
         discussion: """
-            Samples token by token from softmax(logits / temperature) until a line break or --max-tokens tokens; \
-            --temperature 0 takes the most likely token each time. The same --seed gives the same completion. \
-            Prints the prompt followed by the completion.
+            Reads the prompt as the start of a line and continues it until a line break or --max-tokens tokens: \
+            samples token by token from softmax(log p / temperature) (cut by --top-k and --top-p), or with \
+            --temperature 0 takes the most likely token each time (a beam search with --beam above 1). The same \
+            --seed gives the same completion. Prints the prompt followed by the completion. Defaults: \
+            --temperature 0.8, --max-tokens 20, --beam 1, --top-p 1, no --top-k, --seed 1.
 
             Examples:
               quill generate --model tiny --prompt "The harbour"
@@ -23,29 +25,26 @@ struct GenerateCommand: StoreBackedCommand {
     @Option(help: "The text to continue.")
     var prompt: String
 
-    @Option(help: "Generate at most this many tokens.")
-    var maxTokens = 20
+    @Option(help: ArgumentHelp("text: the prompt and its continuation; jsonl: one JSON object (prompt, text, "
+            + "generated, logProbability)."))
+    var format: ReportFormat = .text
 
-    @Option(help: "Sampling temperature; 0 for greedy.")
-    var temperature = 0.8
+    @OptionGroup(title: "Decoding")
+    var decoding: DecodingArguments
 
-    @Option(help: "Seed of the sampling.")
-    var seed: UInt64 = 1
+    /// `generate` samples by default, as a text generator does; `--temperature 0` is greedy.
+    static let defaults = DecodingOptions(temperature: 0.8, maxTokens: 20)
 
     @OptionGroup
     var store: StoreOptions
 
-    func validate() throws {
-        if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative (got \(maxTokens))") }
-        if !(temperature >= 0) || !temperature.isFinite {
-            throw ValidationError("--temperature must be 0 or positive (got \(temperature))")
-        }
-    }
-
     func run(store: Store) throws {
         let (model, vocabulary) = try store.loadLanguageModel(named: self.model)
-        let completion = try model.complete(prompt, vocabulary: vocabulary, maxTokens: maxTokens,
-                                            temperature: temperature, seed: seed)
-        print(prompt + completion)
+        let generation = try model.generate(prompt, vocabulary: vocabulary,
+                                            options: decoding.options(defaults: Self.defaults))
+        switch format {
+        case .text: print(prompt + generation.text)
+        case .jsonl: print(try jsonLine(generation))
+        }
     }
 }

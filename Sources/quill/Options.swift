@@ -46,14 +46,7 @@ extension StoreBackedCommand {
 
     func run() throws {
         let opened = try store.open(create: Self.createsStore)
-        do {
-            try run(store: opened)
-        } catch let StoreError.alreadyExists(kind, name) {
-            throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
-                + "--replace")
-        } catch let error as any CommandLineHinted {
-            throw CLIError(error.messageWithHint)
-        }
+        try run(store: opened)
     }
 }
 
@@ -149,8 +142,8 @@ struct NGramMixOptions: ParsableArguments {
     /// How a report names the mixture: `", mixed with n-gram model NAME (share 0.35)"`, or nothing.
     var summary: String { mix.map { ", mixed with n-gram model \($0) (share \(mixWeight))" } ?? "" }
 
-    /// JSON fields `mix` (the name or null) and `mix_weight` (as given: 0.35, not Float's 0.3499999940395355).
-    var jsonFields: [String: Any] { ["mix": mix.map { $0 as Any } ?? NSNull(), "mix_weight": Double("\(mixWeight)") ?? 0] }
+    /// The share as given: 0.35, not Float's 0.3499999940395355.
+    var exactWeight: Double { Double("\(mixWeight)") ?? Double(mixWeight) }
 }
 
 /// How word suggestions are chosen, shared by `quill complete` and `quill eval-autocomplete` so that the measured
@@ -186,4 +179,49 @@ enum SteppingPrecision: String, ExpressibleByArgument, CaseIterable {
 enum ScoringPrecision: String, ExpressibleByArgument, CaseIterable {
     case float32, bfloat16
     var precision: Stepper.Precision { Stepper.Precision(rawValue: rawValue)! }
+}
+
+/// The decoding options of `generate`, `predict` and `complete`, declared once (the library's ``DecodingOptions``).
+/// An option left out takes the command's default, which its help names.
+struct DecodingArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("0: the most likely continuation (greedy, or a beam search with --beam above 1); "
+            + "above 0: sample from softmax(log p / T).", valueName: "T"))
+    var temperature: Double?
+
+    @Option(help: ArgumentHelp("Sampling keeps only the k most likely tokens.", valueName: "k"))
+    var topK: Int?
+
+    @Option(help: ArgumentHelp("Sampling keeps the most likely tokens until their probability reaches p, in (0, 1].",
+                               valueName: "p"))
+    var topP: Double?
+
+    @Option(help: ArgumentHelp("Beam width at temperature 0 (1: greedy).", valueName: "width"))
+    var beam: Int?
+
+    @Option(help: "Seed of sampling: the same seed gives the same text.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Tokens generated at most.", valueName: "n"))
+    var maxTokens: Int?
+
+    /// The options given, the others from `defaults`.
+    func options(defaults: DecodingOptions) -> DecodingOptions {
+        var o = defaults
+        if let temperature { o.temperature = temperature }
+        if let topK { o.topK = topK }
+        if let topP { o.topP = topP }
+        if let beam { o.beamWidth = beam }
+        if let seed { o.seed = seed }
+        if let maxTokens { o.maxTokens = maxTokens }
+        return o
+    }
+
+    /// Checks the options given (against any command's defaults: every default is in range).
+    func validate() throws {
+        do {
+            try options(defaults: DecodingOptions()).validate()
+        } catch .invalid(let option, let reason) {
+            throw ValidationError("\(DecodingOptionsError.flag(option)) \(reason)")
+        }
+    }
 }

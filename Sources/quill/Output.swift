@@ -127,6 +127,15 @@ func jsonLine(_ object: [String: Any]) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
+/// One `Encodable` value as a JSON line: keys sorted, as ``jsonLine(_:)-([String: Any])`` writes them. The JSON Lines of
+/// `complete`, `predict`, `generate --format jsonl` and the evaluations are the library's own result types, printed
+/// with this (docs/cli.md lists their keys).
+func jsonLine<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 /// A `Codable` record as a JSON object, with the keys it encodes (camelCase, as the store's records).
 func jsonObject<T: Encodable>(_ value: T) throws -> [String: Any] {
     let data = try JSONEncoder().encode(value)

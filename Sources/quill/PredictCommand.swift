@@ -14,9 +14,12 @@ struct PredictCommand: StoreBackedCommand {
             Reads lines (from --input, or standard input), steps them through the model in batches of --batch-lines \
             (one batched step per position for the whole batch), and writes one JSON object per line, in input \
             order, with its line number: "next" the --top-k most likely next tokens; "complete" the completions of \
-            the line's partial last word; "generate" a continuation (beam search of width --beam, or sampling with \
-            --temperature, --top-k, --top-p and --seed); "score" the log-probability of the line's tokens and of \
-            its end, its perplexity and token count. Memory stays constant whatever the input's size. With --mix \
+            the line's partial last word; "generate" a continuation (greedy by default; a beam search with --beam \
+            above 1; sampling with a --temperature above 0, cut by --top-k and --top-p, seeded by --seed plus the \
+            line number); "score" the log-probability of the line's tokens and of its end, its perplexity and \
+            token count. Each line is read as a line of the training text: it starts after the corpus's line \
+            break, and a scored line ends on it (see docs/prediction.md). Defaults: --top-k 5, --temperature 0, \
+            --beam 1, --max-tokens 20, --top-p 1, --seed 1. Memory stays constant whatever the input's size. With --mix \
             NGRAM the "next" and "complete" suggestions come from the model mixed with a stored n-gram model.
 
             A line that is not valid UTF-8 gives an error record naming the line and byte offset, and the others go \
@@ -41,23 +44,11 @@ struct PredictCommand: StoreBackedCommand {
     @Option(help: "next, complete, generate or score.")
     var task: Predictor.Task
 
-    @Option(help: "Suggestions per line (next, complete); the sampling cut for generate with --temperature.")
-    var topK = 5
+    @OptionGroup(title: "Decoding (--top-k is also the number of suggestions of next and complete)")
+    var decoding: DecodingArguments
 
-    @Option(help: "Tokens generated at most.")
-    var maxTokens = 20
-
-    @Option(help: "0: generate by beam search; above 0: sample at this temperature.")
-    var temperature = 0.0
-
-    @Option(help: "Sampling: keep the most likely tokens until their probability reaches this.")
-    var topP = 1.0
-
-    @Option(help: "Beam width of generate (1: greedy).")
-    var beam = 4
-
-    @Option(help: "Seed of sampling (each line's seed is this plus its line number).")
-    var seed: UInt64 = 1
+    /// Greedy continuations (temperature 0, beam 1); 5 suggestions, which are also the sampling cut.
+    static let defaults = DecodingOptions(temperature: 0, topK: 5, beamWidth: 1, maxTokens: 20)
 
     @Option(help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
     var maxContext = 512
@@ -78,26 +69,18 @@ struct PredictCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func validate() throws {
-        for (name, value) in [("--top-k", topK), ("--beam", beam), ("--max-context", maxContext),
-                              ("--batch-lines", batchLines), ("--threads", threads ?? 1)] where value < 1 {
+        for (name, value) in [("--max-context", maxContext), ("--batch-lines", batchLines),
+                              ("--threads", threads ?? 1)] where value < 1 {
             throw ValidationError("\(name) must be at least 1 (got \(value))")
         }
-        if maxTokens < 0 { throw ValidationError("--max-tokens must not be negative") }
-        if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be ≥ 0") }
-        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
     }
 
     func run(store: Store) throws {
         if let threads { setenv("QUILL_THREADS", String(threads), 1) }  // read when the shared pool starts
         let (model, vocabulary) = try store.loadLanguageModel(named: model)
-        var options = Predictor.Options(task: task)
-        options.topK = topK
-        options.maxTokens = maxTokens
-        options.temperature = temperature
-        options.topP = topP
-        options.beam = beam
-        options.seed = seed
-        options.maxContext = maxContext
+        let decoding = self.decoding.options(defaults: Self.defaults)
+        let options = Predictor.Options(task: task, suggestions: decoding.topK ?? 5, decoding: decoding,
+                                        maxContext: maxContext)
         let predictor = try Predictor(model: model, vocabulary: vocabulary, options: options,
                                       precision: precision.precision,
                                       ngram: try ngram.mixture(for: self.model, vocabulary: vocabulary, store: store))
@@ -107,14 +90,13 @@ struct PredictCommand: StoreBackedCommand {
         let bar = ProgressBar(label: "predicting")
         defer { bar.finish() }
         var invalidLines = 0
-        var pending: [(number: Int, record: [String: Any]?, text: String?)] = []
+        var pending: [(number: Int, record: LineRecord?, text: String?)] = []
         func flush() throws {
             let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0) } }
             var predictions = try predictor.predict(texts)[...]
             for entry in pending {
-                var record = entry.record ?? Self.record(predictions.removeFirst(), task: task)
-                record["line"] = entry.number
-                try writer.write(try jsonLine(record) + "\n")
+                let record = entry.record ?? .prediction(predictions.removeFirst())
+                try writer.write(try jsonLine(Numbered(line: entry.number, value: record)) + "\n")
             }
             pending.removeAll(keepingCapacity: true)
             bar.update(reader.bytesRead, of: reader.totalBytes)
@@ -123,10 +105,10 @@ struct PredictCommand: StoreBackedCommand {
             switch line.text {
             case .failure(let invalid):
                 invalidLines += 1
-                pending.append((line.number, ["error": "\(reader.name):\(line.number): not valid UTF-8 at byte "
-                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"], nil))
+                pending.append((line.number, .error("\(reader.name):\(line.number): not valid UTF-8 at byte "
+                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"), nil))
             case .success(let text) where text.isEmpty:
-                pending.append((line.number, ["empty": true], nil))
+                pending.append((line.number, .empty, nil))
             case .success(let text):
                 pending.append((line.number, nil, text))
             }
@@ -140,29 +122,37 @@ struct PredictCommand: StoreBackedCommand {
         }
     }
 
-    /// The JSON record of a prediction (the line number is added by the caller).
-    static func record(_ p: Predictor.Prediction, task: Predictor.Task) -> [String: Any] {
-        var record: [String: Any] = ["tokens": p.tokens]
-        if p.unknown > 0 { record["unknown"] = p.unknown }
-        if p.truncated { record["truncated"] = true }
-        switch p.outcome {
-        case let .suggestions(prefix, items):
-            if task == .complete { record["prefix"] = prefix }
-            record["suggestions"] = items.map { item -> [String: Any] in
-                var object: [String: Any] = ["token": item.token, "probability": item.probability]
-                if task == .complete { object["completion"] = item.completion }
-                return object
+    /// What `predict` prints for a line: the library's ``Predictor/Prediction``, or `{"empty": true}`, or
+    /// `{"error": message}` for a line that is not UTF-8.
+    enum LineRecord: Codable, Sendable, Equatable {
+        case prediction(Predictor.Prediction)
+        case empty
+        case error(String)
+
+        enum CodingKeys: String, CodingKey { case empty, error }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .prediction(let p): try p.encode(to: encoder)
+            case .empty:
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(true, forKey: .empty)
+            case .error(let message):
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(message, forKey: .error)
             }
-        case let .generated(text, tokens, logProbability):
-            record["text"] = text
-            record["generated"] = tokens
-            record["logProbability"] = logProbability
-        case let .score(logProbability, tokens):
-            record["tokens"] = tokens
-            record["logProbability"] = logProbability
-            record["perplexity"] = exp(-logProbability / Double(tokens))
         }
-        return record
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let message = try c.decodeIfPresent(String.self, forKey: .error) {
+                self = .error(message)
+            } else if try c.decodeIfPresent(Bool.self, forKey: .empty) == true {
+                self = .empty
+            } else {
+                self = .prediction(try Predictor.Prediction(from: decoder))
+            }
+        }
     }
 }
 

@@ -28,4 +28,15 @@ struct QuillCommand: ParsableCommand {
     /// Runtime errors (`TextError`, `StoreError`, `QuillError`) are thrown as they are: ArgumentParser prints their
     /// `description` behind this prefix and exits with code 1; `ValidationError`s exit with 64 and the usage.
     static var _errorPrefix: String { "quill: error: " }
+
+    /// Parses and runs the subcommand as ArgumentParser does, appending the CLI's hint to a known library error
+    /// (``ErrorHints``).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: ErrorHints.withHint(error))
+        }
+    }
 }

@@ -61,16 +61,17 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var settings = tokenizer.settings
-        var lookup: Vocabulary?
+        let reader: TextReader
+        var writer = TokenWriter(format: format, ids: ids, output: OutputBuffer())
         if let vocabulary {
             let found = try store.open(create: false).vocabulary(named: vocabulary)
-            settings = try tokenizer.settings(agreeingWith: found.settings, name: vocabulary)
-            lookup = ids ? found : nil
+            _ = try tokenizer.settings(agreeingWith: found.settings, name: vocabulary)
+            reader = try TextReader(path: file, lossy: lossy)
+            try TextEncoder(found).forEachToken(in: reader) { try writer.write($0, id: $1) }
+        } else {
+            reader = try TextReader(path: file, lossy: lossy)
+            try Tokenizer(tokenizer.settings).forEachToken(in: reader) { try writer.write($0, id: nil) }
         }
-        let reader = try TextReader(path: file, lossy: lossy)
-        var writer = TokenWriter(format: format, vocabulary: lookup, output: OutputBuffer())
-        try Tokenizer(settings).forEachToken(in: reader) { try writer.write($0) }
         try writer.finish()
         if lossy { note("\(reader.name): replaced \(reader.replacements) invalid UTF-8 sequence(s) with U+FFFD") }
     }
@@ -79,22 +80,24 @@ struct TokenizeCommand: ParsableCommand {
 /// Writes tokens (or ids) in one of the `tokenize` formats, streaming: it holds no more than the current token.
 struct TokenWriter {
     let format: TokenizeCommand.Format
-    let vocabulary: Vocabulary?
+    /// Whether ids are written rather than tokens.
+    let ids: Bool
     let output: OutputBuffer
     private var line = 0
     private var lineOpen = false
 
-    init(format: TokenizeCommand.Format, vocabulary: Vocabulary?, output: OutputBuffer) {
+    init(format: TokenizeCommand.Format, ids: Bool, output: OutputBuffer) {
         self.format = format
-        self.vocabulary = vocabulary
+        self.ids = ids
         self.output = output
     }
 
-    mutating func write(_ token: UnsafeRawBufferPointer) throws {
+    /// Writes a token, or its id when ``ids`` (the id is then given: the ``TextEncoder`` looks it up).
+    mutating func write(_ token: UnsafeRawBufferPointer, id: Int32?) throws {
         switch format {
         case .lines:
-            if let vocabulary {
-                try output.write(Int(vocabulary.id(utf8: token)))
+            if ids, let id {
+                try output.write(Int(id))
             } else {
                 try writeEscaped(token)
             }
@@ -105,10 +108,10 @@ struct TokenWriter {
             } else {
                 line += 1
                 lineOpen = true
-                try output.write("{\"line\":\(line),\"\(vocabulary == nil ? "tokens" : "ids")\":[")
+                try output.write("{\"line\":\(line),\"\(ids ? "ids" : "tokens")\":[")
             }
-            if let vocabulary {
-                try output.write(Int(vocabulary.id(utf8: token)))
+            if ids, let id {
+                try output.write(Int(id))
             } else {
                 try output.write(byte: UInt8(ascii: "\""))
                 try writeJSONStringBody(token, to: output)

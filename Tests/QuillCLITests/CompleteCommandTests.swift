@@ -24,10 +24,10 @@ import Testing
         #expect(first["prefix"] as? String == " har")
         let items = try #require(first["suggestions"] as? [[String: Any]])
         #expect(items.count == 1, "only one word of the vocabulary starts with 'har'")
-        #expect(items.first?["text"] as? String == " harbour" && items.first?["completion"] as? String == "bour")
+        #expect(items.first?["token"] as? String == " harbour" && items.first?["completion"] as? String == "bour")
         #expect((items.first?["probability"] as? Double ?? 0) > 0)
         #expect((first["continuation"] as? String ?? "").hasPrefix("bour"))
-        #expect(first["note"] is NSNull)
+        #expect(first["note"] == nil, "a note is left out when there is none")
 
         let second = try jsonObject(result.stdoutLines[1])
         #expect(second["line"] as? Int == 3)

@@ -209,10 +209,7 @@ import Testing
     /// adds " and the".
     final class FakeCompleter: Completing {
         var k = 5
-        var temperature = 0.0
-        var beamWidth = 4
-        var maxContinuationTokens = 8
-        var seed: UInt64 = 1
+        var decoding = DecodingOptions(beamWidth: 4, maxTokens: 8)
         var calls: [String] = []
         var context: [String] = []
         let words = [" harbour", " harbours", " hard", " the", " boats"]
@@ -349,9 +346,9 @@ import Testing
         let (session, fake) = Self.session()
         #expect(session.execute(":k 2") == .init(lines: ["k = 2"]))
         #expect(fake.k == 2)
-        #expect(session.execute(":temperature 0.7").lines == ["temperature = 0.7"] && fake.temperature == 0.7)
-        #expect(session.execute(":beam 8").lines == ["beam = 8"] && fake.beamWidth == 8)
-        #expect(session.execute(":max-tokens 3").lines == ["max-tokens = 3"] && fake.maxContinuationTokens == 3)
+        #expect(session.execute(":temperature 0.7").lines == ["temperature = 0.7"] && fake.decoding.temperature == 0.7)
+        #expect(session.execute(":beam 8").lines == ["beam = 8"] && fake.decoding.beamWidth == 8)
+        #expect(session.execute(":max-tokens 3").lines == ["max-tokens = 3"] && fake.decoding.maxTokens == 3)
         #expect(session.execute(":k").lines == ["k = 2"])
         #expect(session.execute(":k 0").error == ":k takes 1…50 (got 0)")
         #expect(session.execute(":beam 65").error == ":beam takes a width of 1…64 (got 65)")
@@ -360,7 +357,7 @@ import Testing
         #expect(session.execute(":temperature -1").error != nil)
         #expect(session.execute(":model missing").lines == ["error: no model named 'missing'"])
         #expect(session.execute(":model other").lines == ["model = other"])
-        #expect(session.completer !== fake && session.completer.k == 2 && session.completer.beamWidth == 8,
+        #expect(session.completer !== fake && session.completer.k == 2 && session.completer.decoding.beamWidth == 8,
                 "the settings carry over to the new model")
         #expect(session.execute(":help").lines.joined().contains(":temperature T"))
         #expect(session.execute(":nope").lines == ["error: unknown command ':nope'; :help lists the commands"])

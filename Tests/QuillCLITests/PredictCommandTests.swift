@@ -57,7 +57,34 @@ import Testing
         let object = try jsonObject(try #require(result.stdoutLines.first))
         let ksr = try #require(object["ksr"] as? Double)
         #expect(ksr > 0 && ksr < 100 && object["kn"] as? Int == 66)
+        // The library's AutocompleteEvaluation: camelCase keys, the mixture left out when there is none.
+        #expect(object["documentCache"] as? Bool == true && object["repeatSuggestions"] as? Bool == false)
+        #expect(object["mix"] == nil && object["top1Accuracy"] is Double && object["top1"] is Int)
         expectFailure(try cli.run("eval-autocomplete", "--model", "m", "--text", text, "--suggestions", "0"),
                       status: 64, mentioning: ["--suggestions"])
+    }
+
+    @Test func temperatureZeroIsGreedyAndABeamIsAskedForByItsWidth() throws {
+        let cli = try Self.trained()
+        let input = "The boats\nAda walked\n"
+        func generate(_ options: [String]) throws -> String {
+            let result = try cli.run(["predict", "--model", "m", "--task", "generate"] + options, stdin: input)
+            expectSuccess(result)
+            return result.stdout
+        }
+        let byDefault = try generate([])
+        #expect(try generate(["--temperature", "0"]) == byDefault)
+        #expect(try generate(["--temperature", "0", "--beam", "1"]) == byDefault)
+        let beam = try generate(["--beam", "4"])
+        #expect(try generate(["--temperature", "0", "--beam", "4"]) == beam)
+        expectFailure(try cli.run(["predict", "--model", "m", "--task", "generate", "--top-p", "2"], stdin: input),
+                      status: 64, mentioning: ["--top-p"])
+        let greedy = try cli.run("generate", "--model", "m", "--prompt", "The boats", "--temperature", "0",
+                                 "--format", "jsonl")
+        expectSuccess(greedy)
+        let object = try jsonObject(try #require(greedy.stdoutLines.first))
+        #expect(object["prompt"] as? String == "The boats" && object["text"] is String && object["generated"] is Int)
+        let text = try cli.run("generate", "--model", "m", "--prompt", "The boats", "--temperature", "0")
+        #expect(text.stdout == "The boats" + (object["text"] as? String ?? "?") + "\n")
     }
 }

@@ -41,7 +41,7 @@ struct StoreCommandTests {
         let cli = try QuillCLI()
         let foreign = try cli.write("notes.txt", "shopping list: milk, eggs\n")
         let result = try cli.run(arguments + ["--store", foreign], stdin: "some text\n")
-        expectFailure(result, status: 1, mentioning: ["notes.txt", "is not a Quill store"])
+        expectFailure(result, status: 1, mentioning: ["notes.txt", "is not a Quill store", "--store PATH or QUILL_STORE"])
         #expect(try String(contentsOfFile: foreign, encoding: .utf8) == "shopping list: milk, eggs\n")
     }
 

@@ -71,7 +71,7 @@ struct OpeningTests {
             }
             #expect(path == temporary.path)
             #expect(reason.contains("birds"))
-            #expect(error?.description.contains("pass another --store") == true)
+            #expect(error?.description.contains("open another store") == true)
             #expect(try temporary.contents() == before)
         }
     }

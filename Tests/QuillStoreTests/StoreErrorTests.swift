@@ -6,9 +6,9 @@ struct StoreErrorTests {
     static let cases: [(StoreError, [String])] = [
         (.sqlite(code: 5, message: "database is locked", sql: "BEGIN IMMEDIATE", path: "q.sqlite"),
          ["q.sqlite", "database is locked", "BEGIN IMMEDIATE", "another process"]),
-        (.storeNotFound(path: "q.sqlite"), ["q.sqlite", "--store"]),
+        (.storeNotFound(path: "q.sqlite"), ["q.sqlite", "another store"]),
         (.notAQuillStore(path: "q.sqlite", reason: "it is not a SQLite database"),
-         ["q.sqlite", "not a SQLite database", "--store"]),
+         ["q.sqlite", "not a SQLite database", "another store"]),
         (.newerSchema(path: "q.sqlite", found: 3, supported: 1), ["q.sqlite", "3", "1", "use a newer quill"]),
         (.pragmaRefused(path: "q.sqlite", pragma: "journal_mode = WAL", expected: "wal", answer: "delete"),
          ["q.sqlite", "'delete'", "local disk"]),

@@ -151,7 +151,9 @@ import Testing
             do {
                 _ = try store.evaluateLanguageModel(named: "m", text: short.path)
                 Issue.record("a one-token text cannot be evaluated")
-            } catch let LanguageModelError.invalidOption(message) {
+            } catch let error as EvaluationError {
+                #expect(error == .textTooShort(file: short.path, model: "m", tokens: 1, batch: 1))
+                let message = error.description
                 #expect(message.contains(short.path) && message.contains("1 token") && message.contains("at least 2"))
             }
             #expect(throws: StoreError.notFound(kind: "model", name: "nope")) {

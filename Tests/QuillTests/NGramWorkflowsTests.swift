@@ -100,7 +100,7 @@ import Testing
         completer.documentCache = nil
         completer.ngram = mixture
         var options = Predictor.Options(task: .complete)
-        options.topK = completer.k
+        options.suggestions = completer.k
         let predictor = try Predictor(model: completer.stepper.model, vocabulary: vocabulary, options: options,
                                       ngram: mixture)
         let lines = ["The harbour master waved to the b", "Ada walked down to the ", "The boats came in at"]

@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: Predictor.Task.allCases)
     func aBatchEqualsLinesOneByOne(task: Predictor.Task) throws {
-        let predictor = try Self.predictor(task) { $0.temperature = task == .generate ? 0.7 : 0 }
+        let predictor = try Self.predictor(task) { $0.decoding.temperature = task == .generate ? 0.7 : 0 }
         let together = try predictor.predict(Self.numbered)
         let alone = try Self.numbered.flatMap { try predictor.predict([$0]) }
         #expect(together.count == Self.lines.count)

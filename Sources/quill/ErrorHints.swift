@@ -1,0 +1,113 @@
+import ArgumentParser
+import Quill
+
+/// The CLI's hints for the library's errors, in one place: the library says what is wrong and the fix in its own
+/// terms; what to type (the command, the flag) is the CLI's to name. ``QuillCommand/main()`` appends the hint of any
+/// error that conforms to ``CommandLineHinted``.
+enum ErrorHints {
+    /// `error` with its hint appended (`<message>; <hint>`), or `error` itself when there is none, so that
+    /// ArgumentParser's own errors and exit codes pass through unchanged.
+    static func withHint(_ error: any Error) -> any Error {
+        guard let hinted = error as? any CommandLineHinted, let hint = hinted.commandLineHint else { return error }
+        return CLIError("\(error); \(hint)")
+    }
+}
+
+/// An error of the library that the CLI can follow with what to type: the library says what is wrong and the fix in
+/// its own terms; the hint names the commands and flags.
+protocol CommandLineHinted: Error, CustomStringConvertible {
+    /// What to type to fix it, or nil.
+    var commandLineHint: String? { get }
+}
+
+extension StoredModelError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case let .wrongFamily(model, _, .ngram?, .recurrentLanguageModel):
+            return "measure it with `quill ngram eval`, or mix it into a recurrent model's suggestions with --mix \(model)"
+        case .wrongFamily(_, _, _, .ngram):
+            return "train an n-gram model with `quill ngram train`"
+        case .wrongFamily:
+            return "`quill models list` shows each model's kind"
+        case let .vocabularyMismatch(_, _, _, given?, _):
+            return "train the model again with --vocabulary \(given)"
+        case .vocabularyMismatch, .invalidRecord:
+            return nil
+        }
+    }
+}
+
+extension ModelTransferError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .unknownLayout:
+            return "name a PyTorch model's submodules with --modules (e.g. --modules embed,rnn,out)"
+        case .vocabularyMismatch:
+            return "import it with `quill vocab import` and name it with --vocabulary"
+        case .invalidMetadata:
+            return nil
+        }
+    }
+}
+
+extension NGramTrainingError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .orderOutOfRange: return "choose --order 1…\(KneserNeyModel.maximumOrder)"
+        case .vocabularyTooLarge: return "build a smaller vocabulary with `quill vocab build --max-size`"
+        }
+    }
+}
+
+extension TextError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .invalidUTF8: return "pass --lossy to do so"
+        default: return nil
+        }
+    }
+}
+
+extension EvaluationError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .textTooShort(_, _, let tokens, let batch) where tokens >= 2 && batch > 1: return "lower --batch"
+        default: return nil
+        }
+    }
+}
+
+extension DecodingOptionsError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .invalid(let option, _): return "see \(Self.flag(option))"
+        }
+    }
+
+    /// The flag that sets a decoding option (``DecodingArguments``).
+    static func flag(_ option: Option) -> String {
+        switch option {
+        case .temperature: return "--temperature"
+        case .topK: return "--top-k"
+        case .topP: return "--top-p"
+        case .beamWidth: return "--beam"
+        case .maxTokens: return "--max-tokens"
+        }
+    }
+}
+
+extension StoreError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .storeNotFound, .notAQuillStore, .pragmaRefused:
+            return "--store PATH or QUILL_STORE chooses the store"
+        case .alreadyExists:
+            return "pass --replace to replace it"
+        case .notFound(let kind, _):
+            return kind == "model" ? "`quill models list` shows the models"
+                : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil
+        default:
+            return nil
+        }
+    }
+}
