@@ -34,6 +34,16 @@ enum LevelOption: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension OptimizerKind: ExpressibleByArgument {}
+
+extension TrainError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .corpusTooSmall: "lower --batch"
+        case .batcherMismatch: "resume with the run's own --corpus, --vocabulary, --batch and --bptt"
+        default: nil
+        }
+    }
+}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension LossReduction: ExpressibleByArgument {}
 
@@ -284,13 +294,7 @@ struct TrainCommand: StoreBackedCommand {
             throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
                 + "trained in with --store (or QUILL_STORE)")
         }
-        let opened = try store.open(create: resume == nil)
-        do {
-            try run(store: opened)
-        } catch let StoreError.alreadyExists(kind, name) {
-            throw CLIError("a \(kind) named '\(name)' already exists in the store; choose another name or pass "
-                + "--replace")
-        }
+        try run(store: try store.open(create: resume == nil))
     }
 
     func run(store: Store) throws {
@@ -339,31 +343,35 @@ struct TrainCommand: StoreBackedCommand {
         return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// The library's error with what to type next: the options of this command that fix it.
+    /// The library's error followed by what to type (`<message>; <hint>`, as ``ErrorHints``), with the `--store`
+    /// this command was given where the hint is a command to run again.
     func message(for error: TrainingRunError) -> String {
+        hint(for: error).map { "\(error); \($0)" } ?? error.description
+    }
+
+    func hint(for error: TrainingRunError) -> String? {
         switch error {
         case let .diverged(run, _, _, checkpoint):
-            return "\(error): " + (checkpoint == nil ? "start again with a lower --lr"
+            return (checkpoint == nil ? "start again with a lower --lr"
                 : "continue with `\(resumeCommand(run)) --lr <lower rate>`") + " (or clip the gradient harder with --clip)"
         case let .interrupted(run, _):
-            return "\(error): continue with `\(resumeCommand(run))`"
-        case .optionsDiffer(_, _, let resumable):
-            let flags = ["epochs": "--epochs", "learningRate": "--lr", "clip": "--clip", "patience": "--patience"]
-            return error.description.components(separatedBy: "; resume with")[0] + "; resume with the run's options "
-                + "(only " + resumable.map { flags[$0] ?? $0 }.joined(separator: ", ") + " may change)"
+            return "continue with `\(resumeCommand(run))`"
+        case .optionsDiffer:
+            return "only --epochs, --lr, --clip and --patience may change when resuming"
         case .nameInUse:
-            return "\(error) with --name"
+            return "train under another --name"
         case let .vocabularyLevel(name, _, _):
-            return "\(error): build a vocabulary at that level (`quill vocab build`), or leave out --level to use "
-                + "'\(name)'"
+            return "build a vocabulary at that level with `quill vocab build`, or leave out --level to use '\(name)'"
         case let .vocabularyDiffers(name, _):
-            return "\(error): train with --vocabulary \(name) to use it, or pass --replace"
+            return "train with --vocabulary \(name) to use it, or pass --replace"
         case .tooLarge:
-            return "\(error): lower --hidden, --layers, --embedding, --bptt or --batch"
+            return "lower --hidden, --layers, --embedding, --bptt or --batch"
         case let .modelTaken(_, run):
-            return "\(error); rename or delete that model, then `\(resumeCommand(run))`, or train under another --name"
-        case .finished, .notResumable, .busy:
-            return error.description
+            return "rename or delete that model and `\(resumeCommand(run))`, or train under another --name"
+        case let .busy(run, _):
+            return "wait for it to end, or stop it (Ctrl-C in its terminal, or kill) and then `\(resumeCommand(run))`"
+        case .finished, .notResumable:
+            return nil
         }
     }
 
