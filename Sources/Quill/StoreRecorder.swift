@@ -67,5 +67,6 @@ final class StoreRecorder: TrainingRecorder {
         let id = try store.saveLanguageModel(model, name: name, vocabulary: vocabulary,
                                              training: notes.merging(extra) { _, new in new }, replace: true)
         ownModel = (id, try store.model(id: id).createdAt)
+        try store.setRunModel(runID, modelID: id)
     }
 }

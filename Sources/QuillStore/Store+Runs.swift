@@ -158,6 +158,16 @@ extension Store {
         }
     }
 
+    /// Links a run to the model it saved (while it runs: a run killed later still names its model).
+    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run or model.
+    public func setRunModel(_ id: Int64, modelID: Int64) throws {
+        try database.transaction {
+            _ = try model(id: modelID)
+            try database.execute("UPDATE runs SET model_id = ? WHERE id = ?", modelID, id)
+            guard database.changes == 1 else { throw StoreError.notFound(kind: "run", name: "#\(id)") }
+        }
+    }
+
     /// The runs named `name` that another live process is training (runs recorded without an owner do not count:
     /// nothing tells whether their process is alive).
     public func liveRuns(named name: String) throws -> [RunRecord] {

@@ -174,6 +174,7 @@ import Testing
         #expect(killed.status == SIGKILL)
         let list = try cli.run("runs", "list")
         #expect(list.stdout.contains("interrupted") && !list.stdout.contains("running"), "\(list.stdout)")
+        #expect(list.stdout.contains("  m\n"), "the run names the model it saved: \(list.stdout)")
         let show = try cli.run("runs", "show", "1")
         #expect(show.stdout.contains("interrupted (its process is gone)") && show.stdout.contains("process:"),
                 "\(show.stdout)")

@@ -23,6 +23,11 @@ struct RunTests {
 
             try store.finishRun(id, status: .finished)
             #expect(try store.run(id: id).status == .finished)
+            try store.finishRun(id, status: .running)
+            try store.setRunModel(id, modelID: modelID)  // a running run names the model it saved
+            #expect(try store.run(id: id).modelID == modelID && store.run(id: id).status == .running)
+            #expect(throws: StoreError.self) { try store.setRunModel(id, modelID: 999) }
+            try store.finishRun(id, status: .finished)
             #expect(try store.runs().map(\.id) == [id])
         }
     }
