@@ -156,7 +156,7 @@ public final class Autocompleter {
     /// - Throws: `TextError` when the line cannot be tokenized.
     public func appendContext(_ line: String) throws {
         var (state, logProbabilities) = start
-        let width = stepper.model.configuration.hidden
+        let width = stepper.configuration.hidden
         for id in try encoder.lineIDs(of: line) {
             contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
@@ -282,7 +282,7 @@ public final class Autocompleter {
             logProbabilities.withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
         }
         guard let settings = documentCache, !isCharacterModel else { return }
-        let width = stepper.model.configuration.hidden
+        let width = stepper.configuration.hidden
         let positions = cachedIDs.count  // entry i: the state cache[i] and the token that followed it, cachedIDs[i]
         if positionCache == nil || cachedPositions > positions {
             positionCache = contextCache ?? ContinuousCache(settings: settings, width: width)
