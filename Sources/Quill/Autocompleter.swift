@@ -131,14 +131,20 @@ public final class Autocompleter {
 
     /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``; `TextError` when the
     ///   vocabulary's tokenizer settings cannot be loaded.
-    public init(model: LanguageModel, vocabulary: Vocabulary, precision: Stepper.Precision = .float32) throws {
-        guard model.configuration.vocabulary == vocabulary.count else {
+    public convenience init(model: LanguageModel, vocabulary: Vocabulary,
+                            precision: Stepper.Precision = .float32) throws {
+        try self.init(weights: InferenceWeights(model: model, precision: precision), vocabulary: vocabulary)
+    }
+
+    /// An autocompleter (one typing session) over shared read-only `weights`: its own state, caches and scratch.
+    public init(weights: InferenceWeights, vocabulary: Vocabulary) throws {
+        guard weights.configuration.vocabulary == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(autocompleter)",
-                                                            modelSize: model.configuration.vocabulary,
+                                                            modelSize: weights.configuration.vocabulary,
                                                             vocabularySize: vocabulary.count)
         }
         self.vocabulary = vocabulary
-        stepper = try Stepper(model: model, precision: precision)
+        stepper = Stepper(weights: weights)
         encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
