@@ -131,14 +131,20 @@ public final class Autocompleter {
 
     /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``; `TextError` when the
     ///   vocabulary's tokenizer settings cannot be loaded.
-    public init(model: LanguageModel, vocabulary: Vocabulary, precision: Stepper.Precision = .float32) throws {
-        guard model.configuration.vocabulary == vocabulary.count else {
+    public convenience init(model: LanguageModel, vocabulary: Vocabulary,
+                            precision: Stepper.Precision = .float32) throws {
+        try self.init(weights: InferenceWeights(model: model, precision: precision), vocabulary: vocabulary)
+    }
+
+    /// An autocompleter (one typing session) over shared read-only `weights`: its own state, caches and scratch.
+    public init(weights: InferenceWeights, vocabulary: Vocabulary) throws {
+        guard weights.configuration.vocabulary == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(autocompleter)",
-                                                            modelSize: model.configuration.vocabulary,
+                                                            modelSize: weights.configuration.vocabulary,
                                                             vocabularySize: vocabulary.count)
         }
         self.vocabulary = vocabulary
-        stepper = try Stepper(model: model, precision: precision)
+        stepper = Stepper(weights: weights)
         encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
@@ -156,7 +162,7 @@ public final class Autocompleter {
     /// - Throws: `TextError` when the line cannot be tokenized.
     public func appendContext(_ line: String) throws {
         var (state, logProbabilities) = start
-        let width = stepper.model.configuration.hidden
+        let width = stepper.configuration.hidden
         for id in try encoder.lineIDs(of: line) {
             contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
@@ -282,7 +288,7 @@ public final class Autocompleter {
             logProbabilities.withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
         }
         guard let settings = documentCache, !isCharacterModel else { return }
-        let width = stepper.model.configuration.hidden
+        let width = stepper.configuration.hidden
         let positions = cachedIDs.count  // entry i: the state cache[i] and the token that followed it, cachedIDs[i]
         if positionCache == nil || cachedPositions > positions {
             positionCache = contextCache ?? ContinuousCache(settings: settings, width: width)

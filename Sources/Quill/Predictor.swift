@@ -112,11 +112,19 @@ public final class Predictor {
     private let index: TokenPrefixIndex
     private let rule: StopRule
 
-    public init(model: LanguageModel, vocabulary: Vocabulary, options: Options,
-                precision: Stepper.Precision = .float32, ngram: NGramMixture? = nil) throws {
-        guard model.configuration.vocabulary == vocabulary.count else {
+    /// A predictor with weights of its own, copied from `model`.
+    public convenience init(model: LanguageModel, vocabulary: Vocabulary, options: Options,
+                            precision: Stepper.Precision = .float32, ngram: NGramMixture? = nil) throws {
+        try self.init(weights: InferenceWeights(model: model, precision: precision), vocabulary: vocabulary,
+                      options: options, ngram: ngram)
+    }
+
+    /// A predictor over shared read-only `weights` (any number of predictors and autocompleters can share them).
+    public init(weights: InferenceWeights, vocabulary: Vocabulary, options: Options,
+                ngram: NGramMixture? = nil) throws {
+        guard weights.configuration.vocabulary == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(predictor)",
-                                                            modelSize: model.configuration.vocabulary,
+                                                            modelSize: weights.configuration.vocabulary,
                                                             vocabularySize: vocabulary.count)
         }
         precondition(ngram.map { $0.model.vocabularySize == vocabulary.count } ?? true,
@@ -124,7 +132,7 @@ public final class Predictor {
         self.vocabulary = vocabulary
         self.options = options
         self.ngram = ngram
-        stepper = try Stepper(model: model, precision: precision)
+        stepper = Stepper(weights: weights)
         encoder = try TextEncoder(vocabulary)
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)

@@ -67,8 +67,6 @@ public final class Stepper {
 
     /// The shared weights this stepper reads.
     public let weights: InferenceWeights
-    /// The model the weights were copied from, or nil for a stepper made from shared ``InferenceWeights``.
-    public let model: LanguageModel!
     public var precision: Precision { weights.precision }
     /// The model's shape.
     public var configuration: LanguageModel.Configuration { weights.configuration }
@@ -91,14 +89,12 @@ public final class Stepper {
     /// - Throws: ``UnsupportedPrecision`` for `.bfloat16` (a format for batch scoring, see ``Scorer``).
     public init(model: LanguageModel, precision: Precision = .float32, pool: ThreadPool = .shared) throws {
         weights = try InferenceWeights(model: model, precision: precision)
-        self.model = model
         self.pool = pool
     }
 
     /// A session over shared `weights`: its own state scratch, no copy of the weights.
     public init(weights: InferenceWeights, pool: ThreadPool = .shared) {
         self.weights = weights
-        model = nil
         self.pool = pool
     }
 

@@ -15,7 +15,7 @@ import QuillTensor
 /// Parameter names (the checkpoint's keys), in this order:
 /// `embedding.weight` `[V][E]`, `rnn.<l>.weightIH` `[G][E or H]`, `rnn.<l>.weightHH` `[G][H]`, `rnn.<l>.biasIH` `[G]`,
 /// `rnn.<l>.biasHH` `[G]`, `decoder.weight` `[V][H]` (absent when tied), `decoder.bias` `[V]`; see
-/// ``pytorchName(_:embedding:rnn:decoder:)``.
+/// `QuillFormats.PyTorchNames`.
 public final class LanguageModel {
     /// How the per-position cross-entropies combine into the loss (and so the scale of every gradient): the mean
     /// over the `T·B` positions that count, or the sum over the `T` steps of the mean over the `B` streams (`Σ / B`,
@@ -101,23 +101,6 @@ public final class LanguageModel {
                                  count: configuration.layers)
         decoder = try Dense(parameters, weight: configuration.tiedEmbeddings ? "embedding.weight" : "decoder.weight",
                             bias: "decoder.bias", inputs: configuration.hidden, outputs: configuration.vocabulary)
-    }
-
-    /// PyTorch's state_dict name of a Quill parameter, for a module with submodules named `embedding`, `rnn` and
-    /// `decoder` (e.g. `rnn.1.weightHH` → `rnn.weight_hh_l1`, `decoder.bias` → `out.bias` with `decoder: "out"`).
-    public static func pytorchName(_ name: String, embedding: String = "embedding", rnn: String = "rnn",
-                                   decoder: String = "decoder") -> String {
-        let parts = name.split(separator: ".").map(String.init)
-        switch parts.first {
-        case "embedding": return ([embedding] + parts.dropFirst()).joined(separator: ".")
-        case "decoder": return ([decoder] + parts.dropFirst()).joined(separator: ".")
-        case "rnn" where parts.count == 3:
-            if let index = Int(parts[1]), let suffix = RecurrentLayer.pytorchSuffix(parts[2], index: index) {
-                return "\(rnn).\(suffix)"
-            }
-            return name
-        default: return name
-        }
     }
 
     /// The logits `[T][B][V]` of the last forward.

@@ -46,17 +46,6 @@ public final class RecurrentLayer {
                 (p + "biasHH", [g])]
     }
 
-    /// PyTorch's state_dict name for a Quill suffix (`weightIH` → `weight_ih_l<k>`), nil for an unknown one.
-    public static func pytorchSuffix(_ suffix: String, index: Int) -> String? {
-        switch suffix {
-        case "weightIH": return "weight_ih_l\(index)"
-        case "weightHH": return "weight_hh_l\(index)"
-        case "biasIH": return "bias_ih_l\(index)"
-        case "biasHH": return "bias_hh_l\(index)"
-        default: return nil
-        }
-    }
-
     /// Binds layer `index` under `prefix` in `parameters` (`reverse`: the names of a reversed-time direction, see
     /// ``layout(prefix:index:kind:inputSize:hiddenSize:reverse:)``).
     public init(_ parameters: ParameterSet, prefix: String, index: Int, kind: CellKind, inputSize: Int,

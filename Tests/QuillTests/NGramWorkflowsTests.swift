@@ -101,7 +101,7 @@ import Testing
         completer.ngram = mixture
         var options = Predictor.Options(task: .complete)
         options.suggestions = completer.k
-        let predictor = try Predictor(model: completer.stepper.model, vocabulary: vocabulary, options: options,
+        let predictor = try Predictor(weights: completer.stepper.weights, vocabulary: vocabulary, options: options,
                                       ngram: mixture)
         let lines = ["The harbour master waved to the b", "Ada walked down to the ", "The boats came in at"]
         let predictions = try predictor.predict(lines.enumerated().map { ($0.offset + 1, $0.element) })

@@ -13,7 +13,7 @@ import Testing
         let completer = try AutocompleterTests.autocompleter()
         var options = Predictor.Options(task: task)
         configure(&options)
-        return try Predictor(model: completer.stepper.model, vocabulary: completer.vocabulary, options: options)
+        return try Predictor(weights: completer.stepper.weights, vocabulary: completer.vocabulary, options: options)
     }
 
     static var numbered: [(number: Int, text: String)] { lines.enumerated().map { ($0.offset + 1, $0.element) } }
