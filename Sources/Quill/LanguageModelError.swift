@@ -4,9 +4,6 @@ import Foundation
 /// throws ``StoredModelError`` and ``ParameterLoadError``; a training run that cannot start or go on throws
 /// ``TrainingRunError``).
 public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
-    /// A checkpoint's optimizer state does not fit the model (the parameters themselves are checked by
-    /// ``ParameterSet/load(shapes:source:key:allowUnexpected:values:)``, which throws ``ParameterLoadError``).
-    case tensorMismatch(model: String, missing: [String], unexpected: [String], misshapen: [String])
     /// A checkpoint records another vocabulary than the run's (a stored model's vocabulary is checked by
     /// ``Store/checkedModel(named:family:vocabulary:)``, which throws ``StoredModelError``).
     case vocabularyMismatch(model: String, expected: String, found: String)
@@ -17,12 +14,6 @@ public enum LanguageModelError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .tensorMismatch(model, missing, unexpected, misshapen):
-            var parts: [String] = []
-            if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
-            if !unexpected.isEmpty { parts.append("unexpected " + unexpected.joined(separator: ", ")) }
-            if !misshapen.isEmpty { parts.append("wrong shape " + misshapen.joined(separator: "; ")) }
-            return "model '\(model)': its stored tensors do not fit its configuration: " + parts.joined(separator: "; ")
         case let .vocabularyMismatch(model, expected, found):
             return "model '\(model)' was trained with the vocabulary of fingerprint \(expected.prefix(12)), but the "
                 + "vocabulary given has fingerprint \(found.prefix(12)); token ids would not mean the same tokens — "

@@ -29,7 +29,7 @@ public enum QuillError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unnamedVocabulary(file):
-            return "\(file): the vocabulary file has no `# name:` header line; give a name to import it under (--name)"
+            return "\(file): the vocabulary file has no `# name:` header line; give a name to import it under"
         }
     }
 }

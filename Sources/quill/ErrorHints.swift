@@ -111,3 +111,21 @@ extension StoreError: CommandLineHinted {
         }
     }
 }
+
+extension TrainError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .corpusTooSmall: "lower --batch"
+        case .batcherMismatch: "resume with the run's own --corpus, --vocabulary, --batch and --bptt"
+        default: nil
+        }
+    }
+}
+
+extension QuillError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .unnamedVocabulary: return "pass --name"
+        }
+    }
+}

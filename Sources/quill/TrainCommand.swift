@@ -35,15 +35,6 @@ enum LevelOption: String, ExpressibleByArgument, CaseIterable {
 
 extension OptimizerKind: ExpressibleByArgument {}
 
-extension TrainError: CommandLineHinted {
-    var commandLineHint: String? {
-        switch self {
-        case .corpusTooSmall: "lower --batch"
-        case .batcherMismatch: "resume with the run's own --corpus, --vocabulary, --batch and --bptt"
-        default: nil
-        }
-    }
-}
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension LossReduction: ExpressibleByArgument {}
 
