@@ -25,7 +25,7 @@ public struct Evaluation: Sendable, Equatable {
 /// one window to the next (from zeros at the start), dropout off.
 ///
 /// The ids are cut into `batch` streams and windows of `steps` exactly as ``Batcher`` does for training (and as
-/// ``LanguageModelTrainer/evaluate(_:batch:steps:pool:)`` does after each epoch), so with `batch` 1 every token but
+/// ``LanguageModelObjective/validationLoss(pool:)`` does after each epoch), so with `batch` 1 every token but
 /// the first is predicted from all the tokens before it: the exact sequential perplexity of the text, whatever
 /// `steps` is (the window length only trades memory for speed). With `batch` > 1 the `N mod B` remainder is dropped
 /// and each stream starts from zero state, which costs a little perplexity but runs `B` streams at once.

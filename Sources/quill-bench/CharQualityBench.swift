@@ -37,38 +37,43 @@ struct CharQualityBench: ParsableCommand {
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let adam = Adam(for: model.parameters, learningRate: Float(preset.learningRate))
-        let trainer = try LanguageModelTrainer(model: model, trainIDs: train.ids, batch: preset.batchSize,
-                                               steps: preset.steps, optimizer: adam,
-                                               clipNorm: Float(preset.gradientClip), rng: rng.split())
+        // Driven window by window (a budget of training minutes, validated between windows): the loop's own step.
+        let objective = try LanguageModelObjective(model: model, trainIDs: train.ids, batch: preset.batchSize,
+                                                   steps: preset.steps)
+        var dropoutRNG = rng.split()
+        var steps = 0
         var trainingSeconds = 0.0
         var nextReport = reportMinutes * 60
         var epoch = 1
         var epochLoss = RunningMean()
-        trainer.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
-        trainer.startEpoch()
+        adam.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
+        objective.startEpoch()
         func report(final: Bool) throws {
             let start = Date()
-            let loss = try trainer.evaluate(valid.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
+            let loss = try evaluate(model: model, ids: valid.ids, batch: preset.batchSize, steps: preset.steps,
+                                    pool: pool).meanLoss
             printJSON([
                 "bench": "char-quality", "final": final, "training_minutes": trainingSeconds / 60, "epoch": epoch,
-                "window": trainer.batcher.position, "windows": trainer.batcher.windowCount,
+                "window": objective.batcher.position, "windows": objective.batcher.windowCount,
                 "train_loss": epochLoss.mean, "valid_loss_nats_per_char": loss, "valid_bpc": loss / M_LN2,
                 "valid_chars": valid.count, "vocabulary": vocabulary.count, "threads": threads,
-                "train_chars_per_s": Double(trainer.step * preset.steps * preset.batchSize) / trainingSeconds,
+                "train_chars_per_s": Double(steps * preset.steps * preset.batchSize) / trainingSeconds,
                 "eval_seconds": Date().timeIntervalSince(start),
             ])
         }
         while trainingSeconds < minutes * 60 {
             let start = DispatchTime.now().uptimeNanoseconds
-            guard let window = trainer.trainWindow(pool: pool) else {
+            guard let window = trainStep(objective, optimizer: adam, clipNorm: Float(preset.gradientClip),
+                                         rng: &dropoutRNG, pool: pool) else {
                 epoch += 1
                 epochLoss = RunningMean()
-                trainer.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
-                trainer.startEpoch()
+                adam.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
+                objective.startEpoch()
                 continue
             }
+            steps += 1
             trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            guard window.isFinite else { throw ValidationError("the loss diverged at step \(trainer.step)") }
+            guard window.isFinite else { throw ValidationError("the loss diverged at step \(steps)") }
             epochLoss.add(window.loss, weight: window.targets)
             if trainingSeconds >= nextReport && trainingSeconds < minutes * 60 {
                 try report(final: false)

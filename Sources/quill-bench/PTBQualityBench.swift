@@ -39,27 +39,27 @@ struct PTBQualityBench: ParsableCommand {
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let sgd = SGD(for: model.parameters, learningRate: Float(preset.learningRate))
-        let trainer = try LanguageModelTrainer(model: model, trainIDs: train.ids, batch: preset.batchSize,
-                                               steps: preset.steps, optimizer: sgd,
-                                               clipNorm: Float(preset.gradientClip), rng: rng.split())
+        let objective = try LanguageModelObjective(model: model, trainIDs: train.ids, batch: preset.batchSize,
+                                                   steps: preset.steps, validIDs: valid.ids)
+        // The one training loop, with no store: the schedule, validation after each epoch, no checkpoints.
+        let loop = TrainingLoop(
+            objective: objective, optimizer: sgd,
+            configuration: .init(epochs: epochs ?? preset.epochs, maxBatchesPerEpoch: windows,
+                                 clipNorm: Float(preset.gradientClip), schedule: preset.schedule),
+            recorder: nil, rng: rng.split(), pool: pool)
         let start = Date()
-        for epoch in 1...(epochs ?? preset.epochs) {
-            trainer.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
-            trainer.startEpoch()
-            let epochStart = Date()
-            let (trainLoss, trained) = trainer.train(windows: windows, pool: pool)
-            let validLoss = try trainer.evaluate(valid.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
+        _ = try loop.run(epochEnd: { report in
             printJSON([
-                "bench": "ptb-quality", "epoch": epoch, "lr": Double(trainer.learningRate),
-                "train_perplexity": exp(trainLoss), "valid_perplexity": exp(validLoss),
-                "epoch_seconds": Date().timeIntervalSince(epochStart), "threads": threads, "windows": trained,
-                "train_tokens_per_s": Double(trained * preset.steps * preset.batchSize)
-                    / Date().timeIntervalSince(epochStart),
+                "bench": "ptb-quality", "epoch": report.epoch, "lr": report.learningRate,
+                "train_perplexity": report.trainPerplexity, "valid_perplexity": report.validPerplexity ?? 0,
+                "epoch_seconds": report.seconds, "threads": threads, "windows": loop.batchesPerEpoch,
+                "train_tokens_per_s": report.tokensPerSecond,
             ])
-        }
+        })
         // Test: reported once, for the configuration fixed above (batch 1 would be the strictest; Zaremba's code
         // evaluates with the training batch layout, as here).
-        let testLoss = try trainer.evaluate(test.ids, batch: preset.batchSize, steps: preset.steps, pool: pool)
+        let testLoss = try evaluate(model: model, ids: test.ids, batch: preset.batchSize, steps: preset.steps,
+                                    pool: pool).meanLoss
         printJSON([
             "bench": "ptb-quality", "test_perplexity": exp(testLoss), "vocabulary": vocabulary.count,
             "train_tokens": train.count, "wall_seconds": Date().timeIntervalSince(start), "threads": threads,

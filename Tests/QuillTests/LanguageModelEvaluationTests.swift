@@ -42,15 +42,14 @@ import Testing
         #expect(reset.count == 49 && abs(reset.mean - whole.meanLoss) > 1e-4)
     }
 
-    /// The same numbers as the trainer's own validation, for any batch and window.
+    /// The same numbers as the training objective's own validation, for any batch and window.
     @Test(arguments: [(1, 35), (3, 4), (5, 2)])
     func matchesTheTrainersEvaluation(batch: Int, steps: Int) throws {
         let model = try Self.model(.lstm)
         let ids = Self.ids(61)
-        let trainer = try LanguageModelTrainer(model: model, trainIDs: ids, batch: 2, steps: 5,
-                                               optimizer: SGD(for: model.parameters, learningRate: 1),
-                                               clipNorm: nil)
-        let expected = try trainer.evaluate(ids, batch: batch, steps: steps)
+        let objective = try LanguageModelObjective(model: model, trainIDs: ids, batch: batch, steps: steps,
+                                                   validIDs: ids)
+        let expected = try #require(try objective.validationLoss(pool: .shared))
         let evaluation = try evaluate(model: model, ids: ids, batch: batch, steps: steps)
         #expect(evaluation.meanLoss == expected)
         #expect(evaluation.targets == batch * (61 / batch - 1))

@@ -132,10 +132,9 @@ import Testing
             #expect((notes["training"] as? [String: String])?["savedEpoch"] == String(best.epoch))
             // The stored model reproduces the best epoch's validation loss.
             let ids = try TokenIDs.encode(file: valid, vocabulary: vocabulary)
-            let trainer = try LanguageModelTrainer(model: model, trainIDs: ids.ids, batch: 1, steps: 10,
-                                                   optimizer: SGD(for: model.parameters, learningRate: 1),
-                                                   clipNorm: nil)
-            let loss = try trainer.evaluate(ids.ids, batch: 4, steps: 10)
+            let objective = try LanguageModelObjective(model: model, trainIDs: ids.ids, batch: 4, steps: 10,
+                                                       validIDs: ids.ids)
+            let loss = try #require(try objective.validationLoss(pool: .shared))
             #expect(abs(loss - best.validLoss!) < 1e-9)
         }
     }

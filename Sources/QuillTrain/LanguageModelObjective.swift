@@ -64,7 +64,7 @@ public final class LanguageModelObjective: TrainingObjective {
         }
         try batcher.restore(saved)
         carriedHidden = hidden
-        carriedCell = model.configuration.kind == .lstm ? cell : nil
+        carriedCell = model.configuration.kind.hasCellState ? cell : nil
     }
 
     public func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
@@ -84,7 +84,7 @@ public final class LanguageModelObjective: TrainingObjective {
 
     public func commit() {
         carriedHidden = model.finalHidden
-        carriedCell = model.configuration.kind == .lstm ? model.finalCell : nil
+        carriedCell = model.configuration.kind.hasCellState ? model.finalCell : nil
     }
 
     public var carriedState: [NamedTensor] {
@@ -106,85 +106,5 @@ public final class LanguageModelObjective: TrainingObjective {
     /// A window's loss as the mean per target, whatever the model's loss reduction (the summed one is `T ×` it).
     private func perToken(_ windowLoss: Double, steps: Int) -> Double {
         model.lossConvention.perTokenLoss(windowLoss, steps: steps)
-    }
-}
-
-/// Trains a ``LanguageModel`` window by window without the epoch loop: a ``LanguageModelObjective`` with an
-/// optimizer, a clipping norm and the dropout RNG, for benchmarks and tests that drive the windows themselves.
-/// ``TrainingLoop`` is the full loop (schedules, validation, checkpoints).
-public final class LanguageModelTrainer {
-    /// What one trained window measured.
-    public typealias Window = StepResult
-
-    public let objective: LanguageModelObjective
-    public let optimizer: any Optimizer
-    /// The global gradient norm is clipped to this (PyTorch's `clip_grad_norm_`); `nil` for no clipping.
-    public let clipNorm: Float?
-    /// Windows trained in this trainer's lifetime.
-    public private(set) var step = 0
-    /// Draws the dropout masks (when the model has dropout).
-    public var rng: RNG
-
-    /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
-    /// - Parameter rng: the generator of dropout masks (unused when the model has no dropout).
-    public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, optimizer: any Optimizer,
-                clipNorm: Float?, rng: RNG = RNG(seed: 0)) throws {
-        objective = try LanguageModelObjective(model: model, trainIDs: trainIDs, batch: batch, steps: steps)
-        self.optimizer = optimizer
-        self.clipNorm = clipNorm
-        self.rng = rng
-    }
-
-    public var model: LanguageModel { objective.model }
-    public var batcher: Batcher { objective.batcher }
-    public var carriedHidden: [Float]? { objective.carriedHidden }
-    public var carriedCell: [Float]? { objective.carriedCell }
-
-    /// The optimizer's learning rate (set it per epoch from a ``LearningRateSchedule``).
-    public var learningRate: Float {
-        get { optimizer.learningRate }
-        set { optimizer.learningRate = newValue }
-    }
-
-    /// Starts a new epoch: the first window, and zero state.
-    public func startEpoch() { objective.startEpoch() }
-
-    /// Continues an epoch from a checkpoint: the next window and the state carried into it.
-    public func resume(at saved: Batcher.State, hidden: [Float]?, cell: [Float]?) throws {
-        try objective.resume(at: saved, hidden: hidden, cell: cell)
-    }
-
-    /// Trains the next window of the epoch: forward, backward, clip, update (``trainStep(_:optimizer:clipNorm:rng:pool:afterBackward:)``).
-    /// - Returns: what the window measured, or `nil` when the epoch is done.
-    public func trainWindow(pool: ThreadPool = .shared) -> Window? {
-        guard let window = trainStep(objective, optimizer: optimizer, clipNorm: clipNorm, rng: &rng, pool: pool)
-        else { return nil }
-        step += 1
-        return window
-    }
-
-    /// Trains on up to `windows` windows, stopping at the end of the epoch or at a non-finite window.
-    /// - Parameter progress: called after each window with (windows done in the epoch, windows per epoch, the
-    ///   window's mean loss).
-    /// - Returns: the mean loss per target (in nats, under either loss convention) over the windows trained, and how
-    ///   many there were (0 at the epoch's end). The mean is NaN or infinite when a window was.
-    @discardableResult
-    public func train(windows: Int = .max, pool: ThreadPool = .shared,
-                      progress: ((Int, Int, Double) -> Void)? = nil) -> (meanLoss: Double, windows: Int) {
-        var loss = RunningMean()
-        var done = 0
-        while done < windows, let window = trainWindow(pool: pool) {
-            loss.add(window.isFinite ? window.loss : .nan, weight: window.targets)
-            done += 1
-            progress?(batcher.position, batcher.windowCount, window.loss)
-            if !window.isFinite { break }
-        }
-        return (loss.mean, done)
-    }
-
-    /// The mean loss per target of `ids` under the current parameters, without training: the same windowing, state
-    /// carried across windows from zeros (``QuillTrain/evaluate(model:ids:batch:steps:pool:progress:)``).
-    public func evaluate(_ ids: [Int32], batch: Int, steps: Int, pool: ThreadPool = .shared) throws -> Double {
-        try QuillTrain.evaluate(model: model, ids: ids, batch: batch, steps: steps, pool: pool).meanLoss
     }
 }

@@ -6,7 +6,41 @@ import QuillText
 import Testing
 @testable import QuillTrain
 
-@Suite struct LanguageModelTrainerTests {
+/// A ``LanguageModelObjective`` trained window by window through ``trainStep(_:optimizer:clipNorm:rng:pool:afterBackward:)``,
+/// as the loop and the benchmarks drive it.
+final class WindowTrainer {
+    let objective: LanguageModelObjective
+    let optimizer: any Optimizer
+    var rng = RNG(seed: 0)
+    private(set) var step = 0
+
+    init(_ objective: LanguageModelObjective, optimizer: any Optimizer) {
+        self.objective = objective
+        self.optimizer = optimizer
+    }
+
+    var model: LanguageModel { objective.model }
+    var batcher: Batcher { objective.batcher }
+
+    /// Trains up to `windows` windows of the epoch: (the mean loss per target, the windows trained).
+    @discardableResult
+    func train(windows: Int = .max, pool: ThreadPool = .shared) -> (Double, windows: Int) {
+        var loss = RunningMean(), done = 0
+        while done < windows, let result = trainStep(objective, optimizer: optimizer, clipNorm: 5, rng: &rng,
+                                                      pool: pool) {
+            loss.add(result.loss, weight: result.targets)
+            done += 1
+            step += 1
+        }
+        return (loss.mean, done)
+    }
+
+    func evaluate(_ ids: [Int32], batch: Int, steps: Int) throws -> Double {
+        try QuillTrain.evaluate(model: model, ids: ids, batch: batch, steps: steps).meanLoss
+    }
+}
+
+@Suite struct LanguageModelObjectiveTests {
     /// The first 4,000 token ids of the embedded corpus, in a 500-entry vocabulary built from it.
     static let ids: [Int32] = {
         let path = TestSupport.packageRoot.appendingPathComponent("corpora/default/train.txt").path
@@ -16,13 +50,12 @@ import Testing
         return Array(try! TokenIDs.encode(file: path, vocabulary: vocabulary).ids.prefix(4000))
     }()
 
-    private func trainer(seed: UInt64) throws -> LanguageModelTrainer {
+    private func trainer(seed: UInt64) throws -> WindowTrainer {
         let model = try LanguageModel(.init(kind: .lstm, vocabulary: 500, embedding: 32, hidden: 32, layers: 1))
         var rng = RNG(seed: seed)
         model.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
-        return try LanguageModelTrainer(model: model, trainIDs: Self.ids, batch: 8, steps: 10,
-                                        optimizer: Adam(for: model.parameters, learningRate: 0.01),
-                                        clipNorm: 5)
+        return WindowTrainer(try LanguageModelObjective(model: model, trainIDs: Self.ids, batch: 8, steps: 10),
+                             optimizer: Adam(for: model.parameters, learningRate: 0.01))
     }
 
     @Test func trainingLowersTheLoss() throws {
@@ -31,7 +64,7 @@ import Testing
         #expect(abs(before - log(500.0)) < 0.2, "an untrained model is near uniform: \(before)")
         var epochLosses: [Double] = []
         for _ in 0..<3 {
-            t.startEpoch()
+            t.objective.startEpoch()
             let (loss, windows) = t.train()
             #expect(windows == 50)  // 4000 / 8 = 500 ids per stream, (500 − 1) / 10 → 50 windows
             epochLosses.append(loss)
