@@ -91,7 +91,7 @@ final class TrainingSession {
 
         model = try LanguageModel(options.configuration(vocabularySize: vocabulary.count))
         model.dropout = options.dropout
-        model.lossConvention = options.loss
+        model.lossReduction = options.loss
         var rng = RNG(seed: options.seed)
         model.parameters.initialize(.uniform(scale: options.initScale), rng: &rng)
         let objective = try LanguageModelObjective(model: model, trainIDs: trainIDs.ids, batch: options.batch,

@@ -4,7 +4,7 @@ import QuillTensor
 ///
 /// Letters: `T` steps, `B` batch, `N = T·B`, `V` vocabulary, `E` embedding width, `H` hidden, `L` layers. Inputs and
 /// targets are token ids `[T][B]` (time-major); states `[L][B][H]`. The loss is the mean over the `N` positions
-/// (targets equal to `ignoreIndex` count for nothing), as PyTorch's `F.cross_entropy`, or per ``lossConvention``.
+/// (targets equal to `ignoreIndex` count for nothing), as PyTorch's `F.cross_entropy`, or per ``lossReduction``.
 ///
 /// Options of the literature recipes (Zaremba et al. 2014): inverted ``dropout`` on the non-recurrent connections only
 /// (the embedding output, between layers, before the decoder), active while ``isTraining``, with masks drawn from an
@@ -17,11 +17,6 @@ import QuillTensor
 /// `rnn.<l>.biasHH` `[G]`, `decoder.weight` `[V][H]` (absent when tied), `decoder.bias` `[V]`; see
 /// `QuillFormats.PyTorchNames`.
 public final class LanguageModel {
-    /// How the per-position cross-entropies combine into the loss (and so the scale of every gradient): the mean
-    /// over the `T·B` positions that count, or the sum over the `T` steps of the mean over the `B` streams (`Σ / B`,
-    /// Zaremba et al. 2014's code).
-    public typealias LossConvention = LossReduction
-
     /// The shape of a model.
     public struct Configuration: Equatable, Sendable {
         public var kind: CellKind
@@ -61,8 +56,8 @@ public final class LanguageModel {
     public let decoder: Dense
     /// The id of positions that count for nothing in the loss.
     public var ignoreIndex: Int32 = -1
-    /// How position losses combine; ``LossConvention/mean`` by default (PyTorch's).
-    public var lossConvention = LossConvention.mean
+    /// How position losses combine; ``LossReduction/mean`` by default (PyTorch's).
+    public var lossReduction = LossReduction.mean
     /// The probability of zeroing a non-recurrent activation while training (0: no dropout, the default as in
     /// PyTorch's `nn.Dropout(0)`; Zaremba's medium model uses 0.5).
     public var dropout: Float = 0 {
@@ -133,7 +128,7 @@ public final class LanguageModel {
     /// - Parameters:
     ///   - inputs, targets: `[T][B]` token ids, flattened time-major.
     ///   - h0, c0: `[L][B][H]` initial states, nil for zeros (`c0` is ignored but by the LSTM).
-    /// - Returns: the loss over the positions that count, per ``lossConvention``.
+    /// - Returns: the loss over the positions that count, per ``lossReduction``.
     public func forward(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, h0: [Float]? = nil,
                         c0: [Float]? = nil, pool: ThreadPool = .shared) -> Double {
         precondition(!isTraining || dropout == 0, "a training forward with dropout needs an RNG for its masks")
@@ -193,7 +188,7 @@ public final class LanguageModel {
         }
         let logits = logitsCache.pointer(N * c.vocabulary), dl = dLogits.pointer(N * c.vocabulary)
         decoder.forward(decoderInput, rows: N, output: logits, pool: pool)
-        let summed = lossConvention == .sumOverTime
+        let summed = lossReduction == .sumOverTime
         let result = targetIDs.withUnsafeBufferPointer {
             SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: c.vocabulary,
                                         ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dl,

@@ -1,5 +1,5 @@
 /// How a window's loss is reduced over its `t·B` token losses: the one spelling of the loss reduction, for the model
-/// (``LanguageModel/lossConvention``), the training options, the presets and the CLI.
+/// (``LanguageModel/lossReduction``), the training options, the presets and the CLI.
 public enum LossReduction: String, Codable, Sendable, CaseIterable {
     /// Mean over all `t·B` tokens (PyTorch `CrossEntropyLoss`, pytorch/examples).
     case mean

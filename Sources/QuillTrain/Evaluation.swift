@@ -55,7 +55,7 @@ public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: 
                                        steps: t, batch: batch, h0: hidden, c0: cell, pool: pool)
         hidden = model.finalHidden
         cell = model.configuration.kind.hasCellState ? model.finalCell : nil
-        let perToken = model.lossConvention.perTokenLoss(windowLoss, steps: t)
+        let perToken = model.lossReduction.perTokenLoss(windowLoss, steps: t)
         total.add(perToken, weight: n)
         progress?(windows.position, windows.windowCount)
     }

@@ -105,6 +105,6 @@ public final class LanguageModelObjective: TrainingObjective {
 
     /// A window's loss as the mean per target, whatever the model's loss reduction (the summed one is `T ×` it).
     private func perToken(_ windowLoss: Double, steps: Int) -> Double {
-        model.lossConvention.perTokenLoss(windowLoss, steps: steps)
+        model.lossReduction.perTokenLoss(windowLoss, steps: steps)
     }
 }

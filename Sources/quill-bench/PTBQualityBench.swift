@@ -35,7 +35,7 @@ struct PTBQualityBench: ParsableCommand {
 
         let model = try LanguageModel(.init(kind: .lstm, vocabulary: vocabulary.count, embedding: preset.embeddingSize,
                                             hidden: preset.hiddenSize, layers: preset.layers))
-        model.lossConvention = preset.loss
+        model.lossReduction = preset.loss
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let sgd = SGD(for: model.parameters, learningRate: Float(preset.learningRate))

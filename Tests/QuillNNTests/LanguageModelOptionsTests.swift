@@ -116,7 +116,7 @@ import Testing
         let model = try Self.model(kind)
         var rng = RNG(seed: 1)
         let mean = Self.step(model, x, y, T: T, B: B, rng: &rng)
-        model.lossConvention = .sumOverTime
+        model.lossReduction = .sumOverTime
         let summed = Self.step(model, x, y, T: T, B: B, rng: &rng)
         #expect(abs(summed.loss - Double(T) * mean.loss) <= 1e-6 * summed.loss)
         expectMatch(summed.gradients, mean.gradients.map { $0 * Float(T) }, "summed gradients", tolerance: 1e-6)
@@ -153,7 +153,7 @@ import Testing
         for threads in [1, 2, 3] {
             let model = try Self.model(.lstm, V: 300, E: 64, H: 64, L: 2, tied: true)
             model.dropout = 0.3
-            model.lossConvention = .sumOverTime
+            model.lossReduction = .sumOverTime
             let x = Self.ids(T * B, below: 300, seed: 1), y = Self.ids(T * B, below: 300, seed: 2)
             var rng = RNG(seed: 5)
             results.append(Self.step(model, x, y, T: T, B: B, rng: &rng, pool: ThreadPool(threads: threads)))

@@ -103,10 +103,10 @@ final class WindowTrainer {
         #expect(parameters[0] == parameters[1], "the masks come from the trainer's seeded RNG")
     }
 
-    @Test func reportedLossIsPerTokenUnderEitherLossConvention() throws {
+    @Test func reportedLossIsPerTokenUnderEitherLossReduction() throws {
         let t = try trainer(seed: 9)
         let mean = try t.evaluate(Self.ids, batch: 8, steps: 10)
-        t.model.lossConvention = .sumOverTime
+        t.model.lossReduction = .sumOverTime
         let summed = try t.evaluate(Self.ids, batch: 8, steps: 10)
         #expect(abs(mean - summed) < 1e-5 * mean, "\(mean) vs \(summed)")
     }
