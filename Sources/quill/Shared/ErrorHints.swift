@@ -102,7 +102,7 @@ extension StoreError: CommandLineHinted {
         case .storeNotFound, .notAQuillStore, .pragmaRefused:
             return "--store PATH or QUILL_STORE chooses the store"
         case .alreadyExists:
-            return "pass --replace to replace it"
+            return "pass --replace"
         case .notFound(let kind, _):
             return kind == "model" ? "`quill models list` shows the models"
                 : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil
