@@ -7,3 +7,4 @@
 @_exported import QuillTrain
 @_exported import QuillDecode
 @_exported import QuillTensor
+@_exported import QuillMetrics

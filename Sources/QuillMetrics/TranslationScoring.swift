@@ -1,0 +1,165 @@
+/// BLEU, chrF and chrF++ of one system's output together, as `sacrebleu REF -i HYP -m bleu chrf` and
+/// `-m chrf --chrf-word-order 2` print them: the scoring behind `quill translation score` (and any other front end).
+public struct TranslationScoring: Sendable, Equatable {
+    public var bleu: BLEU
+    public var chrf: CHRF
+    public var chrfPlusPlus: CHRF
+
+    /// - Parameters:
+    ///   - tokenizer: BLEU's tokenizer (sacreBLEU's `--tokenize`); chrF does not tokenize.
+    ///   - lowercase: lower-cased BLEU (sacreBLEU's `--lowercase`, which applies to BLEU only).
+    ///   - chrfLowercase: lower-cased chrF and chrF++ (sacreBLEU's `--chrf-lowercase`).
+    public init(tokenizer: BLEUTokenizer = .thirteenA, lowercase: Bool = false, chrfLowercase: Bool = false) {
+        bleu = BLEU(tokenizer: tokenizer, lowercase: lowercase)
+        chrf = CHRF(lowercase: chrfLowercase)
+        chrfPlusPlus = CHRF(wordOrder: 2, lowercase: chrfLowercase)
+    }
+
+    /// Corpus scores of `hypotheses` against `references` (one reference per hypothesis).
+    /// - Throws: ``MetricsError`` when the lists differ in length, are empty, or a reference is empty.
+    public func score(hypotheses: [String], references: [String]) throws -> TranslationScores {
+        TranslationScores(
+            bleu: try bleu.corpusScore(hypotheses: hypotheses, references: references),
+            chrf: try chrf.corpusScore(hypotheses: hypotheses, references: references),
+            chrfPlusPlus: try chrfPlusPlus.corpusScore(hypotheses: hypotheses, references: references),
+            bleuSignature: bleu.signature, chrfSignature: chrf.signature,
+            chrfPlusPlusSignature: chrfPlusPlus.signature, segments: hypotheses.count)
+    }
+
+    /// Scores the lines of two files as sacreBLEU's command line reads them (see ``lines(of:universalNewlines:)``);
+    /// errors name the files and the line.
+    /// - Throws: ``MetricsError/lineCountMismatch(hypothesisFile:hypothesisLines:referenceFile:referenceLines:)``,
+    ///   ``MetricsError/emptyReferenceLine(file:line:)`` or ``MetricsError/noSegments``.
+    public func score(hypothesisLines: [String], hypothesisFile: String, referenceLines: [String],
+                      referenceFile: String) throws -> TranslationScores {
+        guard hypothesisLines.count == referenceLines.count else {
+            throw MetricsError.lineCountMismatch(hypothesisFile: hypothesisFile, hypothesisLines: hypothesisLines.count,
+                                                 referenceFile: referenceFile, referenceLines: referenceLines.count)
+        }
+        if let index = referenceLines.firstIndex(where: \.isEmpty) {
+            throw MetricsError.emptyReferenceLine(file: referenceFile, line: index + 1)
+        }
+        return try score(hypotheses: hypothesisLines, references: referenceLines)
+    }
+
+    /// The segments of a text file as sacreBLEU's command line reads them: one per line, trailing whitespace removed
+    /// (Python's `rstrip()`). Files are split at LF only (sacreBLEU opens them with `newline="\n"`); standard input
+    /// is read with Python's universal newlines, so CR LF and a lone CR end a line too (`universalNewlines`). A final
+    /// line break does not start another line.
+    public static func lines(of text: String, universalNewlines: Bool) -> [String] {
+        var lines: [String] = []
+        var current: [Unicode.Scalar] = []
+        var afterCR = false
+        var open = false
+        func finish() {
+            lines.append(String(scalars: PythonText.rstripped(current)))
+            current.removeAll(keepingCapacity: true)
+            open = false
+        }
+        for c in text.unicodeScalars {
+            if universalNewlines && afterCR {
+                afterCR = false
+                if c == "\n" { continue }
+            }
+            if c == "\n" {
+                finish()
+            } else if universalNewlines && c == "\r" {
+                finish()
+                afterCR = true
+            } else {
+                current.append(c)
+                open = true
+            }
+        }
+        if open { finish() }
+        return lines
+    }
+}
+
+/// BLEU, chrF and chrF++ of one system, with the signatures sacreBLEU prints.
+///
+/// Encoded (as `quill translation score` prints it) with sacreBLEU's names: `bleu` (the score), `precisions`, `bp`,
+/// `ratio`, `sys_len`, `ref_len`, `counts`, `totals`, `chrf`, `chrfpp`, `signature` (`bleu`, `chrf`, `chrfpp`),
+/// `score_lines` (sacreBLEU's text lines), `chrf_stats`, `chrfpp_stats` and `segments`.
+public struct TranslationScores: Codable, Sendable, Equatable {
+    public var bleu: BLEUScore
+    public var chrf: CHRFScore
+    public var chrfPlusPlus: CHRFScore
+    public var bleuSignature: String
+    public var chrfSignature: String
+    public var chrfPlusPlusSignature: String
+    /// Hypothesis/reference pairs scored.
+    public var segments: Int
+
+    public init(bleu: BLEUScore, chrf: CHRFScore, chrfPlusPlus: CHRFScore, bleuSignature: String,
+                chrfSignature: String, chrfPlusPlusSignature: String, segments: Int) {
+        self.bleu = bleu
+        self.chrf = chrf
+        self.chrfPlusPlus = chrfPlusPlus
+        self.bleuSignature = bleuSignature
+        self.chrfSignature = chrfSignature
+        self.chrfPlusPlusSignature = chrfPlusPlusSignature
+        self.segments = segments
+    }
+
+    /// The three lines sacreBLEU's text output would print.
+    public var scoreLines: [String: String] {
+        ["bleu": bleu.formatted(signature: bleuSignature), "chrf": chrf.formatted(signature: chrfSignature),
+         "chrfpp": chrfPlusPlus.formatted(signature: chrfPlusPlusSignature)]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case bleu, precisions, bp, ratio, sysLen = "sys_len", refLen = "ref_len", counts, totals
+        case chrf, chrfpp, signature, scoreLines = "score_lines", chrfStats = "chrf_stats"
+        case chrfppStats = "chrfpp_stats", segments
+    }
+
+    private struct Triple: Codable {
+        var bleu: String
+        var chrf: String
+        var chrfpp: String
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bleu.score, forKey: .bleu)
+        try c.encode(bleu.precisions, forKey: .precisions)
+        try c.encode(bleu.bp, forKey: .bp)
+        try c.encode(bleu.ratio, forKey: .ratio)
+        try c.encode(bleu.sysLen, forKey: .sysLen)
+        try c.encode(bleu.refLen, forKey: .refLen)
+        try c.encode(bleu.counts, forKey: .counts)
+        try c.encode(bleu.totals, forKey: .totals)
+        try c.encode(chrf.score, forKey: .chrf)
+        try c.encode(chrfPlusPlus.score, forKey: .chrfpp)
+        try c.encode(Triple(bleu: bleuSignature, chrf: chrfSignature, chrfpp: chrfPlusPlusSignature),
+                     forKey: .signature)
+        let lines = scoreLines
+        try c.encode(Triple(bleu: lines["bleu"]!, chrf: lines["chrf"]!, chrfpp: lines["chrfpp"]!),
+                     forKey: .scoreLines)
+        try c.encode(chrf.statistics, forKey: .chrfStats)
+        try c.encode(chrfPlusPlus.statistics, forKey: .chrfppStats)
+        try c.encode(segments, forKey: .segments)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let stats = BLEUStatistics(sysLen: try c.decode(Int.self, forKey: .sysLen),
+                                   refLen: try c.decode(Int.self, forKey: .refLen),
+                                   counts: try c.decode([Int].self, forKey: .counts),
+                                   totals: try c.decode([Int].self, forKey: .totals))
+        bleu = BLEUScore(score: try c.decode(Double.self, forKey: .bleu), statistics: stats,
+                         precisions: try c.decode([Double].self, forKey: .precisions),
+                         bp: try c.decode(Double.self, forKey: .bp))
+        let signatures = try c.decode(Triple.self, forKey: .signature)
+        let chrfStats = try c.decode([Int].self, forKey: .chrfStats)
+        let chrfppStats = try c.decode([Int].self, forKey: .chrfppStats)
+        chrf = CHRFScore(name: "chrF2", score: try c.decode(Double.self, forKey: .chrf), statistics: chrfStats)
+        chrfPlusPlus = CHRFScore(name: "chrF2++", score: try c.decode(Double.self, forKey: .chrfpp),
+                                 statistics: chrfppStats)
+        bleuSignature = signatures.bleu
+        chrfSignature = signatures.chrf
+        chrfPlusPlusSignature = signatures.chrfpp
+        segments = try c.decode(Int.self, forKey: .segments)
+    }
+}
