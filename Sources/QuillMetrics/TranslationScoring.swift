@@ -18,12 +18,17 @@ public struct TranslationScoring: Sendable, Equatable {
     /// Corpus scores of `hypotheses` against `references` (one reference per hypothesis).
     /// - Throws: ``MetricsError`` when the lists differ in length, are empty, or a reference is empty.
     public func score(hypotheses: [String], references: [String]) throws -> TranslationScores {
-        TranslationScores(
-            bleu: try bleu.corpusScore(hypotheses: hypotheses, references: references),
-            chrf: try chrf.corpusScore(hypotheses: hypotheses, references: references),
-            chrfPlusPlus: try chrfPlusPlus.corpusScore(hypotheses: hypotheses, references: references),
-            bleuSignature: bleu.signature, chrfSignature: chrf.signature,
-            chrfPlusPlusSignature: chrfPlusPlus.signature, segments: hypotheses.count)
+        let bleuScore = try bleu.corpusScore(hypotheses: hypotheses, references: references)
+        let plusPlus = try chrfPlusPlus.corpusScore(hypotheses: hypotheses, references: references)
+        // chrF's statistics are the character part of chrF++'s when both see the same characters: count them once.
+        let chrfScore = chrf == CHRF(charOrder: chrfPlusPlus.charOrder, wordOrder: 0, beta: chrfPlusPlus.beta,
+                                     lowercase: chrfPlusPlus.lowercase, whitespace: chrfPlusPlus.whitespace,
+                                     epsSmoothing: chrfPlusPlus.epsSmoothing)
+            ? chrf.score(Array(plusPlus.statistics.prefix(3 * chrf.charOrder)))
+            : try chrf.corpusScore(hypotheses: hypotheses, references: references)
+        return TranslationScores(bleu: bleuScore, chrf: chrfScore, chrfPlusPlus: plusPlus,
+                                 bleuSignature: bleu.signature, chrfSignature: chrf.signature,
+                                 chrfPlusPlusSignature: chrfPlusPlus.signature, segments: hypotheses.count)
     }
 
     /// Scores the lines of two files as sacreBLEU's command line reads them (see ``lines(of:universalNewlines:)``);
@@ -47,32 +52,36 @@ public struct TranslationScoring: Sendable, Equatable {
     /// is read with Python's universal newlines, so CR LF and a lone CR end a line too (`universalNewlines`). A final
     /// line break does not start another line.
     public static func lines(of text: String, universalNewlines: Bool) -> [String] {
-        var lines: [String] = []
-        var current: [Unicode.Scalar] = []
-        var afterCR = false
-        var open = false
-        func finish() {
-            lines.append(String(scalars: PythonText.rstripped(current)))
-            current.removeAll(keepingCapacity: true)
-            open = false
-        }
-        for c in text.unicodeScalars {
-            if universalNewlines && afterCR {
-                afterCR = false
-                if c == "\n" { continue }
+        var text = text
+        return text.withUTF8 { bytes in
+            var lines: [String] = []
+            var start = 0
+            var i = 0
+            func finish(_ end: Int) {
+                lines.append(rstripped(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]),
+                                              as: UTF8.self)))
             }
-            if c == "\n" {
-                finish()
-            } else if universalNewlines && c == "\r" {
-                finish()
-                afterCR = true
-            } else {
-                current.append(c)
-                open = true
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == 0x0A {
+                    finish(i)
+                    start = i + 1
+                } else if universalNewlines && b == 0x0D {
+                    finish(i)
+                    if i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 1 }
+                    start = i + 1
+                }
+                i += 1
             }
+            if start < bytes.count { finish(bytes.count) }
+            return lines
         }
-        if open { finish() }
-        return lines
+    }
+
+    /// Python's `rstrip()`, cheap when the line does not end in whitespace.
+    private static func rstripped(_ line: String) -> String {
+        guard let last = line.unicodeScalars.last, PythonText.isSpace(last) else { return line }
+        return String(scalars: PythonText.rstripped(Array(line.unicodeScalars)))
     }
 }
 
