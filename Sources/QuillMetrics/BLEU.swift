@@ -78,7 +78,8 @@ public struct BLEU: Sendable, Equatable {
     }
 
     /// The sufficient statistics of one hypothesis against one reference: lengths, clipped matches and hypothesis
-    /// n-gram totals for n = 1…4, after preprocessing both.
+    /// n-gram totals for n = 1…4, after preprocessing both (sacreBLEU's `_compute_segment_statistics` over
+    /// `extract_all_word_ngrams` of `metrics/helpers.py`: the n-grams of the tokens of Python's `str.split()`).
     public func statistics(hypothesis: String, reference: String) -> BLEUStatistics {
         let hyp = PythonText.split(preprocessed(Array(hypothesis.unicodeScalars)))
         let ref = PythonText.split(preprocessed(Array(reference.unicodeScalars)))
@@ -118,7 +119,7 @@ public struct BLEU: Sendable, Equatable {
         }
     }
 
-    /// The score from (summed) statistics: sacreBLEU's `compute_bleu`.
+    /// The score from (summed) statistics: sacreBLEU's `compute_bleu` (`metrics/bleu.py`).
     ///
     /// The brevity penalty is `exp(1 − ref_len / sys_len)` when the hypothesis is shorter (0 when it is empty). With
     /// no matching n-gram of any order the score and all precisions are 0 (sacreBLEU's early exit). Otherwise orders

@@ -2,6 +2,7 @@
 /// reproduces `mteval-v13a.pl` (the script of the WMT evaluations), and `intl`, which reproduces the international
 /// tokenization of `mteval-v14.pl`.
 ///
+/// Reproduced from sacreBLEU 2.6's `tokenizers/tokenizer_13a.py`, `tokenizer_re.py` and `tokenizer_intl.py`.
 /// Both work on Unicode scalars (Python code points) and reproduce Python's regular-expression substitutions exactly:
 /// each rule is applied to the whole line in turn, matching left to right without overlaps.
 public enum BLEUTokenizer: String, Codable, CaseIterable, Sendable {

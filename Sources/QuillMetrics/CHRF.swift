@@ -44,7 +44,8 @@ public struct CHRF: Sendable, Equatable {
 
     /// The statistics of one pair: `[hypothesis, reference, matched]` n-gram counts for character orders
     /// 1…`charOrder`, then word orders 1…`wordOrder`. A hypothesis count is 0 where the reference has no n-gram of
-    /// that order (as in sacreBLEU).
+    /// that order (sacreBLEU's `_get_match_statistics`). Characters are Unicode scalars with Python's whitespace
+    /// removed (`extract_all_char_ngrams` in `metrics/helpers.py`).
     public func statistics(hypothesis: String, reference: String) -> [Int] {
         var hyp = Array(hypothesis.unicodeScalars)
         var ref = Array(reference.unicodeScalars)
@@ -124,7 +125,7 @@ public struct CHRF: Sendable, Equatable {
         return score(stats)
     }
 
-    /// The score from (summed) statistics: sacreBLEU's `_compute_f_score`.
+    /// The score from (summed) statistics: sacreBLEU's `_compute_f_score` (`metrics/chrf.py`).
     ///
     /// Precision and recall are averaged over the orders where both sides have n-grams; the score is
     /// `100 · (1 + β²) · P · R / (β² · P + R)`, or 0 when `P + R = 0`. With ``epsSmoothing`` it is instead the mean
