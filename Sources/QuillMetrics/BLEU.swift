@@ -66,15 +66,15 @@ public struct BLEU: Sendable, Equatable {
             + "|smooth:\(smoothing.signatureName)|version:\(Self.sacreBLEUVersion)"
     }
 
-    /// A segment as BLEU sees it: trailing whitespace removed, lower-cased if asked, tokenized.
+    /// A segment as BLEU sees it: lower-cased if asked, trailing whitespace removed, tokenized (sacreBLEU's
+    /// `_preprocess_segment`, in its order).
     public func preprocess(_ segment: String) -> String {
         String(scalars: preprocessed(Array(segment.unicodeScalars)))
     }
 
     func preprocessed(_ segment: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var s = PythonText.rstripped(segment)
-        if lowercase { s = PythonText.lowercased(s) }
-        return tokenizer.tokenize(s)
+        let s = lowercase ? PythonText.lowercased(segment) : segment
+        return tokenizer.tokenize(PythonText.rstripped(s))
     }
 
     /// The sufficient statistics of one hypothesis against one reference: lengths, clipped matches and hypothesis

@@ -31,6 +31,29 @@ public struct TranslationScoring: Sendable, Equatable {
                                  chrfPlusPlusSignature: chrfPlusPlus.signature, segments: hypotheses.count)
     }
 
+    /// Sentence scores of each pair, as `sacrebleu -sl` gives them one metric at a time: sentence BLEU with
+    /// sacreBLEU's sentence defaults (effective order on; ``bleu``'s tokenizer, case and smoothing), chrF, chrF++.
+    /// - Throws: ``MetricsError`` when the lists differ in length, are empty, or a reference is empty.
+    public func sentenceScores(hypotheses: [String], references: [String]) throws -> [SentenceScores] {
+        try MetricsError.check(hypotheses: hypotheses, references: references)
+        var sentenceBLEU = bleu
+        sentenceBLEU.effectiveOrder = true
+        return zip(hypotheses, references).enumerated().map { i, pair in
+            SentenceScores(line: i + 1,
+                           bleu: sentenceBLEU.score(sentenceBLEU.statistics(hypothesis: pair.0, reference: pair.1)),
+                           chrf: chrf.score(chrf.statistics(hypothesis: pair.0, reference: pair.1)),
+                           chrfPlusPlus: chrfPlusPlus.score(chrfPlusPlus.statistics(hypothesis: pair.0,
+                                                                                    reference: pair.1)))
+        }
+    }
+
+    /// The signatures of sentence scores: BLEU's says `eff:yes`.
+    public var sentenceSignatures: (bleu: String, chrf: String, chrfPlusPlus: String) {
+        var sentenceBLEU = bleu
+        sentenceBLEU.effectiveOrder = true
+        return (sentenceBLEU.signature, chrf.signature, chrfPlusPlus.signature)
+    }
+
     /// Scores the lines of two files as sacreBLEU's command line reads them (see ``lines(of:universalNewlines:)``);
     /// errors name the files and the line.
     /// - Throws: ``MetricsError/lineCountMismatch(hypothesisFile:hypothesisLines:referenceFile:referenceLines:)``,
@@ -170,5 +193,40 @@ public struct TranslationScores: Codable, Sendable, Equatable {
         chrfSignature = signatures.chrf
         chrfPlusPlusSignature = signatures.chrfpp
         segments = try c.decode(Int.self, forKey: .segments)
+    }
+}
+
+/// The scores of one hypothesis/reference pair (a line of `quill translation score --sentence-level`), encoded with
+/// sacreBLEU's names: `line`, `bleu`, `precisions`, `bp`, `sys_len`, `ref_len`, `counts`, `totals`, `chrf`, `chrfpp`.
+public struct SentenceScores: Encodable, Sendable, Equatable {
+    /// The 1-based line (pair) number.
+    public var line: Int
+    public var bleu: BLEUScore
+    public var chrf: CHRFScore
+    public var chrfPlusPlus: CHRFScore
+
+    public init(line: Int, bleu: BLEUScore, chrf: CHRFScore, chrfPlusPlus: CHRFScore) {
+        self.line = line
+        self.bleu = bleu
+        self.chrf = chrf
+        self.chrfPlusPlus = chrfPlusPlus
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case line, bleu, precisions, bp, sysLen = "sys_len", refLen = "ref_len", counts, totals, chrf, chrfpp
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(line, forKey: .line)
+        try c.encode(bleu.score, forKey: .bleu)
+        try c.encode(bleu.precisions, forKey: .precisions)
+        try c.encode(bleu.bp, forKey: .bp)
+        try c.encode(bleu.sysLen, forKey: .sysLen)
+        try c.encode(bleu.refLen, forKey: .refLen)
+        try c.encode(bleu.counts, forKey: .counts)
+        try c.encode(bleu.totals, forKey: .totals)
+        try c.encode(chrf.score, forKey: .chrf)
+        try c.encode(chrfPlusPlus.score, forKey: .chrfpp)
     }
 }

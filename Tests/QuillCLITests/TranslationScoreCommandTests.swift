@@ -84,6 +84,24 @@ import Testing
         Self.expectClose(json["chrf"], try Self.corpus(fixture, "en", "chrf")["score"], "chrf")
     }
 
+    @Test func sentenceLevelMatchesSacreBLEUPerPair() throws {
+        let cli = try QuillCLI()
+        let fixture = try Self.fixture()
+        let (hyp, ref) = try Self.files(cli, lang: "en", fixture: fixture)
+        let result = try cli.run("translation", "score", "--reference", ref, "--sentence-level", hyp)
+        expectSuccess(result)
+        let pairs = try #require(fixture["pairs"] as? [[String: Any]]).filter { $0["lang"] as? String == "en" }
+        let lines = try result.stdoutLines.map { try jsonObject($0) }
+        #expect(lines.count == pairs.count + 1)
+        for (line, pair) in zip(lines, pairs) {
+            for key in ["bleu", "chrf", "chrfpp"] { Self.expectClose(line[key], pair[key], "\(key) of \(line)") }
+            #expect(line["counts"] as? [Int] == pair["counts"] as? [Int])
+            #expect(line["sys_len"] as? Int == pair["sys_len"] as? Int)
+        }
+        let signatures = try #require(lines.last?["signature"] as? [String: String])
+        #expect(signatures == fixture["sentence_signatures"] as? [String: String])
+    }
+
     @Test func errorsNameTheFileAndLine() throws {
         let cli = try QuillCLI()
         let ref = try cli.write("ref.txt", "A dog runs.\nA cat sleeps.\n")

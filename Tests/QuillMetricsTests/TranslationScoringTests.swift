@@ -22,6 +22,20 @@ struct TranslationScoringTests {
         #expect(decoded == scores)
     }
 
+    @Test func sentenceScoresMatchTheFixture() throws {
+        let fixture = try SacreBLEUFixture.load()
+        let scoring = TranslationScoring()
+        let sentences = try scoring.sentenceScores(hypotheses: fixture.pairs.map(\.hyp),
+                                                   references: fixture.pairs.map(\.ref))
+        #expect(sentences.count == fixture.pairs.count)
+        for (sentence, pair) in zip(sentences, fixture.pairs) {
+            expectClose(sentence.bleu.score, pair.bleu, "BLEU of pair \(pair.id)")
+            expectClose(sentence.chrf.score, pair.chrf, "chrF of pair \(pair.id)")
+            expectClose(sentence.chrfPlusPlus.score, pair.chrfpp, "chrF++ of pair \(pair.id)")
+        }
+        #expect(scoring.sentenceSignatures.bleu == fixture.sentenceSignatures["bleu"])
+    }
+
     @Test("lines as sacreBLEU's command line reads them", arguments: [
         ("a \n b\t\nc", false, ["a", " b", "c"]),
         ("a\nb\n", false, ["a", "b"]),

@@ -21,6 +21,9 @@ struct TranslationScoreCommand: ParsableCommand {
             input also at CR LF and CR. The files must have the same number of lines, and no reference line may be \
             empty (sacreBLEU refuses both); invalid UTF-8 is an error naming the file and line.
 
+            --sentence-level prints one JSON object per pair instead (sentence BLEU with effective order, as \
+            `sacrebleu -sl`, and sentence chrF and chrF++), then one object holding the sentence signatures.
+
             --tokenize and --lowercase apply to BLEU only, as sacreBLEU's do; --chrf-lowercase lower-cases chrF \
             and chrF++. The signatures record every choice.
 
@@ -29,6 +32,7 @@ struct TranslationScoreCommand: ParsableCommand {
               my-translator < test.en | quill translation score --reference test.de
               quill translation score --reference test.de --tokenize intl output.de
               quill translation score --reference test.de --lowercase --chrf-lowercase - < output.de
+              quill translation score --reference test.de --sentence-level output.de
             """)
 
     @Option(help: ArgumentHelp("The reference translations, one per line (UTF-8).", valueName: "file"))
@@ -48,6 +52,11 @@ struct TranslationScoreCommand: ParsableCommand {
     @Flag(help: "Lower-case chrF and chrF++ (sacreBLEU's --chrf-lowercase).")
     var chrfLowercase = false
 
+    @Flag(help: ArgumentHelp("One JSON object per pair (line, bleu, precisions, bp, sys_len, ref_len, counts, "
+            + "totals, chrf, chrfpp): sentence BLEU with effective order, as `sacrebleu -sl`; then a last line with "
+            + "the sentence signatures."))
+    var sentenceLevel = false
+
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing (sacreBLEU fails).")
     var lossy = false
 
@@ -66,6 +75,17 @@ struct TranslationScoreCommand: ParsableCommand {
         let scoring = TranslationScoring(tokenizer: tokenize, lowercase: lowercase, chrfLowercase: chrfLowercase)
         let scores = try scoring.score(hypothesisLines: lines, hypothesisFile: hypothesisReader.name,
                                        referenceLines: references, referenceFile: referenceReader.name)
-        print(try jsonLine(scores))
+        guard sentenceLevel else {
+            print(try jsonLine(scores))
+            return
+        }
+        let output = OutputBuffer()
+        for sentence in try scoring.sentenceScores(hypotheses: lines, references: references) {
+            try output.write(try jsonLine(sentence) + "\n")
+        }
+        let signatures = scoring.sentenceSignatures
+        try output.write(try jsonLine(["signature": ["bleu": signatures.bleu, "chrf": signatures.chrf,
+                                                     "chrfpp": signatures.chrfPlusPlus]]) + "\n")
+        try output.flush()
     }
 }
