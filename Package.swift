@@ -36,8 +36,10 @@ let package = Package(
         // Counts only: an n-gram model, the baseline and a prior mixed into a recurrent model's suggestions.
         .target(name: "QuillNGram"),
         .target(name: "QuillDecode", dependencies: ["QuillNN", "QuillText", "QuillTensor", "QuillNGram"]),
+        // BLEU, chrF and chrF++ exactly as sacreBLEU 2.6 computes them; Foundation only (see docs/metrics.md).
+        .target(name: "QuillMetrics"),
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillFormats", "QuillTrain",
-                                              "QuillDecode", "QuillTensor", "QuillNGram"]),
+                                              "QuillDecode", "QuillTensor", "QuillNGram", "QuillMetrics"]),
 
         .executableTarget(name: "quill", dependencies: [
             "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +58,8 @@ let package = Package(
         .testTarget(name: "QuillDecodeTests", dependencies: ["QuillDecode", "QuillTestSupport"]),
         .testTarget(name: "QuillNGramTests", dependencies: ["QuillNGram", "QuillTestSupport"]),
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
+        // The sacreBLEU exactness test reads sacreBLEU's own scores from Tests/Fixtures/sacrebleu-multi30k-val.json.
+        .testTarget(name: "QuillMetricsTests", dependencies: ["QuillMetrics", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
         // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its

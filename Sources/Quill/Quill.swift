@@ -1,5 +1,6 @@
 // The face of Quill for other Swift packages: the text pipeline (`QuillText`) and the store (`QuillStore`), plus the
-// workflows that join them (see VocabularyWorkflows.swift). The `quill` command-line tool is a thin shell over this.
+// workflows that join them (see VocabularyWorkflows.swift), and the translation metrics (`QuillMetrics`). The `quill`
+// command-line tool is a thin shell over this.
 @_exported import QuillText
 @_exported import QuillStore
 @_exported import QuillNN
@@ -7,3 +8,4 @@
 @_exported import QuillTrain
 @_exported import QuillDecode
 @_exported import QuillTensor
+@_exported import QuillMetrics

@@ -19,10 +19,12 @@ struct QuillCommand: ParsableCommand {
               quill train --corpus train.txt --valid valid.txt --vocabulary ptb-word --name tiny
               quill eval --model tiny --text test.txt
               quill runs list
+              quill translation score --reference test.de output.de
             """,
         subcommands: [TokenizeCommand.self, VocabCommand.self, TrainCommand.self, EvalCommand.self,
                       EvalAutocompleteCommand.self, GenerateCommand.self, PredictCommand.self, CompleteCommand.self,
-                      NGramCommand.self, ModelsCommand.self, RunsCommand.self, StoreCommand.self])
+                      NGramCommand.self, ModelsCommand.self, RunsCommand.self, StoreCommand.self,
+                      TranslationCommand.self])
 
     /// Every error, from argument parsing or from a failing run, is printed as `quill: error: <message>`.
     /// Runtime errors (`TextError`, `StoreError`, `QuillError`) are thrown as they are: ArgumentParser prints their

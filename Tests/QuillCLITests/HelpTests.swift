@@ -26,6 +26,10 @@ struct HelpTests {
         Case(command: ["store"], mentions: ["info", "init"]),
         Case(command: ["store", "info"], mentions: ["--format", "--store"]),
         Case(command: ["store", "init"], mentions: ["--store"]),
+        Case(command: ["translation"], mentions: ["score"]),
+        Case(command: ["translation", "score"], mentions: ["--reference", "<hyp>", "--tokenize", "13a", "intl",
+                                                           "--lowercase", "--chrf-lowercase", "--lossy", "sys_len",
+                                                           "signature"]),
     ]
 
     @Test(arguments: cases)
