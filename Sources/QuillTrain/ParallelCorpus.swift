@@ -152,13 +152,14 @@ public struct ParallelCorpus: Sendable {
     ///   ``QuillText/TextError/unreadable(file:reason:)``.
     public static func read(source: String, target: String, sourceEncoder: TextEncoder, targetEncoder: TextEncoder,
                             filter: Filter = Filter(), chunkSize: Int = 1 << 20) throws -> ParallelCorpus {
+        // Both opened first: an unreadable target fails before the source is read.
+        let sourceReader = try TextReader(path: source, chunkSize: chunkSize)
+        let targetReader = try TextReader(path: target, chunkSize: chunkSize)
         var sourceSide = Side(), targetSide = Side()
-        try LineSplitter.forEachLine(in: TextReader(path: source, chunkSize: chunkSize),
-                                     maximumBytes: filter.maximumLineBytes) { line in
+        try LineSplitter.forEachLine(in: sourceReader, maximumBytes: filter.maximumLineBytes) { line in
             try sourceSide.append(line.overlong ? nil : line.bytes, encoder: sourceEncoder)
         }
-        try LineSplitter.forEachLine(in: TextReader(path: target, chunkSize: chunkSize),
-                                     maximumBytes: filter.maximumLineBytes) { line in
+        try LineSplitter.forEachLine(in: targetReader, maximumBytes: filter.maximumLineBytes) { line in
             try targetSide.append(line.overlong ? nil : line.bytes, encoder: targetEncoder)
         }
         let s = sourceSide.count, t = targetSide.count

@@ -74,21 +74,19 @@ public struct SentencePairBatcher: Sendable {
     /// - Parameters:
     ///   - corpus: the pairs.
     ///   - batchSize: rows per batch at most.
-    ///   - maxTokens: padded tokens per batch at most (`rows · max(S, T)`), or `nil`.
-    ///   - bucketWindow: pairs sorted together; `nil`: `100 · batchSize`. `batchSize` gives random batches.
+    ///   - maxTokens: padded tokens per batch at most (`rows · max(S, T)`), or `nil`. A pair over the cap is a batch
+    ///     of its own, so any cap works (below 1 it is 1: one pair per batch).
+    ///   - bucketWindow: pairs sorted together; `nil`: `100 · batchSize`. `batchSize` gives random batches (below 1
+    ///     it is 1).
     ///   - seed: fixes every epoch's plan.
-    /// - Throws: ``TrainError/invalidShape(batchSize:steps:)`` when `batchSize`, `maxTokens` or `bucketWindow` is
-    ///   below 1.
+    /// - Throws: ``TrainError/invalidShape(batchSize:steps:)`` when `batchSize` is below 1.
     public init(corpus: ParallelCorpus, batchSize: Int, maxTokens: Int? = nil, bucketWindow: Int? = nil,
                 seed: UInt64) throws {
-        let window = bucketWindow ?? 100 * batchSize
-        guard batchSize >= 1, (maxTokens ?? 1) >= 1, window >= 1 else {
-            throw TrainError.invalidShape(batchSize: batchSize, steps: min(maxTokens ?? 1, window))
-        }
+        guard batchSize >= 1 else { throw TrainError.invalidShape(batchSize: batchSize, steps: 1) }
         self.corpus = corpus
         self.batchSize = batchSize
-        self.maxTokens = maxTokens
-        self.bucketWindow = window
+        self.maxTokens = maxTokens.map { max(1, $0) }
+        self.bucketWindow = max(1, bucketWindow ?? 100 * batchSize)
         self.seed = seed
         plan(epoch: 1)
     }

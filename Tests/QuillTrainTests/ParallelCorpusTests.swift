@@ -142,6 +142,16 @@ import Testing
         }
     }
 
+    @Test func anUnreadableFileIsNamedBeforeAnythingIsRead() throws {
+        let directory = try TemporaryDirectory()
+        let en = try Self.write(Self.lines(Self.english), "train.en", in: directory)
+        let missing = directory.file("missing.de").path
+        let encoder = try Self.encoder(Self.english)
+        #expect(throws: TextError.unreadable(file: missing, reason: "No such file or directory")) {
+            try ParallelCorpus.read(source: en, target: missing, sourceEncoder: encoder, targetEncoder: encoder)
+        }
+    }
+
     // MARK: Filters
 
     @Test func filtersCountWhatTheyDrop() throws {

@@ -182,6 +182,11 @@ import Testing
         #expect(throws: TrainError.invalidPosition(position: batcher.batchCount + 1, windowCount: batcher.batchCount)) {
             try same.restore(beyond)
         }
-        #expect(throws: TrainError.self) { _ = try SentencePairBatcher(corpus: corpus, batchSize: 0, seed: 1) }
+        #expect(throws: TrainError.invalidShape(batchSize: 0, steps: 1)) {
+            _ = try SentencePairBatcher(corpus: corpus, batchSize: 0, seed: 1)
+        }
+        // A cap below any pair gives one pair per batch.
+        var single = try SentencePairBatcher(corpus: corpus, batchSize: 10, maxTokens: 0, seed: 1)
+        #expect(single.maxTokens == 1 && Self.epoch(&single).allSatisfy { $0.rows == 1 })
     }
 }
