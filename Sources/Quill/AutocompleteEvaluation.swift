@@ -93,7 +93,7 @@ public struct AutocompleteEvaluation: Sendable, Equatable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
         try c.encode(file, forKey: .file)
-        try c.encode(precision.rawValue, forKey: .precision)
+        try c.encode(precision, forKey: .precision)
         try c.encode(repeatSuggestions, forKey: .repeatSuggestions)
         try c.encode(documentCache, forKey: .documentCache)
         try c.encodeIfPresent(mix, forKey: .mix)
@@ -103,13 +103,8 @@ public struct AutocompleteEvaluation: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let precision = try c.decode(String.self, forKey: .precision)
-        guard let stepping = Stepper.Precision(rawValue: precision) else {
-            throw Swift.DecodingError.dataCorruptedError(forKey: .precision, in: c,
-                                                         debugDescription: "unknown precision \(precision)")
-        }
         self.init(model: try c.decode(String.self, forKey: .model), file: try c.decode(String.self, forKey: .file),
-                  precision: stepping, repeatSuggestions: try c.decode(Bool.self, forKey: .repeatSuggestions),
+                  precision: try c.decode(Stepper.Precision.self, forKey: .precision), repeatSuggestions: try c.decode(Bool.self, forKey: .repeatSuggestions),
                   documentCache: try c.decode(Bool.self, forKey: .documentCache),
                   mix: try c.decodeIfPresent(String.self, forKey: .mix),
                   mixWeight: try c.decodeIfPresent(Double.self, forKey: .mixWeight),

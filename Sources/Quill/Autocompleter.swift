@@ -65,26 +65,6 @@ public final class Autocompleter {
     /// How the continuation (the ghost text) is chosen: by default the best of a beam search of width 4, at most 8
     /// tokens (for a character model, 6 characters per token). See ``DecodingOptions`` for the temperature.
     public var decoding = DecodingOptions(beamWidth: 4, maxTokens: 8) { didSet { resetContinuations() } }
-    /// ``DecodingOptions/temperature`` of ``decoding``.
-    public var temperature: Double {
-        get { decoding.temperature }
-        set { decoding.temperature = newValue }
-    }
-    /// ``DecodingOptions/beamWidth`` of ``decoding``.
-    public var beamWidth: Int {
-        get { decoding.beamWidth }
-        set { decoding.beamWidth = newValue }
-    }
-    /// ``DecodingOptions/maxTokens`` of ``decoding``.
-    public var maxContinuationTokens: Int {
-        get { decoding.maxTokens }
-        set { decoding.maxTokens = newValue }
-    }
-    /// ``DecodingOptions/seed`` of ``decoding``.
-    public var seed: UInt64 {
-        get { decoding.seed }
-        set { decoding.seed = newValue }
-    }
     /// Whether a word shown while typing a word, and passed over, is shown again for a longer prefix of it (see
     /// ``WordSuggestions``). The ghost continuation always starts with the most likely completion.
     public var repeatsPassedOver = false
@@ -216,7 +196,7 @@ public final class Autocompleter {
                 let id = encoder.id(of: best.token)
                 let after = rule.isFinal(id) ? [] : stepper.step(token: id, state: &next)
                 let rest = rule.isFinal(id) ? "" : string(of: bestContinuation(from: next, logProbabilities: after,
-                                                                      maxTokens: maxContinuationTokens))
+                                                                      maxTokens: decoding.maxTokens))
                 continuation = best.completion + rest
                 continuations[key] = rest
             }
@@ -243,7 +223,7 @@ public final class Autocompleter {
             return Suggestion(token: prefix + completion, completion: completion, probability: exp($0.logProbability))
         }
         let continuation = string(of: bestContinuation(from: state, logProbabilities: logProbabilities,
-                                             maxTokens: maxContinuationTokens * 6))
+                                             maxTokens: decoding.maxTokens * 6))
         cachedCharacterItems = items
         continuations[""] = continuation
         return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,

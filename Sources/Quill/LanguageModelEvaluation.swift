@@ -55,7 +55,7 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
         try c.encode(file, forKey: .file)
-        try c.encode(level.rawValue, forKey: .level)
+        try c.encode(level, forKey: .level)
         try c.encode(tokens, forKey: .tokens)
         try c.encode(unknownTokens, forKey: .unknownTokens)
         try c.encode(unknownRate, forKey: .unknownRate)
@@ -63,7 +63,7 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
         try c.encode(replacements, forKey: .replacements)
         try c.encode(batch, forKey: .batch)
         try c.encode(steps, forKey: .steps)
-        try c.encode(precision.rawValue, forKey: .precision)
+        try c.encode(precision, forKey: .precision)
         try c.encode(evaluation.targets, forKey: .targets)
         try c.encode(evaluation.meanLoss, forKey: .loss)
         try c.encode(evaluation.perplexity, forKey: .perplexity)
@@ -74,17 +74,12 @@ public struct TextEvaluation: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys) throws -> T { try c.decode(T.self, forKey: key) }
-        let level = try value(.level) as String, precision = try value(.precision) as String
-        guard let tokenLevel = TokenLevel(rawValue: level), let stepping = Stepper.Precision(rawValue: precision) else {
-            throw Swift.DecodingError.dataCorruptedError(forKey: .level, in: c,
-                                                   debugDescription: "unknown level or precision")
-        }
-        self.init(model: try value(.model), file: try value(.file), level: tokenLevel, tokens: try value(.tokens),
+        self.init(model: try value(.model), file: try value(.file), level: try value(.level), tokens: try value(.tokens),
                   unknownTokens: try value(.unknownTokens), characters: try value(.characters),
                   replacements: try value(.replacements),
                   evaluation: Evaluation(targets: try value(.targets),
                                          totalLoss: try value(.loss) as Double * Double(try value(.targets) as Int)),
-                  batch: try value(.batch), steps: try value(.steps), precision: stepping)
+                  batch: try value(.batch), steps: try value(.steps), precision: try value(.precision))
     }
 
     /// Share of tokens outside the vocabulary, in `0...1`.

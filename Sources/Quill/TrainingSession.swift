@@ -156,11 +156,7 @@ final class TrainingSession {
             throw LanguageModelError.vocabularyMismatch(model: options.name, expected: saved, found: fingerprint)
         }
         let isParameter = { (name: String) in !name.hasPrefix("optimizer.") && !name.hasPrefix("state.") }
-        let current = loop.objective.dataPosition
-        guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
-              state.batcher.streamLength == current.streamLength else {
-            return try loop.restore(state, tensors: [])  // throws the mismatch before anything is loaded
-        }
+        try loop.checkData(of: state)
         try model.parameters.load(tensors.filter { isParameter($0.name) }, model: options.name)
         try loop.restore(state, tensors: tensors.filter { !isParameter($0.name) }.map {
             NamedTensor(name: $0.name, shape: $0.shape, values: $0.values)

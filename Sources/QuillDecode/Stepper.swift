@@ -28,7 +28,7 @@ public final class Stepper {
     /// How the weights (and for bfloat16 the activations) are held for inference. Not every engine runs every
     /// format: the stepper runs ``steppingPrecisions`` (float32, int8: a step is bound by reading weights), the
     /// ``Scorer`` ``Scorer/scoringPrecisions`` (float32, bfloat16: scoring is bound by multiply-adds).
-    public enum Precision: String, Sendable, CaseIterable {
+    public enum Precision: String, Codable, Sendable, CaseIterable {
         /// The model's own 32-bit weights: exactly the model's probabilities.
         case float32
         /// 8-bit weights with a scale per output row: a quarter of the memory traffic of a step.

@@ -285,12 +285,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// Batches the epoch trains: all, or ``Configuration/maxBatchesPerEpoch``.
     public var batchesPerEpoch: Int { min(objective.batchesPerEpoch, configuration.maxBatchesPerEpoch ?? .max) }
 
-    /// Continues from a checkpoint: `state` and the tensors besides the parameters (which the caller loads with its
-    /// own checks): `optimizer.<name>` for each of the optimizer's state buffers, and the objective's carried state.
-    /// A schedule whose initial rate differs from the saved one restarts from the configured rate.
-    /// - Throws: ``TrainError/batcherMismatch(saved:current:)`` for data of another shape,
-    ///   ``TrainError/stateFormat(reason:)`` for a missing or misshapen optimizer buffer.
-    public func restore(_ state: TrainingState, tensors: [NamedTensor]) throws {
+    /// Checks that a checkpoint's data position belongs to data of this shape (batch, window, stream length), before
+    /// anything of it is loaded.
+    /// - Throws: ``TrainError/batcherMismatch(saved:current:)``.
+    public func checkData(of state: TrainingState) throws {
         let current = objective.dataPosition
         guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
               state.batcher.streamLength == current.streamLength else {
@@ -298,6 +296,15 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 saved: "B=\(state.batcher.batchSize), T=\(state.batcher.steps), L=\(state.batcher.streamLength)",
                 current: "B=\(current.batchSize), T=\(current.steps), L=\(current.streamLength)")
         }
+    }
+
+    /// Continues from a checkpoint: `state` and the tensors besides the parameters (which the caller loads with its
+    /// own checks): `optimizer.<name>` for each of the optimizer's state buffers, and the objective's carried state.
+    /// A schedule whose initial rate differs from the saved one restarts from the configured rate.
+    /// - Throws: ``TrainError/batcherMismatch(saved:current:)`` for data of another shape (``checkData(of:)``),
+    ///   ``TrainError/stateFormat(reason:)`` for a missing or misshapen optimizer buffer.
+    public func restore(_ state: TrainingState, tensors: [NamedTensor]) throws {
+        try checkData(of: state)
         for (name, buffer) in optimizer.stateBuffers {
             guard let tensor = tensors.first(where: { $0.name == "optimizer." + name }),
                   tensor.values.count == buffer.count else {

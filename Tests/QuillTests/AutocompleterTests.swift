@@ -175,14 +175,14 @@ import Testing
 
     @Test func continuationsStopAtTheEndOfASentenceAndMostlyUnknownTextIsNoted() throws {
         let completer = try Self.autocompleter()
-        completer.maxContinuationTokens = 40
+        completer.decoding.maxTokens = 40
         let s = try completer.suggestions(for: "Ada walked down ")
         #expect(!s.continuation.contains("\n"))
         let sentenceEnds = s.continuation.filter { ".!?".contains($0) }.count
         #expect(sentenceEnds <= 1 && (sentenceEnds == 0 || s.continuation.last == "."))
         #expect(try completer.suggestions(for: "Zorbl quux flimflam ").note?.contains("unknown") == true)
         #expect(s.note == nil)
-        completer.temperature = 0.9
+        completer.decoding.temperature = 0.9
         let sampled = try completer.suggestions(for: "Ada walked down ")
         #expect(try completer.suggestions(for: "Ada walked down ") == sampled, "sampling is seeded")
     }
