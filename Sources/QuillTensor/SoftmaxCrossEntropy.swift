@@ -60,6 +60,53 @@ public enum SoftmaxCrossEntropy {
         return Result(loss: loss, count: count)
     }
 
+    /// The cross-entropy against targets smoothed by `ε` (Szegedy et al. 2016): each counted row's target is
+    /// `(1 − ε)·onehot(t) + ε/V`, PyTorch's `F.cross_entropy(label_smoothing: ε)`. Its row loss is
+    /// `(1 − ε)·nll + ε·(lse − mean l) = nll + ε·(lₜ − mean l)` and its gradient `softmax(l) − (1 − ε)·onehot − ε/V`
+    /// (times the reduction's scale). `ε = 0` is ``compute(logits:targets:rows:vocabulary:ignoreIndex:reduction:dLogits:pool:)``.
+    public static func compute(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int,
+                               vocabulary V: Int, ignoreIndex: Int32 = -1, reduction: Reduction = .mean,
+                               labelSmoothing epsilon: Float, dLogits: UnsafeMutablePointer<Float>?,
+                               pool: ThreadPool = .shared) -> Result {
+        precondition(epsilon >= 0 && epsilon < 1, "label smoothing \(epsilon) outside [0, 1)")
+        guard epsilon > 0 else {
+            return compute(logits: logits, targets: targets, rows: rows, vocabulary: V, ignoreIndex: ignoreIndex,
+                           reduction: reduction, dLogits: dLogits, pool: pool)
+        }
+        // Σ (lₜ − mean l) over the counted rows, read before dLogits (which may alias the logits) is written.
+        let chunk = ChunkedLoops.rows(width: V)
+        var partials = [Double](repeating: 0, count: (rows + chunk - 1) / chunk)
+        partials.withUnsafeMutableBufferPointer { partial in
+            let partial = partial.baseAddress!
+            ChunkedLoops.forEach(count: rows, chunk: chunk, pool: pool) { r in
+                var sum = 0.0
+                for row in r where targets[row] != ignoreIndex {
+                    let l = logits + row * V
+                    var total = 0.0
+                    for j in 0..<V { total += Double(l[j]) }
+                    sum += Double(l[Int(targets[row])]) - total / Double(V)
+                }
+                partial[r.lowerBound / chunk] = sum
+            }
+        }
+        var result = compute(logits: logits, targets: targets, rows: rows, vocabulary: V, ignoreIndex: ignoreIndex,
+                             reduction: reduction, dLogits: dLogits, pool: pool)
+        let count = result.count
+        let scale = reduction == .sum ? 1 : (count > 0 ? 1 / Double(count) : 0)
+        result.loss += Double(epsilon) * partials.reduce(0, +) * scale
+        if let dLogits {
+            let spread = Float(Double(epsilon) * scale / Double(V)), hit = Float(Double(epsilon) * scale)
+            ChunkedLoops.forEach(count: rows, chunk: chunk, pool: pool) { r in
+                for row in r where targets[row] != ignoreIndex {
+                    let d = dLogits + row * V
+                    for j in 0..<V { d[j] -= spread }
+                    d[Int(targets[row])] += hit
+                }
+            }
+        }
+        return result
+    }
+
     /// Reference of ``compute(logits:targets:rows:vocabulary:ignoreIndex:reduction:dLogits:pool:)``, in `Double`.
     public static func reference(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int,
                                  vocabulary: Int, ignoreIndex: Int32 = -1, reduction: Reduction = .mean,
