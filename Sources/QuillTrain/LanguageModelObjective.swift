@@ -37,9 +37,9 @@ public final class LanguageModelObjective: TrainingObjective {
 
     public var parameters: ParameterSet { model.parameters }
     public var batchesPerEpoch: Int { batcher.windowCount }
-    public var dataPosition: Batcher.State { batcher.state }
+    public var dataPosition: DataPosition { .stream(batcher.state) }
 
-    public func startEpoch() {
+    public func startEpoch(_ epoch: Int) {
         batcher.startEpoch()
         carriedHidden = nil
         carriedCell = nil
@@ -50,7 +50,10 @@ public final class LanguageModelObjective: TrainingObjective {
 
     /// Continues an epoch at `position` from the `state.hidden` / `state.cell` tensors (absent: zeros).
     /// - Throws: ``TrainError`` when the position belongs to another stream shape, or a state has the wrong size.
-    public func resume(at position: Batcher.State, carried: [NamedTensor]) throws {
+    public func resume(at position: DataPosition, carried: [NamedTensor]) throws {
+        guard case let .stream(position) = position else {
+            throw TrainError.batcherMismatch(saved: position.shape, current: dataPosition.shape)
+        }
         func values(_ name: String) -> [Float]? { carried.first { $0.name == name }?.values }
         try resume(at: position, hidden: values("state.hidden"), cell: values("state.cell"))
     }

@@ -34,7 +34,7 @@ public struct BatchLoss: Sendable, Equatable {
 /// and the backward pass of that batch.
 ///
 /// State carried from one batch to the next (a recurrent model's final state under truncated BPTT) belongs to the
-/// objective: ``startEpoch()`` clears it, ``commit()`` carries it after an applied update, ``carriedState`` and
+/// objective: ``startEpoch(_:)`` clears it, ``commit()`` carries it after an applied update, ``carriedState`` and
 /// ``resume(at:carried:)`` save and restore it between two batches.
 public protocol TrainingObjective: AnyObject {
     /// The parameters and, in a twin buffer, their gradients.
@@ -43,12 +43,12 @@ public protocol TrainingObjective: AnyObject {
     var batchesPerEpoch: Int { get }
     /// The next batch's index and the shape of the data it belongs to (a checkpoint saves it; a resume with data of
     /// another shape is refused).
-    var dataPosition: Batcher.State { get }
-    /// Rewinds to the first batch and clears any carried state.
-    func startEpoch()
+    var dataPosition: DataPosition { get }
+    /// Moves to the first batch of epoch `epoch` (1-based) and clears any carried state.
+    func startEpoch(_ epoch: Int)
     /// Continues an epoch at `position` with the state ``carriedState`` saved there.
     /// - Throws: ``TrainError`` when the position or the state belongs to another shape.
-    func resume(at position: Batcher.State, carried: [NamedTensor]) throws
+    func resume(at position: DataPosition, carried: [NamedTensor]) throws
     /// Runs forward over the next batch to its loss, keeping what backward needs.
     /// - Returns: the loss, or `nil` when the epoch is done.
     func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss?
@@ -264,7 +264,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     private let start = Date()
     private var earlierWallTime = 0.0
     private var lastCheckpointTime = Date()
-    private var resumeInEpoch: (position: Batcher.State, carried: [NamedTensor], loss: RunningMean)?
+    private var resumeInEpoch: (position: DataPosition, carried: [NamedTensor], loss: RunningMean)?
 
     public init(objective: Objective, optimizer: any Optimizer, configuration: Configuration,
                 recorder: (any TrainingRecorder)?, rng: RNG, pool: ThreadPool = .shared) {
@@ -290,11 +290,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// - Throws: ``TrainError/batcherMismatch(saved:current:)``.
     public func checkData(of state: TrainingState) throws {
         let current = objective.dataPosition
-        guard state.batcher.batchSize == current.batchSize, state.batcher.steps == current.steps,
-              state.batcher.streamLength == current.streamLength else {
-            throw TrainError.batcherMismatch(
-                saved: "B=\(state.batcher.batchSize), T=\(state.batcher.steps), L=\(state.batcher.streamLength)",
-                current: "B=\(current.batchSize), T=\(current.steps), L=\(current.streamLength)")
+        guard state.data.hasSameShape(as: current) else {
+            throw TrainError.batcherMismatch(saved: state.data.shape, current: current.shape)
         }
     }
 
@@ -330,8 +327,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         } else {
             epoch = state.epoch
             let carried = tensors.filter { !$0.name.hasPrefix("optimizer.") }
-            resumeInEpoch = (state.batcher, carried, state.epochLoss)
-            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: state.batcher.position, windows: windows,
+            resumeInEpoch = (state.data, carried, state.epochLoss)
+            lastCheckpoint = CheckpointPlace(epoch: state.epoch, window: state.data.batch, windows: windows,
                                              step: state.globalStep)
         }
     }
@@ -379,12 +376,12 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             epochLoss = saved.loss
             resumeInEpoch = nil
         } else {
-            objective.startEpoch()
+            objective.startEpoch(epoch)
         }
         let windows = batchesPerEpoch
-        let firstWindow = objective.dataPosition.position
+        let firstWindow = objective.dataPosition.batch
         var targets = 0
-        while objective.dataPosition.position < windows,
+        while objective.dataPosition.batch < windows,
               let step = trainStep(objective, optimizer: optimizer, clipNorm: configuration.clipNorm, rng: &rng,
                                    pool: pool, afterBackward: afterBackward) {
             sessionSteps += 1
@@ -394,7 +391,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             epochLoss.add(step.loss, weight: step.targets)
             targetsSeen += step.targets
             targets += step.targets
-            let done = objective.dataPosition.position
+            let done = objective.dataPosition.batch
             let seconds = Date().timeIntervalSince(epochStart)
             progress?(TrainingProgress(
                 epoch: epoch, epochs: configuration.epochs, window: done, windows: windows, loss: step.loss,
@@ -447,7 +444,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// The state a checkpoint records now.
     public func state(epochLoss: RunningMean, complete: Bool) -> TrainingState {
         TrainingState(
-            epoch: epoch, epochComplete: complete, globalStep: globalStep, batcher: objective.dataPosition,
+            epoch: epoch, epochComplete: complete, globalStep: globalStep, data: objective.dataPosition,
             schedule: schedule, earlyStopping: earlyStopping, rngState: rng.state, optimizerStep: optimizer.step,
             tokensSeen: targetsSeen, wallTime: wallTime, epochLoss: epochLoss,
             vocabularyFingerprint: configuration.dataFingerprint)
@@ -458,7 +455,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     private func checkpoint(epochLoss: RunningMean, complete: Bool, metrics: [TrainingMetric]) throws
         -> CheckpointPlace {
         let windows = batchesPerEpoch
-        let place = CheckpointPlace(epoch: epoch, window: complete ? windows : objective.dataPosition.position,
+        let place = CheckpointPlace(epoch: epoch, window: complete ? windows : objective.dataPosition.batch,
                                     windows: windows, step: globalStep)
         guard let recorder else { return place }
         let parameters = objective.parameters

@@ -17,8 +17,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var epochComplete: Bool
     /// Windows trained since the start of the run.
     public var globalStep: Int
-    /// The training batcher's next window and the shape it belongs to.
-    public var batcher: Batcher.State
+    /// The training data's next batch and the shape it belongs to. Saved under `batcher` for an id stream (the key
+    /// of every checkpoint written before sentence pairs existed) and `sentencePairs` for sentence pairs.
+    public var data: DataPosition
     /// The learning-rate schedule with its state.
     public var schedule: LearningRateSchedule
     /// Best validation loss and epoch, and the early-stopping counter.
@@ -36,7 +37,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// Fingerprint of the vocabulary of the data; a resume with another vocabulary is refused.
     public var vocabularyFingerprint: String?
 
-    public init(epoch: Int = 1, epochComplete: Bool = true, globalStep: Int = 0, batcher: Batcher.State, schedule: LearningRateSchedule,
+    public init(epoch: Int = 1, epochComplete: Bool = true, globalStep: Int = 0, data: DataPosition, schedule: LearningRateSchedule,
                 earlyStopping: EarlyStopping = EarlyStopping(), rngState: [UInt64] = [], optimizerStep: Int = 0,
                 tokensSeen: Int = 0, wallTime: Double = 0, epochLoss: RunningMean = RunningMean(),
                 vocabularyFingerprint: String? = nil) {
@@ -44,7 +45,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         self.epoch = epoch
         self.epochComplete = epochComplete
         self.globalStep = globalStep
-        self.batcher = batcher
+        self.data = data
         self.schedule = schedule
         self.earlyStopping = earlyStopping
         self.rngState = rngState
@@ -61,7 +62,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestEpoch: Int? { earlyStopping.bestEpoch }
 
     private enum CodingKeys: String, CodingKey {
-        case version, epoch, epochComplete, globalStep, batcher, schedule, earlyStopping, rngState, optimizerStep, tokensSeen,
+        case version, epoch, epochComplete, globalStep, batcher, sentencePairs, schedule, earlyStopping, rngState, optimizerStep, tokensSeen,
              wallTime, epochLoss, vocabularyFingerprint
     }
 
@@ -75,7 +76,11 @@ public struct TrainingState: Codable, Equatable, Sendable {
         epoch = try c.decode(Int.self, forKey: .epoch)
         epochComplete = try c.decodeIfPresent(Bool.self, forKey: .epochComplete) ?? true
         globalStep = try c.decode(Int.self, forKey: .globalStep)
-        batcher = try c.decode(Batcher.State.self, forKey: .batcher)
+        if let pairs = try c.decodeIfPresent(SentencePairBatcher.State.self, forKey: .sentencePairs) {
+            data = .sentencePairs(pairs)
+        } else {
+            data = .stream(try c.decode(Batcher.State.self, forKey: .batcher))
+        }
         schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
         earlyStopping = try c.decode(EarlyStopping.self, forKey: .earlyStopping)
         rngState = try c.decode([String].self, forKey: .rngState).map { word in
@@ -97,7 +102,10 @@ public struct TrainingState: Codable, Equatable, Sendable {
         try c.encode(epoch, forKey: .epoch)
         try c.encode(epochComplete, forKey: .epochComplete)
         try c.encode(globalStep, forKey: .globalStep)
-        try c.encode(batcher, forKey: .batcher)
+        switch data {
+        case let .stream(state): try c.encode(state, forKey: .batcher)
+        case let .sentencePairs(state): try c.encode(state, forKey: .sentencePairs)
+        }
         try c.encode(schedule, forKey: .schedule)
         try c.encode(earlyStopping, forKey: .earlyStopping)
         try c.encode(rngState.map(TrainingState.hex), forKey: .rngState)

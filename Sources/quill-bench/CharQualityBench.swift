@@ -47,7 +47,7 @@ struct CharQualityBench: ParsableCommand {
         var epoch = 1
         var epochLoss = RunningMean()
         adam.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
-        objective.startEpoch()
+        objective.startEpoch(epoch)
         func report(final: Bool) throws {
             let start = Date()
             let loss = try evaluate(model: model, ids: valid.ids, batch: preset.batchSize, steps: preset.steps,
@@ -68,7 +68,7 @@ struct CharQualityBench: ParsableCommand {
                 epoch += 1
                 epochLoss = RunningMean()
                 adam.learningRate = Float(preset.schedule.lr(forEpoch: epoch))
-                objective.startEpoch()
+                objective.startEpoch(epoch)
                 continue
             }
             steps += 1

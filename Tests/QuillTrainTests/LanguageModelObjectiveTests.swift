@@ -64,7 +64,7 @@ final class WindowTrainer {
         #expect(abs(before - log(500.0)) < 0.2, "an untrained model is near uniform: \(before)")
         var epochLosses: [Double] = []
         for _ in 0..<3 {
-            t.objective.startEpoch()
+            t.objective.startEpoch(1)
             let (loss, windows) = t.train()
             #expect(windows == 50)  // 4000 / 8 = 500 ids per stream, (500 − 1) / 10 → 50 windows
             epochLosses.append(loss)

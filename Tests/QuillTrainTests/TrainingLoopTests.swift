@@ -26,11 +26,11 @@ final class RegressionObjective: TrainingObjective {
 
     var parameters: ParameterSet { model.parameters }
     var batchesPerEpoch: Int { (count + batch - 1) / batch }
-    var dataPosition: Batcher.State {
-        Batcher.State(position: position, batchSize: batch, steps: 1, streamLength: count)
+    var dataPosition: DataPosition {
+        .stream(Batcher.State(position: position, batchSize: batch, steps: 1, streamLength: count))
     }
-    func startEpoch() { position = 0 }
-    func resume(at saved: Batcher.State, carried: [NamedTensor]) throws { position = saved.position }
+    func startEpoch(_ epoch: Int) { position = 0 }
+    func resume(at saved: DataPosition, carried: [NamedTensor]) throws { position = saved.batch }
 
     func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
         guard position < batchesPerEpoch else { return nil }
@@ -118,7 +118,7 @@ final class MemoryRecorder: TrainingRecorder {
                 progress: { _ in steps += 1 }, shouldStop: { steps == 10 })
         }
         let (state, tensors, _) = try #require(recorder.checkpoints.last)
-        #expect(!state.epochComplete && state.globalStep == 10 && state.batcher.position == 3)
+        #expect(!state.epochComplete && state.globalStep == 10 && state.data.batch == 3)
 
         let second = try RegressionObjective(count: 40, batch: 6)
         second.parameters.values.zero()  // the checkpoint's parameters are copied in below

@@ -13,8 +13,8 @@ import Testing
         var loss = RunningMean()
         loss.add(4.75, weight: 400)
         return TrainingState(
-            epoch: 3, globalStep: 2_657, batcher: Batcher.State(position: 17, batchSize: 20, steps: 20,
-                                                                   streamLength: 46_479),
+            epoch: 3, globalStep: 2_657, data: .stream(Batcher.State(position: 17, batchSize: 20, steps: 20,
+                                                                        streamLength: 46_479)),
             schedule: schedule, earlyStopping: stopping,
             rngState: [0, 1, 0x9E37_79B9_7F4A_7C15, UInt64.max], optimizerStep: 2_657, tokensSeen: 1_062_800,
             wallTime: 321.5, epochLoss: loss, vocabularyFingerprint: "ab12")
@@ -29,6 +29,18 @@ import Testing
         #expect(back.bestValidationLoss == 5.25)
         #expect(back.bestEpoch == 1)
         #expect(back.rngState.last == UInt64.max)
+    }
+
+    /// A stream position keeps the key of every checkpoint written before sentence pairs; pairs have their own.
+    @Test func dataPositionKeys() throws {
+        var state = Self.sample()
+        #expect(try state.jsonString().contains("\"batcher\":{"))
+        state.data = .sentencePairs(SentencePairBatcher.State(epoch: 4, position: 9, seed: 7, pairCount: 29_000,
+                                                              batchSize: 64, maxTokens: nil, bucketWindow: 6_400))
+        let json = try state.jsonString()
+        #expect(json.contains("\"sentencePairs\":{") && !json.contains("\"batcher\""))
+        #expect(try TrainingState(json: json) == state)
+        #expect(!state.data.hasSameShape(as: Self.sample().data))
     }
 
     @Test func doublesSurviveTheRoundTrip() throws {
