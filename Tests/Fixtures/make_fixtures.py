@@ -3,12 +3,15 @@
 
 A copy of the PyTorch part of ../shared/bench/make_fixtures.py (the script that wrote the committed files, whose
 provenance ../shared/fixtures/README.md records), writing into this directory; the sacreBLEU fixture it also writes
-is not part of this repository. bidirectional() (pytorch-bilstm / pytorch-bigru) was added here and is not in that
-script. Each file holds PyTorch's own state_dict names (e.g. rnn.weight_ih_l0, gate order
+is not part of this repository. bidirectional() (pytorch-bilstm / pytorch-bigru) and seq2seq() (pytorch-seq2seq /
+pytorch-seq2seq-ls) were added here and are not in that script. seq2seq() does not define its model: it imports
+Encoder / Decoder / Seq2Seq from ../shared/bench/pytorch_seq2seq.py (the peer the translation benchmarks measure,
+found beside the repository) so the fixture cannot drift from it, and stops with a message if that file is absent. Each file holds PyTorch's own state_dict names (e.g. rnn.weight_ih_l0, gate order
 i,f,g,o for LSTM and r,z,n for GRU), the inputs, the expected outputs, and every gradient under the prefix "grad."
 (including grad.h0 / grad.c0). The file's metadata "config" is JSON describing the model and the loss.
 Run: python3 Tests/Fixtures/make_fixtures.py [name ...]   (needs torch and safetensors; regenerate rather than edit)
-Names: lstm-lm gru-lm rnn_tanh-lm dense-mse bilstm bigru (pytorch-<name>.safetensors); none writes them all.
+Names: lstm-lm gru-lm rnn_tanh-lm dense-mse bilstm bigru seq2seq seq2seq-ls (pytorch-<name>.safetensors); none writes
+them all (seq2seq and seq2seq-ls also need ../shared/bench/pytorch_seq2seq.py).
 """
 import json, os, sys
 
@@ -149,10 +152,140 @@ def bidirectional(kind, D=5, H=4, T=6, B=3, lengths=(4, 6, 2), seed=23):
               metadata={"config": json.dumps(config)})
 
 
+def load_peer_seq2seq():
+    """The peer's model module, ../shared/bench/pytorch_seq2seq.py beside the repository; exits if it is absent.
+
+    Imported rather than copied so the fixture is exactly the model the benchmarks compare against.
+    """
+    repo = os.path.dirname(os.path.dirname(OUT))  # Tests/Fixtures -> repository
+    bench = os.path.normpath(os.path.join(repo, "..", "shared", "bench"))
+    if not os.path.isfile(os.path.join(bench, "pytorch_seq2seq.py")):
+        sys.exit(f"seq2seq fixtures need the peer model {os.path.join(bench, 'pytorch_seq2seq.py')} "
+                 "(classes Encoder, Decoder, Seq2Seq); it is not there")
+    sys.path.insert(0, bench)
+    import pytorch_seq2seq
+    return pytorch_seq2seq
+
+
+def seq2seq(name, L, seed, label_smoothing=0.0, E=5, H=6, V_src=13, V_tgt=11, src_lengths=(4, 6, 2),
+            tgt_lengths=(3, 5, 1)):
+    """The peer's translation model (pytorch_seq2seq.Seq2Seq) on one teacher-forced batch: outputs, loss, gradients.
+
+    OpenNMT-py's brnn encoder (H/2 per direction, final states concatenated, no bridge) and input-feeding LSTM
+    decoder with Luong 'general' attention, dropout 0. Shapes are small and awkward (E != H, H/2 = 3, unsorted
+    source lengths, a one-word target) so a transposed or mis-split tensor cannot pass by symmetry. Parameters are
+    re-drawn from U(-0.3, 0.3) after the peer's own U(-0.1, 0.1) (larger values make errors visible); the PAD rows
+    of both embeddings keep their drawn (non-zero) values, as the peer leaves them, and get zero gradient through
+    padding_idx. The loss is the peer's training step: cross_entropy(logits, tgt_out, ignore_index=PAD,
+    reduction='sum', label_smoothing=ε) / number of non-PAD targets. The attention weights are not an output of the
+    module, so they are recomputed step by step with the same calls as Decoder.step, and the recomputation must
+    reproduce the module's attentional outputs bit for bit.
+    """
+    peer = load_peer_seq2seq()
+    PAD, BOS, EOS = peer.PAD, peer.BOS, peer.EOS
+    B = len(src_lengths)
+    assert len(tgt_lengths) == B
+    torch.manual_seed(seed)
+    model = peer.Seq2Seq(E=E, H=H, L=L, V_src=V_src, V_tgt=V_tgt, dropout=0.0)
+    for p in model.parameters():
+        nn.init.uniform_(p, -0.3, 0.3)
+    model.train()  # dropout is 0, so train and eval compute the same
+    S, T = max(src_lengths), max(tgt_lengths) + 1
+    src_len = torch.tensor(src_lengths, dtype=torch.int64)
+    tgt_len = torch.tensor(tgt_lengths, dtype=torch.int64)
+    # Words are drawn from 4..V-1 as the peer's random_batch draws them (0..3 are PAD, BOS, EOS, UNK).
+    src = torch.randint(4, V_src, (S, B))
+    src[torch.arange(S).unsqueeze(1) >= src_len] = PAD
+    words = torch.randint(4, V_tgt, (T, B))
+    pos = torch.arange(T).unsqueeze(1)
+    tgt_out = torch.where(pos < tgt_len, words, torch.where(pos == tgt_len, torch.tensor(EOS), torch.tensor(PAD)))
+    tgt_in = torch.cat([torch.full((1, B), BOS), torch.where(tgt_out == EOS, PAD, tgt_out)[:-1]])
+    assert (tgt_in != PAD).sum() == (tgt_out != PAD).sum()
+
+    logits = model(src, src_len, tgt_in)
+    ntok = int((tgt_out != PAD).sum())
+    loss = nn.functional.cross_entropy(logits.view(-1, V_tgt), tgt_out.view(-1), ignore_index=PAD, reduction="sum",
+                                       label_smoothing=label_smoothing) / ntok
+    loss.backward()
+
+    with torch.no_grad():  # Decoder.step's own calls, keeping the alignment it discards
+        dec = model.decoder
+        memory, mask, state = model.encode(src, src_len)
+        emb = dec.embed(tgt_in)
+        feed = memory.new_zeros(B, H)
+        feeds, aligns = [], []
+        for t in range(T):
+            x = torch.cat([emb[t], feed], 1)
+            new = []
+            for l, cell in enumerate(dec.cells):
+                h, c = cell(x, state[l])
+                new.append((h, c))
+                x = dec.drop(h) if l + 1 < len(dec.cells) else h
+            scores = torch.bmm(memory, dec.attn_in(h).unsqueeze(2)).squeeze(2)
+            align = torch.softmax(scores.masked_fill(mask, float("-inf")), 1)
+            ctx = torch.bmm(align.unsqueeze(1), memory).squeeze(1)
+            feed, state = dec.drop(torch.tanh(dec.attn_out(torch.cat([ctx, h], 1)))), new
+            feeds.append(feed)
+            aligns.append(align)
+        assert torch.equal(model.generator(torch.stack(feeds)), logits.detach()), "attention recomputation drifted"
+        attention = torch.stack(aligns)  # [T, B, S]
+        assert torch.all(attention[:, torch.arange(S).unsqueeze(1).t() >= src_len.unsqueeze(1)] == 0)
+
+    t = {}
+    for n, p in model.named_parameters():
+        t[n] = p.detach().clone()
+        t[f"grad.{n}"] = p.grad.detach().clone()
+    t["src"] = src
+    t["src_len"] = src_len
+    t["tgt_in"] = tgt_in
+    t["tgt_out"] = tgt_out
+    t["memory"] = memory.detach().clone()
+    t["logits"] = logits.detach().clone()
+    t["attention"] = attention
+    t["loss"] = loss.detach().reshape(1).clone()
+    config = dict(
+        model="pytorch_seq2seq.Seq2Seq (../shared/bench): OpenNMT-py brnn encoder (bidirectional nn.LSTM, H/2 units "
+              "per direction, final (h, c) of each layer concatenated forward|backward as the decoder's initial "
+              "state, no bridge) + input-feeding decoder of L nn.LSTMCell (layer 0 input [embedding; previous "
+              "attentional output], feed starts at zero) + Luong 'general' attention: scores = memory . W_a h_t, "
+              "PAD masked, softmax over S, context = align . memory, attentional output = tanh(W_c [context; h_t]) "
+              "-> generator linear H -> V_tgt",
+        embedding=E, hidden=H, encoder_hidden_per_direction=H // 2, layers=L, src_vocab=V_src, tgt_vocab=V_tgt,
+        batch=B, src_steps=S, tgt_steps=T, src_lengths=list(src_lengths), tgt_lengths=list(tgt_lengths),
+        pad=PAD, bos=BOS, eos=EOS, unk=3, dropout=0.0, seed=seed,
+        init="U(-0.3, 0.3) on every parameter, PAD rows of both embeddings included (not re-zeroed); "
+             "padding_idx=PAD gives them zero gradient",
+        inputs="src [S, B] int64 (words 4..V_src-1, PAD past src_len); src_len [B] int64 (unsorted; "
+               "pack_padded_sequence enforce_sorted=False); tgt_in [T, B] = BOS + target words, PAD-padded; "
+               "tgt_out [T, B] = target words + EOS, PAD-padded; T = max target length + 1",
+        outputs="memory [B, S, H] batch-major encoder outputs, forward half then backward half, zero past src_len; "
+                "logits [T, B, V_tgt]; attention [T, B, S] softmax alignment of each decoder step (zero at source "
+                "padding, rows sum to 1), recomputed with Decoder.step's calls; loss [1]. Every row runs all T steps "
+                "(as the peer's forward does), so logits and attention past a target's end are real values that "
+                "the loss ignores",
+        loss="cross_entropy(logits.view(-1, V_tgt), tgt_out.view(-1), ignore_index=PAD, reduction='sum', "
+             "label_smoothing=%g) / number of non-PAD tgt_out entries (%d)" % (label_smoothing, ntok),
+        label_smoothing=label_smoothing,
+        label_smoothing_definition="PyTorch: per target y, (1 - eps) * (-log p_y) + eps * mean over all V_tgt "
+                                   "classes of (-log p_v); PAD targets contribute nothing",
+        target_tokens=ntok,
+        layout="time-major [T, B, ...] except memory [B, S, H]; a linear weight is [out, in]; LSTM gate order "
+               "i,f,g,o; encoder.rnn.*_l{k}_reverse is the backward direction of layer k; decoder.attn_in.weight is "
+               "W_a [H, H], decoder.attn_out.weight is W_c [H, 2H] over [context; h_t]",
+        gradients="grad.<parameter name>, of the loss above",
+        note="PyTorch formulas: https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html, "
+             "https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html",
+        torch=torch.__version__)
+    save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(OUT, f"pytorch-{name}.safetensors"),
+              metadata={"config": json.dumps(config)})
+
+
 # Each writer seeds itself, so any subset writes the same files as the whole run.
 WRITERS = {"lstm-lm": lambda: rnn_lm("lstm"), "gru-lm": lambda: rnn_lm("gru"),
            "rnn_tanh-lm": lambda: rnn_lm("rnn_tanh"), "dense-mse": dense_mse,
-           "bilstm": lambda: bidirectional("lstm"), "bigru": lambda: bidirectional("gru")}
+           "bilstm": lambda: bidirectional("lstm"), "bigru": lambda: bidirectional("gru"),
+           "seq2seq": lambda: seq2seq("seq2seq", L=2, seed=31),
+           "seq2seq-ls": lambda: seq2seq("seq2seq-ls", L=1, seed=37, label_smoothing=0.1)}
 
 if __name__ == "__main__":
     # python3 make_fixtures.py [name ...]: only pytorch-<name>.safetensors (e.g. bilstm bigru); none: all of them.
