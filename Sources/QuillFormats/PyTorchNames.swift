@@ -74,4 +74,26 @@ public enum PyTorchNames {
         default: return nil
         }
     }
+
+    /// PyTorch's state_dict name of a parameter of `QuillNN.EncoderDecoder`, for the module of
+    /// `../shared/bench/pytorch_seq2seq.py` (OpenNMT-py's layout: `encoder.embed`, `encoder.rnn` a bidirectional
+    /// `nn.LSTM`, `decoder.embed`, `decoder.cells.<l>` `nn.LSTMCell`s, `decoder.attn_in`, `decoder.attn_out`,
+    /// `generator`): `encoder.1.reverse.weightIH` → `encoder.rnn.weight_ih_l1_reverse`, `decoder.0.biasHH` →
+    /// `decoder.cells.0.bias_hh`, `attention.inWeight` → `decoder.attn_in.weight`. Other keys are kept.
+    public static func encoderDecoderName(_ name: String) -> String {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        switch parts[0] {
+        case "sourceEmbedding": return "encoder.embed." + parts.dropFirst().joined(separator: ".")
+        case "targetEmbedding": return "decoder.embed." + parts.dropFirst().joined(separator: ".")
+        case "encoder": return recurrentName(parts.dropFirst()).map { "encoder.rnn." + $0 } ?? name
+        case "decoder":
+            guard parts.count == 3, let stem = recurrentParameters[parts[2]] else { return name }
+            return "decoder.cells.\(parts[1]).\(stem)"
+        case "attention":
+            let linear = ["inWeight": "attn_in", "outWeight": "attn_out"]
+            guard parts.count == 2, let module = linear[parts[1]] else { return name }
+            return "decoder.\(module).weight"
+        default: return name
+        }
+    }
 }
