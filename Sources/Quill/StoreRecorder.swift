@@ -1,13 +1,14 @@
 import Foundation
 
-/// The store side of a language model's run, for the loop: checkpoints with their metric rows, and the best model
-/// saved under the run's name.
+/// The store side of a run, for the loop: checkpoints with their metric rows, and the best model saved under the
+/// run's name (by the model family's `save`).
 final class StoreRecorder: TrainingRecorder {
     let store: Store
     let runID: Int64
-    let model: LanguageModel
     let name: String
-    let vocabulary: String
+    /// Saves the model in evaluation mode under ``name`` with these training notes, replacing the one there; returns
+    /// its id.
+    let save: (_ notes: [String: String]) throws -> Int64
     /// The run's options as the model's training notes.
     let notes: [String: String]
     /// When this session started (ISO-8601 UTC, as the store writes times): a model of the run's name created since,
@@ -16,15 +17,14 @@ final class StoreRecorder: TrainingRecorder {
     /// The model this session saved last, and when (a replace keeps the id and renews the time).
     private var ownModel: (id: Int64, createdAt: String)?
 
-    init(store: Store, runID: Int64, model: LanguageModel, name: String, vocabulary: String, notes: [String: String],
-         sessionStart: String) {
+    init(store: Store, runID: Int64, name: String, notes: [String: String], sessionStart: String,
+         save: @escaping (_ notes: [String: String]) throws -> Int64) {
         self.store = store
         self.runID = runID
-        self.model = model
         self.name = name
-        self.vocabulary = vocabulary
         self.notes = notes
         self.sessionStart = sessionStart
+        self.save = save
     }
 
     /// Now as the store's `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` writes it.
@@ -61,11 +61,7 @@ final class StoreRecorder: TrainingRecorder {
            !(existing.id == ownModel?.id && existing.createdAt == ownModel?.createdAt) {
             throw TrainingRunError.modelTaken(name: name, run: runID)
         }
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
-        let id = try store.saveLanguageModel(model, name: name, vocabulary: vocabulary,
-                                             training: notes.merging(extra) { _, new in new }, replace: true)
+        let id = try save(notes.merging(extra) { _, new in new })
         ownModel = (id, try store.model(id: id).createdAt)
         try store.setRunModel(runID, modelID: id)
     }

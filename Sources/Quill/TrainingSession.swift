@@ -51,13 +51,8 @@ final class TrainingSession {
         self.store = store
         let sessionStart = StoreRecorder.now()
         let me = RunOwner.current
-        var resumed: RunRecord?
-        if let resume = options.resume {
-            let run = try store.run(id: resume)
-            guard run.status != .finished else { throw TrainingRunError.finished(run: resume) }
-            if run.status == .running, let owner = run.owner, owner != me {
-                throw TrainingRunError.busy(run: resume, owner: owner)
-            }
+        let resumed = try StoreTrainingRun.checkStart(name: options.name, resume: options.resume,
+                                                      replace: options.replace, in: store) { resume in
             let saved = try LanguageModelTraining.resuming(run: resume, in: store)
             let differing = saved.differences(from: options).filter {
                 !LanguageModelTraining.resumableChanges.contains($0)
@@ -67,14 +62,6 @@ final class TrainingSession {
                 throw TrainingRunError.optionsDiffer(
                     run: resume, changes: differing.map { .init(name: $0, saved: a[$0], now: b[$0]) },
                     resumable: LanguageModelTraining.resumableChanges.sorted())
-            }
-            resumed = run
-        } else {
-            if let live = try store.liveRuns(named: options.name).first, let owner = live.owner {
-                throw TrainingRunError.nameInUse(name: options.name, run: live.id, owner: owner)
-            }
-            if !options.replace, try store.models().contains(where: { $0.name == options.name }) {
-                throw StoreError.alreadyExists(kind: "model", name: options.name)
             }
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
@@ -104,8 +91,14 @@ final class TrainingSession {
             if isNew { try store.saveVocabulary(vocabulary, name: vocabularyName, replace: true) }
             runID = try store.createRun(name: options.name, configJSON: try options.configurationJSON(), owner: me)
         }
-        recorder = StoreRecorder(store: store, runID: runID, model: model, name: options.name,
-                                 vocabulary: vocabularyName, notes: options.notes, sessionStart: sessionStart)
+        recorder = StoreRecorder(store: store, runID: runID, name: options.name, notes: options.notes,
+                                 sessionStart: sessionStart) { [model, name = options.name] notes in
+            let wasTraining = model.isTraining
+            model.isTraining = false
+            defer { model.isTraining = wasTraining }
+            return try store.saveLanguageModel(model, name: name, vocabulary: vocabularyName, training: notes,
+                                               replace: true)
+        }
         let configuration = TrainingLoop<LanguageModelObjective>.Configuration(
             epochs: options.epochs, maxBatchesPerEpoch: options.maxWindowsPerEpoch, clipNorm: options.clip,
             schedule: options.resolvedSchedule, patience: options.patience, checkpointEvery: options.checkpointEvery,
@@ -113,7 +106,8 @@ final class TrainingSession {
         loop = TrainingLoop(objective: objective, optimizer: options.makeOptimizer(for: model.parameters),
                             configuration: configuration, recorder: recorder, rng: rng.split())
         if resumed != nil {
-            try restoreLatestCheckpoint(fingerprint: vocabulary.fingerprint)
+            try StoreTrainingRun.restoreLatestCheckpoint(run: runID, model: options.name,
+                                                         fingerprint: vocabulary.fingerprint, loop: loop, in: store)
             try store.claimRun(runID, owner: me)
         }
     }
@@ -147,47 +141,16 @@ final class TrainingSession {
         return (name, built, true)
     }
 
-    /// Restores the run's latest checkpoint, if it has one: the parameters here (with the checked load), the rest
-    /// in the loop.
-    private func restoreLatestCheckpoint(fingerprint: String) throws {
-        guard let (checkpoint, tensors) = try store.latestCheckpoint(run: runID) else { return }
-        let state = try TrainingState(json: checkpoint.stateJSON)
-        if let saved = state.vocabularyFingerprint, saved != fingerprint {
-            throw LanguageModelError.vocabularyMismatch(model: options.name, expected: saved, found: fingerprint)
-        }
-        let isParameter = { (name: String) in !name.hasPrefix("optimizer.") && !name.hasPrefix("state.") }
-        try loop.checkData(of: state)
-        try model.parameters.load(tensors.filter { isParameter($0.name) }, model: options.name)
-        try loop.restore(state, tensors: tensors.filter { !isParameter($0.name) }.map {
-            NamedTensor(name: $0.name, shape: $0.shape, values: $0.values)
-        })
-    }
-
     func run(progress: ((LanguageModelTraining.Progress) -> Void)?,
              epochEnd: ((LanguageModelTraining.EpochReport) throws -> Void)?,
              shouldStop: (() -> Bool)?) throws -> LanguageModelTraining.Result {
-        do {
-            let summary = try loop.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
-            if summary.savedEpoch == nil, (try? store.model(named: options.name)) == nil {
-                try recorder.saveModel(notes: [:])  // nothing trained in this session and no model yet: save it
-            }
-            let modelID = try store.model(named: options.name).id
-            try store.finishRun(runID, status: .finished, modelID: modelID)
-            return LanguageModelTraining.Result(
-                runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: summary.epochs,
-                savedEpoch: summary.savedEpoch, stoppedEarly: summary.stoppedEarly,
-                parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
-                validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
-                seconds: Date().timeIntervalSince(start))
-        } catch TrainError.stopped(let place) {
-            try store.finishRun(runID, status: .interrupted)
-            throw TrainingRunError.interrupted(run: runID, place: place)
-        } catch TrainError.diverged(let epoch, let step, let checkpoint) {
-            try? store.finishRun(runID, status: .failed)
-            throw TrainingRunError.diverged(run: runID, epoch: epoch, step: step, checkpoint: checkpoint)
-        } catch {
-            try? store.finishRun(runID, status: .failed)
-            throw error
-        }
+        let (summary, modelID) = try StoreTrainingRun.train(loop, recorder: recorder, progress: progress,
+                                                            epochEnd: epochEnd, shouldStop: shouldStop)
+        return LanguageModelTraining.Result(
+            runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: summary.epochs,
+            savedEpoch: summary.savedEpoch, stoppedEarly: summary.stoppedEarly,
+            parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
+            validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
+            seconds: Date().timeIntervalSince(start))
     }
 }

@@ -214,10 +214,14 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         public var checkpointMinutes: Double?
         /// Identifies the data's encoding (a vocabulary's fingerprint); recorded in each checkpoint.
         public var dataFingerprint: String?
+        /// Training seconds the run may spend (over all its sessions); `nil` for no limit. When they are spent, the
+        /// epoch in progress ends at the batch then running (validated and checkpointed as any epoch's end) and the
+        /// run ends.
+        public var timeBudget: Double?
 
         public init(epochs: Int, maxBatchesPerEpoch: Int? = nil, clipNorm: Float? = nil,
                     schedule: LearningRateSchedule, patience: Int? = nil, checkpointEvery: Int? = nil,
-                    checkpointMinutes: Double? = nil, dataFingerprint: String? = nil) {
+                    checkpointMinutes: Double? = nil, dataFingerprint: String? = nil, timeBudget: Double? = nil) {
             self.epochs = epochs
             self.maxBatchesPerEpoch = maxBatchesPerEpoch
             self.clipNorm = clipNorm
@@ -226,6 +230,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             self.checkpointEvery = checkpointEvery
             self.checkpointMinutes = checkpointMinutes
             self.dataFingerprint = dataFingerprint
+            self.timeBudget = timeBudget
         }
     }
 
@@ -237,6 +242,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         public var savedEpoch: Int?
         /// Whether early stopping ended the run before ``Configuration/epochs``.
         public var stoppedEarly: Bool
+        /// Whether ``Configuration/timeBudget`` ended the run.
+        public var budgetSpent = false
     }
 
     public let objective: Objective
@@ -352,6 +359,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             reports.append(report)
             try epochEnd?(report)
             epoch += 1
+            if isBudgetSpent {
+                return Summary(epochs: reports, savedEpoch: savedEpoch, stoppedEarly: false, budgetSpent: true)
+            }
             if earlyStopping.shouldStop {
                 stoppedEarly = epoch <= configuration.epochs
                 break
@@ -397,7 +407,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 epoch: epoch, epochs: configuration.epochs, window: done, windows: windows, loss: step.loss,
                 tokensPerSecond: seconds > 0 ? Double(targets) / seconds : 0, seconds: seconds,
                 etaSeconds: seconds > 0 ? Double(windows - done) * seconds / Double(done - firstWindow) : nil))
-            guard done < windows else { break }
+            guard done < windows, !isBudgetSpent else { break }
             let stop = shouldStop?() ?? false
             if stop || checkpointDue {
                 let place = try checkpoint(epochLoss: epochLoss, complete: false, metrics: [
@@ -431,6 +441,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                            validLoss: validLoss, isBest: isBest, tokensPerSecond: targetsPerSecond,
                            seconds: Date().timeIntervalSince(epochStart))
     }
+
+    /// Whether the run has spent ``Configuration/timeBudget``.
+    private var isBudgetSpent: Bool { configuration.timeBudget.map { wallTime >= $0 } ?? false }
 
     private var checkpointDue: Bool {
         if let every = configuration.checkpointEvery, globalStep % every == 0 { return true }

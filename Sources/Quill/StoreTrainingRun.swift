@@ -1,0 +1,80 @@
+import Foundation
+
+/// The bookkeeping of a training run in a store that every model family shares: who may start or resume a run,
+/// restoring its latest checkpoint, and recording how it ended. A family's session supplies its options, data, model
+/// and objective; the epochs are the one ``QuillTrain/TrainingLoop``.
+enum StoreTrainingRun {
+    /// Checks that a run named `name` can start (no live run owns the name; no model of that name unless `replace`),
+    /// or that run `resume` can continue (not finished, not running elsewhere, options that `check` accepts).
+    /// - Returns: the run to resume, or nil for a new run.
+    /// - Throws: ``TrainingRunError`` or ``QuillStore/StoreError/alreadyExists(kind:name:)``.
+    static func checkStart(name: String, resume: Int64?, replace: Bool, in store: Store,
+                           checkOptions: (_ run: Int64) throws -> Void) throws -> RunRecord? {
+        let me = RunOwner.current
+        if let resume {
+            let run = try store.run(id: resume)
+            guard run.status != .finished else { throw TrainingRunError.finished(run: resume) }
+            if run.status == .running, let owner = run.owner, owner != me {
+                throw TrainingRunError.busy(run: resume, owner: owner)
+            }
+            try checkOptions(resume)
+            return run
+        }
+        if let live = try store.liveRuns(named: name).first, let owner = live.owner {
+            throw TrainingRunError.nameInUse(name: name, run: live.id, owner: owner)
+        }
+        if !replace, try store.models().contains(where: { $0.name == name }) {
+            throw StoreError.alreadyExists(kind: "model", name: name)
+        }
+        return nil
+    }
+
+    /// Restores run `runID`'s latest checkpoint, if it has one: the parameters with the checked load, the rest in the
+    /// loop.
+    /// - Throws: ``LanguageModelError/vocabularyMismatch(model:expected:found:)`` when the data is encoded by other
+    ///   vocabularies than the checkpoint's (`fingerprint`); ``QuillTrain/TrainError`` for data of another shape.
+    static func restoreLatestCheckpoint<Objective>(run runID: Int64, model name: String, fingerprint: String,
+                                                   loop: TrainingLoop<Objective>, in store: Store) throws {
+        guard let (checkpoint, tensors) = try store.latestCheckpoint(run: runID) else { return }
+        let state = try TrainingState(json: checkpoint.stateJSON)
+        if let saved = state.vocabularyFingerprint, saved != fingerprint {
+            throw LanguageModelError.vocabularyMismatch(model: name, expected: saved, found: fingerprint)
+        }
+        let isParameter = { (name: String) in !name.hasPrefix("optimizer.") && !name.hasPrefix("state.") }
+        try loop.checkData(of: state)
+        try loop.objective.parameters.load(tensors.filter { isParameter($0.name) }, model: name)
+        try loop.restore(state, tensors: tensors.filter { !isParameter($0.name) }.map {
+            NamedTensor(name: $0.name, shape: $0.shape, values: $0.values)
+        })
+    }
+
+    /// Runs the loop's remaining epochs and records how the run ended: finished with its model, interrupted (a stop
+    /// request), or failed (divergence or any error; the last good checkpoint is kept).
+    /// - Returns: what the loop did and the id of the model saved under the run's name.
+    /// - Throws: ``TrainingRunError/interrupted(run:place:)``, ``TrainingRunError/diverged(run:epoch:step:checkpoint:)``
+    ///   or the error that ended the run.
+    static func train<Objective>(_ loop: TrainingLoop<Objective>, recorder: StoreRecorder,
+                                 progress: ((TrainingProgress) -> Void)?, epochEnd: ((EpochReport) throws -> Void)?,
+                                 shouldStop: (() -> Bool)?) throws -> (summary: TrainingLoop<Objective>.Summary,
+                                                                       modelID: Int64) {
+        let store = recorder.store, runID = recorder.runID, name = recorder.name
+        do {
+            let summary = try loop.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
+            if summary.savedEpoch == nil, (try? store.model(named: name)) == nil {
+                try recorder.saveModel(notes: [:])  // nothing trained in this session and no model yet: save it
+            }
+            let modelID = try store.model(named: name).id
+            try store.finishRun(runID, status: .finished, modelID: modelID)
+            return (summary, modelID)
+        } catch TrainError.stopped(let place) {
+            try store.finishRun(runID, status: .interrupted)
+            throw TrainingRunError.interrupted(run: runID, place: place)
+        } catch TrainError.diverged(let epoch, let step, let checkpoint) {
+            try? store.finishRun(runID, status: .failed)
+            throw TrainingRunError.diverged(run: runID, epoch: epoch, step: step, checkpoint: checkpoint)
+        } catch {
+            try? store.finishRun(runID, status: .failed)
+            throw error
+        }
+    }
+}
