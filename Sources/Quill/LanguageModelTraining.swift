@@ -10,7 +10,7 @@ import Foundation
 /// them as the run's JSON, and ``resuming(run:in:)`` reads them back. Truncated BPTT (``LanguageModelObjective``: `B`
 /// parallel streams, windows of `T` steps, the state carried across the windows of an epoch) through the one
 /// ``TrainingLoop``.
-public struct LanguageModelTraining: Codable, Equatable, Sendable {
+public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     /// The update rule (the one enum of optimizers, ``OptimizerKind``).
     public typealias Optimizer = OptimizerKind
 
@@ -101,10 +101,8 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// Continue this run from its latest checkpoint instead of starting a new one; see ``resuming(run:in:)``.
     public var resume: Int64?
 
-    /// The options a resumed run may change: they do not decide the steps already taken.
     public static let resumableChanges: Set<String> = ["epochs", "learningRate", "clip", "patience"]
-    /// Stored with the run but neither a note of the model nor a difference that stops a resume.
-    static let cadenceKeys: Set<String> = ["checkpointEvery", "checkpointMinutes"]
+    public static let trainedModel = "a language model"
 
     private enum CodingKeys: String, CodingKey {
         case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
@@ -155,18 +153,9 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
     /// - Throws: ``StoreError/notFound(kind:name:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
     ///   was not started by this kind of training.
     public static func resuming(run: Int64, in store: Store) throws -> LanguageModelTraining {
-        let record = try store.run(id: run)
-        var training: LanguageModelTraining
-        do {
-            training = try JSONDecoder().decode(LanguageModelTraining.self, from: Data(record.configJSON.utf8))
-        } catch {
-            throw TrainingRunError.notResumable(run: run, reason: "its configuration is not a language-model "
-                + "training this build can read (\(error))")
-        }
+        var (training, keys) = try decodeRun(run, in: store)
         // Runs recorded before the cadence was stored had the default of the time.
-        let keys = (try? JSONSerialization.jsonObject(with: Data(record.configJSON.utf8)) as? [String: Any])?.keys
-        if keys?.contains("checkpointMinutes") != true { training.checkpointMinutes = 10 }
-        training.resume = run
+        if !keys.contains("checkpointMinutes") { training.checkpointMinutes = 10 }
         return training
     }
 
@@ -261,35 +250,6 @@ public struct LanguageModelTraining: Codable, Equatable, Sendable {
         try check((maxWindowsPerEpoch ?? 1) >= 1, "at most 0 windows per epoch would train nothing")
         try check((checkpointEvery ?? 1) >= 1, "checkpoint every 0 windows is not possible")
         try check((checkpointMinutes ?? 1) > 0, "checkpoint minutes must be positive")
-    }
-
-    /// The run's configuration as JSON (sorted keys): what ``resuming(run:in:)`` reads back.
-    public func configurationJSON() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
-    /// The options as strings, for the stored model's training notes (the checkpoint cadence left out: it does not
-    /// decide the result).
-    public var notes: [String: String] {
-        guard let json = try? configurationJSON(),
-              let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            return [:]
-        }
-        return object.filter { !Self.cadenceKeys.contains($0.key) }.mapValues { value in
-            let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
-            if let data = try? JSONSerialization.data(withJSONObject: value, options: options) {
-                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-            return "\(value)"
-        }
-    }
-
-    /// The configuration options (by their JSON names) whose values differ between `self` and `other`.
-    public func differences(from other: LanguageModelTraining) -> [String] {
-        let (a, b) = (notes, other.notes)
-        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
     }
 
     // MARK: Results

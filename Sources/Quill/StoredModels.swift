@@ -9,11 +9,15 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
     case recurrentLanguageModel
     /// ``KneserNeyModel``: kind `kn-ngram` (``Store/ngramKind``).
     case ngram
+    /// ``EncoderDecoder`` between a source and a target vocabulary: kind `seq2seq` (``Store/translationKind``).
+    case translation
 
     /// The family of a stored kind; nil for a kind this build does not know.
     public init?(kind: String) {
         if kind == Store.ngramKind {
             self = .ngram
+        } else if kind == Store.translationKind {
+            self = .translation
         } else if CellKind.allCases.contains(where: { LanguageModelHyperparameters.kind(of: $0) == kind }) {
             self = .recurrentLanguageModel
         } else {
@@ -25,6 +29,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
         switch self {
         case .recurrentLanguageModel: return "a recurrent language model"
         case .ngram: return "an n-gram model"
+        case .translation: return "a translation model"
         }
     }
 }

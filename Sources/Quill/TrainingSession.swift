@@ -53,16 +53,7 @@ final class TrainingSession {
         let me = RunOwner.current
         let resumed = try StoreTrainingRun.checkStart(name: options.name, resume: options.resume,
                                                       replace: options.replace, in: store) { resume in
-            let saved = try LanguageModelTraining.resuming(run: resume, in: store)
-            let differing = saved.differences(from: options).filter {
-                !LanguageModelTraining.resumableChanges.contains($0)
-            }
-            guard differing.isEmpty else {
-                let (a, b) = (saved.notes, options.notes)
-                throw TrainingRunError.optionsDiffer(
-                    run: resume, changes: differing.map { .init(name: $0, saved: a[$0], now: b[$0]) },
-                    resumable: LanguageModelTraining.resumableChanges.sorted())
-            }
+            try options.checkResumable(try LanguageModelTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
         let (vocabularyName, vocabulary, isNew) = try Self.vocabulary(for: options, in: store)

@@ -167,7 +167,7 @@ public final class EncoderDecoder {
 
     private func run(source: [Int32], sourceLengths: [Int32], decoderInputs: [Int32], targets: [Int32],
                      S: Int, T: Int, B: Int, rng: UnsafeMutablePointer<RNG>?, pool: ThreadPool) -> Double {
-        let c = configuration, E = c.embedding, H = c.hidden, L = c.layers, half = H / 2
+        let c = configuration, E = c.embedding, H = c.hidden, L = c.layers
         precondition(source.count == S * B && sourceLengths.count == B, "source must be [S][B], lengths [B]")
         precondition(decoderInputs.count == T * B && targets.count == T * B, "targets must be [T][B]")
         sourceSteps = S
@@ -186,39 +186,8 @@ public final class EncoderDecoder {
         }
         let encoderMasks = m, decoderMasks = m + counts.encoder, outputMasks = m + counts.encoder + counts.decoder
 
-        // The encoder over the whole source.
-        let xs = embeddedSource.pointer(S * B * E)
-        sourceIDs.withUnsafeBufferPointer { sourceEmbedding.forward(ids: $0.baseAddress!, count: S * B, output: xs,
-                                                                    pool: pool) }
-        let droppedOutputs = encoderDropped.pointer(dropped ? (L - 1) * S * B * H : 0)
-        lengths.withUnsafeBufferPointer { lengths in
-            var input = UnsafePointer(xs)
-            for (l, layer) in encoder.enumerated() {
-                layer.forward(input, steps: S, batch: B, lengths: lengths.baseAddress, h0: nil, c0: nil, pool: pool)
-                if l + 1 < L {
-                    if dropped {
-                        let y = droppedOutputs + l * S * B * H
-                        Dropout.forward(layer.output, mask: encoderMasks + l * S * B * H, y, count: S * B * H,
-                                        pool: pool)
-                        input = UnsafePointer(y)
-                    } else {
-                        input = UnsafePointer(layer.output)
-                    }
-                }
-            }
-        }
-
-        // The decoder starts from each encoder layer's final states, both directions side by side.
-        let hStart = h0.pointer(L * B * H), cStart = c0.pointer(L * B * H)
-        for (l, layer) in encoder.enumerated() {
-            for (start, final) in [(hStart, layer.finalHidden), (cStart, layer.finalCell)] {
-                for b in 0..<B {
-                    let row = start + (l * B + b) * H
-                    row.update(from: final + b * half, count: half)
-                    (row + half).update(from: final + (B + b) * half, count: half)
-                }
-            }
-        }
+        encode(encoderMasks: dropped ? encoderMasks : nil, pool: pool)
+        let hStart = h0.buffer.base, cStart = c0.buffer.base
 
         let ys = embeddedTarget.pointer(T * B * E)
         inputIDs.withUnsafeBufferPointer { targetEmbedding.forward(ids: $0.baseAddress!, count: T * B, output: ys,
@@ -261,6 +230,68 @@ public final class EncoderDecoder {
             SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: T * B, vocabulary: V,
                                         ignoreIndex: -1, reduction: .mean, labelSmoothing: labelSmoothing,
                                         dLogits: dl, pool: pool).loss
+        }
+    }
+
+    /// Runs the encoder over a batch of sources (no dropout: evaluation mode or ``dropout`` 0), for decoding:
+    /// afterwards ``memory`` holds the encoder's outputs and ``initialHidden`` / ``initialCell`` the decoder's first
+    /// states.
+    /// - Parameters: `source` `[S][B]` ids (−1 in the padding), `sourceLengths` `[B]` in `1...S`.
+    public func encode(source: [Int32], sourceLengths: [Int32], sourceSteps S: Int, batch B: Int,
+                       pool: ThreadPool = .shared) {
+        precondition(!isTraining || dropout == 0, "encoding for decoding runs without dropout")
+        precondition(source.count == S * B && sourceLengths.count == B, "source must be [S][B], lengths [B]")
+        sourceSteps = S
+        batch = B
+        sourceIDs = source
+        lengths = sourceLengths
+        dropped = false
+        encode(encoderMasks: nil, pool: pool)
+    }
+
+    /// The decoder's first hidden states `[L][B][H]` after an encode: each encoder layer's final states, both
+    /// directions side by side.
+    public var initialHidden: UnsafePointer<Float> { UnsafePointer(h0.buffer.base) }
+    /// The decoder's first cell states `[L][B][H]` after an encode.
+    public var initialCell: UnsafePointer<Float> { UnsafePointer(c0.buffer.base) }
+
+    /// The encoder over ``sourceIDs``: embedding, the bidirectional layers (with dropout masks between them when
+    /// given), and the decoder's first states from their final ones.
+    private func encode(encoderMasks: UnsafeMutablePointer<Float>?, pool: ThreadPool) {
+        let c = configuration, E = c.embedding, H = c.hidden, L = c.layers, half = H / 2
+        let S = sourceSteps, B = batch, dropped = encoderMasks != nil
+        // The encoder over the whole source.
+        let xs = embeddedSource.pointer(S * B * E)
+        sourceIDs.withUnsafeBufferPointer { sourceEmbedding.forward(ids: $0.baseAddress!, count: S * B, output: xs,
+                                                                    pool: pool) }
+        let droppedOutputs = encoderDropped.pointer(dropped ? (L - 1) * S * B * H : 0)
+        lengths.withUnsafeBufferPointer { lengths in
+            var input = UnsafePointer(xs)
+            for (l, layer) in encoder.enumerated() {
+                layer.forward(input, steps: S, batch: B, lengths: lengths.baseAddress, h0: nil, c0: nil, pool: pool)
+                if l + 1 < L {
+                    if dropped {
+                        let y = droppedOutputs + l * S * B * H
+                        Dropout.forward(layer.output, mask: encoderMasks! + l * S * B * H, y, count: S * B * H,
+                                        pool: pool)
+                        input = UnsafePointer(y)
+                    } else {
+                        input = UnsafePointer(layer.output)
+                    }
+                }
+            }
+        }
+
+        // The decoder starts from each encoder layer's final states, both directions side by side.
+        let hStart = h0.pointer(L * B * H), cStart = c0.pointer(L * B * H)
+        for (l, layer) in encoder.enumerated() {
+            for (start, final) in [(hStart, layer.finalHidden), (cStart, layer.finalCell)] {
+                for b in 0..<B {
+                    let row = start + (l * B + b) * H
+                    row.update(from: final + b * half, count: half)
+                    (row + half).update(from: final + (B + b) * half, count: half)
+                }
+            }
         }
     }
 
