@@ -39,7 +39,11 @@ extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 extension LossReduction: ExpressibleByArgument {}
 
 /// `quill train`: trains a language model on a corpus and saves it in the store.
-struct TrainCommand: StoreBackedCommand {
+struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
+    static let resumePath = "quill train"
+
+    func useVocabularyHint(_ name: String) -> String { "train with --vocabulary \(name) to use it" }
+
     /// A new run creates the store; a resumed one needs it to exist (see ``run()``).
     static let createsStore = true
 
@@ -290,91 +294,14 @@ struct TrainCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         let training = try training(store: store)
-        StopSignals.install()
-        let bar = ProgressBar(label: "training")
-        defer { bar.finish() }  // erased on errors too, so the message starts clean
-        var announced = false
-        let result: LanguageModelTraining.Result
-        do {
-            result = try training.run(in: store, progress: { progress in
-                bar.update(progress)
-            }, epochEnd: { report in
-                bar.finish()
-                FileHandle.standardError.write(Data((Self.summary(of: report, epochs: training.epochs) + "\n").utf8))
-            }, shouldStop: {
-                guard StopSignals.requested != nil else { return false }
-                if !announced {
-                    announced = true
-                    bar.finish()
-                    FileHandle.standardError.write(Data(
-                        "quill: stopping: writing a checkpoint (press Ctrl-C again to quit at once)\n".utf8))
-                }
-                return true
-            })
-        } catch let error as TrainingRunError {
-            bar.finish()
-            guard case .interrupted = error else { throw CLIError(message(for: error)) }
-            FileHandle.standardError.write(Data("quill: \(message(for: error))\n".utf8))
-            throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT)
+        let result = try train(epochs: training.epochs) { progress, epochEnd, shouldStop in
+            try training.run(in: store, progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
         }
         if result.stoppedEarly, let saved = result.savedEpoch {
             FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
                 + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))
         }
         print(Self.summary(of: result, training: training))
-    }
-
-    /// `quill train --resume RUN`, with the `--store` this command was given.
-    func resumeCommand(_ run: Int64) -> String {
-        "quill train --resume \(run)" + (store.path.map { " --store " + Self.shellQuoted($0) } ?? "")
-    }
-
-    static func shellQuoted(_ word: String) -> String {
-        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) }
-        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
-    /// The library's error followed by what to type (`<message>; <hint>`, as ``ErrorHints``), with the `--store`
-    /// this command was given where the hint is a command to run again.
-    func message(for error: TrainingRunError) -> String {
-        hint(for: error).map { "\(error); \($0)" } ?? error.description
-    }
-
-    func hint(for error: TrainingRunError) -> String? {
-        switch error {
-        case let .diverged(run, _, _, checkpoint):
-            return (checkpoint == nil ? "start again with a lower --lr"
-                : "continue with `\(resumeCommand(run)) --lr <lower rate>`") + " (or clip the gradient harder with --clip)"
-        case let .interrupted(run, _):
-            return "continue with `\(resumeCommand(run))`"
-        case .optionsDiffer:
-            return "only --epochs, --lr, --clip and --patience may change when resuming"
-        case .nameInUse:
-            return "train under another --name"
-        case let .vocabularyLevel(name, _, _):
-            return "build a vocabulary at that level with `quill vocab build`, or leave out --level to use '\(name)'"
-        case let .vocabularyDiffers(name, _):
-            return "train with --vocabulary \(name) to use it, or pass --replace"
-        case .tooLarge:
-            return "lower --hidden, --layers, --embedding, --bptt or --batch"
-        case let .modelTaken(_, run):
-            return "rename or delete that model and `\(resumeCommand(run))`, or train under another --name"
-        case let .busy(run, _):
-            return "wait for it to end, or stop it (Ctrl-C in its terminal, or kill) and then `\(resumeCommand(run))`"
-        case .finished, .notResumable:
-            return nil
-        }
-    }
-
-    /// `epoch 2/6: lr 0.003, train loss 4.123, perplexity 61.8, valid perplexity 70.2 (best), 9000 tokens/s, 12.0 s`.
-    static func summary(of report: LanguageModelTraining.EpochReport, epochs: Int) -> String {
-        var line = "epoch \(report.epoch)/\(epochs): lr " + String(format: "%g", report.learningRate)
-            + ", train loss " + String(format: "%.3f", report.trainLoss)
-            + ", perplexity " + String(format: "%.1f", report.trainPerplexity)
-        if let validPerplexity = report.validPerplexity {
-            line += ", valid perplexity " + String(format: "%.1f", validPerplexity) + (report.isBest ? " (best)" : "")
-        }
-        return line + String(format: ", %.0f tokens/s, %.1f s", report.tokensPerSecond, report.seconds)
     }
 
     /// The last line on standard output: what was trained and saved, and the run's number.

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import Quill
+
+/// The search options of the commands that translate.
+struct SearchOptions: ParsableArguments {
+    @Option(help: "Beam width; 1 is greedy decoding. (default: 5)")
+    var beam = 5
+
+    @Option(help: ArgumentHelp("GNMT length penalty α: scores are log P / ((5 + length) / 6)^α; 0 ranks by log P.",
+                               valueName: "alpha"))
+    var lengthPenalty = 0.0
+
+    @Option(help: ArgumentHelp("A translation has at most ratio × source tokens + 5 tokens.", valueName: "ratio"))
+    var maxLengthRatio = 1.5
+
+    @Option(help: ArgumentHelp("Sentences translated together.", valueName: "n"))
+    var sentences = 64
+
+    func validate() throws {
+        if !(1...100).contains(beam) { throw ValidationError("--beam must be 1…100 (got \(beam))") }
+        if !(lengthPenalty >= 0 && lengthPenalty <= 5) {
+            throw ValidationError("--length-penalty must be in [0, 5] (got \(lengthPenalty))")
+        }
+        if !(maxLengthRatio > 0 && maxLengthRatio <= 100) {
+            throw ValidationError("--max-length-ratio must be in (0, 100] (got \(maxLengthRatio))")
+        }
+        if sentences < 1 { throw ValidationError("--sentences must be at least 1") }
+    }
+
+    func options(nbest: Int = 1, attention: Bool = false) -> Translator.Options {
+        Translator.Options(beam: beam, nbest: nbest, lengthPenalty: lengthPenalty, maxLengthRatio: maxLengthRatio,
+                           batch: sentences, attention: attention)
+    }
+}
+
+/// `quill translate`: a translation REPL on a terminal; one translation per input line from pipes and files.
+struct TranslateCommand: StoreBackedCommand {
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, jsonl }
+
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Translate text with a stored translation model.",
+        discussion: """
+            On a terminal, translates each line you type. Otherwise reads FILE (or standard input) and writes one \
+            translation per input line, in order: with --format text (the default) the best translation (with \
+            --nbest K, K lines per input line, best first); with --format jsonl one JSON object per input line: \
+            line, source, sourceTokens, translations [{text, tokens, logProbability, score, ended}] (and \
+            attention with --attention: target × source weights).
+
+            Examples:
+              quill translate --model de-en
+              quill translate --model de-en --beam 5 test.de > test.hyp.en
+              echo "Ein Hund rennt." | quill translate --model de-en --nbest 3 --format jsonl
+            """)
+
+    @Option(help: "The stored translation model.")
+    var model: String
+
+    @OptionGroup(title: "Search")
+    var search: SearchOptions
+
+    @Option(help: "Translations per input line, best first (at most --beam).")
+    var nbest = 1
+
+    @Option(help: "Output format: text or jsonl.")
+    var format: Format = .text
+
+    @Flag(help: "jsonl: include each translation's attention weights.")
+    var attention = false
+
+    @Argument(help: ArgumentHelp("Sentences to translate, one per line; - or none for standard input.",
+                                 valueName: "file"))
+    var input = "-"
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func validate() throws {
+        if !(1...search.beam).contains(nbest) {
+            throw ValidationError("--nbest must be 1…--beam (\(search.beam)) (got \(nbest))")
+        }
+        if attention && format != .jsonl { throw ValidationError("--attention needs --format jsonl") }
+    }
+
+    func run(store: Store) throws {
+        let system = try TranslationSystem(store: store, model: model)
+        let options = search.options(nbest: nbest, attention: attention)
+        if input == "-" && Terminal.isInteractive {
+            note("model '\(model)' · beam \(search.beam) · one line at a time; Ctrl-D leaves")
+            while true {
+                FileHandle.standardOutput.write(Data("> ".utf8))
+                guard let line = readLine(strippingNewline: true) else { break }
+                for candidate in try system.translate([line], options: options)[0].translations {
+                    print(candidate.text)
+                }
+            }
+            return
+        }
+        let reader = try LineReader(path: input)
+        let output = OutputBuffer()
+        var pending: [String] = [], first = 1
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            for translation in try system.translate(pending, options: options, firstLine: first) {
+                switch format {
+                case .text:
+                    for candidate in translation.translations {
+                        try output.write(candidate.text.replacingOccurrences(of: "\n", with: " ") + "\n")
+                    }
+                case .jsonl:
+                    try output.write(try jsonLine(translation) + "\n")
+                }
+            }
+            try output.flush()
+            first += pending.count
+            pending.removeAll(keepingCapacity: true)
+        }
+        while let line = try reader.next() {
+            switch line.text {
+            case let .success(text): pending.append(text)
+            case let .failure(invalid):
+                throw CLIError("\(reader.name): line \(line.number) is not valid UTF-8 (byte \(invalid.offset) of the "
+                    + "line); fix the file or convert it with iconv")
+            }
+            if pending.count == search.sentences { try flush() }
+        }
+        try flush()
+    }
+}
+
+/// `quill translation eval`: BLEU, chrF and chrF++ of a model's translations of a test set.
+struct TranslationEvalCommand: StoreBackedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Translate a test set and score it against its references (BLEU, chrF, chrF++ as sacreBLEU).",
+        discussion: """
+            Prints one JSON object: model, beam, lengthPenalty, sentences, seconds, sentencesPerSecond, and the \
+            scores as `quill translation score` prints them (bleu, precisions, bp, sys_len, ref_len, chrf, chrfpp, \
+            signature, …). --hypotheses FILE also writes the translations.
+
+            Example:
+              quill translation eval --model de-en --source test2016.de --reference test2016.en --beam 5
+            """)
+
+    @Option(help: "The stored translation model.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The sentences to translate, one per line.", valueName: "file"))
+    var source: String
+
+    @Option(help: ArgumentHelp("Their reference translations.", valueName: "file"))
+    var reference: String
+
+    @OptionGroup(title: "Search")
+    var search: SearchOptions
+
+    @Option(help: ArgumentHelp("Also write the translations to this file.", valueName: "file"))
+    var hypotheses: String?
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func run(store: Store) throws {
+        let system = try TranslationSystem(store: store, model: model)
+        var lines: [String] = []
+        let evaluation = try system.evaluate(sourceFile: source, referenceFile: reference, options: search.options(),
+                                             hypothesesOut: { lines.append($0) })
+        if let hypotheses {
+            do {
+                try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: hypotheses))
+            } catch {
+                throw CLIError("\(hypotheses): cannot write the translations (\(error.localizedDescription))")
+            }
+        }
+        var object = try jsonObject(evaluation.scores)
+        for (key, value) in try jsonObject(evaluation) where key != "scores" { object[key] = value }
+        print(try jsonLine(object))
+    }
+}
+
+/// `quill translation attention`: the attention of one translation as an SVG heat map.
+struct TranslationAttentionCommand: StoreBackedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Translate a sentence and draw what the model attended to, as an SVG heat map.",
+        discussion: """
+            Rows are the target tokens (the end of sentence last), columns the source tokens; a darker cell is a \
+            larger weight, and hovering a cell shows the pair and its weight. Open the file in a browser.
+
+            Example:
+              quill translation attention --model de-en "Ein Hund rennt über die Wiese." --output attention.svg
+            """)
+
+    @Option(help: "The stored translation model.")
+    var model: String
+
+    @Argument(help: "The sentence to translate.")
+    var text: String
+
+    @OptionGroup(title: "Search")
+    var search: SearchOptions
+
+    @Option(help: ArgumentHelp("Write the SVG here instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @OptionGroup
+    var store: StoreOptions
+
+    func run(store: Store) throws {
+        let system = try TranslationSystem(store: store, model: model)
+        let translation = try system.translate([text], options: search.options(attention: true))[0]
+        guard let best = translation.translations.first, let weights = best.attention else {
+            throw CLIError("the model gave no translation of that sentence")
+        }
+        let targets = best.tokens + (best.ended ? ["\n"] : [])
+        let map = try AttentionHeatMap(source: translation.sourceTokens, target: targets, weights: weights,
+                                       title: "\(model): \(text) → \(best.text)")
+        let svg = map.svg()
+        if let output {
+            do { try Data(svg.utf8).write(to: URL(fileURLWithPath: output)) } catch {
+                throw CLIError("\(output): cannot write the picture (\(error.localizedDescription))")
+            }
+            note("wrote \(output): \(targets.count) target × \(translation.sourceTokens.count) source tokens")
+        } else {
+            print(svg)
+        }
+    }
+}
