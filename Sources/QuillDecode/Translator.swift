@@ -81,6 +81,7 @@ public final class Translator {
     // Row buffers, current and next: h and c per layer [L][N][H], the fed attentional outputs [N][H].
     private var hidden = [Scratch(), Scratch()], cells = [Scratch(), Scratch()], feeds = [Scratch()]
     private var input = Scratch(), gates = Scratch(), logits = Scratch(), embedded = Scratch()
+    private var topIDs: [Int32] = [], topValues: [Float] = []
 
     /// A translator over `model`'s current parameters (packed once: later changes to them are not seen).
     public init(model: EncoderDecoder, startID: Int32, endID: Int32, pool: ThreadPool = .shared) {
@@ -207,7 +208,7 @@ public final class Translator {
                 memoryIndex.withUnsafeBufferPointer { index in
                     model.attention.begin(memory: model.memory.baseAddress!, sourceSteps: S, memoryRows: B,
                                           lengths: lengths.baseAddress!, batch: N, memoryIndex: index.baseAddress!,
-                                          capacity: 1)
+                                          capacity: 1, weightsUnchanged: step > 0, pool: pool)
                     return model.attention.forward(query: layerInput, slot: 0, pool: pool)
                 }
             }
@@ -217,12 +218,16 @@ public final class Translator {
             }
             gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
                  pool: pool)
-            pool.parallelFor(N) { r in quill_log_softmax(logp + r * V, 1, Int64(V), logp + r * V) }
+            let perChunk = max(1, 32_768 / V)
+            pool.parallelFor((N + perChunk - 1) / perChunk) { chunk in
+                let first = chunk * perChunk, count = min(N, first + perChunk) - first
+                quill_log_softmax(logp + first * V, Int64(count), Int64(V), logp + first * V)
+            }
             if options.suppressEnd { for r in 0..<N { logp[r * V + Int(endID)] = -.infinity } }
             history.append(rows)
 
             // Each row's K best ids, then each sentence's K best continuations (rows stay grouped by sentence).
-            let best = topTokens(logp, rows: N, vocabulary: V, k: K)
+            selectTop(logp, rows: N, vocabulary: V, k: K)
             let length = step + 1
             var next: [Row] = []
             next.reserveCapacity(most)
@@ -233,7 +238,8 @@ public final class Translator {
                 while end < N && Int(rows[end].sentence) == sentence { end += 1 }
                 var candidates: [Finished] = []
                 for row in first..<end {
-                    for (token, value) in best[row] {
+                    for j in (row * K)..<(row * K + K) where topIDs[j] >= 0 {
+                        let token = topIDs[j], value = topValues[j]
                         let total = rows[row].logProbability + Double(value)
                         candidates.append(Finished(step: step, row: row, token: token, ended: token == endID,
                                                    logProbability: total, score: total / penalty(length)))
@@ -287,33 +293,57 @@ public final class Translator {
         }
     }
 
-    /// The K largest values of each row with their ids, largest first (ties: the smaller id); `-∞` never.
-    private func topTokens(_ x: UnsafeMutablePointer<Float>, rows: Int, vocabulary V: Int, k: Int)
-        -> [[(Int32, Float)]] {
-        var result = [[(Int32, Float)]](repeating: [], count: rows)
-        result.withUnsafeMutableBufferPointer { out in
-            let out = out.baseAddress!
-            pool.parallelFor(rows) { r in
-                let row = x + r * V
-                var ids = [Int32](), values = [Float]()
-                ids.reserveCapacity(k + 1)
-                values.reserveCapacity(k + 1)
-                for v in 0..<V {
-                    let value = row[v]
-                    guard value > -.infinity, values.count < k || value > values[values.count - 1] else { continue }
-                    var i = values.count
-                    while i > 0 && value > values[i - 1] { i -= 1 }
-                    values.insert(value, at: i)
-                    ids.insert(Int32(v), at: i)
-                    if values.count > k {
-                        values.removeLast()
-                        ids.removeLast()
+    /// The `k` largest values of each row with their ids, largest first (ties: the smaller id; `-∞` never), into
+    /// ``topIDs`` / ``topValues`` `[rows][k]` (id −1 where a row has fewer). A block of 16 whose maximum cannot enter
+    /// the row's list is skipped with one comparison, so a row costs little more than reading it.
+    private func selectTop(_ x: UnsafeMutablePointer<Float>, rows: Int, vocabulary V: Int, k: Int) {
+        topIDs.removeAll(keepingCapacity: true)
+        topIDs.append(contentsOf: repeatElement(-1, count: rows * k))
+        topValues.removeAll(keepingCapacity: true)
+        topValues.append(contentsOf: repeatElement(-.infinity, count: rows * k))
+        topIDs.withUnsafeMutableBufferPointer { ids in
+            topValues.withUnsafeMutableBufferPointer { values in
+                let ids = ids.baseAddress!, values = values.baseAddress!
+                let perChunk = max(1, 32_768 / max(1, V))
+                pool.parallelFor((rows + perChunk - 1) / perChunk) { chunk in
+                    for r in (chunk * perChunk)..<min(rows, (chunk + 1) * perChunk) {
+                        Self.selectTop(row: x + r * V, count: V, k: k, ids: ids + r * k, values: values + r * k)
                     }
                 }
-                out[r] = Array(zip(ids, values))
             }
         }
-        return result
+    }
+
+    @inline(__always)
+    private static func selectTop(row: UnsafePointer<Float>, count V: Int, k: Int, ids: UnsafeMutablePointer<Int32>,
+                                  values: UnsafeMutablePointer<Float>) {
+        var threshold = -Float.infinity  // the k-th largest so far (−∞ until k are held)
+        var v = 0
+        while v < V {
+            if v + 16 <= V {
+                let block = UnsafeRawPointer(row + v).loadUnaligned(as: SIMD16<Float>.self)
+                if !(block.max() > threshold) {
+                    v += 16
+                    continue
+                }
+            }
+            let end = min(V, v + 16)
+            while v < end {
+                let value = row[v]
+                if value > threshold {
+                    var i = k - 1
+                    while i > 0 && (ids[i - 1] < 0 || value > values[i - 1]) {
+                        values[i] = values[i - 1]
+                        ids[i] = ids[i - 1]
+                        i -= 1
+                    }
+                    values[i] = value
+                    ids[i] = Int32(v)
+                    if ids[k - 1] >= 0 { threshold = values[k - 1] }
+                }
+                v += 1
+            }
+        }
     }
 
     /// The ids (and attention) of a finished hypothesis, walking its rows' parents back to the start.

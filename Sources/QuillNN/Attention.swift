@@ -33,6 +33,10 @@ public final class LuongAttention {
     /// Per slot: the gradients of `q` and of `W_c·[c; h]`, for ``finishBackward(pool:)``.
     private var dQueries = Scratch(), dJoinedProjection = Scratch(), dJoined = Scratch(), dWeights = Scratch()
     private var steppedBack = 0, slotsUsed = 0
+    /// `W_aᵀ` and `W_cᵀ` packed by ``begin(memory:sourceSteps:memoryRows:lengths:batch:memoryIndex:capacity:weightsUnchanged:)``;
+    /// `W_c` and `W_a` packed by the first backward step.
+    private var packedIn: PackedMatrix?, packedOut: PackedMatrix?
+    private var packedOutBackward: PackedMatrix?, packedInBackward: PackedMatrix?
 
     /// The parameter names under `prefix`, with their shapes.
     public static func layout(prefix: String, width: Int) -> ParameterLayout {
@@ -52,22 +56,27 @@ public final class LuongAttention {
     ///   - batch: query rows `B` of every step.
     ///   - memoryIndex: `[B]` the memory row of each query row, nil when query row `b` reads memory row `b`.
     ///   - capacity: the slots (steps) to keep for backward; 1 when no backward follows.
+    ///   - weightsUnchanged: the weights are those of the previous begin: keep them packed (a decoder calls begin at
+    ///     every step, as its rows change).
     public func begin(memory: UnsafePointer<Float>, sourceSteps S: Int, memoryRows R: Int,
                       lengths: UnsafePointer<Int32>, batch B: Int, memoryIndex: UnsafePointer<Int32>? = nil,
-                      capacity: Int) {
+                      capacity: Int, weightsUnchanged: Bool = false, pool: ThreadPool = .shared) {
         precondition(S >= 1 && R >= 1 && B >= 1 && capacity >= 1, "attention needs a positive shape")
         let H = width
         self.memory = memory
-        self.lengths = (0..<R).map { r in
+        // Copied into kept arrays (no allocation once they are large enough: a decoder begins at every step).
+        self.lengths.removeAll(keepingCapacity: true)
+        for r in 0..<R {
             precondition(lengths[r] >= 1 && Int(lengths[r]) <= S, "memory row \(r) has length \(lengths[r]), not in 1...\(S)")
-            return lengths[r]
+            self.lengths.append(lengths[r])
         }
-        self.memoryIndex = memoryIndex.map { index in
-            (0..<B).map { b in
+        self.memoryIndex.removeAll(keepingCapacity: true)
+        if let index = memoryIndex {
+            for b in 0..<B {
                 precondition(index[b] >= 0 && Int(index[b]) < R, "query row \(b) reads memory row \(index[b]) of \(R)")
-                return index[b]
+                self.memoryIndex.append(index[b])
             }
-        } ?? []
+        }
         memoryRows = R
         sourceSteps = S
         batch = B
@@ -78,6 +87,13 @@ public final class LuongAttention {
         _ = outputs.pointer(capacity * B * H)
         slotsUsed = 0
         steppedBack = 0
+        packedOutBackward = nil
+        packedInBackward = nil
+        if !weightsUnchanged || packedIn == nil {
+            packedIn = PackedMatrix(transposed: true, rows: H, columns: H, b: inWeight.base, ldb: H, pool: pool)
+            packedOut = PackedMatrix(transposed: true, rows: 2 * H, columns: H, b: outWeight.base, ldb: 2 * H,
+                                     pool: pool)
+        }
     }
 
     /// The attention weights `[B][S]` of slot `slot` (zero past a row's length).
@@ -98,7 +114,7 @@ public final class LuongAttention {
         let B = batch, S = sourceSteps, R = memoryRows, H = width
         let q = queries.buffer.base + slot * B * H, alpha = weights.buffer.base + slot * B * S
         let ch = joined.buffer.base + slot * B * 2 * H, a = outputs.buffer.base + slot * B * H
-        gemm(transposeB: true, m: B, n: H, k: H, a: query, lda: H, b: inWeight.base, ldb: H, c: q, ldc: H, pool: pool)
+        gemm(m: B, a: query, lda: H, packedB: packedIn!, c: q, ldc: H, pool: pool)
         let m = memory!
         rows(B, S * H, pool: pool) { b in
             let r = memoryRow(b), length = Int(lengths[r])
@@ -122,8 +138,7 @@ public final class LuongAttention {
             for s in length..<S { ab[s] = 0 }
             (c + H).update(from: query + b * H, count: H)
         }
-        gemm(transposeB: true, m: B, n: H, k: 2 * H, a: ch, lda: 2 * H, b: outWeight.base, ldb: 2 * H, c: a, ldc: H,
-             pool: pool)
+        gemm(m: B, a: ch, lda: 2 * H, packedB: packedOut!, c: a, ldc: H, pool: pool)
         Tanh.forward(a, a, count: B * H, pool: pool)
         slotsUsed = max(slotsUsed, slot + 1)
         return a
@@ -142,8 +157,12 @@ public final class LuongAttention {
         let dz = dJoinedProjection.pointer(capacity * B * H) + slot * B * H
         let dq = dQueries.pointer(capacity * B * H) + slot * B * H
         let dch = dJoined.pointer(B * 2 * H), dAlphas = dWeights.pointer(B * S)
+        if packedOutBackward == nil {
+            packedOutBackward = PackedMatrix(rows: H, columns: 2 * H, b: outWeight.base, ldb: 2 * H, pool: pool)
+            packedInBackward = PackedMatrix(rows: H, columns: H, b: inWeight.base, ldb: H, pool: pool)
+        }
         Tanh.backward(output: a, dOutput: dOutput, dInput: dz, count: B * H, pool: pool)
-        gemm(m: B, n: 2 * H, k: H, a: dz, lda: H, b: outWeight.base, ldb: 2 * H, c: dch, ldc: 2 * H, pool: pool)
+        gemm(m: B, a: dz, lda: H, packedB: packedOutBackward!, c: dch, ldc: 2 * H, pool: pool)
         let m = memory!
         rows(B, S * H, pool: pool) { b in
             let length = Int(lengths[b])
@@ -166,7 +185,7 @@ public final class LuongAttention {
         }
         // dh = (the direct path through [c; h]) + dq·W_a.
         for b in 0..<B { (dQuery + b * H).update(from: dch + b * 2 * H + H, count: H) }
-        gemm(m: B, n: H, k: H, a: dq, lda: H, b: inWeight.base, ldb: H, beta: 1, c: dQuery, ldc: H, pool: pool)
+        gemm(m: B, a: dq, lda: H, packedB: packedInBackward!, beta: 1, c: dQuery, ldc: H, pool: pool)
         steppedBack += 1
     }
 

@@ -198,7 +198,7 @@ public final class EncoderDecoder {
         let memory = encoder[L - 1].output
         lengths.withUnsafeBufferPointer { lengths in
             attention.begin(memory: memory, sourceSteps: S, memoryRows: B, lengths: lengths.baseAddress!, batch: B,
-                            capacity: T)
+                            capacity: T, pool: pool)
         }
         let x = stepInput.pointer(B * (E + H)), fed = feeds.pointer(T * B * H), mid = between.pointer(B * H)
         for t in 0..<T {

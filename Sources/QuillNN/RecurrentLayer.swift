@@ -31,6 +31,8 @@ public final class RecurrentLayer {
     /// The per-step API's state: its capacity, `Wₕₕᵀ` packed for its steps, and the next step back.
     private var stepCapacity = 0, backwardCursor = 0
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
+    /// The per-step API's `Wᵢₕᵀ` (forward) and `Wᵢₕ` (the input's gradient), packed once per sequence.
+    private var packedInput: PackedMatrix?, packedInputBackward: PackedMatrix?
     private var input: UnsafePointer<Float>?
     /// Set by ``forward(tokens:table:vocabulary:steps:batch:h0:c0:pool:)``: the input rows are `table[ids[n]]`.
     private var tokens: (ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, vocabulary: Int)?
@@ -324,6 +326,7 @@ extension RecurrentLayer {
         steps = 0
         stepCapacity = capacity
         packedForward = PackedMatrix(transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H, pool: pool)
+        packedInput = PackedMatrix(transposed: true, rows: D, columns: G, b: weightIH.base, ldb: D, pool: pool)
     }
 
     /// The steps run since ``beginSteps(capacity:batch:h0:c0:pool:)``.
@@ -340,8 +343,8 @@ extension RecurrentLayer {
         let t = steps, B = batch, H = hiddenSize, G = cell.gates * H, D = inputSize
         let xt = stepInputs.buffer.base + t * B * D
         xt.update(from: x, count: B * D)
-        gemm(transposeB: true, m: B, n: G, k: D, a: xt, lda: D, b: weightIH.base, ldb: D,
-             c: gatesCache.buffer.base + t * B * G, ldc: G, bias: inputBias(), pool: pool)
+        gemm(m: B, a: xt, lda: D, packedB: packedInput!, c: gatesCache.buffer.base + t * B * G, ldc: G,
+             bias: inputBias(), pool: pool)
         let whh = packedForward!
         cell.forward(stepBuffers(t), multiply: { h, out, bias, accumulate in
             gemm(m: B, a: h, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out, ldc: G, bias: bias, pool: pool)
@@ -356,6 +359,8 @@ extension RecurrentLayer {
                                    pool: ThreadPool = .shared) {
         precondition(steps > 0, "beginBackwardSteps before any step")
         beginBackward(dFinalHidden: dFinalHidden, dFinalCell: dFinalCell, pool: pool)
+        let G = cell.gates * hiddenSize
+        packedInputBackward = PackedMatrix(rows: G, columns: inputSize, b: weightIH.base, ldb: inputSize, pool: pool)
     }
 
     /// Steps back through the latest step not yet stepped back: `dOutput` `[B][H]` is the gradient of that step's
@@ -368,8 +373,8 @@ extension RecurrentLayer {
         let t = backwardCursor - 1, B = batch, G = cell.gates * hiddenSize, D = inputSize
         backStep(t, dOutput: dOutput, pool: pool)
         if let dInput {
-            gemm(m: B, n: D, k: G, a: dGates.buffer.base + t * B * G, lda: G, b: weightIH.base, ldb: D, c: dInput,
-                 ldc: D, pool: pool)
+            gemm(m: B, a: dGates.buffer.base + t * B * G, lda: G, packedB: packedInputBackward!, c: dInput, ldc: D,
+                 pool: pool)
         }
         if t == 0 { finishBackward(dInput: nil, pool: pool) }
     }
