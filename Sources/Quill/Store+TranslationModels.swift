@@ -9,6 +9,8 @@ public struct EncoderDecoderHyperparameters: Codable, Equatable, Sendable {
     public var embedding: Int
     public var hidden: Int
     public var layers: Int
+    /// Whether the decoder attends (absent in a record: it does).
+    public var attention: Bool?
     /// Free-form notes (how it was trained); not needed to rebuild the model.
     public var training: [String: String]?
 
@@ -18,12 +20,13 @@ public struct EncoderDecoderHyperparameters: Codable, Equatable, Sendable {
         embedding = configuration.embedding
         hidden = configuration.hidden
         layers = configuration.layers
+        attention = configuration.attention
         self.training = training
     }
 
     public var configuration: EncoderDecoder.Configuration {
         .init(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary, embedding: embedding,
-              hidden: hidden, layers: layers)
+              hidden: hidden, layers: layers, attention: attention ?? true)
     }
 
     /// Sorted keys, no whitespace.

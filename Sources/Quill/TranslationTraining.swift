@@ -32,6 +32,8 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
     public var embedding = 256
     public var hidden = 512
     public var layers = 2
+    /// The decoder attends to the encoder's outputs (translation); false makes a sequence autoencoder's bottleneck.
+    public var attention = true
     public var dropout: Float = 0.3
     public var labelSmoothing: Float = 0.1
     public var initScale: Float = 0.1
@@ -62,7 +64,7 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case source, target, validSource, validTarget, name, preset, sourceVocabulary, targetVocabulary,
-             jointVocabulary, tokenizer, minCount, maxVocabulary, maxLength, embedding, hidden, layers, dropout,
+             jointVocabulary, tokenizer, minCount, maxVocabulary, maxLength, embedding, hidden, layers, attention, dropout,
              labelSmoothing, initScale, batch, maxTokens, epochs, optimizer, learningRate, decayFactor, clip,
              patience, seed, maxBatchesPerEpoch, timeBudget, checkpointEvery, checkpointMinutes
     }
@@ -97,7 +99,7 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
     /// The model's shape for vocabularies of these sizes.
     public func configuration(sourceVocabulary: Int, targetVocabulary: Int) -> EncoderDecoder.Configuration {
         .init(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary, embedding: embedding,
-              hidden: hidden, layers: layers)
+              hidden: hidden, layers: layers, attention: attention)
     }
 
     /// The learning-rate schedule: halved (by ``decayFactor``) after an epoch without a better validation loss, or

@@ -148,7 +148,7 @@ public final class Translator {
 
     private func translateBatch(_ sources: [[Int32]], options: Options) -> [[Hypothesis]] {
         let c = model.configuration, B = sources.count, H = c.hidden, E = c.embedding, L = c.layers
-        let V = c.targetVocabulary, K = options.beam
+        let V = c.targetVocabulary, K = options.beam, F = c.feedWidth
         let S = sources.map(\.count).max()!
         var source = [Int32](repeating: -1, count: S * B)
         for (b, ids) in sources.enumerated() { for (s, id) in ids.enumerated() { source[s * B + b] = id } }
@@ -174,7 +174,7 @@ public final class Translator {
         // Per step: the rows it stepped (to walk a hypothesis back) and their attention `[N][S]` when kept.
         var history: [[Row]] = [], attentionHistory: [[Float]] = []
         var finished = [[Finished]](repeating: [], count: B)
-        let x = input.pointer(most * (E + H)), emb = embedded.pointer(most * E), g = gates.pointer(most * 4 * H)
+        let x = input.pointer(most * (E + F)), emb = embedded.pointer(most * E), g = gates.pointer(most * 4 * H)
         let logp = logits.pointer(most * V)
 
         var step = 0
@@ -184,8 +184,8 @@ public final class Translator {
             ids.withUnsafeBufferPointer { model.targetEmbedding.forward(ids: $0.baseAddress!, count: N, output: emb,
                                                                          pool: pool) }
             for r in 0..<N {
-                (x + r * (E + H)).update(from: emb + r * E, count: E)
-                (x + r * (E + H) + E).update(from: feed + r * H, count: H)
+                (x + r * (E + F)).update(from: emb + r * E, count: E)
+                (x + r * (E + F) + E).update(from: feed + r * H, count: F)
             }
             var layerInput = UnsafePointer(x)
             for l in 0..<L {
@@ -206,14 +206,15 @@ public final class Translator {
             let memoryIndex = rows.map(\.sentence)
             let a: UnsafeMutablePointer<Float> = lengths.withUnsafeBufferPointer { lengths in
                 memoryIndex.withUnsafeBufferPointer { index in
-                    model.attention.begin(memory: model.memory.baseAddress!, sourceSteps: S, memoryRows: B,
-                                          lengths: lengths.baseAddress!, batch: N, memoryIndex: index.baseAddress!,
-                                          capacity: 1, weightsUnchanged: step > 0, pool: pool)
-                    return model.attention.forward(query: layerInput, slot: 0, pool: pool)
+                    guard let attention = model.attention else { return UnsafeMutablePointer(mutating: layerInput) }
+                    attention.begin(memory: model.memory.baseAddress!, sourceSteps: S, memoryRows: B,
+                                    lengths: lengths.baseAddress!, batch: N, memoryIndex: index.baseAddress!,
+                                    capacity: 1, weightsUnchanged: step > 0, pool: pool)
+                    return attention.forward(query: layerInput, slot: 0, pool: pool)
                 }
             }
-            if options.attention {
-                attentionHistory.append(Array(UnsafeBufferPointer(start: model.attention.weights(slot: 0),
+            if options.attention, let attention = model.attention {
+                attentionHistory.append(Array(UnsafeBufferPointer(start: attention.weights(slot: 0),
                                                                   count: N * S)))
             }
             gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
@@ -288,8 +289,10 @@ public final class Translator {
         }
         return (0..<B).map { b in
             finished[b].sorted { ($0.score, $0.ended ? 1 : 0, -$0.step) > ($1.score, $1.ended ? 1 : 0, -$1.step) }
-                .prefix(options.nbest).map { backtrack($0, history: history, attention: attentionHistory, S: S,
-                                                        sourceLength: Int(lengths[b]), keep: options.attention) }
+                .prefix(options.nbest).map {
+                    backtrack($0, history: history, attention: attentionHistory, S: S, sourceLength: Int(lengths[b]),
+                              keep: options.attention && model.attention != nil)
+                }
         }
     }
 

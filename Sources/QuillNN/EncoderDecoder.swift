@@ -1,3 +1,4 @@
+import Foundation
 import QuillTensor
 
 // Letters: `B` batch (sentence pairs), `S` source steps, `T` target steps, `E` embedding, `H` decoder width (the
@@ -34,14 +35,23 @@ public final class EncoderDecoder {
         /// The decoder's width and the memory's (each encoder direction has half of it).
         public var hidden: Int
         public var layers: Int
+        /// Attention with input feeding (a translation model). Without it the decoder sees the source only through
+        /// its first state, the encoder's final one: a fixed-size vector (a sequence autoencoder's bottleneck), and
+        /// its input is the embedding alone.
+        public var attention: Bool
 
-        public init(sourceVocabulary: Int, targetVocabulary: Int, embedding: Int, hidden: Int, layers: Int) {
+        public init(sourceVocabulary: Int, targetVocabulary: Int, embedding: Int, hidden: Int, layers: Int,
+                    attention: Bool = true) {
             self.sourceVocabulary = sourceVocabulary
             self.targetVocabulary = targetVocabulary
             self.embedding = embedding
             self.hidden = hidden
             self.layers = layers
+            self.attention = attention
         }
+
+        /// The width of the previous output fed to the decoder with each embedding: `H` with attention, else 0.
+        public var feedWidth: Int { attention ? hidden : 0 }
 
         /// The parameter layout of this shape.
         public var layout: ParameterLayout {
@@ -52,9 +62,9 @@ public final class EncoderDecoder {
                                               hiddenSize: H / 2)
                 }
                 + Embedding.layout(prefix: "targetEmbedding", vocabulary: targetVocabulary, dimension: E)
-                + RecurrentStack.layout(prefix: "decoder", kind: .lstm, inputSize: E + H, hiddenSize: H,
+                + RecurrentStack.layout(prefix: "decoder", kind: .lstm, inputSize: E + feedWidth, hiddenSize: H,
                                         count: layers)
-                + LuongAttention.layout(prefix: "attention", width: H)
+                + (attention ? LuongAttention.layout(prefix: "attention", width: H) : [])
                 + Dense.layout(prefix: "generator", inputs: H, outputs: targetVocabulary)
         }
 
@@ -74,7 +84,8 @@ public final class EncoderDecoder {
     public let sourceEmbedding: Embedding, targetEmbedding: Embedding
     public let encoder: [BidirectionalLayer]
     public let decoder: [RecurrentLayer]
-    public let attention: LuongAttention
+    /// The attention layer; nil in a model without (``Configuration/attention``).
+    public let attention: LuongAttention?
     public let generator: Dense
     /// The probability of zeroing an activation where the peer drops out (0 by default).
     public var dropout: Float = 0 {
@@ -114,10 +125,11 @@ public final class EncoderDecoder {
         targetEmbedding = try Embedding(parameters, prefix: "targetEmbedding", vocabulary: c.targetVocabulary,
                                         dimension: E)
         decoder = try (0..<c.layers).map { l in
-            try RecurrentLayer(parameters, prefix: "decoder", index: l, kind: .lstm, inputSize: l == 0 ? E + H : H,
+            try RecurrentLayer(parameters, prefix: "decoder", index: l, kind: .lstm,
+                               inputSize: l == 0 ? E + c.feedWidth : H,
                                hiddenSize: H)
         }
-        attention = try LuongAttention(parameters, prefix: "attention", width: H)
+        attention = c.attention ? try LuongAttention(parameters, prefix: "attention", width: H) : nil
         generator = try Dense(parameters, prefix: "generator", inputs: H, outputs: c.targetVocabulary)
     }
 
@@ -129,9 +141,9 @@ public final class EncoderDecoder {
     public var memory: UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: encoder[encoder.count - 1].output, count: sourceSteps * batch * configuration.hidden)
     }
-    /// The attention weights `[B][S]` of target step `t` in the last forward.
+    /// The attention weights `[B][S]` of target step `t` in the last forward (a model with attention).
     public func attentionWeights(step t: Int) -> UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: attention.weights(slot: t), count: batch * sourceSteps)
+        UnsafeBufferPointer(start: attention!.weights(slot: t), count: batch * sourceSteps)
     }
 
     /// Runs the model over a batch of sentence pairs and returns the mean loss per target; keeps what
@@ -197,16 +209,18 @@ public final class EncoderDecoder {
         }
         let memory = encoder[L - 1].output
         lengths.withUnsafeBufferPointer { lengths in
-            attention.begin(memory: memory, sourceSteps: S, memoryRows: B, lengths: lengths.baseAddress!, batch: B,
-                            capacity: T, pool: pool)
+            attention?.begin(memory: memory, sourceSteps: S, memoryRows: B, lengths: lengths.baseAddress!, batch: B,
+                             capacity: T, pool: pool)
         }
-        let x = stepInput.pointer(B * (E + H)), fed = feeds.pointer(T * B * H), mid = between.pointer(B * H)
+        let F = c.feedWidth
+        let x = stepInput.pointer(B * (E + F)), fed = feeds.pointer(T * B * H), mid = between.pointer(B * H)
         for t in 0..<T {
             for b in 0..<B {
-                let row = x + b * (E + H)
+                let row = x + b * (E + F)
                 row.update(from: ys + (t * B + b) * E, count: E)
-                if t == 0 { (row + E).update(repeating: 0, count: H) }
-                else { (row + E).update(from: fed + ((t - 1) * B + b) * H, count: H) }
+                if F == 0 { continue }
+                if t == 0 { (row + E).update(repeating: 0, count: F) }
+                else { (row + E).update(from: fed + ((t - 1) * B + b) * H, count: F) }
             }
             var h = UnsafePointer(x)
             for (l, layer) in decoder.enumerated() {
@@ -218,7 +232,7 @@ public final class EncoderDecoder {
                     h = UnsafePointer(out)
                 }
             }
-            let a = attention.forward(query: h, slot: t, pool: pool)
+            let a = attention?.forward(query: h, slot: t, pool: pool) ?? UnsafeMutablePointer(mutating: h)
             if dropped { Dropout.forward(a, mask: outputMasks + t * B * H, fed + t * B * H, count: B * H, pool: pool) }
             else { (fed + t * B * H).update(from: a, count: B * H) }
         }
@@ -252,6 +266,32 @@ public final class EncoderDecoder {
     /// The decoder's first hidden states `[L][B][H]` after an encode: each encoder layer's final states, both
     /// directions side by side.
     public var initialHidden: UnsafePointer<Float> { UnsafePointer(h0.buffer.base) }
+    /// Each row's sentence vector `[B][H]` after an encode (or a forward): the top encoder layer's final states,
+    /// forward and reverse side by side — the fixed-size vector a decoder without attention starts from.
+    public var sentenceVectors: UnsafeBufferPointer<Float> {
+        let H = configuration.hidden
+        return UnsafeBufferPointer(start: h0.buffer.base + (configuration.layers - 1) * batch * H, count: batch * H)
+    }
+
+    /// Each row's summed negative log-likelihood of its targets `[B]` in the last forward (without label
+    /// smoothing): how badly the model predicts that row.
+    public func rowLosses() -> [Double] {
+        let V = configuration.targetVocabulary, B = batch
+        var losses = [Double](repeating: 0, count: B)
+        let logits = logitsCache.buffer.base
+        for t in 0..<targetSteps {
+            for b in 0..<B where targetIDs[t * B + b] >= 0 {
+                let row = logits + (t * B + b) * V
+                var top = -Float.infinity
+                for v in 0..<V { top = max(top, row[v]) }
+                var sum = 0.0
+                for v in 0..<V { sum += exp(Double(row[v] - top)) }
+                losses[b] += Double(top) + log(sum) - Double(row[Int(targetIDs[t * B + b])])
+            }
+        }
+        return losses
+    }
+
     /// The decoder's first cell states `[L][B][H]` after an encode.
     public var initialCell: UnsafePointer<Float> { UnsafePointer(c0.buffer.base) }
 
@@ -306,7 +346,8 @@ public final class EncoderDecoder {
 
         let dm = dMemory.pointer(S * B * H)
         dm.update(repeating: 0, count: S * B * H)
-        let dh = dTop.pointer(B * H), dMid = dBetween.pointer(2 * B * H), dx = dStepInput.pointer(B * (E + H))
+        let F = c.feedWidth
+        let dh = dTop.pointer(B * H), dMid = dBetween.pointer(2 * B * H), dx = dStepInput.pointer(B * (E + F))
         let dNext = dNextFeed.pointer(B * H), dys = dEmbeddedTarget.pointer(T * B * E)
         dNext.update(repeating: 0, count: B * H)
         for layer in decoder { layer.beginBackwardSteps(dFinalHidden: nil, dFinalCell: nil, pool: pool) }
@@ -315,7 +356,8 @@ public final class EncoderDecoder {
             for i in 0..<B * H { da[i] += dNext[i] }
             if dropped { Dropout.backward(dOutput: da, mask: outputMasks + t * B * H, dInput: da, count: B * H,
                                           pool: pool) }
-            attention.backward(slot: t, dOutput: da, dQuery: dh, dMemory: dm, pool: pool)
+            if let attention { attention.backward(slot: t, dOutput: da, dQuery: dh, dMemory: dm, pool: pool) }
+            else { dh.update(from: da, count: B * H) }
             var dOut = UnsafePointer(dh)
             for l in stride(from: L - 1, through: 0, by: -1) {
                 let dIn = l == 0 ? dx : dMid + (l % 2) * B * H
@@ -329,11 +371,11 @@ public final class EncoderDecoder {
                 }
             }
             for b in 0..<B {
-                (dys + (t * B + b) * E).update(from: dx + b * (E + H), count: E)
-                (dNext + b * H).update(from: dx + b * (E + H) + E, count: H)
+                (dys + (t * B + b) * E).update(from: dx + b * (E + F), count: E)
+                if F > 0 { (dNext + b * H).update(from: dx + b * (E + F) + E, count: H) }
             }
         }
-        attention.finishBackward(pool: pool)
+        attention?.finishBackward(pool: pool)
         inputIDs.withUnsafeBufferPointer { targetEmbedding.backward(ids: $0.baseAddress!, count: T * B, dOutput: dys,
                                                                     pool: pool) }
 

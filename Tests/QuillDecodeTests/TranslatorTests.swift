@@ -10,9 +10,9 @@ import Testing
 @Suite struct TranslatorTests {
     static let (end, V) = (Int32(1), 6)
 
-    static func model(seed: UInt64 = 4, layers: Int = 2) throws -> EncoderDecoder {
+    static func model(seed: UInt64 = 4, layers: Int = 2, attention: Bool = true) throws -> EncoderDecoder {
         let model = try EncoderDecoder(.init(sourceVocabulary: 7, targetVocabulary: V, embedding: 4, hidden: 6,
-                                             layers: layers))
+                                             layers: layers, attention: attention))
         var rng = RNG(seed: seed)
         model.parameters.initialize(.uniform(scale: 0.8), rng: &rng)
         model.isTraining = false
@@ -31,8 +31,9 @@ import Testing
         return -loss * Double(targets.count)
     }
 
-    @Test func greedyFollowsTheMostLikelyIdOfTheTrainingModel() throws {
-        let model = try Self.model()
+    @Test(arguments: [true, false])
+    func greedyFollowsTheMostLikelyIdOfTheTrainingModel(attention: Bool) throws {
+        let model = try Self.model(attention: attention)
         let translator = Translator(model: model, startID: Self.end, endID: Self.end)
         let results = translator.translate(Self.sources, options: .greedy)
         for (source, hypotheses) in zip(Self.sources, results) {

@@ -108,16 +108,18 @@ import Testing
                                 -1, 4, -1]
     }
 
-    static func model(layers: Int, seed: UInt64 = 11) throws -> EncoderDecoder {
+    static func model(layers: Int, seed: UInt64 = 11, attention: Bool = true) throws -> EncoderDecoder {
         let model = try EncoderDecoder(.init(sourceVocabulary: 7, targetVocabulary: 5, embedding: 3, hidden: 4,
-                                             layers: layers))
+                                             layers: layers, attention: attention))
         randomize(model.parameters, seed: seed)
         return model
     }
 
-    @Test(arguments: [(1, Float(0), Float(0)), (2, Float(0.1), Float(0)), (2, Float(0), Float(0.3))])
-    func modelGradients(layers: Int, smoothing: Float, dropout: Float) throws {
-        let model = try Self.model(layers: layers)
+    @Test(arguments: [(1, Float(0), Float(0), true), (2, Float(0.1), Float(0), true), (2, Float(0), Float(0.3), true),
+                      (2, Float(0.1), Float(0.3), false)])
+    func modelGradients(layers: Int, smoothing: Float, dropout: Float, attention: Bool) throws {
+        let model = try Self.model(layers: layers, attention: attention)
+        #expect(model.parameters.entries.contains { $0.name.hasPrefix("attention.") } == attention)
         model.labelSmoothing = smoothing
         model.dropout = dropout
         let batch = Batch()
@@ -138,7 +140,7 @@ import Testing
             for j in 0..<entry.count {
                 let i = entry.offset + j
                 GradientCheckTests.expectGradient(Self.numeric(objective) { values[i] += $0 }, analytic[i],
-                                                  "L=\(layers) ε=\(smoothing) p=\(dropout) \(entry.name)[\(j)]")
+                                                  "L=\(layers) ε=\(smoothing) p=\(dropout) attention \(attention) \(entry.name)[\(j)]")
             }
         }
     }
