@@ -1,0 +1,76 @@
+import Foundation
+import Quill
+import QuillTestSupport
+import Testing
+
+/// Translation runs through the one loop: stopped mid-epoch and resumed, a run ends bit-identical to one never
+/// stopped; the stored model reloads with both vocabularies and translates as the trained one does.
+@Suite struct TranslationTrainingTests {
+    static func files(in directory: URL) throws -> (source: String, target: String) {
+        var source = "", target = ""
+        let words = ["ein", "hund", "rennt", "die", "katze", "schläft", "im", "garten"]
+        let english = ["a", "dog", "runs", "the", "cat", "sleeps", "in", "garden"]
+        for i in 0..<48 {
+            let picks = (0..<(2 + i % 4)).map { ($0 * 5 + i * 3) % words.count }
+            source += picks.map { words[$0] }.joined(separator: " ") + "\n"
+            target += picks.map { english[$0] }.joined(separator: " ") + "\n"
+        }
+        let s = directory.appendingPathComponent("train.de").path, t = directory.appendingPathComponent("train.en").path
+        try source.write(toFile: s, atomically: true, encoding: .utf8)
+        try target.write(toFile: t, atomically: true, encoding: .utf8)
+        return (s, t)
+    }
+
+    static func options(_ name: String, _ files: (source: String, target: String)) -> TranslationTraining {
+        var t = TranslationTraining(source: files.source, target: files.target, name: name)
+        t.validSource = files.source
+        t.validTarget = files.target
+        (t.embedding, t.hidden, t.layers, t.batch, t.epochs) = (8, 12, 2, 8, 2)
+        (t.dropout, t.labelSmoothing, t.learningRate) = (0.2, 0.1, 0.01)
+        return t
+    }
+
+    @Test func stoppedThenResumedIsBitIdentical() throws {
+        try withTemporaryDirectory { directory in
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path, create: true)
+            let files = try Self.files(in: directory)
+            let reference = try Self.options("whole", files).run(in: store)
+            #expect(reference.epochs.count == 2 && reference.trainReport.kept == 48)
+
+            var batches = 0
+            do {
+                _ = try Self.options("stopped", files).run(in: store, progress: { _ in batches += 1 },
+                                                           shouldStop: { batches >= 8 })
+                Issue.record("the run should have stopped")
+            } catch let TrainingRunError.interrupted(run, place) {
+                #expect(place.epoch == 2 && place.step == 8)
+                let resumed = try TranslationTraining.resuming(run: run, in: store)
+                let result = try resumed.run(in: store)
+                #expect(result.runID == run && result.epochs.last?.validLoss == reference.epochs.last?.validLoss)
+            }
+            let a = try store.loadTranslationModel(named: "whole"), b = try store.loadTranslationModel(named: "stopped")
+            #expect(a.model.parameters.storedTensors == b.model.parameters.storedTensors)
+            #expect(a.source.count == b.source.count && a.target.fingerprint != a.source.fingerprint)
+            #expect(try store.model(named: "whole").targetVocabularyName == "whole.target")
+
+            // The reloaded model translates as the system over it does, and the options it was trained with are
+            // its notes.
+            let system = try TranslationSystem(a)
+            let out = try system.translate(["ein hund rennt"], options: .init(beam: 3, nbest: 2))
+            #expect(out[0].translations.count == 2 && out[0].sourceTokens.last == "\n")
+            #expect(a.training["hidden"] == "12")
+        }
+    }
+
+    @Test func theTimeBudgetEndsTheRun() throws {
+        try withTemporaryDirectory { directory in
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path, create: true)
+            var options = Self.options("budget", try Self.files(in: directory))
+            options.epochs = 50
+            options.timeBudget = 0.000_01  // minutes: spent by the first batch
+            let result = try options.run(in: store)
+            #expect(result.budgetSpent && result.epochs.count == 1)
+            #expect(try store.model(named: "budget").kind == Store.translationKind)
+        }
+    }
+}
