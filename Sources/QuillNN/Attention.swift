@@ -37,6 +37,7 @@ public final class LuongAttention {
     /// `W_c` and `W_a` packed by the first backward step.
     private var packedIn: PackedMatrix?, packedOut: PackedMatrix?
     private var packedOutBackward: PackedMatrix?, packedInBackward: PackedMatrix?
+    private var backwardPacked = false
 
     /// The parameter names under `prefix`, with their shapes.
     public static func layout(prefix: String, width: Int) -> ParameterLayout {
@@ -87,12 +88,12 @@ public final class LuongAttention {
         _ = outputs.pointer(capacity * B * H)
         slotsUsed = 0
         steppedBack = 0
-        packedOutBackward = nil
-        packedInBackward = nil
+        backwardPacked = false
         if !weightsUnchanged || packedIn == nil {
-            packedIn = PackedMatrix(transposed: true, rows: H, columns: H, b: inWeight.base, ldb: H, pool: pool)
-            packedOut = PackedMatrix(transposed: true, rows: 2 * H, columns: H, b: outWeight.base, ldb: 2 * H,
-                                     pool: pool)
+            packedIn = PackedMatrix.packing(packedIn, transposed: true, rows: H, columns: H, b: inWeight.base, ldb: H,
+                                            pool: pool)
+            packedOut = PackedMatrix.packing(packedOut, transposed: true, rows: 2 * H, columns: H, b: outWeight.base,
+                                             ldb: 2 * H, pool: pool)
         }
     }
 
@@ -157,9 +158,12 @@ public final class LuongAttention {
         let dz = dJoinedProjection.pointer(capacity * B * H) + slot * B * H
         let dq = dQueries.pointer(capacity * B * H) + slot * B * H
         let dch = dJoined.pointer(B * 2 * H), dAlphas = dWeights.pointer(B * S)
-        if packedOutBackward == nil {
-            packedOutBackward = PackedMatrix(rows: H, columns: 2 * H, b: outWeight.base, ldb: 2 * H, pool: pool)
-            packedInBackward = PackedMatrix(rows: H, columns: H, b: inWeight.base, ldb: H, pool: pool)
+        if !backwardPacked {
+            packedOutBackward = PackedMatrix.packing(packedOutBackward, rows: H, columns: 2 * H, b: outWeight.base,
+                                                     ldb: 2 * H, pool: pool)
+            packedInBackward = PackedMatrix.packing(packedInBackward, rows: H, columns: H, b: inWeight.base, ldb: H,
+                                                    pool: pool)
+            backwardPacked = true
         }
         Tanh.backward(output: a, dOutput: dOutput, dInput: dz, count: B * H, pool: pool)
         gemm(m: B, a: dz, lda: H, packedB: packedOutBackward!, c: dch, ldc: 2 * H, pool: pool)

@@ -33,6 +33,8 @@ public final class RecurrentLayer {
     private var packedForward: PackedMatrix?, packedBackward: PackedMatrix?
     /// The per-step API's `Wᵢₕᵀ` (forward) and `Wᵢₕ` (the input's gradient), packed once per sequence.
     private var packedInput: PackedMatrix?, packedInputBackward: PackedMatrix?
+    /// Storage reused by every packing of `Wₕₕᵀ` (forward) and `Wₕₕ` (backward) (see `PackedMatrix.packing`).
+    private var hiddenPacking: PackedMatrix?, hiddenBackwardPacking: PackedMatrix?
     private var input: UnsafePointer<Float>?
     /// Set by ``forward(tokens:table:vocabulary:steps:batch:h0:c0:pool:)``: the input rows are `table[ids[n]]`.
     private var tokens: (ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, vocabulary: Int)?
@@ -164,7 +166,9 @@ public final class RecurrentLayer {
         start(steps: T, batch: B, h0: h0, c0: c0)
         // `Wₕₕᵀ` packed once for the T per-step GEMMs (the weights do not change within a window); bit-identical
         // to the unpacked call.
-        let whh = PackedMatrix(transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H, pool: pool)
+        let whh = PackedMatrix.packing(hiddenPacking, transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H,
+                                       pool: pool)
+        hiddenPacking = whh
         for t in 0..<T {
             cell.forward(stepBuffers(t), multiply: { h, out, bias, accumulate in
                 gemm(m: B, a: h, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out, ldc: G, bias: bias,
@@ -218,7 +222,9 @@ public final class RecurrentLayer {
         if cell.hasCellState {
             if let dFinalCell { dc.update(from: dFinalCell, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
         }
-        packedBackward = PackedMatrix(rows: G, columns: H, b: weightHH.base, ldb: H, pool: pool)  // dh = dGates·Wₕₕ
+        hiddenBackwardPacking = PackedMatrix.packing(hiddenBackwardPacking, rows: G, columns: H, b: weightHH.base,
+                                                     ldb: H, pool: pool)
+        packedBackward = hiddenBackwardPacking  // dh = dGates·Wₕₕ
         backwardCursor = T
     }
 
@@ -325,8 +331,11 @@ extension RecurrentLayer {
         start(steps: capacity, batch: B, h0: h0, c0: c0)
         steps = 0
         stepCapacity = capacity
-        packedForward = PackedMatrix(transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H, pool: pool)
-        packedInput = PackedMatrix(transposed: true, rows: D, columns: G, b: weightIH.base, ldb: D, pool: pool)
+        hiddenPacking = PackedMatrix.packing(hiddenPacking, transposed: true, rows: H, columns: G, b: weightHH.base,
+                                             ldb: H, pool: pool)
+        packedForward = hiddenPacking
+        packedInput = PackedMatrix.packing(packedInput, transposed: true, rows: D, columns: G, b: weightIH.base, ldb: D,
+                                           pool: pool)
     }
 
     /// The steps run since ``beginSteps(capacity:batch:h0:c0:pool:)``.
@@ -360,7 +369,8 @@ extension RecurrentLayer {
         precondition(steps > 0, "beginBackwardSteps before any step")
         beginBackward(dFinalHidden: dFinalHidden, dFinalCell: dFinalCell, pool: pool)
         let G = cell.gates * hiddenSize
-        packedInputBackward = PackedMatrix(rows: G, columns: inputSize, b: weightIH.base, ldb: inputSize, pool: pool)
+        packedInputBackward = PackedMatrix.packing(packedInputBackward, rows: G, columns: inputSize, b: weightIH.base,
+                                                   ldb: inputSize, pool: pool)
     }
 
     /// Steps back through the latest step not yet stepped back: `dOutput` `[B][H]` is the gradient of that step's

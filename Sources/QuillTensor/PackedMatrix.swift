@@ -40,6 +40,20 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
             .bindMemory(to: Float.self, capacity: count)
     }
 
+    /// `existing` repacked from `b` when it has this shape and kernel, else a new packing: a layer that repacks the
+    /// same weights after every update reuses its storage instead of allocating (and faulting in) fresh pages. The
+    /// caller must be the only user of `existing`.
+    public static func packing(_ existing: PackedMatrix?, transposed: Bool = false, rows k: Int, columns n: Int,
+                               b: UnsafePointer<Float>, ldb: Int, kernel: GEMMKernel = .best,
+                               pool: ThreadPool = .shared) -> PackedMatrix {
+        guard let existing, existing.rows == k, existing.columns == n, existing.kernel == kernel else {
+            return PackedMatrix(transposed: transposed, rows: k, columns: n, b: b, ldb: ldb, kernel: kernel, pool: pool)
+        }
+        precondition(ldb >= max(1, transposed ? k : n), "ldb \(ldb) is smaller than the width of B")
+        existing.pack(transposed: transposed, b: b, ldb: ldb, pool: pool)
+        return existing
+    }
+
     private func pack(transposed: Bool, b: UnsafePointer<Float>, ldb: Int, pool: ThreadPool) {
         let (k, n, path, storage) = (rows, columns, kernel.rawValue, storage)
         let panel = 128  // a multiple of every kernel's tile width

@@ -44,7 +44,7 @@ import Testing
             try store.saveLanguageModel(try LanguageModelWorkflowTests.randomModel(.lstm, vocabulary: vocabulary.count),
                                         name: "m", vocabulary: "v")
             #expect(ModelFamily(kind: "gru-lm") == .recurrentLanguageModel && ModelFamily(kind: "kn-ngram") == .ngram)
-            #expect(ModelFamily(kind: "seq2seq") == nil)
+            #expect(ModelFamily(kind: "seq2seq") == .translation && ModelFamily(kind: "transformer") == nil)
 
             #expect(throws: StoredModelError.wrongFamily(model: "g", kind: "kn-ngram", found: .ngram,
                                                          expected: .recurrentLanguageModel)) {
