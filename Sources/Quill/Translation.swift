@@ -14,17 +14,20 @@ public final class TranslationSystem {
     public let targetEncoder: TextEncoder
     public let translator: Translator
 
-    public init(_ stored: TranslationModel, pool: ThreadPool = .shared) throws {
+    /// - Parameter precision: the decoder's GEMMs in float32 (exact) or bfloat16 (faster; ``Translator``).
+    public init(_ stored: TranslationModel, precision: Stepper.Precision = .float32, pool: ThreadPool = .shared) throws {
         self.stored = stored
         sourceEncoder = try TextEncoder(stored.source)
         targetEncoder = try TextEncoder(stored.target)
         let lineBreak = stored.target.lineBreakID
-        translator = Translator(model: stored.model, startID: lineBreak, endID: lineBreak, pool: pool)
+        translator = try Translator(model: stored.model, startID: lineBreak, endID: lineBreak, precision: precision,
+                                    pool: pool)
     }
 
     /// Loads model `name` from `store`.
-    public convenience init(store: Store, model name: String, pool: ThreadPool = .shared) throws {
-        try self.init(try store.loadTranslationModel(named: name), pool: pool)
+    public convenience init(store: Store, model name: String, precision: Stepper.Precision = .float32,
+                            pool: ThreadPool = .shared) throws {
+        try self.init(try store.loadTranslationModel(named: name), precision: precision, pool: pool)
     }
 
     /// One translation of a line.

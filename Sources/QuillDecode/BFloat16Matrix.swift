@@ -43,6 +43,19 @@ public final class BFloat16Matrix: @unchecked Sendable {
                                 Int64(columns.lowerBound), Int64(columns.upperBound), c, Int64(ldc), bias,
                                 accumulate ? 1 : 0)
     }
+
+    /// `c = a·Wᵀ (+ c) (+ bias)` over `rows` bfloat16 rows, in items of up to 128 rows × 128 columns over the pool
+    /// (every element is one kernel accumulator, whichever item computes it: the same bits for any thread count).
+    public func multiply(rows m: Int, a: UnsafePointer<UInt16>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         bias: UnsafePointer<Float>?, accumulate: Bool, pool: ThreadPool, path: Int32 = -1) {
+        let rowBlock = 128, columnBlock = 128, n = outputs
+        let columnItems = (n + columnBlock - 1) / columnBlock, rowItems = (m + rowBlock - 1) / rowBlock
+        pool.parallelFor(rowItems * columnItems) { item in
+            let r0 = item / columnItems * rowBlock, j0 = item % columnItems * columnBlock
+            multiply(rows: min(rowBlock, m - r0), a: a + r0 * lda, lda: lda, columns: j0..<min(n, j0 + columnBlock),
+                     c: c + r0 * ldc, ldc: ldc, bias: bias, accumulate: accumulate, path: path)
+        }
+    }
 }
 
 /// A growable, 64-byte aligned buffer of bfloat16 rows (`UInt16`), for the left-hand operand of ``BFloat16Matrix``.
@@ -68,6 +81,16 @@ public final class BFloat16Rows: @unchecked Sendable {  // owned by one scorer; 
     /// Rounds rows `[m][k]` of `a` (row stride `lda`) into `[m][ldd]` starting at row `row0` of this buffer.
     public func convert(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, columns k: Int, ldd: Int, row0: Int = 0) {
         quill_bf16_convert_rows(a, Int64(lda), Int64(m), Int64(k), base + row0 * ldd, Int64(ldd))
+    }
+
+    /// Makes room for and rounds rows `[m][k]` of `a` (row stride `lda`) into `[m][ldd]`, over the pool.
+    public func convert(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, columns k: Int, ldd: Int, pool: ThreadPool) {
+        reserve(m * ldd)
+        let block = 256
+        pool.parallelFor((m + block - 1) / block) { item in
+            let r0 = item * block
+            convert(a + r0 * lda, lda: lda, rows: min(block, m - r0), columns: k, ldd: ldd, row0: r0)
+        }
     }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<UInt16> {

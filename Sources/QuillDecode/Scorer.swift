@@ -228,7 +228,7 @@ public final class Scorer {
         let packed = packedDecoder ?? [], decoderBF16 = reduced?.decoder, path = bfloat16Path
         // bfloat16: the rows rounded once, before the loop (each item reads its own).
         let lda = decoderBF16?.rowStride ?? 0, a = rowsBF16
-        if decoderBF16 != nil { convertRows(top, lda: H, rows: N, columns: H, into: a, ldd: lda) }
+        if decoderBF16 != nil { a.convert(top, lda: H, rows: N, columns: H, ldd: lda, pool: pool) }
         let blocks = decoderBF16 != nil ? (V + columns - 1) / columns : packed.count
         // Tiles are taken from and returned to a free list: at most `threads` items run at once.
         let tiles = TileList(count: rowsPerItem * columns)
@@ -276,9 +276,9 @@ extension Scorer {
             let h = states[l % 2].base, g0 = gates.base
             // The input projections of all T steps, with the cell's input bias, one GEMM.
             let lda = layer.input.rowStride
-            convertRows(input, lda: D, rows: N, columns: D, into: rowsBF16, ldd: lda)
-            multiply(layer.input, rows: N, a: rowsBF16.base, lda: lda, c: g0, ldc: G, bias: layer.inputBias.base,
-                     accumulate: false)
+            rowsBF16.convert(input, lda: D, rows: N, columns: D, ldd: lda, pool: pool)
+            layer.input.multiply(rows: N, a: rowsBF16.base, lda: lda, c: g0, ldc: G, bias: layer.inputBias.base,
+                                 accumulate: false, pool: pool, path: bfloat16Path)
             state.hidden.withUnsafeBufferPointer { h.update(from: $0.baseAddress! + l * B * H, count: B * H) }
             if cell.hasCellState {
                 state.cell.withUnsafeBufferPointer { cells.base.update(from: $0.baseAddress! + l * B * H, count: B * H) }
@@ -293,8 +293,8 @@ extension Scorer {
                                        c: cells.base + ((t + 1) % 2) * B * H, batch: B, hidden: H)
                 cell.forward(step, multiply: { hPrev, product, bias, accumulate in
                     stepBF16.convert(hPrev, lda: H, rows: B, columns: H, ldd: ldh)
-                    multiply(layer.recurrent, rows: B, a: stepBF16.base, lda: ldh, c: product, ldc: G, bias: bias,
-                             accumulate: accumulate)
+                    layer.recurrent.multiply(rows: B, a: stepBF16.base, lda: ldh, c: product, ldc: G, bias: bias,
+                                             accumulate: accumulate, pool: pool, path: self.bfloat16Path)
                 }, pool: pool)
             }
             state.hidden.withUnsafeMutableBufferPointer {
@@ -309,32 +309,6 @@ extension Scorer {
             D = H
         }
         return input
-    }
-
-    /// `c = a·Wᵀ (+ c) (+ bias)` over `rows` bfloat16 rows, in items of up to 128 rows × 128 columns over the pool
-    /// (every element is one kernel accumulator, whichever item computes it).
-    fileprivate func multiply(_ w: BFloat16Matrix, rows m: Int, a: UnsafePointer<UInt16>, lda: Int,
-                              c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-                              accumulate: Bool) {
-        let rowBlock = 128, columnBlock = 128, path = bfloat16Path, n = w.outputs
-        let columnItems = (n + columnBlock - 1) / columnBlock, rowItems = (m + rowBlock - 1) / rowBlock
-        pool.parallelFor(rowItems * columnItems) { item in
-            let r0 = item / columnItems * rowBlock, j0 = item % columnItems * columnBlock
-            w.multiply(rows: min(rowBlock, m - r0), a: a + r0 * lda, lda: lda,
-                       columns: j0..<min(n, j0 + columnBlock), c: c + r0 * ldc, ldc: ldc, bias: bias,
-                       accumulate: accumulate, path: path)
-        }
-    }
-
-    /// Rounds `[rows][columns]` floats (row stride `lda`) into bfloat16 rows `[rows][ldd]` of `buffer`, over the pool.
-    fileprivate func convertRows(_ x: UnsafePointer<Float>, lda: Int, rows: Int, columns: Int, into buffer: BFloat16Rows,
-                                 ldd: Int) {
-        buffer.reserve(rows * ldd)
-        let block = 256
-        pool.parallelFor((rows + block - 1) / block) { item in
-            let r0 = item * block
-            buffer.convert(x + r0 * lda, lda: lda, rows: min(block, rows - r0), columns: columns, ldd: ldd, row0: r0)
-        }
     }
 }
 

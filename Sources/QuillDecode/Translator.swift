@@ -21,6 +21,11 @@ import QuillTensor
 /// best of them (a live one's bound is its log-probability over the penalty at the length cap, since log-probabilities
 /// only fall), or at the cap `⌊ratio · source length⌋ + extra`, where the live ones are finished as they stand.
 ///
+/// With ``QuillDecode/Stepper/Precision/bfloat16`` the decoder's GEMMs (its layers' input and hidden products and
+/// the generator) run on bfloat16 operands with float32 sums (`vdpbf16ps`: twice the multiply-adds of float32 per
+/// instruction); the encoder, the attention, the cell, the softmax and the search stay float32. Translations may
+/// then differ a little from float32's.
+///
 /// Results do not depend on the thread count or on how sentences are batched (each row's arithmetic is its own).
 /// A translator keeps scratch buffers: use one per thread.
 public final class Translator {
@@ -75,7 +80,14 @@ public final class Translator {
     public let model: EncoderDecoder
     /// The id the decoder starts after, and the id that ends a sentence (Quill's line break for both).
     public let startID: Int32, endID: Int32
+    /// float32 or bfloat16 (see the type's documentation).
+    public let precision: Stepper.Precision
+    /// The precisions a translator runs.
+    public static let precisions: [Stepper.Precision] = [.float32, .bfloat16]
     private let pool: ThreadPool
+    /// bfloat16: each layer's `W_ih`, `W_hh` and the generator, rounded and packed once; the rows rounded per product.
+    private let reduced: (input: [BFloat16Matrix], hidden: [BFloat16Matrix], generator: BFloat16Matrix)?
+    private let rowsBF16 = BFloat16Rows()
     private let packedInput: [PackedMatrix], packedHidden: [PackedMatrix], packedGenerator: PackedMatrix
     private var biases: [[Float]]
     // Row buffers, current and next: h and c per layer [L][N][H], the fed attentional outputs [N][H].
@@ -84,12 +96,23 @@ public final class Translator {
     private var topIDs: [Int32] = [], topValues: [Float] = []
 
     /// A translator over `model`'s current parameters (packed once: later changes to them are not seen).
-    public init(model: EncoderDecoder, startID: Int32, endID: Int32, pool: ThreadPool = .shared) {
+    /// - Throws: ``Stepper/UnsupportedPrecision`` for int8.
+    public init(model: EncoderDecoder, startID: Int32, endID: Int32, precision: Stepper.Precision = .float32,
+                pool: ThreadPool = .shared) throws {
+        guard Self.precisions.contains(precision) else {
+            throw Stepper.UnsupportedPrecision(precision: precision, engine: "translation", supported: Self.precisions)
+        }
         self.model = model
         self.startID = startID
         self.endID = endID
+        self.precision = precision
         self.pool = pool
-        let H = model.configuration.hidden
+        let H = model.configuration.hidden, V = model.configuration.targetVocabulary
+        reduced = precision != .bfloat16 ? nil : (
+            model.decoder.map { BFloat16Matrix(weights: $0.weightIH.base, outputs: 4 * H, inputs: $0.inputSize,
+                                               ld: $0.inputSize, pool: pool) },
+            model.decoder.map { BFloat16Matrix(weights: $0.weightHH.base, outputs: 4 * H, inputs: H, ld: H, pool: pool) },
+            BFloat16Matrix(weights: model.generator.weight.base, outputs: V, inputs: H, ld: H, pool: pool))
         packedInput = model.decoder.map {
             PackedMatrix(transposed: true, rows: $0.inputSize, columns: 4 * H, b: $0.weightIH.base, ldb: $0.inputSize,
                          pool: pool)
@@ -189,17 +212,30 @@ public final class Translator {
             }
             var layerInput = UnsafePointer(x)
             for l in 0..<L {
-                let hNew = hOut + l * N * H
+                let hNew = hOut + l * N * H, D = model.decoder[l].inputSize
                 biases[l].withUnsafeBufferPointer { bias in
-                    gemm(m: N, a: layerInput, lda: model.decoder[l].inputSize, packedB: packedInput[l], c: g,
-                         ldc: 4 * H, bias: bias.baseAddress, pool: pool)
+                    if let reduced {
+                        let w = reduced.input[l]
+                        rowsBF16.convert(layerInput, lda: D, rows: N, columns: D, ldd: w.rowStride, pool: pool)
+                        w.multiply(rows: N, a: rowsBF16.base, lda: w.rowStride, c: g, ldc: 4 * H,
+                                   bias: bias.baseAddress, accumulate: false, pool: pool)
+                    } else {
+                        gemm(m: N, a: layerInput, lda: D, packedB: packedInput[l], c: g, ldc: 4 * H,
+                             bias: bias.baseAddress, pool: pool)
+                    }
                 }
-                let whh = packedHidden[l], threads = pool
+                let whh = packedHidden[l], threads = pool, reducedHidden = reduced?.hidden[l], rows = rowsBF16
                 LSTM.forward(CellForward(gates: g, hiddenGates: g, hiddenBias: nil, hPrev: h + l * N * H, h: hNew,
                                          cPrev: cs + l * N * H, c: cOut + l * N * H, batch: N, hidden: H),
                              multiply: { hPrev, out, bias, accumulate in
-                                 gemm(m: N, a: hPrev, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out,
-                                      ldc: 4 * H, bias: bias, pool: threads)
+                                 if let w = reducedHidden {
+                                     rows.convert(hPrev, lda: H, rows: N, columns: H, ldd: w.rowStride, pool: threads)
+                                     w.multiply(rows: N, a: rows.base, lda: w.rowStride, c: out, ldc: 4 * H,
+                                                bias: bias, accumulate: accumulate, pool: threads)
+                                 } else {
+                                     gemm(m: N, a: hPrev, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out,
+                                          ldc: 4 * H, bias: bias, pool: threads)
+                                 }
                              }, pool: pool)
                 layerInput = UnsafePointer(hNew)
             }
@@ -217,8 +253,14 @@ public final class Translator {
                 attentionHistory.append(Array(UnsafeBufferPointer(start: attention.weights(slot: 0),
                                                                   count: N * S)))
             }
-            gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
-                 pool: pool)
+            if let w = reduced?.generator {
+                rowsBF16.convert(a, lda: H, rows: N, columns: H, ldd: w.rowStride, pool: pool)
+                w.multiply(rows: N, a: rowsBF16.base, lda: w.rowStride, c: logp, ldc: V, bias: model.generator.bias.base,
+                           accumulate: false, pool: pool)
+            } else {
+                gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
+                     pool: pool)
+            }
             let perChunk = max(1, 32_768 / V)
             pool.parallelFor((N + perChunk - 1) / perChunk) { chunk in
                 let first = chunk * perChunk, count = min(N, first + perChunk) - first

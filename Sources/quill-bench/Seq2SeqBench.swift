@@ -38,6 +38,8 @@ struct Seq2SeqBench: ParsableCommand {
     var reps = 3
     @Option(help: "Beam width of --measure beam and latency.")
     var beam = 5
+    @Option(help: "Decoding precision: float32 or bfloat16.")
+    var precision: Stepper.Precision = .float32
 
     static let (pad, start, end) = (Int32(-1), Int32(1), Int32(2))
 
@@ -94,7 +96,9 @@ struct Seq2SeqBench: ParsableCommand {
             result["tgt_tokens_per_batch"] = Double(tokens) / Double(steps)
         case .greedy, .beam, .latency:
             model.isTraining = false
-            let translator = Translator(model: model, startID: Self.start, endID: Self.end, pool: pool)
+            let translator = try Translator(model: model, startID: Self.start, endID: Self.end, precision: precision,
+                                            pool: pool)
+            result["precision"] = precision.rawValue
             let width = measure == .greedy ? 1 : beam
             let options = Translator.Options(beam: width, batch: B, suppressEnd: true)
             var decodeRNG = RNG(seed: 2)

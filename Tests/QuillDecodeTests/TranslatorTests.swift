@@ -34,7 +34,7 @@ import Testing
     @Test(arguments: [true, false])
     func greedyFollowsTheMostLikelyIdOfTheTrainingModel(attention: Bool) throws {
         let model = try Self.model(attention: attention)
-        let translator = Translator(model: model, startID: Self.end, endID: Self.end)
+        let translator = try Translator(model: model, startID: Self.end, endID: Self.end)
         let results = translator.translate(Self.sources, options: .greedy)
         for (source, hypotheses) in zip(Self.sources, results) {
             let best = try #require(hypotheses.first)
@@ -56,7 +56,7 @@ import Testing
     @Test(arguments: [0.0, 1.0])
     func wideBeamFindsTheExhaustiveOptimum(alpha: Double) throws {
         let model = try Self.model(seed: 9, layers: 1)
-        let translator = Translator(model: model, startID: Self.end, endID: Self.end)
+        let translator = try Translator(model: model, startID: Self.end, endID: Self.end)
         let cap = 3
         var options = Translator.Options(beam: 200, nbest: 3, lengthPenalty: alpha, maxLengthRatio: 0,
                                          maxLengthExtra: cap)
@@ -94,7 +94,7 @@ import Testing
     @Test func batchingAndThreadsChangeNothing() throws {
         var outcomes: [[[Translator.Hypothesis]]] = []
         for (threads, batch) in [(1, 1), (2, 64), (3, 3)] {
-            let translator = Translator(model: try Self.model(), startID: Self.end, endID: Self.end,
+            let translator = try Translator(model: try Self.model(), startID: Self.end, endID: Self.end,
                                         pool: ThreadPool(threads: threads))
             outcomes.append(translator.translate(Self.sources, options: .init(beam: 3, nbest: 2, lengthPenalty: 0.6,
                                                                               batch: batch, attention: true)))
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func attentionHasARowPerStepOverTheSource() throws {
-        let translator = Translator(model: try Self.model(), startID: Self.end, endID: Self.end)
+        let translator = try Translator(model: try Self.model(), startID: Self.end, endID: Self.end)
         let results = translator.translate(Self.sources, options: .init(beam: 2, attention: true))
         for (source, hypotheses) in zip(Self.sources, results) {
             let best = try #require(hypotheses.first)
@@ -117,10 +117,31 @@ import Testing
     }
 
     @Test func suppressedEndRunsToTheCap() throws {
-        let translator = Translator(model: try Self.model(), startID: Self.end, endID: Self.end)
+        let translator = try Translator(model: try Self.model(), startID: Self.end, endID: Self.end)
         let results = translator.translate(Self.sources, options: .init(beam: 5, suppressEnd: true))
         for (source, hypotheses) in zip(Self.sources, results) {
             #expect(hypotheses[0].ids.count == Int(1.5 * Double(source.count)) + 5 && !hypotheses[0].ended)
+        }
+    }
+
+    /// bfloat16 products: the same bits for any thread count, and hypotheses whose float32 log-probability is close to
+    /// the one the bfloat16 search computed (8 significant bits in the operands, float32 sums).
+    @Test func bfloat16DecodingIsCloseAndThreadIndependent() throws {
+        let model = try Self.model()
+        var outcomes: [[[Translator.Hypothesis]]] = []
+        for threads in [1, 2] {
+            let translator = try Translator(model: model, startID: Self.end, endID: Self.end, precision: .bfloat16,
+                                            pool: ThreadPool(threads: threads))
+            outcomes.append(translator.translate(Self.sources, options: .init(beam: 3)))
+        }
+        #expect(outcomes[0] == outcomes[1])
+        for (source, hypotheses) in zip(Self.sources, outcomes[0]) {
+            let best = try #require(hypotheses.first)
+            let exact = Self.logProbability(model, source: source, ids: best.ids, ended: best.ended)
+            #expect(abs(best.logProbability - exact) <= 0.02 * abs(exact) + 0.02, "\(best.logProbability) vs \(exact)")
+        }
+        #expect(throws: Stepper.UnsupportedPrecision.self) {
+            _ = try Translator(model: model, startID: Self.end, endID: Self.end, precision: .int8)
         }
     }
 }

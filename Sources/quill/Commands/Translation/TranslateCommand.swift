@@ -2,6 +2,13 @@ import ArgumentParser
 import Foundation
 import Quill
 
+/// `--precision` of the commands that translate.
+enum TranslationPrecision: String, ExpressibleByArgument, CaseIterable {
+    case float32, bfloat16
+
+    var precision: Stepper.Precision { self == .float32 ? .float32 : .bfloat16 }
+}
+
 /// The search options of the commands that translate.
 struct SearchOptions: ParsableArguments {
     @Option(help: "Beam width; 1 is greedy decoding. (default: 5)")
@@ -16,6 +23,9 @@ struct SearchOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Sentences translated together.", valueName: "n"))
     var sentences = 64
+
+    @Option(help: "The decoder's products: float32 (exact) or bfloat16 (faster, may differ slightly).")
+    var precision: TranslationPrecision = .float32
 
     func validate() throws {
         if !(1...100).contains(beam) { throw ValidationError("--beam must be 1…100 (got \(beam))") }
@@ -84,7 +94,7 @@ struct TranslateCommand: StoreBackedCommand {
     }
 
     func run(store: Store) throws {
-        let system = try TranslationSystem(store: store, model: model)
+        let system = try TranslationSystem(store: store, model: model, precision: search.precision.precision)
         let options = search.options(nbest: nbest, attention: attention)
         if input == "-" && Terminal.isInteractive {
             note("model '\(model)' · beam \(search.beam) · one line at a time; Ctrl-D leaves")
@@ -162,7 +172,7 @@ struct TranslationEvalCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func run(store: Store) throws {
-        let system = try TranslationSystem(store: store, model: model)
+        let system = try TranslationSystem(store: store, model: model, precision: search.precision.precision)
         var lines: [String] = []
         let evaluation = try system.evaluate(sourceFile: source, referenceFile: reference, options: search.options(),
                                              hypothesesOut: { lines.append($0) })
@@ -208,7 +218,7 @@ struct TranslationAttentionCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func run(store: Store) throws {
-        let system = try TranslationSystem(store: store, model: model)
+        let system = try TranslationSystem(store: store, model: model, precision: search.precision.precision)
         let translation = try system.translate([text], options: search.options(attention: true))[0]
         guard let best = translation.translations.first, let weights = best.attention else {
             throw CLIError("the model gave no translation of that sentence")
