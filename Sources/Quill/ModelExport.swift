@@ -81,14 +81,20 @@ extension Store {
             ModelExportMetadata.naming: naming.rawValue,
         ]
         if let vocabulary { metadata[ModelExportMetadata.vocabularySize] = String(vocabulary.size) }
-        if naming == .pytorch {
+        // A translation model's PyTorch names are those of the peer's module (`PyTorchNames.encoderDecoderName`).
+        let isTranslation = ModelFamily(kind: record.kind) == .translation
+        if let target = record.targetVocabularyName { metadata["quill.targetVocabulary"] = target }
+        let fileName: (String) -> String = isTranslation
+            ? { naming == .pytorch ? PyTorchNames.encoderDecoderName($0) : $0 }
+            : { modules.fileName($0, naming: naming) }
+        if naming == .pytorch && !isTranslation {
             metadata[ModelExportMetadata.modules] = [modules.embedding, modules.rnn, modules.decoder]
                 .joined(separator: ",")
         }
         var writer = SafeTensorsWriter(metadata: metadata)
         var parameters = 0
         for tensor in try tensors(ofModel: record.id) {
-            try writer.add(modules.fileName(tensor.name, naming: naming), shape: tensor.shape, values: tensor.values)
+            try writer.add(fileName(tensor.name), shape: tensor.shape, values: tensor.values)
             parameters += tensor.values.count
         }
         let bytes = try writer.bytes()

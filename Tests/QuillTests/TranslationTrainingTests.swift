@@ -59,6 +59,14 @@ import Testing
             let out = try system.translate(["ein hund rennt"], options: .init(beam: 3, nbest: 2))
             #expect(out[0].translations.count == 2 && out[0].sourceTokens.last == "\n")
             #expect(a.training["hidden"] == "12")
+
+            // Exported, its tensors have exactly the names of the PyTorch peer's module (the parity fixture's).
+            let file = directory.appendingPathComponent("whole.safetensors")
+            try store.exportModel(named: "whole", to: file)
+            let exported = Set(try SafeTensors(contentsOf: file).tensors.keys)
+            let peer = Set(try SafeTensors(contentsOf: TestSupport.fixture("pytorch-seq2seq.safetensors")).tensors.keys
+                .filter { $0.hasPrefix("encoder.") || $0.hasPrefix("decoder.") || $0.hasPrefix("generator.") })
+            #expect(exported == peer)
         }
     }
 

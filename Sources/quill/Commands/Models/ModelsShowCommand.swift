@@ -29,7 +29,9 @@ struct ModelsShowCommand: StoreBackedCommand {
     func run(store: Store) throws {
         let record = try store.modelForCLI(named: name, storePath: self.store.resolvedPath)
         let tensors = try store.tensors(ofModel: record.id)
-        let vocabulary = try store.vocabularies().first { $0.id == record.vocabularyID }
+        let vocabularies = try store.vocabularies()
+        let vocabulary = vocabularies.first { $0.id == record.vocabularyID }
+        let target = record.targetVocabularyID.flatMap { id in vocabularies.first { $0.id == id } }
         let runs = try store.runs().filter { $0.modelID == record.id }.map(\.id)
         let parameters = tensors.reduce(0) { $0 + $1.values.count }
         let hyperparameters = (try? JSONSerialization.jsonObject(with: Data(record.hyperparametersJSON.utf8)))
@@ -52,6 +54,11 @@ struct ModelsShowCommand: StoreBackedCommand {
             fields.append(["vocabulary:", record.vocabularyName
                 + (vocabulary.map { " (\($0.size) entries, \($0.settings.level.rawValue) level)" } ?? "")])
             fields.append(["fingerprint:", record.vocabularyFingerprint])
+            if let target {
+                fields.append(["target vocabulary:", target.name + " (\(target.size) entries, "
+                    + "\(target.settings.level.rawValue) level)"])
+                fields.append(["target fingerprint:", target.fingerprint])
+            }
             fields.append(["parameters:", "\(parameters) (\(formatBytes(4 * parameters)))"])
             fields.append(["created:", displayTime(record.createdAt)])
             fields.append(["runs:", runs.isEmpty ? "none" : runs.map { "#\($0)" }.joined(separator: ", ")])
