@@ -64,6 +64,7 @@ public final class SubwordEncoder {
     @inline(__always)
     public func forEachID(ofWord word: UnsafeRawBufferPointer, _ body: (Int32) throws -> Void) rethrows {
         if let packed = cache.value(for: word) {
+            if packed < 0 { return try body(Int32(truncatingIfNeeded: ~packed)) }
             let offset = packed >> 12, count = packed & 0xFFF
             try cachedIDs.withUnsafeBufferPointer { ids in
                 for i in offset..<(offset + count) { try body(ids[i]) }
@@ -76,8 +77,12 @@ public final class SubwordEncoder {
                 cache = ByteTable(capacity: SubwordEncoder.cacheCapacity)
                 cachedIDs.removeAll(keepingCapacity: true)
             }
-            cache.add(cachedIDs.count << 12 | symbols.count, to: word)
-            cachedIDs.append(contentsOf: symbols)
+            if symbols.count == 1 {
+                cache.add(~Int(symbols[0]), to: word)
+            } else {
+                cache.add(cachedIDs.count << 12 | symbols.count, to: word)
+                cachedIDs.append(contentsOf: symbols)
+            }
         }
         for id in symbols { try body(id) }
     }
