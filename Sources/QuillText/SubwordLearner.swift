@@ -82,9 +82,7 @@ private struct State {
     var symbolCounts: [Int] = []
     var symbolID: [[UInt8]: Int32] = [:]
 
-    var pairCount: [UInt64: Int] = [:]
-    /// The words each pair occurs in; may list a word twice or one the pair has left (checked when read).
-    var pairWords: [UInt64: [Int32]] = [:]
+    var pairs = PairTable()
     var heap = PairHeap()
     var learned: [(left: Int32, right: Int32)] = []
 
@@ -121,26 +119,22 @@ private struct State {
             let s = Int(start[w])
             let f = wordCount[w]
             for i in s..<(s + Int(length[w]) - 1) {
-                let key = pairKey(symbols[i], symbols[i + 1])
-                pairCount[key, default: 0] += f
-                note(Int32(w), in: key)
+                let p = pairs.index(of: pairKey(symbols[i], symbols[i + 1]))
+                pairs.counts[p] += f
+                pairs.words[p].appendUnlessLast(Int32(w))
             }
         }
-        heap.items = pairCount.map { PairHeap.Item(count: $0.value, pair: $0.key) }
+        heap.items = pairs.counts.indices.map { PairHeap.Item(count: pairs.counts[$0], pair: pairs.keys[$0], index: Int32($0)) }
         heap.heapify()
-    }
-
-    @inline(__always) mutating func note(_ word: Int32, in key: UInt64) {
-        pairWords[key, default: []].appendUnlessLast(word)
     }
 
     mutating func learn(_ wanted: Int) {
         var visited = [Int32](repeating: -1, count: start.count)
-        var increased: [UInt64] = []
+        var increased: [Int32] = []
         while learned.count < wanted, let top = heap.pop() {
-            let current = pairCount[top.pair] ?? 0
+            let current = pairs.counts[Int(top.index)]
             if current != top.count {
-                if current > 0 { heap.push(.init(count: current, pair: top.pair)) }
+                if current > 0 { heap.push(.init(count: current, pair: top.pair, index: top.index)) }
                 continue
             }
             if current < SubwordLearner.minimumPairCount { break }
@@ -158,40 +152,45 @@ private struct State {
             let step = Int32(learned.count)
             learned.append((a, b))
             increased.removeAll(keepingCapacity: true)
-            for w in pairWords.removeValue(forKey: top.pair) ?? [] where visited[Int(w)] != step {
+            var words: [Int32] = []
+            swap(&words, &pairs.words[Int(top.index)])
+            for w in words where visited[Int(w)] != step {
                 visited[Int(w)] = step
-                merge(a, b, into: c, word: w, increased: &increased)
+                merge(a, b, pair: Int(top.index), into: c, word: w, increased: &increased)
             }
-            pairCount[top.pair] = nil
-            for key in increased { if let n = pairCount[key], n > 0 { heap.push(.init(count: n, pair: key)) } }
+            pairs.counts[Int(top.index)] = 0
+            for p in increased where pairs.counts[Int(p)] > 0 {
+                heap.push(.init(count: pairs.counts[Int(p)], pair: pairs.keys[Int(p)], index: p))
+            }
         }
     }
 
     /// Rewrites word `w`, merging each `a b` into `c` left to right, and moves the counts of the neighbouring pairs:
     /// `x a` → `x c` on the left, `b y` → `c y` on the right (a previous merge in the same word is the left neighbour).
-    mutating func merge(_ a: Int32, _ b: Int32, into c: Int32, word w: Int32, increased: inout [UInt64]) {
+    mutating func merge(_ a: Int32, _ b: Int32, pair ab: Int, into c: Int32, word w: Int32,
+                        increased: inout [Int32]) {
         let s = Int(start[Int(w)]), n = Int(length[Int(w)])
         let f = wordCount[Int(w)]
         var read = s, write = s
         let end = s + n
         while read < end {
             if read + 1 < end && symbols[read] == a && symbols[read + 1] == b {
-                pairCount[pairKey(a, b), default: 0] -= f
+                pairs.counts[ab] -= f
                 if write > s {
                     let x = symbols[write - 1]
-                    pairCount[pairKey(x, a), default: 0] -= f
-                    let key = pairKey(x, c)
-                    pairCount[key, default: 0] += f
-                    note(w, in: key)
-                    increased.append(key)
+                    pairs.counts[pairs.index(of: pairKey(x, a))] -= f
+                    let p = pairs.index(of: pairKey(x, c))
+                    pairs.counts[p] += f
+                    pairs.words[p].appendUnlessLast(w)
+                    increased.append(Int32(p))
                 }
                 if read + 2 < end {
                     let y = symbols[read + 2]
-                    pairCount[pairKey(b, y), default: 0] -= f
-                    let key = pairKey(c, y)
-                    pairCount[key, default: 0] += f
-                    note(w, in: key)
-                    increased.append(key)
+                    pairs.counts[pairs.index(of: pairKey(b, y))] -= f
+                    let p = pairs.index(of: pairKey(c, y))
+                    pairs.counts[p] += f
+                    pairs.words[p].appendUnlessLast(w)
+                    increased.append(Int32(p))
                 }
                 symbols[write] = c
                 read += 2
@@ -205,6 +204,48 @@ private struct State {
     }
 }
 
+/// Every pair of symbols seen, numbered in order of first sight, with its count and the words it occurs in (a list
+/// that may name a word twice or one the pair has left; readers check). Open addressing with Fibonacci hashing: a
+/// probe costs a multiply, not a SipHash as a `Dictionary` key does.
+private struct PairTable {
+    var keys: [UInt64] = []
+    var counts: [Int] = []
+    var words: [[Int32]] = []
+    /// Pair index + 1, or 0 for an empty slot.
+    private var slots = [Int32](repeating: 0, count: 1 << 16)
+    private var shift: UInt64 = 64 - 16
+
+    /// The pair's index, inserting it (count 0, no words) when new.
+    @inline(__always)
+    mutating func index(of key: UInt64) -> Int {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while true {
+            let slot = slots[i]
+            if slot == 0 { break }
+            if keys[Int(slot) - 1] == key { return Int(slot) - 1 }
+            i = (i &+ 1) & mask
+        }
+        keys.append(key)
+        counts.append(0)
+        words.append([])
+        slots[i] = Int32(keys.count)
+        if keys.count * 2 > slots.count { grow() }
+        return keys.count - 1
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        shift -= 1
+        let mask = slots.count - 1
+        for (index, key) in keys.enumerated() {
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while slots[i] != 0 { i = (i &+ 1) & mask }
+            slots[i] = Int32(index + 1)
+        }
+    }
+}
+
 extension Array where Element == Int32 {
     @inline(__always) fileprivate mutating func appendUnlessLast(_ x: Int32) {
         if last != x { append(x) }
@@ -213,7 +254,7 @@ extension Array where Element == Int32 {
 
 /// A max-heap of (count, pair): the highest count first, ties to the smaller pair key (older left, then right).
 private struct PairHeap {
-    struct Item { var count: Int; var pair: UInt64 }
+    struct Item { var count: Int; var pair: UInt64; var index: Int32 }
     var items: [Item] = []
 
     @inline(__always) static func before(_ x: Item, _ y: Item) -> Bool {
