@@ -33,24 +33,30 @@ public final class SubwordEncoder {
         guard vocabulary.settings.level == .bpe, tokens.count >= firstSubword else {
             throw TextError.invalidSubwords(reason: "a BPE vocabulary holds the 4 specials and 256 byte tokens")
         }
-        for b in 0..<Vocabulary.byteTokenCount where tokens[Int(Vocabulary.firstByteID) + b] != Vocabulary.byteToken(UInt8(b)) {
-            throw TextError.invalidSubwords(
-                reason: "id \(Int(Vocabulary.firstByteID) + b) must be the byte token \(Vocabulary.byteToken(UInt8(b)))")
+        for b in 0..<Vocabulary.byteTokenCount {
+            let id = Int(Vocabulary.firstByteID) + b, expected = Vocabulary.byteToken(UInt8(b))
+            guard tokens[id] == expected else {
+                throw TextError.invalidSubwords(reason: "id \(id) must be the byte token \(expected)")
+            }
         }
         var ascii = [Int32](repeating: -1, count: 128)
         var scalars: [UInt32: Int32] = [:]
         for id in firstSubword..<tokens.count {
             let t = tokens[id].unicodeScalars
             guard t.count == 1, let s = t.first?.value else { continue }
-            if s < 128 { if ascii[Int(s)] < 0 { ascii[Int(s)] = Int32(id) } } else if scalars[s] == nil { scalars[s] = Int32(id) }
+            if s < 128 {
+                if ascii[Int(s)] < 0 { ascii[Int(s)] = Int32(id) }
+            } else if scalars[s] == nil {
+                scalars[s] = Int32(id)
+            }
         }
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(vocabulary.merges.count)
         for (rank, m) in vocabulary.merges.enumerated() {
             let left = vocabulary.id(m.left), right = vocabulary.id(m.right), merged = vocabulary.id(m.left + m.right)
             guard left != Vocabulary.unknownID, right != Vocabulary.unknownID, merged != Vocabulary.unknownID else {
-                throw TextError.invalidSubwords(
-                    reason: "merge \(rank) (\(jsonQuoted(m.left)) + \(jsonQuoted(m.right))) names a token the vocabulary lacks")
+                throw TextError.invalidSubwords(reason: "merge \(rank) (\(jsonQuoted(m.left)) + "
+                    + "\(jsonQuoted(m.right))) names a token the vocabulary lacks")
             }
             let key = subwordPairKey(left, right)
             if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(merged)) }

@@ -124,7 +124,9 @@ private struct State {
                 pairs.words[p].appendUnlessLast(Int32(w))
             }
         }
-        heap.items = pairs.counts.indices.map { PairHeap.Item(count: pairs.counts[$0], pair: pairs.keys[$0], index: Int32($0)) }
+        heap.items = pairs.counts.indices.map {
+            PairHeap.Item(count: pairs.counts[$0], pair: pairs.keys[$0], index: Int32($0))
+        }
         heap.heapify()
     }
 

@@ -80,7 +80,9 @@ struct TokenizerOptions: ParsableArguments {
     func validate() throws {
         if let merges {
             if merges < 1 { throw ValidationError("--merges must be at least 1 (got \(merges))") }
-            if let level, level != .bpe { throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))") }
+            if let level, level != .bpe {
+                throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))")
+            }
         }
     }
 
@@ -130,7 +132,8 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 extension TokenizerSettings {
     /// A short human-readable form: `word, nfc, case-folded, locale en`.
     var summary: String {
-        [level == .bpe ? "bpe (\(merges) merges)" : level.rawValue, normalization.rawValue, caseFold ? "case-folded" : "cased",
+        [level == .bpe ? "bpe (\(merges) merges)" : level.rawValue, normalization.rawValue,
+         caseFold ? "case-folded" : "cased",
          "locale " + (locale.isEmpty ? "root" : locale)].joined(separator: ", ")
     }
 }
