@@ -57,7 +57,8 @@ public struct Vocabulary: Sendable {
             table.set(id, for: token)
         }
         self.ids = table
-        lineBreakID = Vocabulary.lineBreak(in: tokens)
+        lineBreakID = settings.level == .bpe
+            ? Vocabulary.subwordLineBreak(in: tokens, counts: counts) : Vocabulary.lineBreak(in: tokens)
     }
 
     /// The token a line starts after and ends on: ``lineBreakID``.
@@ -72,6 +73,30 @@ public struct Vocabulary: Sendable {
             if token.dropLast().allSatisfy({ $0.isWhitespace && !$0.isNewline }) { return Int32(id) }
         }
         return endID
+    }
+
+    /// At the BPE level the characters (`"\n"`) come before the subwords (`" \n"`), so id order says nothing of
+    /// which line end the corpus has. A line-end token's count, less the counts of the line-end subwords one
+    /// character longer that were merged from it, estimates how many lines end exactly on it; the largest wins.
+    /// So WikiText (every line ends `" \n"`) gets `" \n"` and prose gets `"\n"`.
+    static func subwordLineBreak(in tokens: [String], counts: [Int]) -> Int32 {
+        func isLineEnd(_ token: String) -> Bool {
+            guard let last = token.last, last.isNewline else { return false }
+            return token.dropLast().allSatisfy { $0.isWhitespace && !$0.isNewline }
+        }
+        let first = specialTokens.count + byteTokenCount
+        guard tokens.count > first else { return endID }
+        let ends = (first..<tokens.count).filter { isLineEnd(tokens[$0]) }
+        var exact = Dictionary(uniqueKeysWithValues: ends.map { (tokens[$0], counts[$0]) })
+        for id in ends where tokens[id].unicodeScalars.count > 1 {
+            exact[String(tokens[id].unicodeScalars.dropFirst()), default: 0] -= counts[id]
+        }
+        // The most lines; among equals the smallest id.
+        let best = ends.max { a, b in
+            let (ca, cb) = (exact[tokens[a]]!, exact[tokens[b]]!)
+            return ca != cb ? ca < cb : a > b
+        }
+        return best.map { Int32($0) } ?? endID
     }
 
     public var count: Int { tokens.count }

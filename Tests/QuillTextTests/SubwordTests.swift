@@ -152,3 +152,24 @@ import Testing
         #expect(throws: TextError.self) { try TextEncoder(broken) }
     }
 }
+
+/// The line convention at the BPE level: the line end the corpus has, merged or not.
+@Suite struct SubwordLineBreakTests {
+    static func encoder(_ text: String) throws -> TextEncoder {
+        var builder = VocabularyBuilder(settings: TokenizerSettings(level: .bpe, merges: 50))
+        for token in try Tokenizer(builder.settings).tokenize(text) { builder.add(token) }
+        return try TextEncoder(builder.build())
+    }
+
+    @Test func wikiTextStyleLinesEndOnTheMergedSpaceLineBreak() throws {
+        let encoder = try Self.encoder(String(repeating: " the cat sat \n a dog ran \n", count: 5) + "x\n")
+        #expect(encoder.vocabulary[encoder.lineStart] == " \n")
+        #expect(try encoder.lineIDs(of: " the cat sat").last == encoder.lineStart)
+        #expect(try encoder.ids(of: " the cat sat \n").last == encoder.lineStart)
+    }
+
+    @Test func proseLinesEndOnTheLineFeed() throws {
+        let encoder = try Self.encoder(String(repeating: "The cat sat.\nA dog ran.\n", count: 5) + "odd \nodd \n")
+        #expect(encoder.vocabulary[encoder.lineStart] == "\n")
+    }
+}
