@@ -16,8 +16,8 @@ public final class SubwordEncoder {
 
     private let asciiIDs: [Int32]
     private let scalarIDs: [UInt32: Int32]
-    /// `pairKey(left, right)` → `rank << 32 | merged id`.
-    private let mergeTable: [UInt64: UInt64]
+    /// `(left, right)` → `rank << 32 | merged id`.
+    private let mergeTable: MergeTable
 
     private var cache = ByteTable(capacity: SubwordEncoder.cacheCapacity)
     /// Cached words' ids back to back; a cache value is `offset << 12 | count`.
@@ -50,16 +50,14 @@ public final class SubwordEncoder {
                 scalars[s] = Int32(id)
             }
         }
-        var table: [UInt64: UInt64] = [:]
-        table.reserveCapacity(vocabulary.merges.count)
+        var table = MergeTable(capacity: vocabulary.merges.count)
         for (rank, m) in vocabulary.merges.enumerated() {
             let left = vocabulary.id(m.left), right = vocabulary.id(m.right), merged = vocabulary.id(m.left + m.right)
             guard left != Vocabulary.unknownID, right != Vocabulary.unknownID, merged != Vocabulary.unknownID else {
                 throw TextError.invalidSubwords(reason: "merge \(rank) (\(jsonQuoted(m.left)) + "
                     + "\(jsonQuoted(m.right))) names a token the vocabulary lacks")
             }
-            let key = subwordPairKey(left, right)
-            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(merged)) }
+            table.insertIfAbsent(subwordPairKey(left, right), UInt64(rank) << 32 | UInt64(UInt32(merged)))
         }
         asciiIDs = ascii
         scalarIDs = scalars
@@ -125,7 +123,49 @@ public final class SubwordEncoder {
     }
 
     @inline(__always) private func rank(_ left: Int32, _ right: Int32) -> UInt64 {
-        mergeTable[subwordPairKey(left, right)] ?? .max
+        mergeTable.value(subwordPairKey(left, right))
+    }
+}
+
+/// Pair of ids → `rank << 32 | merged id`, by open addressing with Fibonacci hashing: a probe is a multiply and a
+/// compare, where a `Dictionary` would SipHash the key. Looked up for every adjacent pair of a word not yet cached.
+private struct MergeTable {
+    private static let empty = UInt64.max  // no pair of valid ids packs to this
+    private var keys: [UInt64]
+    private var values: [UInt64]
+    private let shift: UInt64
+
+    init(capacity: Int) {
+        var bits: UInt64 = 4
+        while (1 << bits) < capacity * 2 { bits += 1 }
+        keys = [UInt64](repeating: MergeTable.empty, count: 1 << bits)
+        values = [UInt64](repeating: 0, count: 1 << bits)
+        shift = 64 - bits
+    }
+
+    mutating func insertIfAbsent(_ key: UInt64, _ value: UInt64) {
+        var i = slot(key)
+        while keys[i] != MergeTable.empty {
+            if keys[i] == key { return }
+            i = (i &+ 1) & (keys.count - 1)
+        }
+        keys[i] = key
+        values[i] = value
+    }
+
+    /// The value for `key`, or `UInt64.max` (ranks below every merge) when the pair has no merge.
+    @inline(__always) func value(_ key: UInt64) -> UInt64 {
+        var i = slot(key)
+        while true {
+            let k = keys[i]
+            if k == key { return values[i] }
+            if k == MergeTable.empty { return .max }
+            i = (i &+ 1) & (keys.count - 1)
+        }
+    }
+
+    @inline(__always) private func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 }
 
