@@ -11,6 +11,8 @@
 public final class SubwordEncoder {
     /// Words cached at most before the cache is emptied (a few MB at most).
     public static let cacheCapacity = 1 << 16
+    /// The cache starts small and grows with the words seen: a table no larger than needed keeps probes in cache.
+    private static let initialCacheCapacity = 1 << 12
     /// Longer words are encoded each time rather than cached (the packed cache entry holds a length below this).
     private static let longestCachedWord = 1 << 12
 
@@ -19,7 +21,7 @@ public final class SubwordEncoder {
     /// `(left, right)` → `rank << 32 | merged id`.
     private let mergeTable: MergeTable
 
-    private var cache = ByteTable(capacity: SubwordEncoder.cacheCapacity)
+    private var cache = ByteTable(capacity: SubwordEncoder.initialCacheCapacity)
     /// Cached words' ids back to back; a cache value is `offset << 12 | count`.
     private var cachedIDs: [Int32] = []
     private var symbols: [Int32] = []
@@ -78,7 +80,7 @@ public final class SubwordEncoder {
         encode(word)
         if symbols.count < SubwordEncoder.longestCachedWord {
             if cache.count >= SubwordEncoder.cacheCapacity {
-                cache = ByteTable(capacity: SubwordEncoder.cacheCapacity)
+                cache = ByteTable(capacity: SubwordEncoder.initialCacheCapacity)
                 cachedIDs.removeAll(keepingCapacity: true)
             }
             if symbols.count == 1 {
