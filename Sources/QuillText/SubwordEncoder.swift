@@ -21,11 +21,13 @@ public final class SubwordEncoder {
     /// `(left, right)` → `rank << 32 | merged id`.
     private let mergeTable: MergeTable
 
-    private var cache = ByteTable(capacity: SubwordEncoder.initialCacheCapacity)
+    // Unchecked exclusivity: the per-word hot path would otherwise pay a runtime access check on each of these
+    // (the encoder is single-threaded by contract and never hands out an inout to them).
+    @exclusivity(unchecked) private var cache = ByteTable(capacity: SubwordEncoder.initialCacheCapacity)
     /// Cached words' ids back to back; a cache value is `offset << 12 | count`.
-    private var cachedIDs: [Int32] = []
-    private var symbols: [Int32] = []
-    private var ranks: [UInt64] = []
+    @exclusivity(unchecked) private var cachedIDs: [Int32] = []
+    @exclusivity(unchecked) private var symbols: [Int32] = []
+    @exclusivity(unchecked) private var ranks: [UInt64] = []
 
     /// - Throws: ``TextError/invalidSubwords(reason:)`` when the vocabulary is not a well-formed BPE vocabulary (byte
     ///   tokens not at ids 4–259, or a merge whose sides or result are not tokens).
