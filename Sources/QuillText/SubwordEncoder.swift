@@ -24,7 +24,8 @@ public final class SubwordEncoder {
     // Unchecked exclusivity: the per-word hot path would otherwise pay a runtime access check on each of these
     // (the encoder is single-threaded by contract and never hands out an inout to them).
     @exclusivity(unchecked) private var cache = ByteTable(capacity: SubwordEncoder.initialCacheCapacity)
-    /// Cached words' ids back to back; a cache value is `offset << 12 | count`.
+    /// Cached words' ids back to back; a cache value is `offset << 12 | count`, or `~id` for a word of one id (most
+    /// words, which then need no second read).
     @exclusivity(unchecked) private var cachedIDs: [Int32] = []
     @exclusivity(unchecked) private var symbols: [Int32] = []
     @exclusivity(unchecked) private var ranks: [UInt64] = []
