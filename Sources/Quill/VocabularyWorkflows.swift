@@ -54,20 +54,39 @@ extension Store {
                                 minCount: Int = 1, maxSize: Int? = nil, lossy: Bool = false, replace: Bool = false,
                                 progress: ((TextReader) -> Void)? = nil)
         throws -> (vocabulary: Vocabulary, statistics: VocabularyBuildStatistics) {
+        try buildVocabulary(corpora: [path], name: name, settings: settings, minCount: minCount, maxSize: maxSize,
+                            lossy: lossy, replace: replace, progress: progress)
+    }
+
+    /// Counts the tokens of several corpus files into one vocabulary (a joint vocabulary of two languages, say) and
+    /// saves it; otherwise as ``buildVocabulary(corpus:name:settings:minCount:maxSize:lossy:replace:progress:)``.
+    /// At the BPE level `coveredTokens` counts the words the merges were learned from (all of them).
+    public func buildVocabulary(corpora paths: [String], name: String,
+                                settings: TokenizerSettings = TokenizerSettings(), minCount: Int = 1,
+                                maxSize: Int? = nil, lossy: Bool = false, replace: Bool = false,
+                                progress: ((TextReader) -> Void)? = nil)
+        throws -> (vocabulary: Vocabulary, statistics: VocabularyBuildStatistics) {
         if !replace, try vocabularies().contains(where: { $0.name == name }) {
             throw StoreError.alreadyExists(kind: "vocabulary", name: name)
         }
         let start = Date()
-        let reader = try TextReader(path: path, lossy: lossy)
         var builder = VocabularyBuilder(settings: settings)
-        try builder.addTokens(of: reader, progress: progress)
-        guard builder.totalTokens > 0 else { throw TextError.emptyCorpus(file: reader.name) }
+        var bytesRead = 0, replacements = 0
+        for path in paths {
+            let reader = try TextReader(path: path, lossy: lossy)
+            let before = builder.totalTokens
+            try builder.addTokens(of: reader, progress: progress)
+            guard builder.totalTokens > before else { throw TextError.emptyCorpus(file: reader.name) }
+            bytesRead += reader.bytesRead
+            replacements += reader.replacements
+        }
         let vocabulary = builder.build(minCount: minCount, maxSize: maxSize)
         let id = try saveVocabulary(vocabulary, name: name, replace: replace)
+        let covered = settings.level == .bpe ? builder.totalTokens : vocabulary.counts.reduce(0, +)
         let statistics = VocabularyBuildStatistics(
-            id: id, bytesRead: reader.bytesRead, totalTokens: builder.totalTokens,
-            distinctTokens: builder.distinctTokens, coveredTokens: vocabulary.counts.reduce(0, +),
-            replacements: reader.replacements, seconds: Date().timeIntervalSince(start))
+            id: id, bytesRead: bytesRead, totalTokens: builder.totalTokens,
+            distinctTokens: builder.distinctTokens, coveredTokens: covered,
+            replacements: replacements, seconds: Date().timeIntervalSince(start))
         return (vocabulary, statistics)
     }
 

@@ -31,7 +31,23 @@ enum Schema {
     static let migrations: [Migration] = [
         Migration(version: 1, name: "create-core-tables", sql: createCoreTables),
         Migration(version: 2, name: "record-run-owner", sql: recordRunOwner),
+        Migration(version: 3, name: "subword-merges-and-translation-vocabularies",
+                  sql: subwordMergesAndTranslationVocabularies),
     ]
+
+    /// A BPE vocabulary's merges, by rank (its fingerprint covers them); and a translation model's target vocabulary
+    /// fingerprint beside its `target_vocabulary_id`, as `vocabulary_fingerprint` is beside `vocabulary_id`.
+    /// The primary key starts with `vocabulary_id`, so the cascade from `vocabularies` needs no other index.
+    private static let subwordMergesAndTranslationVocabularies = """
+        CREATE TABLE vocabulary_merges (
+            vocabulary_id INTEGER NOT NULL REFERENCES vocabularies(id) ON DELETE CASCADE,
+            rank          INTEGER NOT NULL CHECK (rank >= 0),
+            left_token    TEXT    NOT NULL CHECK (left_token <> ''),
+            right_token   TEXT    NOT NULL CHECK (right_token <> ''),
+            PRIMARY KEY (vocabulary_id, rank)
+        ) STRICT, WITHOUT ROWID;
+        ALTER TABLE models ADD COLUMN target_vocabulary_fingerprint TEXT;
+        """
 
     /// The process training a run: its id, host and start time (pids are reused; the start time tells them apart),
     /// so a run whose process is gone shows as interrupted. NULL for runs recorded before.

@@ -13,6 +13,9 @@ public struct ModelRecord: Codable, Sendable, Equatable {
     public var targetVocabularyName: String?
     /// The source vocabulary's fingerprint when the model was saved: compare it with the vocabulary you load.
     public var vocabularyFingerprint: String
+    /// The target vocabulary's fingerprint when a translation model was saved (`models.target_vocabulary_fingerprint`,
+    /// schema version 3); `nil` for a language model and for every model saved before a writer records it.
+    public var targetVocabularyFingerprint: String?
     /// ISO-8601 UTC.
     public var createdAt: String
 }
@@ -137,7 +140,8 @@ extension Store {
                               orderBy order: String = "m.id") throws -> [ModelRecord] {
         let statement = try database.prepare("""
             SELECT m.id, m.name, m.kind, m.hyperparameters_json, m.vocabulary_id, v.name,
-                   m.target_vocabulary_id, t.name, m.vocabulary_fingerprint, m.created_at
+                   m.target_vocabulary_id, t.name, m.vocabulary_fingerprint, m.created_at,
+                   m.target_vocabulary_fingerprint
             FROM models m
             JOIN vocabularies v ON v.id = m.vocabulary_id
             LEFT JOIN vocabularies t ON t.id = m.target_vocabulary_id
@@ -151,7 +155,7 @@ extension Store {
                 hyperparametersJSON: statement.string(3), vocabularyID: statement.int64(4),
                 vocabularyName: statement.string(5), targetVocabularyID: statement.optionalInt64(6),
                 targetVocabularyName: statement.optionalString(7), vocabularyFingerprint: statement.string(8),
-                createdAt: statement.string(9)))
+                targetVocabularyFingerprint: statement.optionalString(10), createdAt: statement.string(9)))
         }
         return records
     }

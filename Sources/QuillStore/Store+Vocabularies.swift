@@ -14,7 +14,7 @@ public struct VocabularyRecord: Codable, Sendable, Equatable {
 }
 
 extension Store {
-    /// Saves a vocabulary and its tokens under a name, in one transaction.
+    /// Saves a vocabulary, its tokens and its merges (BPE) under a name, in one transaction.
     ///
     /// Empty tokens are refused: no tokenizer level produces one, so an empty token means a malformed vocabulary.
     ///
@@ -45,6 +45,7 @@ extension Store {
                     throw StoreError.inUse(kind: "vocabulary", name: name, users: users.map { "model '\($0)'" })
                 }
                 try database.execute("DELETE FROM vocabulary_tokens WHERE vocabulary_id = ?", existing)
+                try database.execute("DELETE FROM vocabulary_merges WHERE vocabulary_id = ?", existing)
                 try database.execute("""
                     UPDATE vocabularies
                     SET level = ?, settings_json = ?, fingerprint = ?, size = ?, created_at = \(Schema.now)
@@ -69,6 +70,18 @@ extension Store {
                 try insert.bind(Int64(vocabulary.counts[tokenID]), at: 4)
                 defer { insert.reset() }
                 while try insert.step() {}
+            }
+            if !vocabulary.merges.isEmpty {
+                let merge = try database.prepare(
+                    "INSERT INTO vocabulary_merges(vocabulary_id, rank, left_token, right_token) VALUES (?, ?, ?, ?)")
+                try merge.bind(id, at: 1)
+                for (rank, m) in vocabulary.merges.enumerated() {
+                    try merge.bind(Int64(rank), at: 2)
+                    try merge.bind(m.left, at: 3)
+                    try merge.bind(m.right, at: 4)
+                    defer { merge.reset() }
+                    while try merge.step() {}
+                }
             }
             return id
         }
@@ -112,7 +125,17 @@ extension Store {
         guard Array(tokens.prefix(Vocabulary.specialTokens.count)) == Vocabulary.specialTokens else {
             throw corruptVocabulary(record.name, "it does not start with \(Vocabulary.specialTokens)")
         }
-        let vocabulary = Vocabulary(settings: record.settings, tokens: tokens, counts: counts)
+        var merges: [SubwordMerge] = []
+        let mergeRows = try database.prepare(
+            "SELECT rank, left_token, right_token FROM vocabulary_merges WHERE vocabulary_id = ? ORDER BY rank")
+        try mergeRows.bind(id, at: 1)
+        while try mergeRows.step() {
+            guard mergeRows.int(0) == merges.count else {
+                throw corruptVocabulary(record.name, "merge rank \(merges.count) is missing")
+            }
+            merges.append(SubwordMerge(mergeRows.string(1), mergeRows.string(2)))
+        }
+        let vocabulary = Vocabulary(settings: record.settings, tokens: tokens, counts: counts, merges: merges)
         guard vocabulary.fingerprint == record.fingerprint else {
             throw corruptVocabulary(record.name, "its tokens and settings give fingerprint "
                 + "\(vocabulary.fingerprint), but \(record.fingerprint) was stored")

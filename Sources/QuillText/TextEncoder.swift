@@ -14,11 +14,15 @@
 public final class TextEncoder {
     public let vocabulary: Vocabulary
     private let tokenizer: Tokenizer
+    /// At the BPE level: splits each of the tokenizer's words into subword ids.
+    private let subwords: SubwordEncoder?
 
-    /// - Throws: ``TextError`` when the vocabulary's tokenizer settings cannot be set up (ICU).
+    /// - Throws: ``TextError`` when the vocabulary's tokenizer settings cannot be set up (ICU), or a BPE vocabulary
+    ///   is malformed (``TextError/invalidSubwords(reason:)``).
     public init(_ vocabulary: Vocabulary) throws {
         self.vocabulary = vocabulary
         tokenizer = try Tokenizer(vocabulary.settings)
+        subwords = vocabulary.settings.level == .bpe ? try SubwordEncoder(vocabulary) : nil
     }
 
     public var settings: TokenizerSettings { vocabulary.settings }
@@ -26,11 +30,26 @@ public final class TextEncoder {
     /// The token a line starts after (and ends on): ``Vocabulary/lineBreakID``.
     public var lineStart: Int32 { vocabulary.lineBreakID }
 
-    /// The tokens of `text`, as strings (what ``ids(of:)`` looks up).
-    public func tokens(of text: String) throws -> [String] { try tokenizer.tokenize(text) }
+    /// The tokens of `text`, as strings (what ``ids(of:)`` looks up); at the BPE level the subwords, a byte token
+    /// spelled `<0xNN>`.
+    public func tokens(of text: String) throws -> [String] {
+        guard subwords != nil else { return try tokenizer.tokenize(text) }
+        return try ids(of: text).map { vocabulary[$0] }
+    }
 
-    /// The ids of the tokens of `text`; a token outside the vocabulary is ``Vocabulary/unknownID``.
-    public func ids(of text: String) throws -> [Int32] { try tokenizer.ids(of: text, in: vocabulary) }
+    /// The ids of the tokens of `text`; a token outside the vocabulary is ``Vocabulary/unknownID`` (never at the BPE
+    /// level, which falls back to bytes).
+    public func ids(of text: String) throws -> [Int32] {
+        guard let subwords else { return try tokenizer.ids(of: text, in: vocabulary) }
+        var ids: [Int32] = []
+        var t = text
+        try t.withUTF8 { p in
+            try tokenizer.forEachToken(inUTF8: UnsafeRawBufferPointer(p)) { word in
+                subwords.forEachID(ofWord: word) { ids.append($0) }
+            }
+        }
+        return ids
+    }
 
     /// The id of one token as ``tokens(of:)`` gives it.
     public func id(of token: String) -> Int32 { vocabulary.id(token) }
@@ -48,22 +67,35 @@ public final class TextEncoder {
         return ids
     }
 
-    /// The text of ids: their tokens concatenated, specials included as spelled.
-    public func text(of ids: some Sequence<Int32>) -> String {
-        var out = ""
-        for id in ids { out += vocabulary[id] }
-        return out
-    }
+    /// The text of ids: their tokens concatenated, specials included as spelled (byte tokens as their bytes).
+    public func text(of ids: some Sequence<Int32>) -> String { vocabulary.text(of: ids) }
 
     /// Streams the ids of everything a reader gives (constant memory, nothing allocated per token).
     public func forEachID(in reader: TextReader, _ body: (Int32) throws -> Void) throws {
+        if let subwords {
+            try tokenizer.forEachToken(in: reader) { try subwords.forEachID(ofWord: $0, body) }
+            return
+        }
         let vocabulary = self.vocabulary  // a local: no property access (and retain) per token
         try tokenizer.forEachToken(in: reader) { try body(vocabulary.id(utf8: $0)) }
     }
 
-    /// Streams every token of a reader's text with its id; the bytes are valid only during the call.
+    /// Streams every token of a reader's text with its id; the bytes are valid only during the call. At the BPE
+    /// level each subword's bytes: a byte token's one byte (not valid UTF-8 on its own when it is part of a
+    /// character).
     public func forEachToken(in reader: TextReader, _ body: (UnsafeRawBufferPointer, Int32) throws -> Void) throws {
         let vocabulary = self.vocabulary
+        if let subwords {
+            try tokenizer.forEachToken(in: reader) { word in
+                var offset = 0
+                try subwords.forEachID(ofWord: word) { id in
+                    let length = vocabulary.byte(of: id) == nil ? vocabulary[id].utf8.count : 1
+                    try body(UnsafeRawBufferPointer(rebasing: word[offset..<(offset + length)]), id)
+                    offset += length
+                }
+            }
+            return
+        }
         try tokenizer.forEachToken(in: reader) { try body($0, vocabulary.id(utf8: $0)) }
     }
 }

@@ -8,6 +8,8 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
     case invalidSettings(String)
     case emptyCorpus(file: String)
     case vocabularyFormat(file: String, line: Int, reason: String)
+    /// A BPE vocabulary whose byte tokens or merges do not fit its tokens.
+    case invalidSubwords(reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
             return "\(file): the corpus holds no tokens; give a non-empty UTF-8 text file"
         case let .vocabularyFormat(file, line, reason):
             return "\(file):\(line): not a Quill vocabulary file: \(reason)"
+        case let .invalidSubwords(reason):
+            return "not a well-formed BPE vocabulary: \(reason); rebuild it from its corpus"
         }
     }
 }

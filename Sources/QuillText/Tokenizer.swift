@@ -9,7 +9,9 @@
 ///   break (LF, CR LF, CR, VT, FF, NEL, U+2028, U+2029) is a token of its own, so a line of a pre-tokenized corpus
 ///   gives its words and one end-of-line token, as in the language-modelling literature;
 /// - any other whitespace is a token of its own: `"a   b"` → `"a"`, `"  "`, `" b"`; `"\tx"` → `"\t"`, `"x"`.
-/// At the ``TokenLevel/character`` level every grapheme cluster, spaces included, is a token.
+/// At the ``TokenLevel/character`` level every grapheme cluster, spaces included, is a token. At the
+/// ``TokenLevel/bpe`` level this type gives the word level's tokens (the words BPE learns from and splits, never
+/// across); ``TextEncoder`` splits them into subwords.
 ///
 /// ## Elision
 /// UAX #29 keeps `l'homme` as one word and leaves elision to tailoring, which ICU does not ship. For French, Italian
@@ -30,11 +32,11 @@ public final class Tokenizer {
         self.settings = settings
         normalizer = try TextNormalizer(normalization: settings.normalization, caseFold: settings.caseFold)
         switch settings.level {
-        case .word: breaker = try BreakIterator(.word, locale: settings.locale)
+        case .word, .bpe: breaker = try BreakIterator(.word, locale: settings.locale)
         case .character: breaker = try BreakIterator(.character, locale: settings.locale)
         case .whitespace: breaker = nil
         }
-        elisions = settings.level == .word ? Elisions(locale: settings.locale) : nil
+        elisions = settings.level == .word || settings.level == .bpe ? Elisions(locale: settings.locale) : nil
     }
 
     /// Concatenates tokens: the inverse of tokenization.

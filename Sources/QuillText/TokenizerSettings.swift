@@ -8,6 +8,9 @@ public enum TokenLevel: String, Codable, Sendable, CaseIterable {
     case whitespace
     /// Extended grapheme clusters (what a reader sees as one character; emoji sequences and flags stay whole).
     case character
+    /// Learned subwords (byte-pair encoding, Sennrich et al. 2016) inside the word level's tokens, whitespace scheme
+    /// included, with a byte fallback: see ``SubwordLearner`` and ``SubwordEncoder`` (docs/bpe.md).
+    case bpe
 }
 
 /// Unicode normalization applied before tokenization.
@@ -27,18 +30,39 @@ public struct TokenizerSettings: Codable, Hashable, Sendable {
     public var caseFold: Bool
     /// ICU locale for word boundaries (e.g. `en`, `fr`, `ja`); empty means ICU's root locale.
     public var locale: String
+    /// How many merges a ``TokenLevel/bpe`` vocabulary learns (at most: learning stops early when no pair of
+    /// symbols occurs twice). Ignored, and left out of ``canonicalJSON``, at the other levels.
+    public var merges: Int
+
+    /// The merges of a BPE vocabulary when none are asked for: about SentencePiece's default 8k vocabulary.
+    public static let defaultMerges = 8000
 
     public init(level: TokenLevel = .word, normalization: Normalization = .nfc, caseFold: Bool = false,
-                locale: String = "en") {
+                locale: String = "en", merges: Int = TokenizerSettings.defaultMerges) {
         self.level = level
         self.normalization = normalization
         self.caseFold = caseFold
         self.locale = locale
+        self.merges = merges
     }
 
-    /// A stable, key-sorted JSON form: stored with vocabularies and hashed into their fingerprint.
+    private enum CodingKeys: String, CodingKey { case level, normalization, caseFold, locale, merges }
+
+    /// Decodes the keys of ``canonicalJSON``; `merges` may be absent (settings stored before BPE existed).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decode(TokenLevel.self, forKey: .level)
+        normalization = try c.decode(Normalization.self, forKey: .normalization)
+        caseFold = try c.decode(Bool.self, forKey: .caseFold)
+        locale = try c.decode(String.self, forKey: .locale)
+        merges = try c.decodeIfPresent(Int.self, forKey: .merges) ?? TokenizerSettings.defaultMerges
+    }
+
+    /// A stable, key-sorted JSON form: stored with vocabularies and hashed into their fingerprint. `merges` appears
+    /// only at the BPE level, so the settings (and fingerprints) of every other vocabulary read as before.
     public var canonicalJSON: String {
         "{\"caseFold\":\(caseFold),\"level\":\"\(level.rawValue)\",\"locale\":\(jsonQuoted(locale)),"
+            + (level == .bpe ? "\"merges\":\(merges)," : "")
             + "\"normalization\":\"\(normalization.rawValue)\"}"
     }
 

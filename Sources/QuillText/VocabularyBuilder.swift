@@ -34,7 +34,13 @@ public struct VocabularyBuilder {
 
     /// The vocabulary: the specials, then tokens seen at least `minCount` times, by count descending and then by
     /// UTF-8 bytes, cut so the whole vocabulary (specials included) has at most `maxSize` entries.
+    ///
+    /// At the ``TokenLevel/bpe`` level the counted tokens are words: ``SubwordLearner`` learns `settings.merges`
+    /// merges from all of them (`minCount` and `maxSize` do not apply; the merge count sets the size).
     public func build(minCount: Int = 1, maxSize: Int? = nil) -> Vocabulary {
+        if settings.level == .bpe {
+            return SubwordLearner(merges: settings.merges).vocabulary(settings: settings) { add in table.forEach(add) }
+        }
         var entries: [(bytes: [UInt8], count: Int)] = []
         table.forEach { key, count in
             if count >= minCount { entries.append((Array(key), count)) }

@@ -4,6 +4,8 @@
 /// Tokens are escaped so that every token is one line without literal whitespace: `\\` backslash, `\s` space,
 /// `\t` tab, `\n` line feed, `\r` carriage return, `\u{XXXX}` any other control or white-space character or a byte-order mark.
 /// A token with its leading space, `" the"`, is written `\sthe`.
+///
+/// A BPE vocabulary's merges follow its tokens, by rank, one per line: `merge<TAB>left<TAB>right`, escaped the same way.
 public enum VocabularyFile {
     public static let magic = "# quill-vocabulary 1"
 
@@ -14,9 +16,13 @@ public enum VocabularyFile {
         out += "# size: \(vocabulary.count)\n"
         out += "# fingerprint: \(vocabulary.fingerprint)\n"
         out += "# columns: id, count, token (escapes: \\\\ \\s \\t \\n \\r \\u{XXXX})\n"
+        if vocabulary.settings.level == .bpe {
+            out += "# merges: \(vocabulary.merges.count), after the tokens, by rank: merge, left, right\n"
+        }
         for (id, token) in vocabulary.tokens.enumerated() {
             out += "\(id)\t\(vocabulary.counts[id])\t\(escape(token))\n"
         }
+        for m in vocabulary.merges { out += "merge\t\(escape(m.left))\t\(escape(m.right))\n" }
         return out
     }
 
@@ -26,6 +32,7 @@ public enum VocabularyFile {
         var header: [String: String] = [:]
         var tokens: [String] = []
         var counts: [Int] = []
+        var merges: [SubwordMerge] = []
         func fail(_ line: Int, _ reason: String) -> TextError { .vocabularyFormat(file: file, line: line, reason: reason) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first.map(String.init) == magic else {
@@ -42,6 +49,15 @@ public enum VocabularyFile {
                 continue
             }
             let fields = raw.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            if fields.first == "merge" {
+                guard fields.count == 3, !fields[1].isEmpty, !fields[2].isEmpty else {
+                    throw fail(number, "expected `merge<TAB>left<TAB>right`")
+                }
+                merges.append(SubwordMerge(try unescape(fields[1]) { fail(number, $0) },
+                                           try unescape(fields[2]) { fail(number, $0) }))
+                continue
+            }
+            guard merges.isEmpty else { throw fail(number, "a token after the merges: tokens come first") }
             guard fields.count == 3, let id = Int(fields[0]), let count = Int(fields[1]), count >= 0 else {
                 throw fail(number, "expected `id<TAB>count<TAB>token`")
             }
@@ -58,7 +74,10 @@ public enum VocabularyFile {
         }
         guard let settingsJSON = header["settings"] else { throw fail(1, "missing `# settings:` header line") }
         let settings = try TokenizerSettings(json: settingsJSON)
-        let vocabulary = Vocabulary(settings: settings, tokens: tokens, counts: counts)
+        if settings.level != .bpe && !merges.isEmpty {
+            throw fail(1, "merges are only for the bpe level, not \(settings.level.rawValue)")
+        }
+        let vocabulary = Vocabulary(settings: settings, tokens: tokens, counts: counts, merges: merges)
         if let expected = header["fingerprint"], expected != vocabulary.fingerprint {
             throw fail(1, "fingerprint \(expected.prefix(12))… does not match the tokens (\(vocabulary.fingerprint.prefix(12))…): "
                 + "the file was changed; remove the `# fingerprint:` line to accept the edit")

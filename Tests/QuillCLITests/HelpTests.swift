@@ -17,7 +17,7 @@ struct HelpTests {
         Case(command: ["vocab"], mentions: ["build", "list", "show", "export", "import", "delete"]),
         Case(command: ["vocab", "build"], mentions: ["--corpus", "--name", "--level", "--normalization",
                                                      "--case-fold", "--locale", "--min-count", "--max-size",
-                                                     "--replace", "--lossy", "--store"]),
+                                                     "--replace", "--lossy", "--store", "--merges", "bpe"]),
         Case(command: ["vocab", "list"], mentions: ["--format", "--store"]),
         Case(command: ["vocab", "show"], mentions: ["<name>", "--limit", "--format", "--store"]),
         Case(command: ["vocab", "export"], mentions: ["<name>", "--output", "--store"]),

@@ -5,7 +5,7 @@ import Testing
 @Suite("Migrations")
 struct MigrationTests {
     static let tables = ["checkpoints", "metrics", "models", "runs", "schema_migrations", "tensors",
-                         "vocabularies", "vocabulary_tokens"]
+                         "vocabularies", "vocabulary_merges", "vocabulary_tokens"]
 
     @Test("a fresh store has every migration, recorded and in user_version", arguments: StoreLocation.allCases)
     func freshStoreHasAllMigrations(location: StoreLocation) throws {

@@ -141,7 +141,8 @@ struct OpeningTests {
             let info = try store.info()
             #expect(info.path == store.path)
             #expect(info.schemaVersion == Store.currentSchemaVersion)
-            #expect(info.migrations.map(\.name) == ["create-core-tables", "record-run-owner"])
+            #expect(info.migrations.map(\.name) == ["create-core-tables", "record-run-owner",
+                                                   "subword-merges-and-translation-vocabularies"])
             #expect(info.sqliteVersion.hasPrefix("3."))
             #expect(info.fileBytes > 0)
             #expect(info.vocabularies == 1 && info.models == 1 && info.runs == 1 && info.checkpoints == 1)

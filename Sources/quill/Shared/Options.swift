@@ -56,8 +56,15 @@ struct TokenizerOptions: ParsableArguments {
     private static let defaults = TokenizerSettings()
 
     @Option(help: ArgumentHelp("Token level: word (ICU word boundaries), whitespace (runs of non-space, for "
-            + "pre-tokenized corpora) or character (grapheme clusters). (default: \(defaults.level.rawValue))"))
+            + "pre-tokenized corpora), character (grapheme clusters) or bpe (subwords learned inside the words by "
+            + "byte-pair encoding; unseen characters fall back to bytes, never <unk>). "
+            + "(default: \(defaults.level.rawValue))"))
     var level: TokenLevel?
+
+    @Option(help: ArgumentHelp("With --level bpe: how many merges to learn; the vocabulary then has about this many "
+            + "subwords beside the characters and 256 byte tokens. (default: \(TokenizerSettings.defaultMerges))",
+            valueName: "n"))
+    var merges: Int?
 
     @Option(help: ArgumentHelp("Unicode normalization before tokenizing (nfkc also folds ligatures and "
             + "full-width forms). (default: \(defaults.normalization.rawValue))"))
@@ -70,11 +77,21 @@ struct TokenizerOptions: ParsableArguments {
             + "(default: \(defaults.locale))", valueName: "locale"))
     var locale: String?
 
+    func validate() throws {
+        if let merges {
+            if merges < 1 { throw ValidationError("--merges must be at least 1 (got \(merges))") }
+            if let level, level != .bpe {
+                throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))")
+            }
+        }
+    }
+
     /// The settings these options give, defaults filled in.
     var settings: TokenizerSettings {
         let d = TokenizerOptions.defaults
         return TokenizerSettings(level: level ?? d.level, normalization: normalization ?? d.normalization,
-                                 caseFold: caseFold || d.caseFold, locale: locale ?? d.locale)
+                                 caseFold: caseFold || d.caseFold, locale: locale ?? d.locale,
+                                 merges: merges ?? d.merges)
     }
 
     /// The vocabulary's settings, after checking that no option given contradicts them.
@@ -87,6 +104,10 @@ struct TokenizerOptions: ParsableArguments {
         if let normalization, normalization != vocabulary.normalization {
             conflicts.append("--normalization \(normalization.rawValue) "
                 + "(the vocabulary has \(vocabulary.normalization.rawValue))")
+        }
+        if let merges, vocabulary.level != .bpe || merges != vocabulary.merges {
+            conflicts.append("--merges \(merges) (the vocabulary "
+                + (vocabulary.level == .bpe ? "learned \(vocabulary.merges))" : "is not bpe)"))
         }
         if caseFold && !vocabulary.caseFold { conflicts.append("--case-fold (the vocabulary does not fold case)") }
         if let locale, locale != vocabulary.locale {
@@ -111,7 +132,8 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 extension TokenizerSettings {
     /// A short human-readable form: `word, nfc, case-folded, locale en`.
     var summary: String {
-        [level.rawValue, normalization.rawValue, caseFold ? "case-folded" : "cased",
+        [level == .bpe ? "bpe (\(merges) merges)" : level.rawValue, normalization.rawValue,
+         caseFold ? "case-folded" : "cased",
          "locale " + (locale.isEmpty ? "root" : locale)].joined(separator: ", ")
     }
 }

@@ -22,13 +22,14 @@ extension CellKind: ExpressibleByArgument {
 
 /// The token level, as `--level` spells it (`char` is short for `character`).
 enum LevelOption: String, ExpressibleByArgument, CaseIterable {
-    case word, whitespace, char, character
+    case word, whitespace, char, character, bpe
 
     var level: TokenLevel {
         switch self {
         case .word: .word
         case .whitespace: .whitespace
         case .char, .character: .character
+        case .bpe: .bpe
         }
     }
 }
@@ -70,6 +71,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
                 --hidden 128 --epochs 2
               quill train --preset ptb-small --corpus ptb.train.txt --valid ptb.valid.txt --name ptb
               quill train --preset char-shakespeare --corpus shakespeare.txt --name bard --epochs 5
+              quill train --corpus wiki.train.tokens --name wiki-bpe --level bpe --merges 8000
               quill train --resume 3
             """)
 
@@ -91,8 +93,13 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         + TrainingPreset.all.map(\.name).joined(separator: ", ") + ".", valueName: "name"))
     var preset: String?
 
-    @Option(help: "Token level of a vocabulary built from the corpus: word, whitespace or char. (default: word)")
+    @Option(help: ArgumentHelp("Token level of a vocabulary built from the corpus: word, whitespace, char or bpe "
+        + "(subwords learned by byte-pair encoding inside the words, with a byte fallback). (default: word)"))
     var level: LevelOption?
+
+    @Option(help: ArgumentHelp("With --level bpe: merges to learn from the corpus. "
+        + "(default: \(TokenizerSettings.defaultMerges))", valueName: "n"))
+    var merges: Int?
 
     @Option(help: ArgumentHelp("Vocabulary built from the corpus: keep tokens seen at least this often.",
                                valueName: "n"))
@@ -206,7 +213,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--embedding", embedding),
                                 ("--bptt", bptt), ("--batch", batch), ("--epochs", epochs),
                                 ("--max-windows", maxWindows), ("--checkpoint-every", checkpointEvery),
-                                ("--patience", patience), ("--min-count", minCount)] {
+                                ("--patience", patience), ("--min-count", minCount), ("--merges", merges)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
@@ -220,6 +227,9 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         }
         if nesterov, (momentum ?? 0) <= 0, resume == nil {
             throw ValidationError("--nesterov needs --momentum above 0")
+        }
+        if merges != nil, let level, level != .bpe {
+            throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))")
         }
         if let preset, !TrainingPreset.all.contains(where: { $0.name == preset }) {
             throw ValidationError("--preset must be one of " + TrainingPreset.all.map(\.name).joined(separator: ", ")
@@ -247,6 +257,11 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let level {
             var settings = t.tokenizer ?? TokenizerSettings()
             settings.level = level.level
+            t.tokenizer = settings
+        }
+        if let merges {
+            var settings = t.tokenizer ?? TokenizerSettings(level: .bpe)
+            settings.merges = merges
             t.tokenizer = settings
         }
         if let minCount { t.minCount = minCount }

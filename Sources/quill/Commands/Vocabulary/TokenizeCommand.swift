@@ -67,7 +67,12 @@ struct TokenizeCommand: ParsableCommand {
             let found = try store.open(create: false).vocabulary(named: vocabulary)
             _ = try tokenizer.settings(agreeingWith: found.settings, name: vocabulary)
             reader = try TextReader(path: file, lossy: lossy)
-            try TextEncoder(found).forEachToken(in: reader) { try writer.write($0, id: $1) }
+            try TextEncoder(found).forEachToken(in: reader) { token, id in
+                // A BPE byte token (one byte of a character the vocabulary lacks) shows as spelled: <0xC3>.
+                guard found.byte(of: id) != nil else { return try writer.write(token, id: id) }
+                var spelled = found[id]
+                try spelled.withUTF8 { try writer.write(UnsafeRawBufferPointer($0), id: id) }
+            }
         } else {
             reader = try TextReader(path: file, lossy: lossy)
             try Tokenizer(tokenizer.settings).forEachToken(in: reader) { try writer.write($0, id: nil) }

@@ -13,14 +13,24 @@ struct VocabBuildCommand: StoreBackedCommand {
             size, tokens counted, distinct tokens, the share of the corpus the kept tokens cover, fingerprint and \
             time. Creates the store if there is none.
 
+            With --level bpe the words (the word level's tokens, spaces attached) are counted and --merges merges \
+            are learned from them (byte-pair encoding, Sennrich et al. 2016): the vocabulary holds the specials, 256 \
+            byte tokens, the characters seen and the subwords, and is stored with its merges. Merges never cross a \
+            word or whitespace token, so detokenizing stays concatenation; a character not in the vocabulary falls \
+            back to its UTF-8 bytes, never <unk>. --corpus may be repeated: one vocabulary is counted over all the \
+            files (a joint vocabulary for two languages; build one per file for separate ones).
+
             Examples:
               quill vocab build --corpus train.txt --name ptb-word --level whitespace
               quill vocab build --corpus shakespeare.txt --name chars --level character --max-size 100
+              quill vocab build --corpus wiki.train.tokens --name wiki-bpe --level bpe --merges 8000
+              quill vocab build --corpus train.en --corpus train.fr --name en-fr-bpe --level bpe --merges 16000
             """)
     static var createsStore: Bool { true }
 
-    @Option(help: ArgumentHelp("The corpus: a UTF-8 text file, or - for standard input.", valueName: "file"))
-    var corpus: String
+    @Option(help: ArgumentHelp("The corpus: a UTF-8 text file, or - for standard input; repeat it to count several "
+        + "files into one vocabulary.", valueName: "file"))
+    var corpus: [String]
 
     @Option(help: "The name to save the vocabulary under.")
     var name: String
@@ -45,7 +55,11 @@ struct VocabBuildCommand: StoreBackedCommand {
 
     func validate() throws {
         if name.isEmpty { throw ValidationError("--name must not be empty") }
+        if corpus.isEmpty { throw ValidationError("give the corpus with --corpus") }
         if minCount < 1 { throw ValidationError("--min-count must be at least 1 (got \(minCount))") }
+        if tokenizer.level == .bpe && (minCount != 1 || maxSize != nil) {
+            throw ValidationError("--min-count and --max-size do not apply to --level bpe: --merges sets its size")
+        }
         if let maxSize, maxSize <= Vocabulary.specialTokens.count {
             throw ValidationError("--max-size must exceed the \(Vocabulary.specialTokens.count) special tokens "
                 + "(got \(maxSize))")
@@ -53,15 +67,19 @@ struct VocabBuildCommand: StoreBackedCommand {
     }
 
     func run(store: Store) throws {
-        let (vocabulary, stats) = try ProgressBar(label: "counting \(corpus)").showing { bar in
+        let files = corpus.joined(separator: ", ")
+        let (vocabulary, stats) = try ProgressBar(label: "counting \(files)").showing { bar in
             try store.buildVocabulary(
-                corpus: corpus, name: name, settings: tokenizer.settings, minCount: minCount, maxSize: maxSize,
+                corpora: corpus, name: name, settings: tokenizer.settings, minCount: minCount, maxSize: maxSize,
                 lossy: lossy, replace: replace) { bar.update($0.bytesRead, of: $0.totalBytes) }
         }
-        if lossy { note("\(corpus): replaced \(stats.replacements) invalid UTF-8 sequence(s) with U+FFFD") }
+        if lossy { note("\(files): replaced \(stats.replacements) invalid UTF-8 sequence(s) with U+FFFD") }
         print("vocabulary '\(name)': \(vocabulary.count) entries; \(stats.totalTokens) tokens counted, "
-            + "\(stats.distinctTokens) distinct; the kept tokens cover "
-            + String(format: "%.2f%%", stats.coverage * 100) + " of the corpus; fingerprint "
+            + "\(stats.distinctTokens) distinct; "
+            + (vocabulary.settings.level == .bpe
+                ? "\(vocabulary.merges.count) merges learned; "
+                : "the kept tokens cover " + String(format: "%.2f%%", stats.coverage * 100) + " of the corpus; ")
+            + "fingerprint "
             + "\(vocabulary.fingerprint.prefix(12)); " + String(format: "%.2f s", stats.seconds))
     }
 }

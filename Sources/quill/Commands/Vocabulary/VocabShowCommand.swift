@@ -36,7 +36,11 @@ struct VocabShowCommand: StoreBackedCommand {
         let vocabulary = try store.vocabulary(named: name)
         let record = try store.vocabularies().first { $0.name == name }
         let specials = Vocabulary.specialTokens.count
-        let top = Array(vocabulary.tokens.indices.dropFirst(specials).prefix(limit))
+        // Ids follow counts except in a BPE vocabulary (bytes first, then characters, then subwords by merge rank).
+        let ranked = vocabulary.settings.level == .bpe
+            ? vocabulary.tokens.indices.dropFirst(specials).sorted { vocabulary.counts[$0] > vocabulary.counts[$1] }
+            : Array(vocabulary.tokens.indices.dropFirst(specials))
+        let top = Array(ranked.prefix(limit))
         switch format {
         case .text:
             var fields = [
