@@ -84,6 +84,11 @@ extension Store {
             throw StoredModelError.invalidRecord(model: name, family: .translation, reason: "it has no target vocabulary")
         }
         let target = try vocabulary(id: targetID)
+        // The target side gets the check `checkedModel` gives the source: ids must mean the tokens they meant.
+        if let expected = record.targetVocabularyFingerprint, expected != target.fingerprint {
+            throw StoredModelError.vocabularyMismatch(model: name, modelVocabulary: record.targetVocabularyName ?? "",
+                                                      expected: expected, given: nil, found: target.fingerprint)
+        }
         let c = hyperparameters.configuration
         guard source.count == c.sourceVocabulary, target.count == c.targetVocabulary else {
             throw StoredModelError.invalidRecord(

@@ -50,12 +50,12 @@ extension Store {
             guard let source = try vocabularyIDAndFingerprint(named: vocabulary) else {
                 throw StoreError.notFound(kind: "vocabulary", name: vocabulary)
             }
-            var targetID: Int64?
+            var targetID: Int64?, targetFingerprint: String?
             if let targetVocabulary {
                 guard let target = try vocabularyIDAndFingerprint(named: targetVocabulary) else {
                     throw StoreError.notFound(kind: "vocabulary", name: targetVocabulary)
                 }
-                targetID = target.id
+                (targetID, targetFingerprint) = (target.id, target.fingerprint)
             }
             let id: Int64
             let existing = try database.queryFirst("SELECT id FROM models WHERE name = ?", name) { $0.int64(0) }
@@ -64,16 +64,16 @@ extension Store {
                 try database.execute("DELETE FROM tensors WHERE model_id = ?", existing)
                 try database.execute("""
                     UPDATE models SET kind = ?, hyperparameters_json = ?, vocabulary_id = ?, target_vocabulary_id = ?,
-                        vocabulary_fingerprint = ?, created_at = \(Schema.now)
+                        vocabulary_fingerprint = ?, target_vocabulary_fingerprint = ?, created_at = \(Schema.now)
                     WHERE id = ?
-                    """, kind, hyperparametersJSON, source.id, targetID, source.fingerprint, existing)
+                    """, kind, hyperparametersJSON, source.id, targetID, source.fingerprint, targetFingerprint, existing)
                 id = existing
             } else {
                 try database.execute("""
                     INSERT INTO models(name, kind, hyperparameters_json, vocabulary_id, target_vocabulary_id,
-                                       vocabulary_fingerprint)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, name, kind, hyperparametersJSON, source.id, targetID, source.fingerprint)
+                                       vocabulary_fingerprint, target_vocabulary_fingerprint)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, name, kind, hyperparametersJSON, source.id, targetID, source.fingerprint, targetFingerprint)
                 id = database.lastInsertedRowID
             }
             try insertTensors(tensors, owner: .model(id))

@@ -80,6 +80,23 @@ import Testing
                       mentioning: ["run #1 has finished"])
     }
 
+    /// BPE vocabularies on both sides: a word never seen still translates (byte fallback, no `<unk>`).
+    @Test func bpeVocabularies() throws {
+        let cli = try QuillCLI()
+        let train = Self.pairs(48, seed: 5)
+        try cli.write("train.lc", train.source)
+        try cli.write("train.uc", train.target)
+        expectSuccess(try cli.run(["translation", "train", "--source", "train.lc", "--target", "train.uc",
+                                   "--name", "bpe", "--level", "bpe", "--merges", "20", "--embedding", "8",
+                                   "--hidden", "16", "--layers", "1", "--epochs", "1", "--batch", "16"]))
+        let show = try cli.run(["vocab", "show", "bpe.source"])
+        expectSuccess(show)
+        #expect(show.stdout.contains("bpe"))
+        let out = try cli.run(["translate", "--model", "bpe", "--format", "jsonl"], stdin: "ab zq€ cd\n")
+        expectSuccess(out)
+        #expect(!out.stdout.contains("<unk>") && out.stdout.contains("<0xE2>"))
+    }
+
     @Test func badInputGetsClearErrors() throws {
         let cli = try QuillCLI()
         try cli.write("a.txt", "one\ntwo\nthree\n")

@@ -67,8 +67,13 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     @Flag(help: "Build one vocabulary over both sides.")
     var jointVocabulary = false
 
-    @Option(help: "Token level of vocabularies built from the files: word, whitespace or char. (default: word)")
+    @Option(help: ArgumentHelp("Token level of vocabularies built from the files: word, whitespace, char or bpe "
+        + "(subwords learned inside the words, with a byte fallback). (default: word)"))
     var level: LevelOption?
+
+    @Option(help: ArgumentHelp("With --level bpe: merges to learn from each side's training file (or both, with "
+        + "--joint-vocabulary). (default: \(TokenizerSettings.defaultMerges))", valueName: "n"))
+    var merges: Int?
 
     @Option(help: ArgumentHelp("Vocabularies built from the files: keep tokens seen at least this often. (default: "
         + "1; multi30k: 2)", valueName: "n"))
@@ -162,8 +167,12 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--embedding", embedding),
                                 ("--batch", batch), ("--epochs", epochs), ("--max-batches", maxBatches),
                                 ("--checkpoint-every", checkpointEvery), ("--patience", patience),
-                                ("--min-count", minCount), ("--max-length", maxLength), ("--max-tokens", maxTokens)] {
+                                ("--min-count", minCount), ("--max-length", maxLength), ("--max-tokens", maxTokens),
+                                ("--merges", merges)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
+        }
+        if merges != nil, let level, level != .bpe {
+            throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))")
         }
         if let hidden, hidden % 2 != 0 { throw ValidationError("--hidden must be even (got \(hidden))") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
@@ -204,6 +213,11 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let level {
             var settings = t.tokenizer ?? TokenizerSettings()
             settings.level = level.level
+            t.tokenizer = settings
+        }
+        if let merges {
+            var settings = t.tokenizer ?? TokenizerSettings(level: .bpe)
+            settings.merges = merges
             t.tokenizer = settings
         }
         if let minCount { t.minCount = minCount }
