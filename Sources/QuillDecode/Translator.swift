@@ -88,7 +88,7 @@ public final class Translator {
     /// bfloat16: each layer's `W_ih`, `W_hh` and the generator, rounded and packed once; the rows rounded per product.
     private let reduced: (input: [BFloat16Matrix], hidden: [BFloat16Matrix], generator: BFloat16Matrix)?
     private let rowsBF16 = BFloat16Rows()
-    private let packedInput: [PackedMatrix], packedHidden: [PackedMatrix], packedGenerator: PackedMatrix
+    private let packedInput: [PackedMatrix], packedHidden: [PackedMatrix], packedGenerator: PackedMatrix?
     private var biases: [[Float]]
     // Row buffers, current and next: h and c per layer [L][N][H], the fed attentional outputs [N][H].
     private var hidden = [Scratch(), Scratch()], cells = [Scratch(), Scratch()], feeds = [Scratch()]
@@ -113,15 +113,17 @@ public final class Translator {
                                                ld: $0.inputSize, pool: pool) },
             model.decoder.map { BFloat16Matrix(weights: $0.weightHH.base, outputs: 4 * H, inputs: H, ld: H, pool: pool) },
             BFloat16Matrix(weights: model.generator.weight.base, outputs: V, inputs: H, ld: H, pool: pool))
-        packedInput = model.decoder.map {
+        // float32: the same matrices packed for `gemm` (bfloat16 needs none of them).
+        let float32 = precision == .float32
+        packedInput = !float32 ? [] : model.decoder.map {
             PackedMatrix(transposed: true, rows: $0.inputSize, columns: 4 * H, b: $0.weightIH.base, ldb: $0.inputSize,
                          pool: pool)
         }
-        packedHidden = model.decoder.map {
+        packedHidden = !float32 ? [] : model.decoder.map {
             PackedMatrix(transposed: true, rows: H, columns: 4 * H, b: $0.weightHH.base, ldb: H, pool: pool)
         }
-        packedGenerator = PackedMatrix(transposed: true, rows: H, columns: model.configuration.targetVocabulary,
-                                       b: model.generator.weight.base, ldb: H, pool: pool)
+        packedGenerator = !float32 ? nil : PackedMatrix(transposed: true, rows: H, columns: V,
+                                                        b: model.generator.weight.base, ldb: H, pool: pool)
         biases = model.decoder.map { layer in
             var bias = [Float](repeating: 0, count: 4 * H)
             bias.withUnsafeMutableBufferPointer {
@@ -224,7 +226,7 @@ public final class Translator {
                              bias: bias.baseAddress, pool: pool)
                     }
                 }
-                let whh = packedHidden[l], threads = pool, reducedHidden = reduced?.hidden[l], rows = rowsBF16
+                let whh = packedHidden.isEmpty ? nil : packedHidden[l], threads = pool, reducedHidden = reduced?.hidden[l], rows = rowsBF16
                 LSTM.forward(CellForward(gates: g, hiddenGates: g, hiddenBias: nil, hPrev: h + l * N * H, h: hNew,
                                          cPrev: cs + l * N * H, c: cOut + l * N * H, batch: N, hidden: H),
                              multiply: { hPrev, out, bias, accumulate in
@@ -233,7 +235,7 @@ public final class Translator {
                                      w.multiply(rows: N, a: rows.base, lda: w.rowStride, c: out, ldc: 4 * H,
                                                 bias: bias, accumulate: accumulate, pool: threads)
                                  } else {
-                                     gemm(m: N, a: hPrev, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out,
+                                     gemm(m: N, a: hPrev, lda: H, packedB: whh!, beta: accumulate ? 1 : 0, c: out,
                                           ldc: 4 * H, bias: bias, pool: threads)
                                  }
                              }, pool: pool)
@@ -258,7 +260,7 @@ public final class Translator {
                 w.multiply(rows: N, a: rowsBF16.base, lda: w.rowStride, c: logp, ldc: V, bias: model.generator.bias.base,
                            accumulate: false, pool: pool)
             } else {
-                gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
+                gemm(m: N, a: a, lda: H, packedB: packedGenerator!, c: logp, ldc: V, bias: model.generator.bias.base,
                      pool: pool)
             }
             let perChunk = max(1, 32_768 / V)
