@@ -28,11 +28,11 @@ final class RegressionData: TrainingObjective {
     // What the loop needs: the parameters, the batches of an epoch and where we are in them.
     var parameters: ParameterSet { model.parameters }
     var batchesPerEpoch: Int { (count + batch - 1) / batch }
-    var dataPosition: Batcher.State {
-        Batcher.State(position: position, batchSize: batch, steps: 1, streamLength: count)
+    var dataPosition: DataPosition {
+        .stream(Batcher.State(position: position, batchSize: batch, steps: 1, streamLength: count))
     }
-    func startEpoch() { position = 0 }
-    func resume(at saved: Batcher.State, carried: [NamedTensor]) throws { position = saved.position }
+    func startEpoch(_ epoch: Int) { position = 0 }
+    func resume(at saved: DataPosition, carried: [NamedTensor]) throws { position = saved.batch }
 
     /// The next batch forward to its mean squared error.
     func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
