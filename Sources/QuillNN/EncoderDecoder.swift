@@ -26,6 +26,9 @@ import QuillTensor
 /// `encoder.<l>.{weightIH, weightHH, biasIH, biasHH}` and `encoder.<l>.reverse.…` (LSTM, `H/2` units),
 /// `targetEmbedding.weight` `[V_t][E]`, `decoder.<l>.…` (LSTM, `H` units, layer 0 reads `E + H`),
 /// `attention.inWeight` `[H][H]`, `attention.outWeight` `[H][2H]`, `generator.weight` `[V_t][H]`, `generator.bias`.
+///
+/// Without attention (``Configuration/attention`` false: the sequence autoencoder) there are no `attention.*`
+/// parameters, decoder layer 0 reads the embedding alone (`E`), and the generator reads the top decoder state.
 public final class EncoderDecoder {
     /// The shape of a model.
     public struct Configuration: Equatable, Sendable, Codable {
