@@ -46,6 +46,9 @@ import Testing
         let text = try cli.run(["translate", "--model", "up", "--beam", "3", "--nbest", "2"], stdin: "ab cd\nef\n")
         expectSuccess(text)
         #expect(text.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == 5)
+        let reduced = try cli.run(["translate", "--model", "up", "--precision", "bfloat16"], stdin: "ab cd\nef\n")
+        expectSuccess(reduced)
+        #expect(reduced.stdout.split(separator: "\n").count == 2)
         let jsonl = try cli.run(["translate", "--model", "up", "--format", "jsonl", "--attention", "valid.lc"])
         expectSuccess(jsonl)
         let objects = try jsonl.stdout.split(separator: "\n").map {
