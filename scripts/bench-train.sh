@@ -28,20 +28,7 @@ while [ $# -gt 0 ]; do
 done
 
 peer_script=../shared/bench/pytorch_lstm.py
-python=${PYTHON:-/tmp/venv/bin/python}
-have_torch=0
-if [ -f "$peer_script" ]; then
-    if ! "$python" -c "import torch" 2>/dev/null; then
-        echo "torch not found for $python: installing it into /tmp/venv (CPU wheel)..." >&2
-        if { [ -x /tmp/venv/bin/python ] || python3 -m venv /tmp/venv; } &&
-            { /tmp/venv/bin/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu ||
-              /tmp/venv/bin/pip install --quiet torch; }; then
-            python=/tmp/venv/bin/python
-        fi
-    fi
-    "$python" -c "import torch" 2>/dev/null && have_torch=1
-fi
-[ "$have_torch" = 1 ] || echo "PyTorch peer skipped: torch is not importable (and could not be installed)." >&2
+. scripts/peer-python.sh   # sets python and have_torch
 
 bench=${QUILL_BENCH:-.build/release/quill-bench}
 [ -n "${QUILL_BENCH:-}" ] || swift build -c release --product quill-bench >&2

@@ -29,6 +29,30 @@ enum StoreTrainingRun {
         return nil
     }
 
+    /// The vocabulary a new run builds from `files` under `name`: the stored one of that name when the files give
+    /// the same fingerprint, else the one built (`isNew`: to be stored once the run can start), which may take the
+    /// place of a different stored one only with `replace`.
+    /// - Throws: ``QuillText/TextError`` for a file that cannot be read or holds no token;
+    ///   ``TrainingRunError/vocabularyDiffers(name:corpus:)``.
+    static func vocabulary(named name: String, buildingFrom files: [String], settings: TokenizerSettings,
+                           minCount: Int, maxSize: Int?, replace: Bool, in store: Store) throws
+        -> (vocabulary: Vocabulary, isNew: Bool) {
+        var builder = VocabularyBuilder(settings: settings)
+        for file in files {
+            let reader = try TextReader(path: file), before = builder.totalTokens
+            try builder.addTokens(of: reader)
+            guard builder.totalTokens > before else { throw TextError.emptyCorpus(file: reader.name) }
+        }
+        let built = builder.build(minCount: minCount, maxSize: maxSize)
+        if let stored = try? store.vocabulary(named: name) {
+            if stored.fingerprint == built.fingerprint { return (stored, false) }
+            guard replace else {
+                throw TrainingRunError.vocabularyDiffers(name: name, corpus: files.joined(separator: " and "))
+            }
+        }
+        return (built, true)
+    }
+
     /// Restores run `runID`'s latest checkpoint, if it has one: the parameters with the checked load, the rest in the
     /// loop.
     /// - Throws: ``LanguageModelError/vocabularyMismatch(model:expected:found:)`` when the data is encoded by other

@@ -118,18 +118,10 @@ final class TrainingSession {
         }
         let name = options.name
         if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
-        let reader = try TextReader(path: options.corpus)
-        var builder = VocabularyBuilder(settings: options.tokenizer ?? TokenizerSettings())
-        try builder.addTokens(of: reader)
-        guard builder.totalTokens > 0 else { throw TextError.emptyCorpus(file: reader.name) }
-        let built = builder.build(minCount: options.minCount, maxSize: options.maxVocabulary)
-        if let stored = try? store.vocabulary(named: name) {
-            if stored.fingerprint == built.fingerprint { return (name, stored, false) }
-            guard options.replace else {
-                throw TrainingRunError.vocabularyDiffers(name: name, corpus: options.corpus)
-            }
-        }
-        return (name, built, true)
+        let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
+            named: name, buildingFrom: [options.corpus], settings: options.tokenizer ?? TokenizerSettings(),
+            minCount: options.minCount, maxSize: options.maxVocabulary, replace: options.replace, in: store)
+        return (name, vocabulary, isNew)
     }
 
     func run(progress: ((LanguageModelTraining.Progress) -> Void)?,

@@ -313,20 +313,10 @@ final class TranslationSession {
         let settings = options.tokenizer ?? TokenizerSettings()
         func side(_ name: String, files: [String]) throws -> Side {
             if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
-            var builder = VocabularyBuilder(settings: settings)
-            for file in files {
-                let reader = try TextReader(path: file)
-                try builder.addTokens(of: reader)
-                guard builder.totalTokens > 0 else { throw TextError.emptyCorpus(file: reader.name) }
-            }
-            let built = builder.build(minCount: options.minCount, maxSize: options.maxVocabulary)
-            if let stored = try? store.vocabulary(named: name) {
-                if stored.fingerprint == built.fingerprint { return (name, stored, false) }
-                guard options.replace else {
-                    throw TrainingRunError.vocabularyDiffers(name: name, corpus: files.joined(separator: " and "))
-                }
-            }
-            return (name, built, true)
+            let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
+                named: name, buildingFrom: files, settings: settings, minCount: options.minCount,
+                maxSize: options.maxVocabulary, replace: options.replace, in: store)
+            return (name, vocabulary, isNew)
         }
         if options.jointVocabulary {
             let joint = try side(options.name, files: [options.source, options.target])

@@ -1,3 +1,4 @@
+import Foundation
 import QuillNN
 import QuillTensor
 
@@ -52,8 +53,8 @@ public final class TranslationObjective: TrainingObjective {
         return try Self.meanLoss(of: model, on: validation, batch: validationBatch, pool: pool)
     }
 
-    /// A cross-entropy whose perplexity overflows has diverged, though the loss itself is finite.
-    public func hasDiverged(loss: Double) -> Bool { !(loss.isFinite && loss < 80) }
+    /// A cross-entropy whose perplexity `exp(loss)` overflows has diverged (the language model's rule).
+    public func hasDiverged(loss: Double) -> Bool { !exp(loss).isFinite }
 
     /// The mean cross-entropy per target of `model` over `corpus`, in evaluation mode without label smoothing (the
     /// model's settings are restored after).

@@ -48,6 +48,16 @@ extension TrainingRunCommand {
         }
     }
 
+    /// Opens the store, creating it for a new run only: resuming a run of a store that does not exist is an error,
+    /// not an empty new store.
+    func openStore(resuming resume: Int64?) throws -> Store {
+        if resume != nil, !FileManager.default.fileExists(atPath: store.resolvedPath) {
+            throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
+                + "trained in with --store (or QUILL_STORE)")
+        }
+        return try store.open(create: resume == nil)
+    }
+
     /// `quill train --resume RUN`, with the `--store` this command was given.
     func resumeCommand(_ run: Int64) -> String {
         "\(Self.resumePath) --resume \(run)" + (store.path.map { " --store " + shellQuoted($0) } ?? "")

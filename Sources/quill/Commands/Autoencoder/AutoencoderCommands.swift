@@ -135,6 +135,8 @@ struct AutoencoderTrainCommand: StoreBackedCommand, TrainingRunCommand {
         return t
     }
 
+    func run() throws { try run(store: try openStore(resuming: resume)) }
+
     func run(store: Store) throws {
         let training = try training(store: store)
         let result = try train(epochs: training.epochs) { progress, epochEnd, shouldStop in
@@ -149,25 +151,6 @@ struct AutoencoderTrainCommand: StoreBackedCommand, TrainingRunCommand {
             + (last?.validPerplexity.map { ", valid " + String(format: "%.2f", $0) } ?? "")
             + "; run #\(result.runID); " + String(format: "%.1f s", result.seconds))
     }
-}
-
-/// Reads the lines of a file or standard input, with invalid UTF-8 an error naming the line.
-func readLines(_ reader: LineReader, each: ([String], Int) throws -> Void, batch: Int = 256) throws {
-    var pending: [String] = [], first = 1
-    while let line = try reader.next() {
-        switch line.text {
-        case let .success(text): pending.append(text)
-        case let .failure(invalid):
-            throw CLIError("\(reader.name): line \(line.number) is not valid UTF-8 (byte \(invalid.offset) of the "
-                + "line); fix the file or convert it with iconv")
-        }
-        if pending.count == batch {
-            try each(pending, first)
-            first += pending.count
-            pending.removeAll(keepingCapacity: true)
-        }
-    }
-    if !pending.isEmpty { try each(pending, first) }
 }
 
 /// `quill embed`: one vector per input line.

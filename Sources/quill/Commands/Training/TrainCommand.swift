@@ -300,11 +300,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     /// Opens the store (creating it for a new run only: resuming a run of a store that does not exist is an
     /// error, not an empty new store), then trains.
     func run() throws {
-        if resume != nil, !FileManager.default.fileExists(atPath: store.resolvedPath) {
-            throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
-                + "trained in with --store (or QUILL_STORE)")
-        }
-        try run(store: try store.open(create: resume == nil))
+        try run(store: try openStore(resuming: resume))
     }
 
     func run(store: Store) throws {

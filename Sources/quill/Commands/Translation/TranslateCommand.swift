@@ -107,12 +107,9 @@ struct TranslateCommand: StoreBackedCommand {
             }
             return
         }
-        let reader = try LineReader(path: input)
         let output = OutputBuffer()
-        var pending: [String] = [], first = 1
-        func flush() throws {
-            guard !pending.isEmpty else { return }
-            for translation in try system.translate(pending, options: options, firstLine: first) {
+        try readLines(try LineReader(path: input), batch: search.sentences) { lines, first in
+            for translation in try system.translate(lines, options: options, firstLine: first) {
                 switch format {
                 case .text:
                     for candidate in translation.translations {
@@ -123,19 +120,7 @@ struct TranslateCommand: StoreBackedCommand {
                 }
             }
             try output.flush()
-            first += pending.count
-            pending.removeAll(keepingCapacity: true)
         }
-        while let line = try reader.next() {
-            switch line.text {
-            case let .success(text): pending.append(text)
-            case let .failure(invalid):
-                throw CLIError("\(reader.name): line \(line.number) is not valid UTF-8 (byte \(invalid.offset) of the "
-                    + "line); fix the file or convert it with iconv")
-            }
-            if pending.count == search.sentences { try flush() }
-        }
-        try flush()
     }
 }
 

@@ -247,11 +247,7 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     }
 
     func run() throws {
-        if resume != nil, !FileManager.default.fileExists(atPath: store.resolvedPath) {
-            throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
-                + "trained in with --store (or QUILL_STORE)")
-        }
-        try run(store: try store.open(create: resume == nil))
+        try run(store: try openStore(resuming: resume))
     }
 
     func run(store: Store) throws {
