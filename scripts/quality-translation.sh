@@ -7,6 +7,7 @@
 #   scripts/quality-translation.sh --directions de-en --minutes 60
 #   scripts/quality-translation.sh --directions en-fr,fr-en --minutes 60   # Tatoeba English–French
 #   scripts/quality-translation.sh --autoencoder --minutes 20        # the autoencoder's AUC on Multi30k English
+#   scripts/quality-translation.sh --directions en-fr --train-options "--layers 1"   # more options for training
 #
 # Everything goes to --store (default /tmp/quill-quality.sqlite); the models are named after their direction.
 set -euo pipefail
@@ -16,48 +17,53 @@ directions="de-en,en-de"
 minutes=90
 store=/tmp/quill-quality.sqlite
 autoencoder=0
+train_options=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --directions) directions="$2"; shift 2 ;;
         --minutes) minutes="$2"; shift 2 ;;
         --store) store="$2"; shift 2 ;;
         --autoencoder) autoencoder=1; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --train-options) train_options="$2"; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
-swift build -c release --product quill --product quill-bench >&2
+swift build -c release --product quill >&2   # one --product per build: SwiftPM keeps only the last
+swift build -c release --product quill-bench >&2
 quill=.build/release/quill
 multi30k=../shared/corpora/multi30k
 tatoeba=../shared/corpora/tatoeba-eng-fra
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The files of a direction: train/valid/test sources and targets.
-files() {
+# A direction's data: the training options that name its training and validation pairs (Multi30k: aligned files;
+# Tatoeba: its TSV files, columns English then French), and its test source and reference files.
+data() {
     local from=$1 to=$2
     case "$from-$to" in
         de-en|en-de)
-            echo "$multi30k/train.$from $multi30k/train.$to $multi30k/val.$from $multi30k/val.$to" \
-                 "$multi30k/test2016.$from $multi30k/test2016.$to" ;;
+            echo "--source $multi30k/train.$from --target $multi30k/train.$to --valid-source $multi30k/val.$from" \
+                 "--valid-target $multi30k/val.$to|$multi30k/test2016.$from|$multi30k/test2016.$to" ;;
         en-fr|fr-en)
-            for split in train valid test; do
-                cut -f1 "$tatoeba/$split.tsv" > "$work/$split.en"
-                cut -f2 "$tatoeba/$split.tsv" > "$work/$split.fr"
-            done
-            echo "$work/train.$from $work/train.$to $work/valid.$from $work/valid.$to $work/test.$from $work/test.$to" ;;
+            cut -f1 "$tatoeba/test.tsv" > "$work/test.en"
+            cut -f2 "$tatoeba/test.tsv" > "$work/test.fr"
+            local columns=source-target
+            [ "$from" = fr ] && columns=target-source
+            echo "--tsv $tatoeba/train.tsv --valid-tsv $tatoeba/valid.tsv --tsv-columns $columns" \
+                 "|$work/test.$from|$work/test.$to" ;;
         *) echo "unknown direction $from-$to" >&2; exit 2 ;;
     esac
 }
 
 for direction in ${directions//,/ }; do
     from=${direction%-*}; to=${direction#*-}
-    read -r train_src train_tgt valid_src valid_tgt test_src test_tgt <<<"$(files "$from" "$to")"
+    IFS='|' read -r pairs test_src test_tgt <<<"$(data "$from" "$to")"
     start=$(date +%s)
-    "$quill" translation train --store "$store" --source "$train_src" --target "$train_tgt" \
-        --valid-source "$valid_src" --valid-target "$valid_tgt" --name "$direction" --preset multi30k \
-        --epochs 100 --time-budget "$minutes" --replace >&2
+    # shellcheck disable=SC2086  # the options are words
+    "$quill" translation train --store "$store" $pairs --name "$direction" --preset multi30k \
+        --epochs 100 --time-budget "$minutes" --replace $train_options >&2
     trained=$(( $(date +%s) - start ))
     for beam in 1 5; do
         "$quill" translation eval --store "$store" --model "$direction" --source "$test_src" \

@@ -29,28 +29,67 @@ enum StoreTrainingRun {
         return nil
     }
 
-    /// The vocabulary a new run builds from `files` under `name`: the stored one of that name when the files give
+    /// Text a vocabulary is built from: a whole file, or one column of a two-column TSV file.
+    enum CorpusText {
+        case file(String)
+        case tsvColumn(String, first: Bool)
+
+        var path: String {
+            switch self {
+            case let .file(path), let .tsvColumn(path, _): return path
+            }
+        }
+    }
+
+    /// The vocabulary a new run builds from `texts` under `name`: the stored one of that name when the texts give
     /// the same fingerprint, else the one built (`isNew`: to be stored once the run can start), which may take the
     /// place of a different stored one only with `replace`.
     /// - Throws: ``QuillText/TextError`` for a file that cannot be read or holds no token;
+    ///   ``QuillTrain/ParallelCorpusError/tabs(file:line:count:)`` for a TSV line without one TAB;
     ///   ``TrainingRunError/vocabularyDiffers(name:corpus:)``.
-    static func vocabulary(named name: String, buildingFrom files: [String], settings: TokenizerSettings,
+    static func vocabulary(named name: String, buildingFrom texts: [CorpusText], settings: TokenizerSettings,
                            minCount: Int, maxSize: Int?, replace: Bool, in store: Store) throws
         -> (vocabulary: Vocabulary, isNew: Bool) {
         var builder = VocabularyBuilder(settings: settings)
-        for file in files {
-            let reader = try TextReader(path: file), before = builder.totalTokens
-            try builder.addTokens(of: reader)
-            guard builder.totalTokens > before else { throw TextError.emptyCorpus(file: reader.name) }
+        for text in texts {
+            let before = builder.totalTokens
+            switch text {
+            case let .file(path):
+                try builder.addTokens(of: try TextReader(path: path))
+            case let .tsvColumn(path, first):
+                try addTokens(ofColumn: first, tsv: path, to: &builder)
+            }
+            guard builder.totalTokens > before else { throw TextError.emptyCorpus(file: text.path) }
         }
         let built = builder.build(minCount: minCount, maxSize: maxSize)
         if let stored = try? store.vocabulary(named: name) {
             if stored.fingerprint == built.fingerprint { return (stored, false) }
             guard replace else {
-                throw TrainingRunError.vocabularyDiffers(name: name, corpus: files.joined(separator: " and "))
+                throw TrainingRunError.vocabularyDiffers(name: name,
+                                                         corpus: texts.map(\.path).joined(separator: " and "))
             }
         }
         return (built, true)
+    }
+
+    /// Counts the tokens of one column of a TSV file as if it were a file of its own: each column's text followed by
+    /// a line break, tokenized a megabyte of lines at a time.
+    private static func addTokens(ofColumn first: Bool, tsv: String, to builder: inout VocabularyBuilder) throws {
+        let tokenizer = try Tokenizer(builder.settings)
+        var lines: [UInt8] = []
+        lines.reserveCapacity(1 << 20 + 4096)
+        func flush() throws {
+            try lines.withUnsafeBytes { try builder.addTokens(inUTF8: $0, using: tokenizer) }
+            lines.removeAll(keepingCapacity: true)
+        }
+        try ParallelCorpus.forEachPair(tsv: tsv) { _, left, right in
+            // A column over the line limit is left out, as training leaves its pair out.
+            guard let column = first ? left : right else { return }
+            lines.append(contentsOf: column)
+            lines.append(0x0A)
+            if lines.count >= 1 << 20 { try flush() }
+        }
+        try flush()
     }
 
     /// Restores run `runID`'s latest checkpoint, if it has one: the parameters with the checked load, the rest in the

@@ -119,7 +119,7 @@ final class TrainingSession {
         let name = options.name
         if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
         let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
-            named: name, buildingFrom: [options.corpus], settings: options.tokenizer ?? TokenizerSettings(),
+            named: name, buildingFrom: [.file(options.corpus)], settings: options.tokenizer ?? TokenizerSettings(),
             minCount: options.minCount, maxSize: options.maxVocabulary, replace: options.replace, in: store)
         return (name, vocabulary, isNew)
     }

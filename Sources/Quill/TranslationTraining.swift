@@ -12,6 +12,9 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
     public var target: String
     public var validSource: String?
     public var validTarget: String?
+    /// Set when the pairs come from TSV files, one pair per line: then ``source`` and ``target`` are the same file
+    /// (as are ``validSource`` and ``validTarget``), its two columns in this order. `nil`: aligned files.
+    public var tsvColumns: TSVColumns?
     public var name: String
     /// The preset these options started from, if any (``TranslationPreset``).
     public var preset: String?
@@ -63,7 +66,7 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
     public static let trainedModel = "a translation model"
 
     private enum CodingKeys: String, CodingKey {
-        case source, target, validSource, validTarget, name, preset, sourceVocabulary, targetVocabulary,
+        case source, target, validSource, validTarget, tsvColumns, name, preset, sourceVocabulary, targetVocabulary,
              jointVocabulary, tokenizer, minCount, maxVocabulary, maxLength, embedding, hidden, layers, attention, dropout,
              labelSmoothing, initScale, batch, maxTokens, epochs, optimizer, learningRate, decayFactor, clip,
              patience, seed, maxBatchesPerEpoch, timeBudget, checkpointEvery, checkpointMinutes
@@ -73,6 +76,12 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
         self.source = source
         self.target = target
         self.name = name
+    }
+
+    /// Pairs from a TSV file of `source TAB target` lines (`target TAB source` with ``TSVColumns/targetSource``).
+    public init(tsv: String, columns: TSVColumns = .sourceTarget, name: String) {
+        self.init(source: tsv, target: tsv, name: name)
+        tsvColumns = columns
     }
 
     /// The options run `run` was started with, set to resume it.
@@ -118,6 +127,8 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
         try check(!name.isEmpty, "the model name must not be empty")
         try check((validSource == nil) == (validTarget == nil),
                   "validation needs both a source and a target file, or neither")
+        try check(tsvColumns == nil || (source == target && validSource == validTarget),
+                  "pairs from TSV files take the source and the target from the same file")
         try check(sourceVocabulary == nil || !jointVocabulary, "a joint vocabulary is built, not named")
         try check((sourceVocabulary == nil) == (targetVocabulary == nil),
                   "name both stored vocabularies (source and target), or neither")
@@ -215,6 +226,14 @@ public struct TranslationPreset: Codable, Equatable, Sendable {
     }
 }
 
+/// The order of the two columns of a TSV file of sentence pairs.
+public enum TSVColumns: String, Codable, Sendable, CaseIterable {
+    /// `source TAB target`.
+    case sourceTarget = "source-target"
+    /// `target TAB source`: the same file trains the other direction.
+    case targetSource = "target-source"
+}
+
 /// One session of a translation model's training run: resolves the vocabularies and the pairs, builds the model,
 /// checks the run can start, and hands the epochs to the ``QuillTrain/TrainingLoop``.
 final class TranslationSession {
@@ -242,13 +261,17 @@ final class TranslationSession {
         let sourceEncoder = try TextEncoder(vocabularies.source.vocabulary)
         let targetEncoder = vocabularies.target.name == vocabularies.source.name ? sourceEncoder
             : try TextEncoder(vocabularies.target.vocabulary)
-        train = try ParallelCorpus.read(source: options.source, target: options.target, sourceEncoder: sourceEncoder,
-                                        targetEncoder: targetEncoder,
-                                        filter: .init(maximumLength: options.maxLength))
-        valid = try options.validSource.map { validSource in
-            try ParallelCorpus.read(source: validSource, target: options.validTarget!, sourceEncoder: sourceEncoder,
-                                    targetEncoder: targetEncoder, filter: .init(maximumLength: 1_000))
+        func read(_ source: String, _ target: String, maximumLength: Int) throws -> ParallelCorpus {
+            let filter = ParallelCorpus.Filter(maximumLength: maximumLength)
+            guard let columns = options.tsvColumns else {
+                return try ParallelCorpus.read(source: source, target: target, sourceEncoder: sourceEncoder,
+                                               targetEncoder: targetEncoder, filter: filter)
+            }
+            return try ParallelCorpus.read(tsv: source, targetFirst: columns == .targetSource,
+                                           sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter)
         }
+        train = try read(options.source, options.target, maximumLength: options.maxLength)
+        valid = try options.validSource.map { try read($0, options.validTarget!, maximumLength: 1_000) }
 
         model = try EncoderDecoder(options.configuration(sourceVocabulary: sourceEncoder.vocabulary.count,
                                                          targetVocabulary: targetEncoder.vocabulary.count))
@@ -311,19 +334,26 @@ final class TranslationSession {
                     (target, try store.vocabulary(named: target), false))
         }
         let settings = options.tokenizer ?? TokenizerSettings()
-        func side(_ name: String, files: [String]) throws -> Side {
+        func side(_ name: String, texts: [StoreTrainingRun.CorpusText]) throws -> Side {
             if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
             let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
-                named: name, buildingFrom: files, settings: settings, minCount: options.minCount,
+                named: name, buildingFrom: texts, settings: settings, minCount: options.minCount,
                 maxSize: options.maxVocabulary, replace: options.replace, in: store)
             return (name, vocabulary, isNew)
         }
+        let source, target: StoreTrainingRun.CorpusText
+        if let columns = options.tsvColumns {
+            source = .tsvColumn(options.source, first: columns == .sourceTarget)
+            target = .tsvColumn(options.target, first: columns == .targetSource)
+        } else {
+            (source, target) = (.file(options.source), .file(options.target))
+        }
         if options.jointVocabulary {
-            let joint = try side(options.name, files: [options.source, options.target])
+            let joint = try side(options.name, texts: [source, target])
             return (joint, joint)
         }
-        return (try side(options.name + ".source", files: [options.source]),
-                try side(options.name + ".target", files: [options.target]))
+        return (try side(options.name + ".source", texts: [source]),
+                try side(options.name + ".target", texts: [target]))
     }
 
     func run(progress: ((TrainingProgress) -> Void)?, epochEnd: ((EpochReport) throws -> Void)?,

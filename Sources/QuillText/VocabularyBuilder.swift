@@ -32,6 +32,13 @@ public struct VocabularyBuilder {
         }
     }
 
+    /// Counts every token of some valid UTF-8 text (whole lines, each ending on its line break, as a file would hold
+    /// them) with `tokenizer`, which must have this builder's settings.
+    public mutating func addTokens(inUTF8 text: UnsafeRawBufferPointer, using tokenizer: Tokenizer) throws {
+        precondition(tokenizer.settings == settings, "a tokenizer of other settings than the builder's")
+        try tokenizer.forEachToken(inUTF8: text) { add(utf8: $0) }
+    }
+
     /// The vocabulary: the specials, then tokens seen at least `minCount` times, by count descending and then by
     /// UTF-8 bytes, cut so the whole vocabulary (specials included) has at most `maxSize` entries.
     ///

@@ -173,33 +173,46 @@ public struct ParallelCorpus: Sendable {
                             sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter)
     }
 
-    /// Reads one TSV file: `source TAB target` on every line (exactly one TAB).
+    /// Reads one TSV file: `source TAB target` on every line (exactly one TAB), or `target TAB source` when
+    /// `targetFirst`.
     /// - Parameters: as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:)``, with `tsv` the file.
     /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB, naming the file and
     ///   line; otherwise as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:)``.
-    public static func read(tsv: String, sourceEncoder: TextEncoder, targetEncoder: TextEncoder,
-                            filter: Filter = Filter(), chunkSize: Int = 1 << 20) throws -> ParallelCorpus {
+    public static func read(tsv: String, targetFirst: Bool = false, sourceEncoder: TextEncoder,
+                            targetEncoder: TextEncoder, filter: Filter = Filter(),
+                            chunkSize: Int = 1 << 20) throws -> ParallelCorpus {
         var sourceSide = Side(), targetSide = Side()
-        // The whole line is held up to twice the per-side limit; the side over the limit is then counted too long.
-        try LineSplitter.forEachLine(in: TextReader(path: tsv, chunkSize: chunkSize),
-                                     maximumBytes: 2 * filter.maximumLineBytes + 1) { line in
-            guard line.tabs == 1 else {
-                throw ParallelCorpusError.tabs(file: tsv, line: line.number, count: line.tabs)
-            }
-            if line.overlong {
-                try sourceSide.append(nil, encoder: sourceEncoder)
-                try targetSide.append(nil, encoder: targetEncoder)
-                return
-            }
-            let tab = line.bytes.firstIndex(of: 0x09)!
-            let left = UnsafeRawBufferPointer(rebasing: line.bytes[..<tab])
-            let right = UnsafeRawBufferPointer(rebasing: line.bytes[(tab + 1)...])
-            try sourceSide.append(left.count > filter.maximumLineBytes ? nil : left, encoder: sourceEncoder)
-            try targetSide.append(right.count > filter.maximumLineBytes ? nil : right, encoder: targetEncoder)
+        try forEachPair(tsv: tsv, maximumBytes: filter.maximumLineBytes, chunkSize: chunkSize) { _, left, right in
+            try sourceSide.append(targetFirst ? right : left, encoder: sourceEncoder)
+            try targetSide.append(targetFirst ? left : right, encoder: targetEncoder)
         }
         guard sourceSide.count > 0 else { throw ParallelCorpusError.emptyCorpus(file: tsv) }
         return try filtered(source: sourceSide, target: targetSide, file: tsv,
                             sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter)
+    }
+
+    /// Calls `body` with the 1-based number and the two columns of every line of a TSV file of `left TAB right` lines
+    /// (a trailing CR removed); a column over `maximumBytes` bytes is `nil` (not held in memory). The bytes are valid
+    /// only during the call. What vocabularies are built from and ``read(tsv:targetFirst:sourceEncoder:targetEncoder:filter:chunkSize:)``
+    /// reads.
+    /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB;
+    ///   ``QuillText/TextError`` for an unreadable file or invalid UTF-8.
+    public static func forEachPair(tsv: String, maximumBytes: Int = Filter().maximumLineBytes,
+                                   chunkSize: Int = 1 << 20,
+                                   _ body: (_ line: Int, _ left: UnsafeRawBufferPointer?,
+                                            _ right: UnsafeRawBufferPointer?) throws -> Void) throws {
+        // The whole line is held up to twice the per-column limit; a column over the limit is then `nil`.
+        try LineSplitter.forEachLine(in: TextReader(path: tsv, chunkSize: chunkSize),
+                                     maximumBytes: 2 * maximumBytes + 1) { line in
+            guard line.tabs == 1 else {
+                throw ParallelCorpusError.tabs(file: tsv, line: line.number, count: line.tabs)
+            }
+            if line.overlong { return try body(line.number, nil, nil) }
+            let tab = line.bytes.firstIndex(of: 0x09)!
+            let left = UnsafeRawBufferPointer(rebasing: line.bytes[..<tab])
+            let right = UnsafeRawBufferPointer(rebasing: line.bytes[(tab + 1)...])
+            try body(line.number, left.count > maximumBytes ? nil : left, right.count > maximumBytes ? nil : right)
+        }
     }
 
     private static func filtered(source: Side, target: Side, file: String, sourceEncoder: TextEncoder,

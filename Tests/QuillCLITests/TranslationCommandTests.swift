@@ -109,6 +109,36 @@ import Testing
         expectFailure(try cli.run(["translation", "train", "--source", "a.txt", "--target", "a.txt", "--name", "x",
                                    "--hidden", "31"]), mentioning: ["--hidden"])
         expectFailure(try cli.run(["translate", "--model", "nothing"]), mentioning: ["nothing"])
+        // TSV pairs: a line without exactly one TAB is named; --tsv does not mix with the aligned files' options.
+        try cli.write("pairs.tsv", "AB\tab\nCD cd\n")
+        expectFailure(try cli.run(["translation", "train", "--tsv", "pairs.tsv", "--name", "x"]),
+                      mentioning: ["pairs.tsv:2", "TAB"])
+        expectFailure(try cli.run(["translation", "train", "--tsv", "pairs.tsv", "--source", "a.txt", "--name", "x"]),
+                      mentioning: ["--tsv", "--source"])
+        expectFailure(try cli.run(["translation", "train", "--source", "a.txt", "--target", "a.txt",
+                                   "--valid-tsv", "pairs.tsv", "--name", "x"]), mentioning: ["--valid-tsv"])
+    }
+
+    /// `--tsv` with `--tsv-columns target-source` trains from `target<TAB>source` lines, validated on `--valid-tsv`.
+    @Test func trainFromATSVFile() throws {
+        let cli = try QuillCLI()
+        let train = Self.pairs(32, seed: 3), valid = Self.pairs(4, seed: 4)
+        func tsv(_ pairs: (source: String, target: String)) -> String {
+            zip(pairs.target.split(separator: "\n"), pairs.source.split(separator: "\n"))
+                .map { "\($0)\t\($1)\n" }.joined()
+        }
+        try cli.write("train.tsv", tsv(train))
+        try cli.write("valid.tsv", tsv(valid))
+        let result = try cli.run(["translation", "train", "--tsv", "train.tsv", "--valid-tsv", "valid.tsv",
+                                  "--tsv-columns", "target-source", "--name", "up", "--preset", "tiny",
+                                  "--embedding", "8", "--hidden", "8", "--epochs", "1"])
+        expectSuccess(result)
+        #expect(result.stdout.contains("32 training pairs"))
+        let shown = try cli.run(["models", "show", "up"])
+        expectSuccess(shown)
+        #expect(shown.stdout.contains("up.source") && shown.stdout.contains("up.target"))
+        let words = try cli.run(["vocab", "show", "up.source"])
+        #expect(words.stdout.contains("ab") && !words.stdout.contains("AB"))
     }
 
     @Test func autoencoderEmbedsAndScoresLines() throws {

@@ -82,4 +82,33 @@ import Testing
             #expect(try store.model(named: "budget").kind == Store.translationKind)
         }
     }
+
+    /// A TSV file, in either column order, trains exactly the model the two aligned files train: the same pairs, the
+    /// same vocabularies (built from one column each, or jointly from both).
+    @Test(arguments: [false, true]) func aTSVFileTrainsAsTheAlignedFilesDo(joint: Bool) throws {
+        try withTemporaryDirectory { directory in
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path, create: true)
+            let files = try Self.files(in: directory)
+            var reference = Self.options("files", files)
+            (reference.epochs, reference.jointVocabulary) = (1, joint)
+            let expected = try reference.run(in: store)
+
+            let source = try String(contentsOfFile: files.source, encoding: .utf8).split(separator: "\n")
+            let target = try String(contentsOfFile: files.target, encoding: .utf8).split(separator: "\n")
+            let tsv = directory.appendingPathComponent("pairs.tsv").path
+            try zip(target, source).map { "\($0)\t\($1)\r\n" }.joined().write(toFile: tsv, atomically: true,
+                                                                                 encoding: .utf8)
+            var options = reference
+            options.name = "tsv"
+            (options.source, options.target, options.validSource, options.validTarget) = (tsv, tsv, tsv, tsv)
+            options.tsvColumns = .targetSource
+            let result = try options.run(in: store)
+            #expect(result.trainReport == expected.trainReport && result.validPairs == expected.validPairs)
+            #expect(result.epochs.last?.validLoss == expected.epochs.last?.validLoss)
+
+            let a = try store.loadTranslationModel(named: "files"), b = try store.loadTranslationModel(named: "tsv")
+            #expect(a.source.fingerprint == b.source.fingerprint && a.target.fingerprint == b.target.fingerprint)
+            #expect(a.model.parameters.storedTensors == b.model.parameters.storedTensors)
+        }
+    }
 }

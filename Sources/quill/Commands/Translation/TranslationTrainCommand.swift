@@ -11,10 +11,12 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         commandName: "train",
         abstract: "Train a translation model (bi-LSTM encoder, LSTM decoder with attention) on aligned files.",
         discussion: """
-            Line i of --target translates line i of --source (both UTF-8). The vocabularies are built from the \
-            training files and stored as NAME.source and NAME.target (or one, NAME, with --joint-vocabulary), \
-            or taken from the store (--source-vocabulary, --target-vocabulary). Pairs with a side longer than \
-            --max-length tokens are left out. Batches hold pairs of similar lengths, reshuffled every epoch.
+            Line i of --target translates line i of --source (both UTF-8); or each line of --tsv holds a pair, \
+            `source<TAB>target` (--tsv-columns target-source for the other direction). The vocabularies are \
+            built from the training files and stored as NAME.source and NAME.target (or one, NAME, with \
+            --joint-vocabulary), or taken from the store (--source-vocabulary, --target-vocabulary). Pairs with a \
+            side longer than --max-length tokens are left out. Batches hold pairs of similar lengths, reshuffled \
+            every epoch.
 
             The model: embeddings → bidirectional LSTM encoder (--layers, --hidden/2 units per direction) → LSTM \
             decoder (--hidden units) with Luong 'general' attention and input feeding (OpenNMT-py's default RNN \
@@ -32,6 +34,8 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
             Examples:
               quill translation train --source train.de --target train.en --valid-source val.de \\
                 --valid-target val.en --name de-en --preset multi30k --time-budget 90
+              quill translation train --tsv train.tsv --valid-tsv valid.tsv --tsv-columns target-source \\
+                --name fr-en --preset multi30k
               quill translation train --resume 4
             """)
 
@@ -46,6 +50,17 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
 
     @Option(help: ArgumentHelp("Validation targets.", valueName: "file"))
     var validTarget: String?
+
+    @Option(help: ArgumentHelp("Training pairs from one file instead of --source and --target: `source<TAB>target` "
+        + "on every line.", valueName: "file"))
+    var tsv: String?
+
+    @Option(help: ArgumentHelp("Validation pairs from one TSV file (with --tsv).", valueName: "file"))
+    var validTSV: String?
+
+    @Option(help: ArgumentHelp("The order of the TSV columns: source-target, or target-source to train the other "
+        + "direction from the same files. (default: source-target)", valueName: "order"))
+    var tsvColumns: TSVColumns?
 
     @Option(help: "The name to save the model (and its run) under.")
     var name: String?
@@ -159,8 +174,9 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     func validate() throws {
         if let name, name.isEmpty { throw ValidationError("--name must not be empty") }
         if resume == nil {
-            if source == nil || target == nil {
-                throw ValidationError("give the aligned training files with --source and --target (or --resume a run)")
+            if (source == nil || target == nil) && tsv == nil {
+                throw ValidationError("give the aligned training files with --source and --target, or the pairs "
+                                      + "with --tsv (or --resume a run)")
             }
             if name == nil { throw ValidationError("give the model a name with --name (or --resume a run)") }
         }
@@ -181,6 +197,17 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
             if let value, !(value >= 0 && value < 1) { throw ValidationError("\(option) must be in [0, 1) (got \(value))") }
         }
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be positive minutes") }
+        if tsv != nil && (source != nil || target != nil) {
+            throw ValidationError("give the training pairs with --tsv or with --source and --target, not both")
+        }
+        if validTSV != nil && tsv == nil {
+            throw ValidationError("--valid-tsv goes with --tsv (with --source and --target, validate with "
+                                  + "--valid-source and --valid-target)")
+        }
+        if tsv != nil && (validSource != nil || validTarget != nil) {
+            throw ValidationError("with --tsv, give the validation pairs with --valid-tsv")
+        }
+        if tsvColumns != nil && tsv == nil { throw ValidationError("--tsv-columns goes with --tsv") }
         if (validSource == nil) != (validTarget == nil) {
             throw ValidationError("give both --valid-source and --valid-target, or neither")
         }
@@ -199,7 +226,11 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let resume {
             t = try TranslationTraining.resuming(run: resume, in: store)
         } else {
-            t = TranslationTraining(source: source!, target: target!, name: name!)
+            if let tsv {
+                t = TranslationTraining(tsv: tsv, columns: tsvColumns ?? .sourceTarget, name: name!)
+            } else {
+                t = TranslationTraining(source: source!, target: target!, name: name!)
+            }
             if let preset { t.apply(try TranslationPreset.named(preset)) }
         }
         if let source { t.source = source }
@@ -207,6 +238,9 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let name { t.name = name }
         if let validSource { t.validSource = validSource }
         if let validTarget { t.validTarget = validTarget }
+        if let tsv { (t.source, t.target) = (tsv, tsv) }
+        if let validTSV { (t.validSource, t.validTarget) = (validTSV, validTSV) }
+        if let tsvColumns { t.tsvColumns = tsvColumns }
         if let sourceVocabulary { t.sourceVocabulary = sourceVocabulary }
         if let targetVocabulary { t.targetVocabulary = targetVocabulary }
         if jointVocabulary { t.jointVocabulary = true }
@@ -278,3 +312,5 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         return line + "; run #\(result.runID); " + String(format: "%.1f s", result.seconds)
     }
 }
+
+extension TSVColumns: ExpressibleByArgument {}
