@@ -71,6 +71,7 @@ extension Store {
                 defer { insert.reset() }
                 while try insert.step() {}
             }
+            CrashPoint.reach("vocabulary-tokens")
             if !vocabulary.merges.isEmpty {
                 let merge = try database.prepare(
                     "INSERT INTO vocabulary_merges(vocabulary_id, rank, left_token, right_token) VALUES (?, ?, ?, ?)")
