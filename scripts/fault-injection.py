@@ -19,11 +19,17 @@ After every kill it checks, with Python's own sqlite3 (not Quill):
   3. the run then resumes (`--resume RUN`, or starts again when the kill came before the run was recorded) and ends
      with a model whose every tensor is bit-identical to the reference's.
 
+With --disk-full (needs root, to mount a tmpfs of limited size) it instead runs each family's training with the store
+on a small filesystem, fills the filesystem once the run has written a checkpoint, and checks that the run stops
+with a clear error naming the store and the disk, that the store passes `PRAGMA integrity_check` and keeps its last
+checkpoint, and that once space is freed the run resumes and ends bit-identical to the reference.
+
 Prints one JSON object per family (kills per phase, failures, the largest loss against the interval); exits 1 if any
 check failed.
 
   scripts/fault-injection.py                       # 50 kills per family
   scripts/fault-injection.py --kills 10 --family lm --quill .build/release/quill
+  scripts/fault-injection.py --disk-full
 """
 import argparse
 import hashlib
@@ -230,12 +236,54 @@ def run_family(quill, family, kills, rng, work):
             "max_lost_seconds": max(lost) if lost else None, "failures": len(failures)}, failures
 
 
+def disk_full(quill, family, work):
+    """Fills the store's filesystem mid-run; the run must fail cleanly and resume once space is freed."""
+    start_args, resume_args = FAMILIES[family]
+    env = dict(os.environ, QUILL_THREADS="1")
+    reference = os.path.join(work, family + "-reference.sqlite")
+    if run_quill(quill, work, start_args, reference, env).returncode != 0:
+        sys.exit("the reference run failed")
+    digest = model_digest(reference)
+    mount = os.path.join(work, family + "-small")
+    os.mkdir(mount)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mount], check=True)
+    result = {"family": family}
+    try:
+        store = os.path.join(mount, "store.sqlite")
+        process = subprocess.Popen([quill] + start_args + ["--store", store], cwd=work, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        while process.poll() is None and not (inspect(store).get("has_checkpoint")):
+            time.sleep(0.05)
+        # Leave 64 KiB: the next checkpoint cannot fit.
+        free = os.statvfs(mount)
+        filler = os.path.join(mount, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"\0" * max(0, free.f_bavail * free.f_frsize - 65536))
+        _, err = process.communicate()
+        state = inspect(store)
+        result.update({"exit": process.returncode, "error": " ".join(err.split())[-400:],
+                       "integrity": state["integrity"], "kept_checkpoint": bool(state.get("has_checkpoint"))})
+        os.remove(filler)
+        resumed = run_quill(quill, work, resume_args + ["--resume", str(state["run"])], store, env)
+        result["resumed"] = resumed.returncode == 0
+        result["identical"] = model_digest(store) == digest
+        result["integrity_after"] = inspect(store)["integrity"]
+    finally:
+        subprocess.run(["umount", mount], check=False)
+    ok = (result["exit"] not in (0, None) and "disk is full" in result["error"] and result["integrity"] == "ok"
+          and result["kept_checkpoint"] and result["resumed"] and result["identical"]
+          and result["integrity_after"] == "ok")
+    return result, ok
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=50, help="kills per family (default 50)")
     parser.add_argument("--family", choices=["lm", "translation", "both"], default="both")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quill", help="the quill binary (default: build a release one)")
+    parser.add_argument("--disk-full", action="store_true",
+                        help="fill the store's filesystem mid-run instead of killing (needs root: mounts a tmpfs)")
     options = parser.parse_args()
     quill = os.path.abspath(options.quill) if options.quill else build_quill()
     rng = random.Random(options.seed)
@@ -243,6 +291,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="quill-faults-") as work:
         make_data(work, random.Random(7))
         families = ["lm", "translation"] if options.family == "both" else [options.family]
+        if options.disk_full:
+            for family in families:
+                result, ok = disk_full(quill, family, work)
+                print(json.dumps({**result, "ok": ok}), flush=True)
+                failed = failed or not ok
+            sys.exit(1 if failed else 0)
         for family in families:
             summary, failures = run_family(quill, family, options.kills, rng, work)
             print(json.dumps(summary), flush=True)

@@ -135,9 +135,12 @@ enum StoreTrainingRun {
         } catch TrainError.diverged(let epoch, let step, let checkpoint) {
             try? store.finishRun(runID, status: .failed)
             throw TrainingRunError.diverged(run: runID, epoch: epoch, step: step, checkpoint: checkpoint)
-        } catch {
+        } catch let error as TrainingRunError {
             try? store.finishRun(runID, status: .failed)
             throw error
+        } catch {
+            try? store.finishRun(runID, status: .failed)  // may fail too (a full disk): resuming works either way
+            throw TrainingRunError.failed(run: runID, reason: String(describing: error))
         }
     }
 }

@@ -26,6 +26,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
     case diverged(run: Int64, epoch: Int, step: Int, checkpoint: CheckpointPlace?)
     /// Training was asked to stop: a checkpoint was written at `place` and the run marked interrupted.
     case interrupted(run: Int64, place: CheckpointPlace)
+    /// The run stopped on another error (a full disk, an unreadable file…), described by `reason`; its last
+    /// checkpoint is kept, so it resumes once the cause is fixed.
+    case failed(run: Int64, reason: String)
 
     /// An option whose value differs between a run and its resume.
     public struct OptionChange: Equatable, Sendable {
@@ -65,6 +68,8 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
                 + (checkpoint.map { "its last good checkpoint (\($0)) is kept" } ?? "it had no checkpoint yet")
         case let .interrupted(run, place):
             return "training stopped; run #\(run) checkpointed at \(place)"
+        case let .failed(run, reason):
+            return "\(reason); run #\(run) stopped, its last checkpoint is kept"
         }
     }
 

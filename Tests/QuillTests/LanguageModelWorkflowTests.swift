@@ -214,10 +214,11 @@ import Testing
             let whole = try options("whole").run(in: store)
 
             var interrupted = options("resumed")
-            #expect(throws: Stop.self) {
+            // An error once the run exists comes back naming the run, so the caller knows what to resume.
+            let runID = try #require(try store.runs().last?.id) + 1
+            #expect(throws: TrainingRunError.failed(run: runID, reason: "Stop()")) {
                 try interrupted.run(in: store, epochEnd: { if $0.epoch == 2 { throw Stop() } })
             }
-            let runID = try #require(try store.runs().last?.id)
             #expect(try store.run(id: runID).status == .failed)
             interrupted.resume = runID
             let resumed = try interrupted.run(in: store)

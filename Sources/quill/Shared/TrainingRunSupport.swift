@@ -81,6 +81,8 @@ extension TrainingRunCommand {
                 : "continue with `\(resumeCommand(run)) --lr <lower rate>`") + " (or clip the gradient harder with --clip)"
         case let .interrupted(run, _):
             return "continue with `\(resumeCommand(run))`"
+        case let .failed(run, _):
+            return "once that is fixed, continue with `\(resumeCommand(run))`"
         case let .optionsDiffer(_, _, resumable):
             return "only " + resumable.map { "--" + Self.optionName($0) }.joined(separator: ", ")
                 + " may change when resuming"
