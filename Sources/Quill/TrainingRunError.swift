@@ -26,6 +26,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
     case diverged(run: Int64, epoch: Int, step: Int, checkpoint: CheckpointPlace?)
     /// Training was asked to stop: a checkpoint was written at `place` and the run marked interrupted.
     case interrupted(run: Int64, place: CheckpointPlace)
+    /// Training was asked to stop before its run started (while the vocabulary was built or the text encoded), so
+    /// nothing was stored: no run, no vocabulary.
+    case stoppedBeforeStart
 
     /// An option whose value differs between a run and its resume.
     public struct OptionChange: Equatable, Sendable {
@@ -65,6 +68,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
                 + (checkpoint.map { "its last good checkpoint (\($0)) is kept" } ?? "it had no checkpoint yet")
         case let .interrupted(run, place):
             return "training stopped; run #\(run) checkpointed at \(place)"
+        case .stoppedBeforeStart:
+            return "training stopped before its run started (while building the vocabulary or encoding the text); "
+                + "nothing was stored"
         }
     }
 
