@@ -54,7 +54,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "\(path) is inconsistent: \(reason); restore the file from a backup, or delete and recreate "
                 + "the damaged record"
         case let .notFound(kind, name, closest):
-            var text = "no \(kind) named '\(StoreName.escaped(name))' in the store"
+            // Runs are known by number (`#3`), the rest by name.
+            var text = "no \(kind) " + (name.hasPrefix("#") ? name : "named '\(StoreName.escaped(name))'") + " in the store"
             guard let closest else { return text + "; check the name" }
             let plural = kind.hasSuffix("y") ? kind.dropLast() + "ies" : kind + "s"
             if closest.isEmpty { return text + "; it holds no \(plural)" }

@@ -57,13 +57,13 @@ func shown(_ name: String) -> String { StoreName.escaped(name) }
 /// - Parameter option: the option that named the file, for the messages.
 func checkOutputFile(_ path: String, option: String, force: Bool) throws {
     guard path != "-" else { return }
-    let url = URL(fileURLWithPath: path)
-    let folder = url.deletingLastPathComponent().path
+    let folder = (path as NSString).deletingLastPathComponent
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
         if isFolder.boolValue { throw CLIError("\(option) \(path) is a folder; name a file inside it") }
         if !force { throw CLIError("\(option) \(path) exists; pass --force to replace it, or name another file") }
-    } else if !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+    } else if !folder.isEmpty,
+              !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
         throw CLIError("\(option) \(path): the folder \(folder) does not exist; create it first "
             + "(mkdir -p \(folder)) or name a file in an existing folder")
     }
