@@ -261,14 +261,16 @@ final class TranslationSession {
         let sourceEncoder = try TextEncoder(vocabularies.source.vocabulary)
         let targetEncoder = vocabularies.target.name == vocabularies.source.name ? sourceEncoder
             : try TextEncoder(vocabularies.target.vocabulary)
+        let checkStop = { try StoreTrainingRun.checkStop(shouldStop) }
         func read(_ source: String, _ target: String, maximumLength: Int) throws -> ParallelCorpus {
             let filter = ParallelCorpus.Filter(maximumLength: maximumLength)
             guard let columns = options.tsvColumns else {
                 return try ParallelCorpus.read(source: source, target: target, sourceEncoder: sourceEncoder,
-                                               targetEncoder: targetEncoder, filter: filter)
+                                               targetEncoder: targetEncoder, filter: filter, progress: checkStop)
             }
             return try ParallelCorpus.read(tsv: source, targetFirst: columns == .targetSource,
-                                           sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter)
+                                           sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter,
+                                           progress: checkStop)
         }
         train = try read(options.source, options.target, maximumLength: options.maxLength)
         valid = try options.validSource.map { try read($0, options.validTarget!, maximumLength: 1_000) }

@@ -93,7 +93,12 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = handle
         try process.run()
-        Thread.sleep(forTimeInterval: 0.4)
+        // The store is opened just before the stop signals are installed and the vocabulary counted.
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: cli.storePath) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
         #expect(process.isRunning, "the run ended before it could be stopped")
         let signalled = Date()
         kill(process.processIdentifier, SIGINT)
