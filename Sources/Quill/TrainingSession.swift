@@ -29,8 +29,8 @@ extension LanguageModelTraining {
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Result {
         try validate()
-        return try TrainingSession(self, store: store, shouldStop: shouldStop).run(progress: progress, epochEnd: epochEnd,
-                                                           shouldStop: shouldStop)
+        let session = try TrainingSession(self, store: store, shouldStop: shouldStop)
+        return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
 

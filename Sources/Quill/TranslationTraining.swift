@@ -179,8 +179,8 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Result {
         try validate()
-        return try TranslationSession(self, store: store, shouldStop: shouldStop).run(progress: progress, epochEnd: epochEnd,
-                                                              shouldStop: shouldStop)
+        let session = try TranslationSession(self, store: store, shouldStop: shouldStop)
+        return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
 

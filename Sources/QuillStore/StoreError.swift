@@ -55,7 +55,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
                 + "the damaged record"
         case let .notFound(kind, name, closest):
             // Runs are known by number (`#3`), the rest by name.
-            var text = "no \(kind) " + (name.hasPrefix("#") ? name : "named '\(StoreName.escaped(name))'") + " in the store"
+            var text = "no \(kind) " + (name.hasPrefix("#") ? name : "named '\(StoreName.escaped(name))'")
+                + " in the store"
             guard let closest else { return text + "; check the name" }
             let plural = kind.hasSuffix("y") ? kind.dropLast() + "ies" : kind + "s"
             if closest.isEmpty { return text + "; it holds no \(plural)" }

@@ -179,7 +179,8 @@ public struct ParallelCorpus: Sendable {
 
     /// Reads one TSV file: `source TAB target` on every line (exactly one TAB), or `target TAB source` when
     /// `targetFirst`.
-    /// - Parameters: as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``, with `tsv` the file.
+    /// - Parameters: as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``, with `tsv` the
+    ///   file.
     /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB, naming the file and
     ///   line; otherwise as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``.
     public static func read(tsv: String, targetFirst: Bool = false, sourceEncoder: TextEncoder,
@@ -198,8 +199,8 @@ public struct ParallelCorpus: Sendable {
 
     /// Calls `body` with the 1-based number and the two columns of every line of a TSV file of `left TAB right` lines
     /// (a trailing CR removed); a column over `maximumBytes` bytes is `nil` (not held in memory). The bytes are valid
-    /// only during the call. What vocabularies are built from and ``read(tsv:targetFirst:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``
-    /// reads.
+    /// only during the call. What vocabularies are built from and
+    /// ``read(tsv:targetFirst:sourceEncoder:targetEncoder:filter:chunkSize:progress:)`` reads.
     /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB;
     ///   ``QuillText/TextError`` for an unreadable file or invalid UTF-8.
     public static func forEachPair(tsv: String, maximumBytes: Int = Filter().maximumLineBytes,

@@ -103,6 +103,8 @@ extension StoreError: CommandLineHinted {
             return "--store PATH or QUILL_STORE chooses the store"
         case .alreadyExists:
             return "pass --replace"
+        case .invalidName:
+            return "give another name with --name"
         case .notFound(let kind, _, _):
             return kind == "model" ? "`quill models list` shows the models"
                 : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil

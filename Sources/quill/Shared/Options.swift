@@ -120,8 +120,8 @@ struct TokenizerOptions: ParsableArguments {
     private static let defaults = TokenizerSettings()
 
     @Option(help: ArgumentHelp("Token level: word (ICU word boundaries), whitespace (runs of non-space, for "
-            + "pre-tokenized corpora), character or char (grapheme clusters) or bpe (subwords learned inside the words by "
-            + "byte-pair encoding; unseen characters fall back to bytes, never <unk>). "
+            + "pre-tokenized corpora), character or char (grapheme clusters) or bpe (subwords learned inside the words "
+            + "by byte-pair encoding; unseen characters fall back to bytes, never <unk>). "
             + "(default: \(defaults.level.rawValue))"))
     var level: TokenLevel?
 

@@ -43,7 +43,7 @@ struct ModelsExportCommand: StoreBackedCommand {
         try checkOutputFile(safetensors, option: "--safetensors", force: force)
         let export = try store.exportModel(named: name, to: URL(fileURLWithPath: safetensors), naming: names,
                                            modules: modules)
-        print("exported model '\(shown(name))' to \(safetensors): \(export.tensors.count) tensors, \(export.parameters) "
-            + "parameters, \(formatBytes(export.bytes))")
+        print("exported model '\(shown(name))' to \(safetensors): \(export.tensors.count) tensors, "
+            + "\(export.parameters) parameters, \(formatBytes(export.bytes))")
     }
 }

@@ -21,8 +21,8 @@ extension Store {
             return try model(named: name)
         } catch let error as StoreError {
             guard case .notFound(kind: "model", name: name, _) = error else { throw error }
-            throw CLIError(error.description.replacingOccurrences(of: "in the store", with: "in \(storePath)", options: [],
-                                                                  range: nil) + "; `quill models list` shows the models")
+            let message = error.description.replacingOccurrences(of: "in the store", with: "in \(storePath)")
+            throw CLIError(message + "; `quill models list` shows the models")
         }
     }
 }

@@ -79,8 +79,9 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         + TrainingPreset.all.map(\.name).joined(separator: ", ") + ".", valueName: "name"))
     var preset: String?
 
-    @Option(help: ArgumentHelp("Token level of a vocabulary built from the corpus: word, whitespace, character (or char) or bpe "
-        + "(subwords learned by byte-pair encoding inside the words, with a byte fallback). (default: word)"))
+    @Option(help: ArgumentHelp("Token level of a vocabulary built from the corpus: word, whitespace, character (or "
+        + "char) or bpe (subwords learned by byte-pair encoding inside the words, with a byte fallback)."
+        + " (default: word)"))
     var level: TokenLevel?
 
     @Option(parsing: .number, help: ArgumentHelp("With --level bpe: merges to learn from the corpus. "
@@ -317,8 +318,8 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         guard let last = result.epochs.last else {
             return "model '\(shown(t.name))': run #\(result.runID) had already trained \(t.epochs) epoch(s); saved"
         }
-        var summary = "model '\(shown(t.name))': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) parameters, "
-            + "vocabulary '\(shown(result.vocabulary))'; \(result.trainTokens) training tokens ("
+        var summary = "model '\(shown(t.name))': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) "
+            + "parameters, vocabulary '\(shown(result.vocabulary))'; \(result.trainTokens) training tokens ("
             + String(format: "%.2f%%", result.unknownRate * 100) + " unknown), \(result.epochs.count) epoch"
             + (result.epochs.count == 1 ? "" : "s") + "; train perplexity "
             + String(format: "%.1f", last.trainPerplexity)

@@ -83,8 +83,9 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     @Flag(help: "Build one vocabulary over both sides.")
     var jointVocabulary = false
 
-    @Option(help: ArgumentHelp("Token level of vocabularies built from the files: word, whitespace, character (or char) or bpe "
-        + "(subwords learned inside the words, with a byte fallback). (default: word)"))
+    @Option(help: ArgumentHelp("Token level of vocabularies built from the files: word, whitespace, character (or "
+        + "char) or bpe (subwords learned inside the words, with a byte fallback)."
+        + " (default: word)"))
     var level: TokenLevel?
 
     @Option(parsing: .number,
@@ -313,8 +314,9 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     /// The last line on standard output: what was trained and saved, and the run's number.
     static func summary(of result: TranslationTraining.Result, training t: TranslationTraining) -> String {
         let report = result.trainReport
-        var line = "model '\(shown(t.name))': bi-LSTM \(t.layers)×\(t.hidden) with attention, \(result.parameterCount) "
-            + "parameters, vocabularies '\(shown(result.sourceVocabulary))' and '\(shown(result.targetVocabulary))'; "
+        var line = "model '\(shown(t.name))': bi-LSTM \(t.layers)×\(t.hidden) with attention, "
+            + "\(result.parameterCount) parameters, vocabularies '\(shown(result.sourceVocabulary))' and "
+            + "'\(shown(result.targetVocabulary))'; "
             + "\(report.kept) training pairs (\(report.dropped) left out), \(report.targetTokens) target tokens"
         if let last = result.epochs.last {
             line += "; \(result.epochs.count) epoch" + (result.epochs.count == 1 ? "" : "s") + ", train perplexity "
