@@ -85,7 +85,8 @@ import Testing
                       mentioning: ["no model named 'tiy'", "it holds 'tiny'", "quill models list"])
         expectFailure(try cli.run("eval", "--model", "tiy", "--text", corpus), status: 1,
                       mentioning: ["no model named 'tiy'", "it holds 'tiny'"])
-        expectFailure(try cli.run("runs", "show", "7"), status: 1, mentioning: ["no run #7", "it holds '#1'"])
+        expectFailure(try cli.run("runs", "show", "7"), status: 1,
+                      mentioning: ["no run #7", "it holds '#1'", "quill runs list"])
         // No store info pointer left: the names are in the message.
         #expect(!show.stderr.contains("store's info"))
     }

@@ -12,7 +12,8 @@ import Testing
         (["translation", "train", "--tsv", "p.tsv", "--name", "t", "--label-smoothing", "-0.5"],
          "--label-smoothing must be in [0, 1) (got -0.5)"),
         (["vocab", "build", "--corpus", "c.txt", "--name", "v", "--min-count", "-2"], "--min-count must be at least 1"),
-        (["generate", "--model", "m", "--prompt", "a", "--temperature", "-1"], "--temperature must be 0 or a finite positive number"),
+        (["generate", "--model", "m", "--prompt", "a", "--temperature", "-1"],
+         "--temperature must be 0 or a finite positive number"),
         (["translate", "--model", "m", "--length-penalty", "-1"], "--length-penalty must be in [0, 5] (got -1.0)"),
     ])
     func negativeNumbersReachTheRangeCheck(arguments: [String], message: String) throws {
@@ -32,7 +33,8 @@ import Testing
         (["translation", "train", "--lr", "inf"], "--lr must be a finite positive number (got inf)"),
         (["translation", "train", "--time-budget", "inf"], "--time-budget must be a finite positive number"),
         (["autoencoder", "train", "--lr", "-inf"], "--lr must be a finite positive number (got -inf)"),
-        (["generate", "--model", "m", "--prompt", "a", "--temperature", "inf"], "--temperature must be 0 or a finite positive number"),
+        (["generate", "--model", "m", "--prompt", "a", "--temperature", "inf"],
+         "--temperature must be 0 or a finite positive number"),
         (["complete", "--model", "m", "--mix", "n", "--mix-weight", "nan"], "--mix-weight must be in (0, 1)"),
     ])
     func nanAndInfinityAreRefusedByName(arguments: [String], message: String) throws {
@@ -54,7 +56,8 @@ import Testing
         #expect(tokens.stdout == (try cli.run("tokenize", "--level", "character", corpus)).stdout)
         #expect(tokens.stdoutLines.prefix(4) == ["a", "b", "b", "a"])
         expectSuccess(try cli.run("vocab", "build", "--corpus", corpus, "--name", "c", "--level", "char"))
-        let shown = try jsonObject(try #require(try cli.run("vocab", "show", "c", "--format", "jsonl").stdoutLines.first))
+        let show = try cli.run("vocab", "show", "c", "--format", "jsonl")
+        let shown = try jsonObject(try #require(show.stdoutLines.first))
         #expect((shown["settings"] as? [String: Any])?["level"] as? String == "character")
         // A stored character vocabulary agrees with either spelling.
         expectSuccess(try cli.run("tokenize", "--vocabulary", "c", "--level", "char", corpus))

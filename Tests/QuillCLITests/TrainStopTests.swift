@@ -112,7 +112,8 @@ import Testing
         let runs = try cli.run("runs", "list")
         #expect(runs.stdout.isEmpty && runs.stderr.contains("no runs"), "\(runs.stdout)")
         let vocabularies = try cli.run("vocab", "list")
-        #expect(vocabularies.stdout.isEmpty && vocabularies.stderr.contains("no vocabularies"), "\(vocabularies.stdout)")
+        #expect(vocabularies.stdout.isEmpty && vocabularies.stderr.contains("no vocabularies"),
+                "\(vocabularies.stdout)")
     }
 
     @Test func resumeErrors() throws {

@@ -66,7 +66,9 @@ struct ModelTests {
             #expect(try rowCount("tensors", in: store, where: "model_id = \(id)") == 0)
             #expect(try rowCount("tensors", in: store, where: "model_id = \(keep)") == 2)
             #expect(try store.run(id: run).modelID == nil)
-            #expect(throws: StoreError.notFound(kind: "model", name: "drop", closest: ["keep"])) { try store.deleteModel(named: "drop") }
+            #expect(throws: StoreError.notFound(kind: "model", name: "drop", closest: ["keep"])) {
+                try store.deleteModel(named: "drop")
+            }
             #expect(throws: StoreError.notFound(kind: "model", name: "#\(id)")) { try store.tensors(ofModel: id) }
             #expect(throws: StoreError.self) { try store.deleteVocabulary(named: "v") }  // still used by "keep"
         }

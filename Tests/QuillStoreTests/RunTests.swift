@@ -71,7 +71,9 @@ struct RunTests {
     func unknown() throws {
         let store = try Store(path: ":memory:")
         #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) { try store.run(id: 7) }
-        #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) { try store.finishRun(7, status: .failed) }
+        #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) {
+            try store.finishRun(7, status: .failed)
+        }
         #expect(throws: StoreError.notFound(kind: "model", name: "#9")) {
             try store.createRun(name: "r", modelID: 9, configJSON: "{}")
         }

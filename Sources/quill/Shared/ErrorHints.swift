@@ -107,7 +107,8 @@ extension StoreError: CommandLineHinted {
             return "give another name with --name"
         case .notFound(let kind, _, _):
             return kind == "model" ? "`quill models list` shows the models"
-                : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil
+                : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies"
+                : kind == "run" ? "`quill runs list` shows the runs" : nil
         default:
             return nil
         }
