@@ -33,7 +33,7 @@ for cell in lstm gru rnn; do
         --max-windows 200 --epochs 1 --checkpoint-every 20 >/dev/null 2>&1
     sqlite3 "$store" "select m.step, printf('%.17g', m.loss) from metrics m join runs r on r.id = m.run_id
                       where r.name = '$cell' and m.split = 'train' order by m.step" >"$out/train-$cell.txt"
-    q models export "$cell" --safetensors "$work/$cell.safetensors" >/dev/null
+    q models export "$cell" --safetensors "$work/$cell.safetensors" --force >/dev/null
     sha256sum <"$work/$cell.safetensors" | cut -d' ' -f1 >"$out/weights-$cell.sha256"
     for p in float32 bfloat16; do
         q eval --model "$cell" --text "$ptb/ptb.valid.txt" --precision "$p" --format json | untimed \

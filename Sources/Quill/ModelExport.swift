@@ -125,6 +125,7 @@ extension Store {
     @discardableResult
     public func importLanguageModel(from url: URL, name: String, vocabulary vocabularyName: String,
                                     modules: PyTorchModules? = nil, replace: Bool = false) throws -> ModelImport {
+        try StoreName.validate(name, kind: "model")  // before the file is read
         let file = try SafeTensors(contentsOf: url)
         let path = url.path
         let vocabulary = try self.vocabulary(named: vocabularyName)

@@ -40,6 +40,7 @@ extension Store {
         guard (1...KneserNeyModel.maximumOrder).contains(order) else {
             throw NGramTrainingError.orderOutOfRange(order: order, maximum: KneserNeyModel.maximumOrder)
         }
+        try StoreName.validate(model, kind: "model")  // before the corpus is counted
         let vocabulary = try self.vocabulary(named: name)
         guard vocabulary.count <= KneserNeyModel.maximumVocabularySize else {
             throw NGramTrainingError.vocabularyTooLarge(vocabulary: name, size: vocabulary.count,

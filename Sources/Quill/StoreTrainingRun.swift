@@ -7,9 +7,11 @@ enum StoreTrainingRun {
     /// Checks that a run named `name` can start (no live run owns the name; no model of that name unless `replace`),
     /// or that run `resume` can continue (not finished, not running elsewhere, options that `check` accepts).
     /// - Returns: the run to resume, or nil for a new run.
-    /// - Throws: ``TrainingRunError`` or ``QuillStore/StoreError/alreadyExists(kind:name:)``.
+    /// - Throws: ``TrainingRunError``, ``QuillStore/StoreError/invalidName(kind:name:reason:)`` or
+    ///   ``QuillStore/StoreError/alreadyExists(kind:name:)``.
     static func checkStart(name: String, resume: Int64?, replace: Bool, in store: Store,
                            checkOptions: (_ run: Int64) throws -> Void) throws -> RunRecord? {
+        if resume == nil { try StoreName.validate(name, kind: "model") }  // before any slow work
         let me = RunOwner.current
         if let resume {
             let run = try store.run(id: resume)
@@ -29,6 +31,13 @@ enum StoreTrainingRun {
         return nil
     }
 
+    /// Throws ``TrainingRunError/stoppedBeforeStart`` when `shouldStop` says so. Asked between the chunks of the
+    /// slow work before a run starts (building a vocabulary, encoding text), so a Ctrl-C there stops at once, with
+    /// nothing stored.
+    static func checkStop(_ shouldStop: (() -> Bool)?) throws {
+        if shouldStop?() == true { throw TrainingRunError.stoppedBeforeStart }
+    }
+
     /// Text a vocabulary is built from: a whole file, or one column of a two-column TSV file.
     enum CorpusText {
         case file(String)
@@ -46,18 +55,19 @@ enum StoreTrainingRun {
     /// place of a different stored one only with `replace`.
     /// - Throws: ``QuillText/TextError`` for a file that cannot be read or holds no token;
     ///   ``QuillTrain/ParallelCorpusError/tabs(file:line:count:)`` for a TSV line without one TAB;
-    ///   ``TrainingRunError/vocabularyDiffers(name:corpus:)``.
+    ///   ``TrainingRunError/vocabularyDiffers(name:corpus:)``; ``TrainingRunError/stoppedBeforeStart`` when
+    ///   `shouldStop` asks.
     static func vocabulary(named name: String, buildingFrom texts: [CorpusText], settings: TokenizerSettings,
-                           minCount: Int, maxSize: Int?, replace: Bool, in store: Store) throws
-        -> (vocabulary: Vocabulary, isNew: Bool) {
+                           minCount: Int, maxSize: Int?, replace: Bool, in store: Store,
+                           shouldStop: (() -> Bool)? = nil) throws -> (vocabulary: Vocabulary, isNew: Bool) {
         var builder = VocabularyBuilder(settings: settings)
         for text in texts {
             let before = builder.totalTokens
             switch text {
             case let .file(path):
-                try builder.addTokens(of: try TextReader(path: path))
+                try builder.addTokens(of: try TextReader(path: path)) { _ in try checkStop(shouldStop) }
             case let .tsvColumn(path, first):
-                try addTokens(ofColumn: first, tsv: path, to: &builder)
+                try addTokens(ofColumn: first, tsv: path, to: &builder, shouldStop: shouldStop)
             }
             guard builder.totalTokens > before else { throw TextError.emptyCorpus(file: text.path) }
         }
@@ -74,13 +84,15 @@ enum StoreTrainingRun {
 
     /// Counts the tokens of one column of a TSV file as if it were a file of its own: each column's text followed by
     /// a line break, tokenized a megabyte of lines at a time.
-    private static func addTokens(ofColumn first: Bool, tsv: String, to builder: inout VocabularyBuilder) throws {
+    private static func addTokens(ofColumn first: Bool, tsv: String, to builder: inout VocabularyBuilder,
+                                  shouldStop: (() -> Bool)?) throws {
         let tokenizer = try Tokenizer(builder.settings)
         var lines: [UInt8] = []
         lines.reserveCapacity(1 << 20 + 4096)
         func flush() throws {
             try lines.withUnsafeBytes { try builder.addTokens(inUTF8: $0, using: tokenizer) }
             lines.removeAll(keepingCapacity: true)
+            try checkStop(shouldStop)
         }
         try ParallelCorpus.forEachPair(tsv: tsv) { _, left, right in
             // A column over the line limit is left out, as training leaves its pair out.

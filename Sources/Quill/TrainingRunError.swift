@@ -29,6 +29,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
     /// The run stopped on another error (a full disk, an unreadable file…), described by `reason`; its last
     /// checkpoint is kept, so it resumes once the cause is fixed.
     case failed(run: Int64, reason: String)
+    /// Training was asked to stop before its run started (while the vocabulary was built or the text encoded), so
+    /// nothing was stored: no run, no vocabulary.
+    case stoppedBeforeStart
 
     /// An option whose value differs between a run and its resume.
     public struct OptionChange: Equatable, Sendable {
@@ -70,6 +73,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
             return "training stopped; run #\(run) checkpointed at \(place)"
         case let .failed(run, reason):
             return "\(reason); run #\(run) stopped, its last checkpoint is kept"
+        case .stoppedBeforeStart:
+            return "training stopped before its run started (while building the vocabulary or encoding the text); "
+                + "nothing was stored"
         }
     }
 

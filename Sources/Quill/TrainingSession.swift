@@ -18,7 +18,9 @@ extension LanguageModelTraining {
     ///   - epochEnd: called after each epoch (and its checkpoint); an error it throws stops the run, which is marked
     ///     failed and can be resumed from that checkpoint.
     ///   - shouldStop: asked after each window; `true` (Ctrl-C, SIGTERM) writes a checkpoint, marks the run
-    ///     interrupted and throws ``TrainingRunError/interrupted(run:place:)``.
+    ///     interrupted and throws ``TrainingRunError/interrupted(run:place:)``. Asked too while the vocabulary is
+    ///     built and the text encoded, before the run starts: `true` there stores nothing and throws
+    ///     ``TrainingRunError/stoppedBeforeStart``.
     /// - Throws: ``LanguageModelError/invalidOption(_:)`` for bad options; ``TrainingRunError`` for a run that cannot
     ///   start or resume, a diverging loss (the run is marked failed, the last good checkpoint kept) or a stop;
     ///   ``StoreError`` (e.g. a model of that name exists and ``replace`` is off); ``TextError`` / ``TrainError`` for
@@ -27,8 +29,8 @@ extension LanguageModelTraining {
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Result {
         try validate()
-        return try TrainingSession(self, store: store).run(progress: progress, epochEnd: epochEnd,
-                                                           shouldStop: shouldStop)
+        let session = try TrainingSession(self, store: store, shouldStop: shouldStop)
+        return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
 
@@ -46,7 +48,7 @@ final class TrainingSession {
     private let loop: TrainingLoop<LanguageModelObjective>
     private let recorder: StoreRecorder
 
-    init(_ options: LanguageModelTraining, store: Store) throws {
+    init(_ options: LanguageModelTraining, store: Store, shouldStop: (() -> Bool)? = nil) throws {
         self.options = options
         self.store = store
         let sessionStart = StoreRecorder.now()
@@ -56,10 +58,11 @@ final class TrainingSession {
             try options.checkResumable(try LanguageModelTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
-        let (vocabularyName, vocabulary, isNew) = try Self.vocabulary(for: options, in: store)
+        let (vocabularyName, vocabulary, isNew) = try Self.vocabulary(for: options, in: store, shouldStop: shouldStop)
         self.vocabularyName = vocabularyName
-        trainIDs = try TokenIDs.encode(file: options.corpus, vocabulary: vocabulary)
-        validIDs = try options.valid.map { try TokenIDs.encode(file: $0, vocabulary: vocabulary) }
+        let checkStop = { try StoreTrainingRun.checkStop(shouldStop) }
+        trainIDs = try TokenIDs.encode(file: options.corpus, vocabulary: vocabulary, progress: checkStop)
+        validIDs = try options.valid.map { try TokenIDs.encode(file: $0, vocabulary: vocabulary, progress: checkStop) }
         if let validIDs, validIDs.count < 2 {
             throw TrainError.corpusTooSmall(tokens: validIDs.count, batchSize: 1)
         }
@@ -76,6 +79,7 @@ final class TrainingSession {
                                                    steps: options.steps, validIDs: validIDs?.ids)
 
         let runID: Int64
+        try checkStop()
         if let resumed {
             runID = resumed.id
         } else {
@@ -107,7 +111,8 @@ final class TrainingSession {
 
     /// The stored vocabulary the options name, or the one built from the corpus (to be stored under the model's name
     /// when `isNew`, once the run can start).
-    private static func vocabulary(for options: LanguageModelTraining, in store: Store) throws
+    private static func vocabulary(for options: LanguageModelTraining, in store: Store,
+                                   shouldStop: (() -> Bool)?) throws
         -> (name: String, vocabulary: Vocabulary, isNew: Bool) {
         if let name = options.vocabulary {
             let vocabulary = try store.vocabulary(named: name)
@@ -120,7 +125,8 @@ final class TrainingSession {
         if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
         let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
             named: name, buildingFrom: [.file(options.corpus)], settings: options.tokenizer ?? TokenizerSettings(),
-            minCount: options.minCount, maxSize: options.maxVocabulary, replace: options.replace, in: store)
+            minCount: options.minCount, maxSize: options.maxVocabulary, replace: options.replace, in: store,
+            shouldStop: shouldStop)
         return (name, vocabulary, isNew)
     }
 

@@ -179,8 +179,8 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
                     shouldStop: (() -> Bool)? = nil) throws -> Result {
         try validate()
-        return try TranslationSession(self, store: store).run(progress: progress, epochEnd: epochEnd,
-                                                              shouldStop: shouldStop)
+        let session = try TranslationSession(self, store: store, shouldStop: shouldStop)
+        return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
 
@@ -247,7 +247,7 @@ final class TranslationSession {
     private let loop: TrainingLoop<TranslationObjective>
     private let recorder: StoreRecorder
 
-    init(_ options: TranslationTraining, store: Store) throws {
+    init(_ options: TranslationTraining, store: Store, shouldStop: (() -> Bool)? = nil) throws {
         self.options = options
         self.store = store
         let sessionStart = StoreRecorder.now()
@@ -256,19 +256,21 @@ final class TranslationSession {
             try options.checkResumable(try TranslationTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
-        let vocabularies = try Self.vocabularies(for: options, in: store)
+        let vocabularies = try Self.vocabularies(for: options, in: store, shouldStop: shouldStop)
         names = (vocabularies.source.name, vocabularies.target.name)
         let sourceEncoder = try TextEncoder(vocabularies.source.vocabulary)
         let targetEncoder = vocabularies.target.name == vocabularies.source.name ? sourceEncoder
             : try TextEncoder(vocabularies.target.vocabulary)
+        let checkStop = { try StoreTrainingRun.checkStop(shouldStop) }
         func read(_ source: String, _ target: String, maximumLength: Int) throws -> ParallelCorpus {
             let filter = ParallelCorpus.Filter(maximumLength: maximumLength)
             guard let columns = options.tsvColumns else {
                 return try ParallelCorpus.read(source: source, target: target, sourceEncoder: sourceEncoder,
-                                               targetEncoder: targetEncoder, filter: filter)
+                                               targetEncoder: targetEncoder, filter: filter, progress: checkStop)
             }
             return try ParallelCorpus.read(tsv: source, targetFirst: columns == .targetSource,
-                                           sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter)
+                                           sourceEncoder: sourceEncoder, targetEncoder: targetEncoder, filter: filter,
+                                           progress: checkStop)
         }
         train = try read(options.source, options.target, maximumLength: options.maxLength)
         valid = try options.validSource.map { try read($0, options.validTarget!, maximumLength: 1_000) }
@@ -283,6 +285,7 @@ final class TranslationSession {
                                               seed: options.seed)
         let objective = TranslationObjective(model: model, batcher: batcher, validation: valid)
 
+        try StoreTrainingRun.checkStop(shouldStop)
         let runID: Int64
         if let resumed {
             runID = resumed.id
@@ -327,7 +330,8 @@ final class TranslationSession {
 
     /// The stored vocabularies the options name, or the ones built from the training files (to be stored once the
     /// run can start when `isNew`).
-    private static func vocabularies(for options: TranslationTraining, in store: Store) throws
+    private static func vocabularies(for options: TranslationTraining, in store: Store,
+                                     shouldStop: (() -> Bool)?) throws
         -> (source: Side, target: Side) {
         if let source = options.sourceVocabulary, let target = options.targetVocabulary {
             return ((source, try store.vocabulary(named: source), false),
@@ -338,7 +342,7 @@ final class TranslationSession {
             if options.resume != nil { return (name, try store.vocabulary(named: name), false) }
             let (vocabulary, isNew) = try StoreTrainingRun.vocabulary(
                 named: name, buildingFrom: texts, settings: settings, minCount: options.minCount,
-                maxSize: options.maxVocabulary, replace: options.replace, in: store)
+                maxSize: options.maxVocabulary, replace: options.replace, in: store, shouldStop: shouldStop)
             return (name, vocabulary, isNew)
         }
         let source, target: StoreTrainingRun.CorpusText

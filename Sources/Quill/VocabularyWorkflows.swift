@@ -48,7 +48,8 @@ extension Store {
     ///   - progress: called after each chunk read, with the reader (``TextReader/bytesRead``,
     ///     ``TextReader/totalBytes``).
     /// - Returns: the saved vocabulary and what the build counted.
-    /// - Throws: ``StoreError/alreadyExists(kind:name:)``; ``TextError`` for an unreadable, invalid or empty corpus;
+    /// - Throws: ``StoreError/invalidName(kind:name:reason:)``, ``StoreError/alreadyExists(kind:name:)``;
+    ///   ``TextError`` for an unreadable, invalid or empty corpus;
     ///   other ``StoreError``s when saving fails.
     public func buildVocabulary(corpus path: String, name: String, settings: TokenizerSettings = TokenizerSettings(),
                                 minCount: Int = 1, maxSize: Int? = nil, lossy: Bool = false, replace: Bool = false,
@@ -66,6 +67,7 @@ extension Store {
                                 maxSize: Int? = nil, lossy: Bool = false, replace: Bool = false,
                                 progress: ((TextReader) -> Void)? = nil)
         throws -> (vocabulary: Vocabulary, statistics: VocabularyBuildStatistics) {
+        try StoreName.validate(name, kind: "vocabulary")
         if !replace, try vocabularies().contains(where: { $0.name == name }) {
             throw StoreError.alreadyExists(kind: "vocabulary", name: name)
         }

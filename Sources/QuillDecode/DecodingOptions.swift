@@ -39,7 +39,9 @@ public struct DecodingOptions: Sendable, Equatable, Codable {
 
     /// - Throws: ``DecodingOptionsError`` naming the first value out of range.
     public func validate() throws(DecodingOptionsError) {
-        guard temperature >= 0, temperature.isFinite else { throw .invalid(option: .temperature, "must be 0 or positive") }
+        guard temperature >= 0, temperature.isFinite else {
+            throw .invalid(option: .temperature, "must be 0 or a finite positive number")
+        }
         if let topK, topK < 1 { throw .invalid(option: .topK, "must be at least 1") }
         guard topP > 0, topP <= 1 else { throw .invalid(option: .topP, "must be in (0, 1]") }
         guard beamWidth >= 1 else { throw .invalid(option: .beamWidth, "must be at least 1") }

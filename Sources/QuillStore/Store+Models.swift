@@ -39,21 +39,19 @@ extension Store {
     public func saveModel(name: String, kind: String, hyperparametersJSON: String, vocabulary: String,
                           targetVocabulary: String? = nil, tensors: [StoredTensor],
                           replace: Bool = false) throws -> Int64 {
-        guard !name.isEmpty else {
-            throw StoreError.invalidRecord(kind: "model", name: name, reason: "the name is empty")
-        }
+        try StoreName.validate(name, kind: "model")
         guard !kind.isEmpty else {
             throw StoreError.invalidRecord(kind: "model", name: name, reason: "the kind is empty")
         }
         try requireJSON(hyperparametersJSON, what: "hyperparametersJSON", kind: "model", name: name)
         return try database.transaction {
             guard let source = try vocabularyIDAndFingerprint(named: vocabulary) else {
-                throw StoreError.notFound(kind: "vocabulary", name: vocabulary)
+                throw notFound("vocabulary", vocabulary)
             }
             var targetID: Int64?, targetFingerprint: String?
             if let targetVocabulary {
                 guard let target = try vocabularyIDAndFingerprint(named: targetVocabulary) else {
-                    throw StoreError.notFound(kind: "vocabulary", name: targetVocabulary)
+                    throw notFound("vocabulary", targetVocabulary)
                 }
                 (targetID, targetFingerprint) = (target.id, target.fingerprint)
             }
@@ -86,7 +84,7 @@ extension Store {
     /// - Throws: ``StoreError/notFound(kind:name:)``.
     public func model(named name: String) throws -> ModelRecord {
         guard let record = try modelRecords(where: "m.name = ?", name).first else {
-            throw StoreError.notFound(kind: "model", name: name)
+            throw notFound("model", name)
         }
         return record
     }
@@ -124,7 +122,7 @@ extension Store {
     public func deleteModel(named name: String) throws {
         try database.transaction {
             try database.execute("DELETE FROM models WHERE name = ?", name)
-            guard database.changes == 1 else { throw StoreError.notFound(kind: "model", name: name) }
+            guard database.changes == 1 else { throw notFound("model", name) }
         }
     }
 

@@ -135,6 +135,7 @@ extension Store {
     @discardableResult
     public func createRun(name: String, modelID: Int64? = nil, configJSON: String, owner: RunOwner? = nil) throws
         -> Int64 {
+        try StoreName.validate(name, kind: "run")
         try requireJSON(configJSON, what: "configJSON", kind: "run", name: name)
         return try database.transaction {
             if let modelID { _ = try model(id: modelID) }
@@ -154,7 +155,7 @@ extension Store {
                 UPDATE runs SET status = 'running', finished_at = NULL, owner_pid = ?, owner_host = ?, owner_start = ?
                 WHERE id = ?
                 """, Int64(owner.pid), owner.host, owner.start, id)
-            guard database.changes == 1 else { throw StoreError.notFound(kind: "run", name: "#\(id)") }
+            guard database.changes == 1 else { throw notFound("run", "#\(id)") }
         }
     }
 
@@ -164,7 +165,7 @@ extension Store {
         try database.transaction {
             _ = try model(id: modelID)
             try database.execute("UPDATE runs SET model_id = ? WHERE id = ?", modelID, id)
-            guard database.changes == 1 else { throw StoreError.notFound(kind: "run", name: "#\(id)") }
+            guard database.changes == 1 else { throw notFound("run", "#\(id)") }
         }
     }
 
@@ -192,7 +193,7 @@ extension Store {
                     model_id = ifnull(?2, model_id)
                 WHERE id = ?3
                 """, status.rawValue, modelID, id)
-            guard database.changes == 1 else { throw StoreError.notFound(kind: "run", name: "#\(id)") }
+            guard database.changes == 1 else { throw notFound("run", "#\(id)") }
         }
     }
 
@@ -206,7 +207,7 @@ extension Store {
     /// - Throws: ``StoreError/notFound(kind:name:)`` (named `#id`).
     public func run(id: Int64) throws -> RunRecord {
         guard let run = try runRecords(where: "id = ?", id).first else {
-            throw StoreError.notFound(kind: "run", name: "#\(id)")
+            throw notFound("run", "#\(id)")
         }
         return run
     }

@@ -28,9 +28,7 @@ extension Store {
     ///   ``StoreError/invalidRecord(kind:name:reason:)``, or ``StoreError/sqlite(code:message:sql:path:)``.
     @discardableResult
     public func saveVocabulary(_ vocabulary: Vocabulary, name: String, replace: Bool = false) throws -> Int64 {
-        guard !name.isEmpty else {
-            throw StoreError.invalidRecord(kind: "vocabulary", name: name, reason: "the name is empty")
-        }
+        try StoreName.validate(name, kind: "vocabulary")
         if let empty = vocabulary.tokens.firstIndex(where: \.isEmpty) {
             throw StoreError.invalidRecord(
                 kind: "vocabulary", name: name,
@@ -94,7 +92,7 @@ extension Store {
     ///   longer form the vocabulary that was saved.
     public func vocabulary(named name: String) throws -> Vocabulary {
         guard let id = try vocabularyID(named: name) else {
-            throw StoreError.notFound(kind: "vocabulary", name: name)
+            throw notFound("vocabulary", name)
         }
         return try vocabulary(id: id)
     }
@@ -156,7 +154,7 @@ extension Store {
     public func deleteVocabulary(named name: String) throws {
         try database.transaction {
             guard let id = try vocabularyID(named: name) else {
-                throw StoreError.notFound(kind: "vocabulary", name: name)
+                throw notFound("vocabulary", name)
             }
             let users = try modelNames(usingVocabulary: id)
             guard users.isEmpty else {

@@ -14,14 +14,18 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case pragmaRefused(path: String, pragma: String, expected: String, answer: String)
     /// The store contradicts itself (e.g. a vocabulary's tokens no longer match its fingerprint).
     case corrupt(path: String, reason: String)
-    /// No record of this kind (`vocabulary`, `model`, `run`) has this name (runs are named `#id`).
-    case notFound(kind: String, name: String)
+    /// No record of this kind (`vocabulary`, `model`, `run`) has this name (runs are named `#id`). `closest` lists
+    /// the names of that kind the store holds nearest to it (all when few; empty when it holds none; nil when not
+    /// looked up), so the message can say what to type instead.
+    case notFound(kind: String, name: String, closest: [String]? = nil)
     /// A record of this kind already has this name, and replacing it was not asked for.
     case alreadyExists(kind: String, name: String)
     /// The record is still referenced, e.g. a vocabulary by models; `users` describes each (`model 'ptb-lstm'`).
     case inUse(kind: String, name: String, users: [String])
     /// A tensor cannot be stored as given (empty name, negative dimension, value count not matching the shape).
     case invalidTensor(name: String, reason: String)
+    /// A name that breaks ``StoreName``'s rule (a line break, an escape code, only whitespace, too long).
+    case invalidName(kind: String, name: String, reason: String)
     /// Any other record cannot be stored as given (an empty name, malformed JSON, an empty token).
     case invalidRecord(kind: String, name: String, reason: String)
 
@@ -49,18 +53,30 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .corrupt(path, reason):
             return "\(path) is inconsistent: \(reason); restore the file from a backup, or delete and recreate "
                 + "the damaged record"
-        case let .notFound(kind, name):
-            return "no \(kind) named '\(name)' in the store; check the name (the store's info lists what it holds)"
+        case let .notFound(kind, name, closest):
+            // Runs are known by number (`#3`), the rest by name.
+            var text = "no \(kind) " + (name.hasPrefix("#") ? name : "named '\(StoreName.escaped(name))'")
+                + " in the store"
+            guard let closest else { return text + "; check the name" }
+            let plural = kind.hasSuffix("y") ? kind.dropLast() + "ies" : kind + "s"
+            if closest.isEmpty { return text + "; it holds no \(plural)" }
+            text += closest.count < 5 ? "; it holds " : "; the closest it holds: "
+            return text + closest.map { "'\(StoreName.escaped($0))'" }.joined(separator: ", ")
         case let .alreadyExists(kind, name):
-            return "a \(kind) named '\(name)' already exists in the store; choose another name or ask to replace it"
+            return "a \(kind) named '\(StoreName.escaped(name))' already exists in the store; choose another name or "
+                + "ask to replace it"
         case let .inUse(kind, name, users):
-            let list = users.joined(separator: ", ")
-            return "\(kind) '\(name)' is in use by \(list); delete \(users.count == 1 ? "it" : "them") first, "
-                + "or save under another name"
+            let list = StoreName.escaped(users.joined(separator: ", "))
+            return "\(kind) '\(StoreName.escaped(name))' is in use by \(list); delete "
+                + "\(users.count == 1 ? "it" : "them") first, or save under another name"
         case let .invalidTensor(name, reason):
             return "tensor '\(name)': \(reason)"
+        case let .invalidName(kind, name, reason):
+            let shown = StoreName.escaped(name)
+            return "invalid \(kind) name '\(shown.count > 60 ? shown.prefix(40) + "…" : shown)': \(reason); "
+                + StoreName.rule
         case let .invalidRecord(kind, name, reason):
-            return "\(kind) '\(name)': \(reason)"
+            return "\(kind) '\(StoreName.escaped(name))': \(reason)"
         }
     }
 

@@ -23,12 +23,13 @@ public struct VocabularyBuilder {
     }
 
     /// Counts every token of a reader's text with a tokenizer of this builder's settings.
-    /// - Parameter progress: called after each chunk with the reader (for bytes read and the total).
-    public mutating func addTokens(of reader: TextReader, progress: ((TextReader) -> Void)? = nil) throws {
+    /// - Parameter progress: called after each chunk with the reader (for bytes read and the total); an error it
+    ///   throws (a stop request) ends the count.
+    public mutating func addTokens(of reader: TextReader, progress: ((TextReader) throws -> Void)? = nil) throws {
         let tokenizer = try Tokenizer(settings)
         try reader.forEachChunk { chunk in
             try tokenizer.forEachToken(inUTF8: chunk) { add(utf8: $0) }
-            progress?(reader)
+            try progress?(reader)
         }
     }
 

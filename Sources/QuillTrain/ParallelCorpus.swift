@@ -150,17 +150,21 @@ public struct ParallelCorpus: Sendable {
     ///   ended first; ``QuillText/TextError/invalidUTF8(file:line:column:offset:)`` (from `TextReader`) naming the file
     ///   and line; ``ParallelCorpusError/emptyCorpus(file:)``; ``ParallelCorpusError/nothingKept(file:report:)``;
     ///   ``QuillText/TextError/unreadable(file:reason:)``.
+    /// `progress` is called every 4,096 lines of each side; an error it throws (a stop request) ends the reading.
     public static func read(source: String, target: String, sourceEncoder: TextEncoder, targetEncoder: TextEncoder,
-                            filter: Filter = Filter(), chunkSize: Int = 1 << 20) throws -> ParallelCorpus {
+                            filter: Filter = Filter(), chunkSize: Int = 1 << 20,
+                            progress: (() throws -> Void)? = nil) throws -> ParallelCorpus {
         // Both opened first: an unreadable target fails before the source is read.
         let sourceReader = try TextReader(path: source, chunkSize: chunkSize)
         let targetReader = try TextReader(path: target, chunkSize: chunkSize)
         var sourceSide = Side(), targetSide = Side()
         try LineSplitter.forEachLine(in: sourceReader, maximumBytes: filter.maximumLineBytes) { line in
             try sourceSide.append(line.overlong ? nil : line.bytes, encoder: sourceEncoder)
+            if sourceSide.count & 0xFFF == 0, let progress { try progress() }
         }
         try LineSplitter.forEachLine(in: targetReader, maximumBytes: filter.maximumLineBytes) { line in
             try targetSide.append(line.overlong ? nil : line.bytes, encoder: targetEncoder)
+            if targetSide.count & 0xFFF == 0, let progress { try progress() }
         }
         let s = sourceSide.count, t = targetSide.count
         if s != t {
@@ -175,16 +179,18 @@ public struct ParallelCorpus: Sendable {
 
     /// Reads one TSV file: `source TAB target` on every line (exactly one TAB), or `target TAB source` when
     /// `targetFirst`.
-    /// - Parameters: as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:)``, with `tsv` the file.
+    /// - Parameters: as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``, with `tsv` the
+    ///   file.
     /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB, naming the file and
-    ///   line; otherwise as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:)``.
+    ///   line; otherwise as ``read(source:target:sourceEncoder:targetEncoder:filter:chunkSize:progress:)``.
     public static func read(tsv: String, targetFirst: Bool = false, sourceEncoder: TextEncoder,
                             targetEncoder: TextEncoder, filter: Filter = Filter(),
-                            chunkSize: Int = 1 << 20) throws -> ParallelCorpus {
+                            chunkSize: Int = 1 << 20, progress: (() throws -> Void)? = nil) throws -> ParallelCorpus {
         var sourceSide = Side(), targetSide = Side()
         try forEachPair(tsv: tsv, maximumBytes: filter.maximumLineBytes, chunkSize: chunkSize) { _, left, right in
             try sourceSide.append(targetFirst ? right : left, encoder: sourceEncoder)
             try targetSide.append(targetFirst ? left : right, encoder: targetEncoder)
+            if sourceSide.count & 0xFFF == 0, let progress { try progress() }
         }
         guard sourceSide.count > 0 else { throw ParallelCorpusError.emptyCorpus(file: tsv) }
         return try filtered(source: sourceSide, target: targetSide, file: tsv,
@@ -193,8 +199,8 @@ public struct ParallelCorpus: Sendable {
 
     /// Calls `body` with the 1-based number and the two columns of every line of a TSV file of `left TAB right` lines
     /// (a trailing CR removed); a column over `maximumBytes` bytes is `nil` (not held in memory). The bytes are valid
-    /// only during the call. What vocabularies are built from and ``read(tsv:targetFirst:sourceEncoder:targetEncoder:filter:chunkSize:)``
-    /// reads.
+    /// only during the call. What vocabularies are built from and
+    /// ``read(tsv:targetFirst:sourceEncoder:targetEncoder:filter:chunkSize:progress:)`` reads.
     /// - Throws: ``ParallelCorpusError/tabs(file:line:count:)`` for a line without exactly one TAB;
     ///   ``QuillText/TextError`` for an unreadable file or invalid UTF-8.
     public static func forEachPair(tsv: String, maximumBytes: Int = Filter().maximumLineBytes,

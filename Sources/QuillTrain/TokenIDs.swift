@@ -30,16 +30,18 @@ public struct TokenIDs: Sendable, Equatable {
     ///   - vocabulary: gives the ids and the tokenizer settings.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of throwing.
     ///   - chunkSize: bytes read at a time.
+    ///   - progress: called every 65,536 tokens; an error it throws (a stop request) ends the encoding.
     /// - Throws: ``QuillText/TextError`` when the file cannot be read or is not UTF-8, and
     ///   ``QuillText/TextError/emptyCorpus(file:)`` naming the file when it holds no tokens.
     public static func encode(file path: String, vocabulary: Vocabulary, lossy: Bool = false,
-                              chunkSize: Int = 1 << 20) throws -> TokenIDs {
+                              chunkSize: Int = 1 << 20, progress: (() throws -> Void)? = nil) throws -> TokenIDs {
         let reader = try TextReader(path: path, chunkSize: chunkSize, lossy: lossy)
-        return try encode(reader, vocabulary: vocabulary)
+        return try encode(reader, vocabulary: vocabulary, progress: progress)
     }
 
-    /// Encodes everything a reader gives; see ``encode(file:vocabulary:lossy:chunkSize:)``.
-    public static func encode(_ reader: TextReader, vocabulary: Vocabulary) throws -> TokenIDs {
+    /// Encodes everything a reader gives; see ``encode(file:vocabulary:lossy:chunkSize:progress:)``.
+    public static func encode(_ reader: TextReader, vocabulary: Vocabulary,
+                              progress: (() throws -> Void)? = nil) throws -> TokenIDs {
         let encoder = try TextEncoder(vocabulary)
         var ids: [Int32] = []
         if let bytes = reader.totalBytes { ids.reserveCapacity(bytes / 5 + 16) }  // ~5 bytes per English word token
@@ -47,6 +49,7 @@ public struct TokenIDs: Sendable, Equatable {
         try encoder.forEachID(in: reader) { id in
             if id == Vocabulary.unknownID { unknown += 1 }
             ids.append(id)
+            if ids.count & 0xFFFF == 0, let progress { try progress() }
         }
         guard !ids.isEmpty else { throw TextError.emptyCorpus(file: reader.name) }
         return TokenIDs(ids: ids, unknownCount: unknown, vocabularyFingerprint: vocabulary.fingerprint)

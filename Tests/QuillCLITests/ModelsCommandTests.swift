@@ -129,6 +129,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cli.directory.file("n.safetensors").path))
     }
 
+    @Test func exportNamesAMissingFolderAndKeepsAnExistingFileWithoutForce() throws {
+        let cli = try Self.trained()
+        expectFailure(try cli.run("models", "export", "m", "--safetensors", "out/m.safetensors"), status: 1,
+                      mentioning: ["--safetensors out/m.safetensors", "the folder out does not exist"])
+        let path = try cli.write("m.safetensors", "precious")
+        expectFailure(try cli.run("models", "export", "m", "--safetensors", path), status: 1,
+                      mentioning: ["exists", "--force"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious")
+        expectSuccess(try cli.run("models", "export", "m", "--safetensors", path, "--force"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count > 100)
+    }
+
     @Test(arguments: [(["models"], ["list", "show", "delete", "export", "import"]),
                       (["models", "show"], ["--format", "--store"]),
                       (["models", "delete"], ["--store"]),

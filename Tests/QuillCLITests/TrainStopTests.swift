@@ -65,6 +65,57 @@ import Testing
         #expect(lastEpoch(resumed.stderr) == first, "resumed: \(resumed.stderr)")
     }
 
+    /// Ctrl-C while `quill train` builds its vocabulary (or encodes the corpus) stops at once and stores nothing: no
+    /// run, no vocabulary. The corpus takes seconds to count in a debug build; the signal comes well before.
+    @Test func aStopBeforeTheRunStartsStoresNothing() throws {
+        let cli = try QuillCLI()
+        var text = ""
+        text.reserveCapacity(24 << 20)
+        var x: UInt64 = 1
+        while text.utf8.count < 24 << 20 {  // 24 MB of lines of pseudo-random words
+            for _ in 0..<12 {
+                x = x &* 6364136223846793005 &+ 1442695040888963407
+                text += "w\(x >> 53) "
+            }
+            text += "\n"
+        }
+        let corpus = try cli.write("big.txt", text)
+        let process = Process()
+        process.executableURL = cli.binary
+        process.arguments = ["train", "--corpus", corpus, "--name", "big", "--hidden", "4", "--max-windows", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_STORE": cli.storePath]) { $1 }
+        process.currentDirectoryURL = cli.directory.url
+        let stderrURL = cli.directory.file("stop-stderr.txt")
+        try Data().write(to: stderrURL)
+        let handle = try FileHandle(forWritingTo: stderrURL)
+        defer { try? handle.close() }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = handle
+        try process.run()
+        // The store is opened just before the stop signals are installed and the vocabulary counted.
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: cli.storePath) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(process.isRunning, "the run ended before it could be stopped")
+        let signalled = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stderr = String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
+        #expect(Date().timeIntervalSince(signalled) < 3, "the stop waited: \(stderr)")
+        #expect(process.terminationStatus == 130, "stderr: \(stderr)")
+        #expect(stderr.contains("training stopped before its run started") && stderr.contains("nothing was stored"),
+                "stderr: \(stderr)")
+        #expect(!stderr.contains("writing a checkpoint"))
+        let runs = try cli.run("runs", "list")
+        #expect(runs.stdout.isEmpty && runs.stderr.contains("no runs"), "\(runs.stdout)")
+        let vocabularies = try cli.run("vocab", "list")
+        #expect(vocabularies.stdout.isEmpty && vocabularies.stderr.contains("no vocabularies"),
+                "\(vocabularies.stdout)")
+    }
+
     @Test func resumeErrors() throws {
         let (cli, corpus) = try TrainCommandTests.prepared()
         let options = ["train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--max-windows", "3"]

@@ -191,6 +191,18 @@ struct VocabCommandTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious\n")
     }
 
+    @Test func exportNamesAMissingFolderAndKeepsAnExistingFileWithoutForce() throws {
+        let (cli, _) = try cliWithSmallVocabulary()
+        expectFailure(try cli.run("vocab", "export", "small", "--output", "no/such/v.txt"), status: 1,
+                      mentioning: ["--output no/such/v.txt", "the folder no/such does not exist", "mkdir -p no/such"])
+        let path = try cli.write("keep.txt", "precious\n")
+        expectFailure(try cli.run("vocab", "export", "small", "--output", path), status: 1,
+                      mentioning: ["exists", "--force"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious\n")
+        expectSuccess(try cli.run("vocab", "export", "small", "--output", path, "--force"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# quill-vocabulary 1"))
+    }
+
     @Test(.enabled(if: TestSupport.sharedCorpora != nil, "../shared/corpora is absent"))
     func buildOnPennTreebank() throws {
         let corpus = try #require(TestSupport.sharedCorpora).appendingPathComponent("ptb/ptb.valid.txt").path

@@ -92,10 +92,10 @@ struct CheckpointTests {
             try store.saveCheckpoint(run: run, step: 1, epoch: 0, stateJSON: "{}", tensors: [],
                                      metrics: [MetricRow(runID: run + 1, step: 1, epoch: 0)])
         }
-        #expect(throws: StoreError.notFound(kind: "run", name: "#\(run + 1)")) {
+        #expect(throws: StoreError.notFound(kind: "run", name: "#\(run + 1)", closest: ["#\(run)"])) {
             try store.saveCheckpoint(run: run + 1, step: 1, epoch: 0, stateJSON: "{}", tensors: [])
         }
-        #expect(throws: StoreError.notFound(kind: "run", name: "#\(run + 1)")) {
+        #expect(throws: StoreError.notFound(kind: "run", name: "#\(run + 1)", closest: ["#\(run)"])) {
             try store.latestCheckpoint(run: run + 1)
         }
         #expect(try store.checkpoints(run: run).isEmpty)

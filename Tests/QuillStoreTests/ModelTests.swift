@@ -66,7 +66,9 @@ struct ModelTests {
             #expect(try rowCount("tensors", in: store, where: "model_id = \(id)") == 0)
             #expect(try rowCount("tensors", in: store, where: "model_id = \(keep)") == 2)
             #expect(try store.run(id: run).modelID == nil)
-            #expect(throws: StoreError.notFound(kind: "model", name: "drop")) { try store.deleteModel(named: "drop") }
+            #expect(throws: StoreError.notFound(kind: "model", name: "drop", closest: ["keep"])) {
+                try store.deleteModel(named: "drop")
+            }
             #expect(throws: StoreError.notFound(kind: "model", name: "#\(id)")) { try store.tensors(ofModel: id) }
             #expect(throws: StoreError.self) { try store.deleteVocabulary(named: "v") }  // still used by "keep"
         }
@@ -111,10 +113,10 @@ struct ModelTests {
     func invalidInput() throws {
         let store = try Store(path: ":memory:")
         try store.saveVocabulary(makeVocabulary(), name: "v")
-        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "w")) {
+        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "w", closest: ["v"])) {
             try store.saveModel(name: "m", kind: "k", hyperparametersJSON: "{}", vocabulary: "w", tensors: [])
         }
-        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "t")) {
+        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "t", closest: ["v"])) {
             try store.saveModel(name: "m", kind: "k", hyperparametersJSON: "{}", vocabulary: "v",
                                 targetVocabulary: "t", tensors: [])
         }
@@ -126,7 +128,7 @@ struct ModelTests {
         #expect(throws: StoreError.self) {
             try store.saveModel(name: "", kind: "k", hyperparametersJSON: "{}", vocabulary: "v", tensors: [])
         }
-        #expect(throws: StoreError.notFound(kind: "model", name: "m")) { try store.model(named: "m") }
+        #expect(throws: StoreError.notFound(kind: "model", name: "m", closest: [])) { try store.model(named: "m") }
         #expect(try store.models().isEmpty)
     }
 }

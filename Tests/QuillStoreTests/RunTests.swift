@@ -70,12 +70,14 @@ struct RunTests {
     @Test("unknown runs and models are not found")
     func unknown() throws {
         let store = try Store(path: ":memory:")
-        #expect(throws: StoreError.notFound(kind: "run", name: "#7")) { try store.run(id: 7) }
-        #expect(throws: StoreError.notFound(kind: "run", name: "#7")) { try store.finishRun(7, status: .failed) }
+        #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) { try store.run(id: 7) }
+        #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) {
+            try store.finishRun(7, status: .failed)
+        }
         #expect(throws: StoreError.notFound(kind: "model", name: "#9")) {
             try store.createRun(name: "r", modelID: 9, configJSON: "{}")
         }
-        #expect(throws: StoreError.notFound(kind: "run", name: "#7")) {
+        #expect(throws: StoreError.notFound(kind: "run", name: "#7", closest: [])) {
             try store.appendMetrics([MetricRow(runID: 7, step: 0, epoch: 0)])
         }
         #expect(try store.runs().isEmpty)

@@ -79,13 +79,17 @@ struct VocabularyTests {
         try store.deleteVocabulary(named: "v")
         #expect(try store.vocabularies().isEmpty)
         #expect(try rowCount("vocabulary_tokens", in: store) == 0)
-        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "v")) { try store.deleteVocabulary(named: "v") }
+        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "v", closest: [])) {
+            try store.deleteVocabulary(named: "v")
+        }
     }
 
     @Test("an unknown name is not found")
     func notFound() throws {
         let store = try Store(path: ":memory:")
-        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "nope")) { try store.vocabulary(named: "nope") }
+        #expect(throws: StoreError.notFound(kind: "vocabulary", name: "nope", closest: [])) {
+            try store.vocabulary(named: "nope")
+        }
     }
 
     @Test("an empty token or name is refused and nothing is written")

@@ -155,7 +155,7 @@ import Testing
                 let message = error.description
                 #expect(message.contains(short.path) && message.contains("1 token") && message.contains("at least 2"))
             }
-            #expect(throws: StoreError.notFound(kind: "model", name: "nope")) {
+            #expect(throws: StoreError.notFound(kind: "model", name: "nope", closest: ["m"])) {
                 try store.evaluateLanguageModel(named: "nope", text: short.path)
             }
         }

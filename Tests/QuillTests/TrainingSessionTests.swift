@@ -350,4 +350,34 @@ import Testing
             #expect(try store.vocabularies().map(\.name).sorted() == ["m", "tiny"])
         }
     }
+
+    /// A stop asked while the vocabulary is built (or the text encoded) ends before the run starts, storing nothing;
+    /// a stop asked only once training runs still checkpoints the run.
+    @Test(arguments: [nil, "tiny"] as [String?])
+    func aStopBeforeTheRunStartsStoresNothing(vocabulary: String?) throws {
+        try withTemporaryDirectory { directory in
+            let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("m", train: train, valid: valid)
+            training.vocabulary = vocabulary  // nil: built from the corpus; "tiny": the corpus is only encoded
+            var asked = 0
+            #expect(throws: TrainingRunError.stoppedBeforeStart) {
+                try training.run(in: store, shouldStop: { asked += 1; return true })
+            }
+            #expect(asked >= 1)
+            #expect(try store.vocabularies().map(\.name) == ["tiny"] && store.runs().isEmpty)
+        }
+    }
+
+    /// A name that breaks the store's rule is refused before the corpus is read.
+    @Test func aBadNameIsRefusedBeforeAnythingIsRead() throws {
+        try withTemporaryDirectory { directory in
+            let (store, _, _) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
+            var training = Self.options("bad\nname", train: "/no/such/corpus.txt", valid: "/no/such/valid.txt")
+            training.vocabulary = nil
+            #expect(throws: StoreError.invalidName(kind: "model", name: "bad\nname",
+                                                   reason: "the name holds the control character \\u{A}")) {
+                try training.run(in: store)
+            }
+        }
+    }
 }

@@ -103,9 +103,12 @@ extension StoreError: CommandLineHinted {
             return "--store PATH or QUILL_STORE chooses the store"
         case .alreadyExists:
             return "pass --replace"
-        case .notFound(let kind, _):
+        case .invalidName:
+            return "give another name with --name"
+        case .notFound(let kind, _, _):
             return kind == "model" ? "`quill models list` shows the models"
-                : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil
+                : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies"
+                : kind == "run" ? "`quill runs list` shows the runs" : nil
         default:
             return nil
         }

@@ -2,8 +2,72 @@ import ArgumentParser
 import Foundation
 import Quill
 
-extension TokenLevel: ExpressibleByArgument {}
+/// `--level`, the same for every command: the library's levels, with `char` short for `character`.
+extension TokenLevel: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument == "char" ? "character" : argument) }
+}
+
 extension Normalization: ExpressibleByArgument {}
+
+extension SingleValueParsingStrategy {
+    /// How a numeric option takes its value: the next argument whatever it starts with, so `--dropout -0.1` reaches
+    /// the option's range check (by default ArgumentParser reads `-0.1` as short flags and asks for `--dropout=-0.1`).
+    static var number: SingleValueParsingStrategy { .unconditional }
+}
+
+/// The range checks of the floating-point options, in one place, so that `nan` and `inf` (which `Double` parses)
+/// get the same answer everywhere: refused by name, never let through by a comparison that `nan` fails.
+enum NumberRange {
+    /// Above 0 and finite (a rate, a scale, minutes).
+    static func positive<F: BinaryFloatingPoint>(_ value: F?, _ option: String) throws {
+        if let value, !(value > 0 && value.isFinite) {
+            throw ValidationError("\(option) must be a finite positive number (got \(value))")
+        }
+    }
+
+    /// 0 or above, finite; `zero` says what 0 means (`no clipping`).
+    static func nonNegative<F: BinaryFloatingPoint>(_ value: F?, _ option: String, zero: String? = nil) throws {
+        if let value, !(value >= 0 && value.isFinite) {
+            throw ValidationError("\(option) must be 0\(zero.map { " (\($0))" } ?? "") or a finite positive number "
+                + "(got \(value))")
+        }
+    }
+
+    /// Inside a bounded interval, written as the message shows it (`[0, 1)`); `nan` is outside every interval.
+    static func within<F: BinaryFloatingPoint>(_ value: F?, _ option: String, _ interval: String,
+                                               _ contains: (F) -> Bool) throws {
+        if let value, !contains(value) { throw ValidationError("\(option) must be in \(interval) (got \(value))") }
+    }
+}
+
+/// Checks a name given on the command line (`--name`) against the store's one rule (``StoreName``) while parsing,
+/// before any slow work: a usage error (exit code 64) saying what is wrong and what is allowed.
+func validateName(_ name: String?, option: String = "--name") throws {
+    if let name, let problem = StoreName.problem(with: name) {
+        throw ValidationError("\(option): \(problem); \(StoreName.rule)")
+    }
+}
+
+/// A stored name as printed to a terminal: names read from a store may hold control characters (written by other
+/// software), which are shown escaped (``StoreName/escaped(_:)``) so no escape code reaches the terminal.
+func shown(_ name: String) -> String { StoreName.escaped(name) }
+
+/// A file a command is about to write (an export): its folder must exist, and an existing file is replaced only with
+/// `--force`, so a typo neither fails obscurely nor overwrites a file. "-" (standard output) always passes.
+/// - Parameter option: the option that named the file, for the messages.
+func checkOutputFile(_ path: String, option: String, force: Bool) throws {
+    guard path != "-" else { return }
+    let folder = (path as NSString).deletingLastPathComponent
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+        if isFolder.boolValue { throw CLIError("\(option) \(path) is a folder; name a file inside it") }
+        if !force { throw CLIError("\(option) \(path) exists; pass --force to replace it, or name another file") }
+    } else if !folder.isEmpty,
+              !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+        throw CLIError("\(option) \(path): the folder \(folder) does not exist; create it first "
+            + "(mkdir -p \(folder)) or name a file in an existing folder")
+    }
+}
 
 /// `--store PATH`: the store file every command that reads or writes vocabularies opens.
 struct StoreOptions: ParsableArguments {
@@ -56,12 +120,13 @@ struct TokenizerOptions: ParsableArguments {
     private static let defaults = TokenizerSettings()
 
     @Option(help: ArgumentHelp("Token level: word (ICU word boundaries), whitespace (runs of non-space, for "
-            + "pre-tokenized corpora), character (grapheme clusters) or bpe (subwords learned inside the words by "
-            + "byte-pair encoding; unseen characters fall back to bytes, never <unk>). "
+            + "pre-tokenized corpora), character or char (grapheme clusters) or bpe (subwords learned inside the words "
+            + "by byte-pair encoding; unseen characters fall back to bytes, never <unk>). "
             + "(default: \(defaults.level.rawValue))"))
     var level: TokenLevel?
 
-    @Option(help: ArgumentHelp("With --level bpe: how many merges to learn; the vocabulary then has about this many "
+    @Option(parsing: .number,
+            help: ArgumentHelp("With --level bpe: how many merges to learn; the vocabulary then has about this many "
             + "subwords beside the characters and 256 byte tokens. (default: \(TokenizerSettings.defaultMerges))",
             valueName: "n"))
     var merges: Int?
@@ -145,11 +210,12 @@ struct NGramMixOptions: ParsableArguments {
             + "(train one with `quill ngram train`).", valueName: "name"))
     var mix: String?
 
-    @Option(help: ArgumentHelp("The n-gram model's share of the mixture, in (0, 1).", valueName: "weight"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("The n-gram model's share of the mixture, in (0, 1).", valueName: "weight"))
     var mixWeight = NGramMixture.defaultWeight
 
     func validate() throws {
-        if !(mixWeight > 0 && mixWeight < 1) { throw ValidationError("--mix-weight must be in (0, 1) (got \(mixWeight))") }
+        try NumberRange.within(mixWeight, "--mix-weight", "(0, 1)") { $0 > 0 && $0 < 1 }
     }
 
     /// The n-gram model to mix, by name and share.
@@ -206,24 +272,26 @@ enum ScoringPrecision: String, ExpressibleByArgument, CaseIterable {
 /// The decoding options of `generate`, `predict` and `complete`, declared once (the library's ``DecodingOptions``).
 /// An option left out takes the command's default, which its help names.
 struct DecodingArguments: ParsableArguments {
-    @Option(help: ArgumentHelp("0: the most likely continuation (greedy, or a beam search with --beam above 1); "
+    @Option(parsing: .number,
+            help: ArgumentHelp("0: the most likely continuation (greedy, or a beam search with --beam above 1); "
             + "above 0: sample from softmax(log p / T).", valueName: "T"))
     var temperature: Double?
 
-    @Option(help: ArgumentHelp("Sampling keeps only the k most likely tokens.", valueName: "k"))
+    @Option(parsing: .number, help: ArgumentHelp("Sampling keeps only the k most likely tokens.", valueName: "k"))
     var topK: Int?
 
-    @Option(help: ArgumentHelp("Sampling keeps the most likely tokens until their probability reaches p, in (0, 1].",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Sampling keeps the most likely tokens until their probability reaches p, in (0, 1].",
                                valueName: "p"))
     var topP: Double?
 
-    @Option(help: ArgumentHelp("Beam width at temperature 0 (1: greedy).", valueName: "width"))
+    @Option(parsing: .number, help: ArgumentHelp("Beam width at temperature 0 (1: greedy).", valueName: "width"))
     var beam: Int?
 
-    @Option(help: "Seed of sampling: the same seed gives the same text.")
+    @Option(parsing: .number, help: "Seed of sampling: the same seed gives the same text.")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Tokens generated at most.", valueName: "n"))
+    @Option(parsing: .number, help: ArgumentHelp("Tokens generated at most.", valueName: "n"))
     var maxTokens: Int?
 
     /// The options given, the others from `defaults`.

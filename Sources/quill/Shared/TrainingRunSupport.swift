@@ -16,16 +16,18 @@ extension TrainingRunCommand {
     typealias Progress = (TrainingProgress) -> Void
     typealias EpochEnd = (EpochReport) throws -> Void
 
-    /// Runs `train` with a progress bar, a summary line per epoch and the stop signals installed. An interrupted
+    /// Runs `train` with a progress bar, a summary line per epoch and the stop signals installed (from the start:
+    /// a stop while the vocabulary is built or the text encoded ends before the run is created). An interrupted
     /// run exits with the signal's code after saying how to resume; any other run error gets its hint.
     func train<Result>(epochs: Int, _ train: (@escaping Progress, @escaping EpochEnd, @escaping () -> Bool) throws
                        -> Result) throws -> Result {
         StopSignals.install()
         let bar = ProgressBar(label: "training")
         defer { bar.finish() }  // erased on errors too, so the message starts clean
-        var announced = false
+        var announced = false, windowsDone = false
         do {
             return try train({ progress in
+                windowsDone = true
                 bar.update(progress)
             }, { report in
                 bar.finish()
@@ -35,14 +37,17 @@ extension TrainingRunCommand {
                 if !announced {
                     announced = true
                     bar.finish()
-                    FileHandle.standardError.write(Data(
-                        "quill: stopping: writing a checkpoint (press Ctrl-C again to quit at once)\n".utf8))
+                    FileHandle.standardError.write(Data(("quill: stopping" + (windowsDone ? ": writing a checkpoint"
+                        : "") + " (press Ctrl-C again to quit at once)\n").utf8))
                 }
                 return true
             })
         } catch let error as TrainingRunError {
             bar.finish()
-            guard case .interrupted = error else { throw CLIError(message(for: error)) }
+            switch error {
+            case .interrupted, .stoppedBeforeStart: break
+            default: throw CLIError(message(for: error))
+            }
             FileHandle.standardError.write(Data("quill: \(message(for: error))\n".utf8))
             throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT)
         }
@@ -98,7 +103,7 @@ extension TrainingRunCommand {
             return "rename or delete that model and `\(resumeCommand(run))`, or train under another --name"
         case let .busy(run, _):
             return "wait for it to end, or stop it (Ctrl-C in its terminal, or kill) and then `\(resumeCommand(run))`"
-        case .finished, .notResumable:
+        case .finished, .notResumable, .stoppedBeforeStart:
             return nil
         }
     }

@@ -43,47 +43,49 @@ struct AutoencoderTrainCommand: StoreBackedCommand, TrainingRunCommand {
     @Option(help: "The name to save the model (and its run) under.")
     var name: String?
 
-    @Option(help: ArgumentHelp("Stop training after this many minutes.", valueName: "minutes"))
+    @Option(parsing: .number, help: ArgumentHelp("Stop training after this many minutes.", valueName: "minutes"))
     var timeBudget: Double?
 
-    @Option(help: "Passes over the lines. (default: 10)")
+    @Option(parsing: .number, help: "Passes over the lines. (default: 10)")
     var epochs: Int?
 
-    @Option(help: "Embedding size. (default: 128)")
+    @Option(parsing: .number, help: "Embedding size. (default: 128)")
     var embedding: Int?
 
-    @Option(help: "Decoder hidden size and vector size; even. (default: 256)")
+    @Option(parsing: .number, help: "Decoder hidden size and vector size; even. (default: 256)")
     var hidden: Int?
 
-    @Option(help: "Layers of the encoder and of the decoder. (default: 1)")
+    @Option(parsing: .number, help: "Layers of the encoder and of the decoder. (default: 1)")
     var layers: Int?
 
-    @Option(help: "Dropout, in [0, 1). (default: 0.1)")
+    @Option(parsing: .number, help: "Dropout, in [0, 1). (default: 0.1)")
     var dropout: Float?
 
-    @Option(help: "Lines per batch. (default: 64)")
+    @Option(parsing: .number, help: "Lines per batch. (default: 64)")
     var batch: Int?
 
-    @Option(help: "Learning rate (Adam). (default: 0.002)")
+    @Option(parsing: .number, help: "Learning rate (Adam). (default: 0.002)")
     var lr: Float?
 
-    @Option(help: ArgumentHelp("Keep tokens seen at least this often in the vocabulary. (default: 2)",
+    @Option(parsing: .number, help: ArgumentHelp("Keep tokens seen at least this often in the vocabulary. (default: 2)",
                                valueName: "n"))
     var minCount: Int?
 
-    @Option(help: ArgumentHelp("Leave out lines longer than this many tokens. (default: 60)", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Leave out lines longer than this many tokens. (default: 60)", valueName: "n"))
     var maxLength: Int?
 
-    @Option(help: "Seed. (default: 1)")
+    @Option(parsing: .number, help: "Seed. (default: 1)")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Train at most this many batches per epoch (a smoke run).", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Train at most this many batches per epoch (a smoke run).", valueName: "n"))
     var maxBatches: Int?
 
     @Flag(help: "Replace a model (and its vocabulary) of the same name.")
     var replace = false
 
-    @Option(help: ArgumentHelp("Continue this run from its latest checkpoint.", valueName: "run"))
+    @Option(parsing: .number, help: ArgumentHelp("Continue this run from its latest checkpoint.", valueName: "run"))
     var resume: Int64?
 
     @OptionGroup
@@ -101,9 +103,10 @@ struct AutoencoderTrainCommand: StoreBackedCommand, TrainingRunCommand {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
         if let hidden, hidden % 2 != 0 { throw ValidationError("--hidden must be even (got \(hidden))") }
-        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive") }
-        if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be positive minutes") }
+        try validateName(name)
+        try NumberRange.within(dropout, "--dropout", "[0, 1)") { $0 >= 0 && $0 < 1 }
+        try NumberRange.positive(lr, "--lr")
+        try NumberRange.positive(timeBudget, "--time-budget")
     }
 
     func training(store: Store) throws -> TranslationTraining {
@@ -204,7 +207,8 @@ struct AnomalyCommand: StoreBackedCommand {
     @Option(help: "The stored sequence autoencoder.")
     var model: String
 
-    @Option(help: ArgumentHelp("Print only the K highest-scoring lines, highest first.", valueName: "k"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Print only the K highest-scoring lines, highest first.", valueName: "k"))
     var top: Int?
 
     @Argument(help: ArgumentHelp("Lines to score; - or none for standard input.", valueName: "file"))

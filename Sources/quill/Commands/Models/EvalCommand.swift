@@ -34,10 +34,10 @@ struct EvalCommand: StoreBackedCommand {
     @Option(help: ArgumentHelp("The UTF-8 text file to evaluate on.", valueName: "file"))
     var text: String
 
-    @Option(help: "Parallel streams (1 gives the exact sequential perplexity).")
+    @Option(parsing: .number, help: "Parallel streams (1 gives the exact sequential perplexity).")
     var batch = 1
 
-    @Option(help: "Steps per window.")
+    @Option(parsing: .number, help: "Steps per window.")
     var bptt = 35
 
     @Option(help: ArgumentHelp("float32 (the model itself) or bfloat16 (the batch scorer with bfloat16 weights and "

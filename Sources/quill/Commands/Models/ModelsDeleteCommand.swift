@@ -24,7 +24,7 @@ struct ModelsDeleteCommand: StoreBackedCommand {
         let record = try store.modelForCLI(named: name, storePath: self.store.resolvedPath)
         let runs = try store.runs().filter { $0.modelID == record.id }.map { "#\($0.id)" }
         try store.deleteModel(named: name)
-        var message = "deleted model '\(name)'"
+        var message = "deleted model '\(shown(name))'"
         if runs.count == 1 {
             message += "; run \(runs[0]) keeps its history (metrics, checkpoints) without a model"
         } else if runs.count > 1 {

@@ -23,8 +23,11 @@ struct ModelsExportCommand: StoreBackedCommand {
     @Argument(help: "The model's name.")
     var name: String
 
-    @Option(help: ArgumentHelp("The file to write (replaced if it exists).", valueName: "file"))
+    @Option(help: ArgumentHelp("The file to write.", valueName: "file"))
     var safetensors: String
+
+    @Flag(help: "Replace the --safetensors file if it exists (without it, an existing file is an error).")
+    var force = false
 
     @Option(help: "pytorch: state_dict names; quill: Quill's parameter keys.")
     var names: TensorNaming = .pytorch
@@ -37,9 +40,10 @@ struct ModelsExportCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         _ = try store.modelForCLI(named: name, storePath: self.store.resolvedPath)
+        try checkOutputFile(safetensors, option: "--safetensors", force: force)
         let export = try store.exportModel(named: name, to: URL(fileURLWithPath: safetensors), naming: names,
                                            modules: modules)
-        print("exported model '\(name)' to \(safetensors): \(export.tensors.count) tensors, \(export.parameters) "
-            + "parameters, \(formatBytes(export.bytes))")
+        print("exported model '\(shown(name))' to \(safetensors): \(export.tensors.count) tensors, "
+            + "\(export.parameters) parameters, \(formatBytes(export.bytes))")
     }
 }

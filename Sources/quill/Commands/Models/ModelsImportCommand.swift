@@ -40,7 +40,7 @@ struct ModelsImportCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func validate() throws {
-        if name.isEmpty { throw ValidationError("--name must not be empty") }
+        try validateName(name)
     }
 
     func run(store: Store) throws {
@@ -52,7 +52,7 @@ struct ModelsImportCommand: StoreBackedCommand {
         let imported = try store.importLanguageModel(from: URL(fileURLWithPath: safetensors), name: name,
                                                      vocabulary: vocabulary, modules: modules, replace: replace)
         let c = imported.configuration
-        print("imported model '\(name)' from \(safetensors) (\(imported.naming.rawValue) names): "
+        print("imported model '\(shown(name))' from \(safetensors) (\(imported.naming.rawValue) names): "
             + "\(c.kind.rawValue) \(c.layers)×\(c.hidden), embedding \(c.embedding)"
             + (c.tiedEmbeddings ? ", tied, " : ", ")
             + "\(imported.parameters) parameters, vocabulary '\(vocabulary)'")

@@ -26,7 +26,7 @@ struct ModelsListCommand: StoreBackedCommand {
         case .text:
             if records.isEmpty { note("no models in \(self.store.resolvedPath)"); return }
             let rows = [["NAME", "KIND", "VOCABULARY", "PARAMETERS", "CREATED"]] + zip(records, counts).map {
-                [$0.name, $0.kind, $0.vocabularyName, String($1), displayTime($0.createdAt)]
+                [shown($0.name), shown($0.kind), shown($0.vocabularyName), String($1), displayTime($0.createdAt)]
             }
             print(table(rows, rightAligned: [3]))
         case .jsonl:

@@ -39,7 +39,7 @@ struct ModelsShowCommand: StoreBackedCommand {
         let training = hyperparameters["training"] as? [String: Any] ?? [:]
         switch format {
         case .text:
-            var fields = [["name:", record.name], ["kind:", record.kind]]
+            var fields = [["name:", shown(record.name)], ["kind:", shown(record.kind)]]
             func field(_ label: String, _ key: String) {
                 if let value = hyperparameters[key] { fields.append([label, "\(value)"]) }
             }
@@ -51,11 +51,11 @@ struct ModelsShowCommand: StoreBackedCommand {
             for key in hyperparameters.keys.sorted() where !Self.shownKeys.contains(key) {
                 fields.append([key + ":", "\(hyperparameters[key]!)"])
             }
-            fields.append(["vocabulary:", record.vocabularyName
+            fields.append(["vocabulary:", shown(record.vocabularyName)
                 + (vocabulary.map { " (\($0.size) entries, \($0.settings.level.rawValue) level)" } ?? "")])
             fields.append(["fingerprint:", record.vocabularyFingerprint])
             if let target {
-                fields.append(["target vocabulary:", target.name + " (\(target.size) entries, "
+                fields.append(["target vocabulary:", shown(target.name) + " (\(target.size) entries, "
                     + "\(target.settings.level.rawValue) level)"])
                 fields.append(["target fingerprint:", target.fingerprint])
             }
@@ -65,7 +65,7 @@ struct ModelsShowCommand: StoreBackedCommand {
             print(table(fields))
             print("\ntensors:")
             print(table([["NAME", "SHAPE", "VALUES"]] + tensors.map {
-                [$0.name, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", String($0.values.count)]
+                [shown($0.name), "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", String($0.values.count)]
             }, rightAligned: [2]))
             if !training.isEmpty {
                 print("\ntraining:")

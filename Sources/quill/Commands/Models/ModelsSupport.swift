@@ -15,12 +15,14 @@ extension PyTorchModules: ExpressibleByArgument {
 }
 
 extension Store {
-    /// The model of this name, or an error that says how to find the names.
+    /// The model of this name, or an error that names the store and the closest names it holds.
     func modelForCLI(named name: String, storePath: String) throws -> ModelRecord {
         do {
             return try model(named: name)
-        } catch StoreError.notFound(kind: "model", name: name) {
-            throw CLIError("no model named '\(name)' in \(storePath); `quill models list` shows the models")
+        } catch let error as StoreError {
+            guard case .notFound(kind: "model", name: name, _) = error else { throw error }
+            let message = error.description.replacingOccurrences(of: "in the store", with: "in \(storePath)")
+            throw CLIError(message + "; `quill models list` shows the models")
         }
     }
 }

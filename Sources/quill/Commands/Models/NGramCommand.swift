@@ -35,7 +35,7 @@ struct NGramTrainCommand: StoreBackedCommand {
     @Option(help: "A stored vocabulary to encode the corpus with (at most 65,536 entries).")
     var vocabulary: String
 
-    @Option(help: "The largest n: 1…4.")
+    @Option(parsing: .number, help: "The largest n: 1…4.")
     var order = 4
 
     @Option(help: "The name to store the model under.")
@@ -52,6 +52,7 @@ struct NGramTrainCommand: StoreBackedCommand {
 
     func validate() throws {
         if !(1...4).contains(order) { throw ValidationError("--order must be 1…4 (got \(order))") }
+        try validateName(name)
     }
 
     func run(store: Store) throws {
@@ -59,7 +60,7 @@ struct NGramTrainCommand: StoreBackedCommand {
         let (model, tokens) = try store.trainNGramModel(corpus: corpus, vocabulary: vocabulary, order: order,
                                                         model: name, replace: replace, lossy: lossy)
         let grams = (1...model.order).map { model.grams(order: $0).count }
-        print("saved n-gram model '\(name)': order \(model.order), \(tokens) tokens counted, "
+        print("saved n-gram model '\(shown(name))': order \(model.order), \(tokens) tokens counted, "
             + grams.enumerated().map { "\($1) \($0 + 1)-grams" }.joined(separator: ", ")
             + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
     }

@@ -28,7 +28,7 @@ struct CompleteCommand: StoreBackedCommand {
     @Option(help: "The stored model.")
     var model: String
 
-    @Option(help: "Suggestions shown (1…50).")
+    @Option(parsing: .number, help: "Suggestions shown (1…50).")
     var k = 5
 
     @OptionGroup(title: "Decoding of the continuation (the ghost text)")

@@ -34,7 +34,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
     @Option(help: ArgumentHelp("The UTF-8 text to type.", valueName: "file"))
     var text: String
 
-    @Option(help: "Suggestions shown before each keystroke.")
+    @Option(parsing: .number, help: "Suggestions shown before each keystroke.")
     var suggestions = 3
 
     @Option(help: ArgumentHelp("Type the text's <unk> tokens as this word (Presage's peer script types unk).",

@@ -50,16 +50,16 @@ struct PredictCommand: StoreBackedCommand {
     /// Greedy continuations (temperature 0, beam 1); 5 suggestions, which are also the sampling cut.
     static let defaults = DecodingOptions(temperature: 0, topK: 5, beamWidth: 1, maxTokens: 20)
 
-    @Option(help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
+    @Option(parsing: .number, help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
     var maxContext = 512
 
-    @Option(help: ArgumentHelp("Lines stepped together.", valueName: "n"))
+    @Option(parsing: .number, help: ArgumentHelp("Lines stepped together.", valueName: "n"))
     var batchLines = 64
 
     @Option(help: "Weights used to step the model: float32 or int8.")
     var precision: SteppingPrecision = .float32
 
-    @Option(help: "Threads of the kernels. (default: QUILL_THREADS, else the cores)")
+    @Option(parsing: .number, help: "Threads of the kernels. (default: QUILL_THREADS, else the cores)")
     var threads: Int?
 
     @OptionGroup(title: "Mixing")

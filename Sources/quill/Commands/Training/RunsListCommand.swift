@@ -28,8 +28,8 @@ struct RunsListCommand: StoreBackedCommand {
         case .text:
             if summaries.isEmpty { note("no runs in \(self.store.resolvedPath)"); return }
             let rows = [["ID", "NAME", "STATUS", "STARTED", "EPOCHS", "BEST VALID PPL", "MODEL"]] + summaries.map {
-                ["#\($0.run.id)", $0.run.name, $0.run.status.rawValue, displayTime($0.run.startedAt),
-                 String($0.epochsDone), formatted($0.bestValid?.perplexity, "%.2f"), $0.modelName ?? "-"]
+                ["#\($0.run.id)", shown($0.run.name), $0.run.status.rawValue, displayTime($0.run.startedAt),
+                 String($0.epochsDone), formatted($0.bestValid?.perplexity, "%.2f"), $0.modelName.map(shown) ?? "-"]
             }
             print(table(rows, rightAligned: [0, 4, 5]))
         case .jsonl:

@@ -34,7 +34,7 @@ struct RunsShowCommand: StoreBackedCommand {
         switch format {
         case .text:
             var fields = [
-                ["run:", "#\(record.id) \(record.name)"],
+                ["run:", "#\(record.id) \(shown(record.name))"],
                 // A run marked running whose process is gone reads as interrupted (docs/store.md).
                 ["status:", record.status.rawValue + (record.status == .interrupted && record.finishedAt == nil
                     ? " (its process is gone)" : "")],
@@ -42,7 +42,7 @@ struct RunsShowCommand: StoreBackedCommand {
             ]
             if let owner = record.owner { fields.append(["process:", "\(owner.pid) on \(owner.host)"]) }
             if let finished = record.finishedAt { fields.append(["finished:", displayTime(finished)]) }
-            fields.append(["model:", summary.modelName ?? (record.status == .finished
+            fields.append(["model:", summary.modelName.map(shown) ?? (record.status == .finished
                 ? "- (deleted)" : "- (not saved)")])
             fields.append(["epochs done:", String(summary.epochsDone)])
             if let best = summary.bestValid {

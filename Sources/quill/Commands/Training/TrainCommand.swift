@@ -20,20 +20,6 @@ extension CellKind: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.argumentName) }
 }
 
-/// The token level, as `--level` spells it (`char` is short for `character`).
-enum LevelOption: String, ExpressibleByArgument, CaseIterable {
-    case word, whitespace, char, character, bpe
-
-    var level: TokenLevel {
-        switch self {
-        case .word: .word
-        case .whitespace: .whitespace
-        case .char, .character: .character
-        case .bpe: .bpe
-        }
-    }
-}
-
 extension OptimizerKind: ExpressibleByArgument {}
 
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
@@ -93,111 +79,123 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         + TrainingPreset.all.map(\.name).joined(separator: ", ") + ".", valueName: "name"))
     var preset: String?
 
-    @Option(help: ArgumentHelp("Token level of a vocabulary built from the corpus: word, whitespace, char or bpe "
-        + "(subwords learned by byte-pair encoding inside the words, with a byte fallback). (default: word)"))
-    var level: LevelOption?
+    @Option(help: ArgumentHelp("Token level of a vocabulary built from the corpus: word, whitespace, character (or "
+        + "char) or bpe (subwords learned by byte-pair encoding inside the words, with a byte fallback)."
+        + " (default: word)"))
+    var level: TokenLevel?
 
-    @Option(help: ArgumentHelp("With --level bpe: merges to learn from the corpus. "
+    @Option(parsing: .number, help: ArgumentHelp("With --level bpe: merges to learn from the corpus. "
         + "(default: \(TokenizerSettings.defaultMerges))", valueName: "n"))
     var merges: Int?
 
-    @Option(help: ArgumentHelp("Vocabulary built from the corpus: keep tokens seen at least this often.",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Vocabulary built from the corpus: keep tokens seen at least this often.",
                                valueName: "n"))
     var minCount: Int?
 
-    @Option(help: ArgumentHelp("Vocabulary built from the corpus: at most this many entries.", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Vocabulary built from the corpus: at most this many entries.", valueName: "n"))
     var maxVocabulary: Int?
 
     @Option(help: "The recurrent cell: lstm, gru or rnn (Elman, tanh). (default: lstm)")
     var cell: CellKind?
 
-    @Option(help: "Stacked recurrent layers. (default: 1)")
+    @Option(parsing: .number, help: "Stacked recurrent layers. (default: 1)")
     var layers: Int?
 
-    @Option(help: "Hidden size. (default: 128)")
+    @Option(parsing: .number, help: "Hidden size. (default: 128)")
     var hidden: Int?
 
-    @Option(help: "Embedding size. (default: the hidden size)")
+    @Option(parsing: .number, help: "Embedding size. (default: the hidden size)")
     var embedding: Int?
 
     @Flag(inversion: .prefixedNo, help: "Tie the input embedding and the output layer (needs embedding = hidden).")
     var tie: Bool?
 
-    @Option(help: "Dropout between layers while training, in [0, 1). (default: 0)")
+    @Option(parsing: .number, help: "Dropout between layers while training, in [0, 1). (default: 0)")
     var dropout: Float?
 
-    @Option(help: "Parameters start uniform in ±this. (default: 0.1)")
+    @Option(parsing: .number, help: "Parameters start uniform in ±this. (default: 0.1)")
     var initScale: Float?
 
-    @Option(help: "BPTT window: steps per window. (default: 20)")
+    @Option(parsing: .number, help: "BPTT window: steps per window. (default: 20)")
     var bptt: Int?
 
-    @Option(help: "Parallel streams per window. (default: 20)")
+    @Option(parsing: .number, help: "Parallel streams per window. (default: 20)")
     var batch: Int?
 
-    @Option(help: "Passes over the corpus. (default: 1)")
+    @Option(parsing: .number, help: "Passes over the corpus. (default: 1)")
     var epochs: Int?
 
     @Option(help: "sgd, adam or adamw. (default: adam)")
     var optimizer: LanguageModelTraining.Optimizer?
 
-    @Option(help: ArgumentHelp("Learning rate of the first epoch. (default: 0.003 for adam and adamw; sgd: 20 with "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Learning rate of the first epoch. (default: 0.003 for adam and adamw; sgd: 20 with "
         + "--loss mean, 1 with --loss sum)"))
     var lr: Float?
 
-    @Option(help: "SGD momentum. (default: 0)")
+    @Option(parsing: .number, help: "SGD momentum. (default: 0)")
     var momentum: Float?
 
     @Flag(help: "SGD with Nesterov momentum (needs --momentum).")
     var nesterov = false
 
-    @Option(help: "Weight decay: L2 for sgd and adam, decoupled for adamw. (default: 0; 0.01 for adamw)")
+    @Option(parsing: .number,
+            help: "Weight decay: L2 for sgd and adam, decoupled for adamw. (default: 0; 0.01 for adamw)")
     var weightDecay: Float?
 
     @Option(help: ArgumentHelp("Learning-rate schedule: constant, step (decay each epoch after --decay-after) or "
         + "plateau (decay when validation stalls). (default: constant)"))
     var schedule: LearningRateSchedule.Kind?
 
-    @Option(help: ArgumentHelp("Step schedule: epochs at the initial rate. (default: 4)", valueName: "epochs"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Step schedule: epochs at the initial rate. (default: 4)", valueName: "epochs"))
     var decayAfter: Int?
 
-    @Option(help: ArgumentHelp("Step and plateau schedules: multiply the rate by this at each decay. (default: 0.5)",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Step and plateau schedules: multiply the rate by this at each decay. (default: 0.5)",
                                valueName: "factor"))
     var decay: Double?
 
-    @Option(help: ArgumentHelp("Plateau schedule: epochs without improvement before a decay. (default: 0)",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Plateau schedule: epochs without improvement before a decay. (default: 0)",
                                valueName: "epochs"))
     var decayPatience: Int?
 
-    @Option(help: "Clip the global gradient norm to this; 0 for no clipping. (default: 5)")
+    @Option(parsing: .number, help: "Clip the global gradient norm to this; 0 for no clipping. (default: 5)")
     var clip: Float?
 
     @Option(help: ArgumentHelp("Loss of a window: mean over its tokens, or sum over time of the batch mean "
         + "(Zaremba's). (default: mean)"))
     var loss: LossReduction?
 
-    @Option(help: ArgumentHelp("Stop after this many epochs without a better validation perplexity.",
+    @Option(parsing: .number, help: ArgumentHelp("Stop after this many epochs without a better validation perplexity.",
                                valueName: "epochs"))
     var patience: Int?
 
-    @Option(help: "Seed of the initialisation and the dropout masks. (default: 1)")
+    @Option(parsing: .number, help: "Seed of the initialisation and the dropout masks. (default: 1)")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Train at most this many windows per epoch (a smoke run).", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Train at most this many windows per epoch (a smoke run).", valueName: "n"))
     var maxWindows: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint every this many windows. (default: never; a resumed run keeps its "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Also checkpoint every this many windows. (default: never; a resumed run keeps its "
         + "own)", valueName: "n"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last checkpoint. "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last checkpoint. "
         + "(default: 10; a resumed run keeps its own)", valueName: "minutes"))
     var checkpointMinutes: Double?
 
     @Flag(help: "Replace a model (and a vocabulary built from the corpus) of the same name.")
     var replace = false
 
-    @Option(help: ArgumentHelp("Continue this run (its number, as printed by `quill train`) from its latest "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Continue this run (its number, as printed by `quill train`) from its latest "
         + "checkpoint, with its options.", valueName: "run"))
     var resume: Int64?
 
@@ -205,7 +203,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     var store: StoreOptions
 
     func validate() throws {
-        if let name, name.isEmpty { throw ValidationError("--name must not be empty") }
+        try validateName(name)
         if resume == nil {
             if corpus == nil { throw ValidationError("give the training corpus with --corpus (or --resume a run)") }
             if name == nil { throw ValidationError("give the model a name with --name (or --resume a run)") }
@@ -216,15 +214,14 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
                                 ("--patience", patience), ("--min-count", minCount), ("--merges", merges)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1 (got \(value))") }
         }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
-        if let clip, clip < 0 { throw ValidationError("--clip must be 0 (no clipping) or positive (got \(clip))") }
-        if let dropout, !(dropout >= 0 && dropout < 1) {
-            throw ValidationError("--dropout must be in [0, 1) (got \(dropout))")
-        }
-        if let decay, !(decay > 0 && decay <= 1) { throw ValidationError("--decay must be in (0, 1] (got \(decay))") }
-        if let checkpointMinutes, !(checkpointMinutes > 0) {
-            throw ValidationError("--checkpoint-minutes must be positive")
-        }
+        try NumberRange.positive(lr, "--lr")
+        try NumberRange.positive(initScale, "--init-scale")
+        try NumberRange.positive(checkpointMinutes, "--checkpoint-minutes")
+        try NumberRange.nonNegative(clip, "--clip", zero: "no clipping")
+        try NumberRange.nonNegative(weightDecay, "--weight-decay")
+        try NumberRange.within(dropout, "--dropout", "[0, 1)") { $0 >= 0 && $0 < 1 }
+        try NumberRange.within(momentum, "--momentum", "[0, 1)") { $0 >= 0 && $0 < 1 }
+        try NumberRange.within(decay, "--decay", "(0, 1]") { $0 > 0 && $0 <= 1 }
         if nesterov, (momentum ?? 0) <= 0, resume == nil {
             throw ValidationError("--nesterov needs --momentum above 0")
         }
@@ -256,7 +253,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let vocabulary { t.vocabulary = vocabulary }
         if let level {
             var settings = t.tokenizer ?? TokenizerSettings()
-            settings.level = level.level
+            settings.level = level
             t.tokenizer = settings
         }
         if let merges {
@@ -319,10 +316,10 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     static func summary(of result: LanguageModelTraining.Result, training t: LanguageModelTraining) -> String {
         let cell = t.cell.argumentName
         guard let last = result.epochs.last else {
-            return "model '\(t.name)': run #\(result.runID) had already trained \(t.epochs) epoch(s); saved"
+            return "model '\(shown(t.name))': run #\(result.runID) had already trained \(t.epochs) epoch(s); saved"
         }
-        var summary = "model '\(t.name)': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) parameters, "
-            + "vocabulary '\(result.vocabulary)'; \(result.trainTokens) training tokens ("
+        var summary = "model '\(shown(t.name))': \(cell) \(t.layers)×\(t.hidden), \(result.parameterCount) "
+            + "parameters, vocabulary '\(shown(result.vocabulary))'; \(result.trainTokens) training tokens ("
             + String(format: "%.2f%%", result.unknownRate * 100) + " unknown), \(result.epochs.count) epoch"
             + (result.epochs.count == 1 ? "" : "s") + "; train perplexity "
             + String(format: "%.1f", last.trainPerplexity)

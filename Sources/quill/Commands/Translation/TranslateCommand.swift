@@ -11,17 +11,19 @@ enum TranslationPrecision: String, ExpressibleByArgument, CaseIterable {
 
 /// The search options of the commands that translate.
 struct SearchOptions: ParsableArguments {
-    @Option(help: "Beam width; 1 is greedy decoding. (default: 5)")
+    @Option(parsing: .number, help: "Beam width; 1 is greedy decoding. (default: 5)")
     var beam = 5
 
-    @Option(help: ArgumentHelp("GNMT length penalty α: scores are log P / ((5 + length) / 6)^α; 0 ranks by log P.",
+    @Option(parsing: .number,
+            help: ArgumentHelp("GNMT length penalty α: scores are log P / ((5 + length) / 6)^α; 0 ranks by log P.",
                                valueName: "alpha"))
     var lengthPenalty = 0.0
 
-    @Option(help: ArgumentHelp("A translation has at most ratio × source tokens + 5 tokens.", valueName: "ratio"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("A translation has at most ratio × source tokens + 5 tokens.", valueName: "ratio"))
     var maxLengthRatio = 1.5
 
-    @Option(help: ArgumentHelp("Sentences translated together.", valueName: "n"))
+    @Option(parsing: .number, help: ArgumentHelp("Sentences translated together.", valueName: "n"))
     var sentences = 64
 
     @Option(help: "The decoder's products: float32 (exact) or bfloat16 (faster, may differ slightly).")
@@ -29,12 +31,8 @@ struct SearchOptions: ParsableArguments {
 
     func validate() throws {
         if !(1...100).contains(beam) { throw ValidationError("--beam must be 1…100 (got \(beam))") }
-        if !(lengthPenalty >= 0 && lengthPenalty <= 5) {
-            throw ValidationError("--length-penalty must be in [0, 5] (got \(lengthPenalty))")
-        }
-        if !(maxLengthRatio > 0 && maxLengthRatio <= 100) {
-            throw ValidationError("--max-length-ratio must be in (0, 100] (got \(maxLengthRatio))")
-        }
+        try NumberRange.within(lengthPenalty, "--length-penalty", "[0, 5]") { $0 >= 0 && $0 <= 5 }
+        try NumberRange.within(maxLengthRatio, "--max-length-ratio", "(0, 100]") { $0 > 0 && $0 <= 100 }
         if sentences < 1 { throw ValidationError("--sentences must be at least 1") }
     }
 
@@ -70,7 +68,7 @@ struct TranslateCommand: StoreBackedCommand {
     @OptionGroup(title: "Search")
     var search: SearchOptions
 
-    @Option(help: "Translations per input line, best first (at most --beam).")
+    @Option(parsing: .number, help: "Translations per input line, best first (at most --beam).")
     var nbest = 1
 
     @Option(help: "Output format: text or jsonl.")

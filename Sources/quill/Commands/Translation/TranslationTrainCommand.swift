@@ -69,7 +69,8 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         + ".", valueName: "name"))
     var preset: String?
 
-    @Option(help: ArgumentHelp("Stop training after this many minutes (over all sessions of the run).",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Stop training after this many minutes (over all sessions of the run).",
                                valueName: "minutes"))
     var timeBudget: Double?
 
@@ -82,86 +83,96 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     @Flag(help: "Build one vocabulary over both sides.")
     var jointVocabulary = false
 
-    @Option(help: ArgumentHelp("Token level of vocabularies built from the files: word, whitespace, char or bpe "
-        + "(subwords learned inside the words, with a byte fallback). (default: word)"))
-    var level: LevelOption?
+    @Option(help: ArgumentHelp("Token level of vocabularies built from the files: word, whitespace, character (or "
+        + "char) or bpe (subwords learned inside the words, with a byte fallback)."
+        + " (default: word)"))
+    var level: TokenLevel?
 
-    @Option(help: ArgumentHelp("With --level bpe: merges to learn from each side's training file (or both, with "
+    @Option(parsing: .number,
+            help: ArgumentHelp("With --level bpe: merges to learn from each side's training file (or both, with "
         + "--joint-vocabulary). (default: \(TokenizerSettings.defaultMerges))", valueName: "n"))
     var merges: Int?
 
-    @Option(help: ArgumentHelp("Vocabularies built from the files: keep tokens seen at least this often. (default: "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Vocabularies built from the files: keep tokens seen at least this often. (default: "
         + "1; multi30k: 2)", valueName: "n"))
     var minCount: Int?
 
-    @Option(help: ArgumentHelp("Vocabularies built from the files: at most this many entries.", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Vocabularies built from the files: at most this many entries.", valueName: "n"))
     var maxVocabulary: Int?
 
-    @Option(help: ArgumentHelp("Leave out pairs with a side longer than this many tokens. (default: 80)",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Leave out pairs with a side longer than this many tokens. (default: 80)",
                                valueName: "n"))
     var maxLength: Int?
 
-    @Option(help: "Embedding size. (default: 256)")
+    @Option(parsing: .number, help: "Embedding size. (default: 256)")
     var embedding: Int?
 
-    @Option(help: "Decoder hidden size; the encoder has half per direction. Even. (default: 512)")
+    @Option(parsing: .number, help: "Decoder hidden size; the encoder has half per direction. Even. (default: 512)")
     var hidden: Int?
 
-    @Option(help: "Layers of the encoder and of the decoder. (default: 2)")
+    @Option(parsing: .number, help: "Layers of the encoder and of the decoder. (default: 2)")
     var layers: Int?
 
-    @Option(help: "Dropout between layers and on the attentional output, in [0, 1). (default: 0.3)")
+    @Option(parsing: .number, help: "Dropout between layers and on the attentional output, in [0, 1). (default: 0.3)")
     var dropout: Float?
 
-    @Option(help: "Label smoothing ε of the loss, in [0, 1). (default: 0.1)")
+    @Option(parsing: .number, help: "Label smoothing ε of the loss, in [0, 1). (default: 0.1)")
     var labelSmoothing: Float?
 
-    @Option(help: "Parameters start uniform in ±this. (default: 0.1)")
+    @Option(parsing: .number, help: "Parameters start uniform in ±this. (default: 0.1)")
     var initScale: Float?
 
-    @Option(help: "Sentence pairs per batch. (default: 64)")
+    @Option(parsing: .number, help: "Sentence pairs per batch. (default: 64)")
     var batch: Int?
 
-    @Option(help: ArgumentHelp("Padded tokens per batch at most.", valueName: "n"))
+    @Option(parsing: .number, help: ArgumentHelp("Padded tokens per batch at most.", valueName: "n"))
     var maxTokens: Int?
 
-    @Option(help: "Passes over the training pairs. (default: 15)")
+    @Option(parsing: .number, help: "Passes over the training pairs. (default: 15)")
     var epochs: Int?
 
     @Option(help: "sgd, adam or adamw. (default: adam)")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Learning rate. (default: 0.001)")
+    @Option(parsing: .number, help: "Learning rate. (default: 0.001)")
     var lr: Float?
 
-    @Option(help: ArgumentHelp("Multiply the rate by this after an epoch without a better validation loss. "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Multiply the rate by this after an epoch without a better validation loss. "
         + "(default: 0.5)", valueName: "factor"))
     var decay: Double?
 
-    @Option(help: "Clip the global gradient norm to this; 0 for no clipping. (default: 5)")
+    @Option(parsing: .number, help: "Clip the global gradient norm to this; 0 for no clipping. (default: 5)")
     var clip: Float?
 
-    @Option(help: ArgumentHelp("Stop after this many epochs without a better validation loss. (default: 3)",
+    @Option(parsing: .number,
+            help: ArgumentHelp("Stop after this many epochs without a better validation loss. (default: 3)",
                                valueName: "epochs"))
     var patience: Int?
 
-    @Option(help: "Seed of the initialisation, the batches and the dropout masks. (default: 1)")
+    @Option(parsing: .number, help: "Seed of the initialisation, the batches and the dropout masks. (default: 1)")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Train at most this many batches per epoch (a smoke run).", valueName: "n"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Train at most this many batches per epoch (a smoke run).", valueName: "n"))
     var maxBatches: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint every this many batches.", valueName: "n"))
+    @Option(parsing: .number, help: ArgumentHelp("Also checkpoint every this many batches.", valueName: "n"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last one. "
+    @Option(parsing: .number,
+            help: ArgumentHelp("Also checkpoint when this many minutes have passed since the last one. "
         + "(default: 10)", valueName: "minutes"))
     var checkpointMinutes: Double?
 
     @Flag(help: "Replace a model (and vocabularies built from the files) of the same name.")
     var replace = false
 
-    @Option(help: ArgumentHelp("Continue this run from its latest checkpoint, with its options.", valueName: "run"))
+    @Option(parsing: .number,
+            help: ArgumentHelp("Continue this run from its latest checkpoint, with its options.", valueName: "run"))
     var resume: Int64?
 
     @OptionGroup
@@ -172,7 +183,7 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     }
 
     func validate() throws {
-        if let name, name.isEmpty { throw ValidationError("--name must not be empty") }
+        try validateName(name)
         if resume == nil {
             if (source == nil || target == nil) && tsv == nil {
                 throw ValidationError("give the aligned training files with --source and --target, or the pairs "
@@ -191,12 +202,15 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
             throw ValidationError("--merges is for --level bpe (got --level \(level.rawValue))")
         }
         if let hidden, hidden % 2 != 0 { throw ValidationError("--hidden must be even (got \(hidden))") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive (got \(lr))") }
-        if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 (no clipping) or positive (got \(clip))") }
+        try NumberRange.positive(lr, "--lr")
+        try NumberRange.positive(initScale, "--init-scale")
+        try NumberRange.positive(timeBudget, "--time-budget")
+        try NumberRange.positive(checkpointMinutes, "--checkpoint-minutes")
+        try NumberRange.nonNegative(clip, "--clip", zero: "no clipping")
         for (option, value) in [("--dropout", dropout), ("--label-smoothing", labelSmoothing)] {
-            if let value, !(value >= 0 && value < 1) { throw ValidationError("\(option) must be in [0, 1) (got \(value))") }
+            try NumberRange.within(value, option, "[0, 1)") { $0 >= 0 && $0 < 1 }
         }
-        if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be positive minutes") }
+        try NumberRange.within(decay, "--decay", "(0, 1]") { $0 > 0 && $0 <= 1 }
         if tsv != nil && (source != nil || target != nil) {
             throw ValidationError("give the training pairs with --tsv or with --source and --target, not both")
         }
@@ -246,7 +260,7 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
         if jointVocabulary { t.jointVocabulary = true }
         if let level {
             var settings = t.tokenizer ?? TokenizerSettings()
-            settings.level = level.level
+            settings.level = level
             t.tokenizer = settings
         }
         if let merges {
@@ -300,8 +314,9 @@ struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
     /// The last line on standard output: what was trained and saved, and the run's number.
     static func summary(of result: TranslationTraining.Result, training t: TranslationTraining) -> String {
         let report = result.trainReport
-        var line = "model '\(t.name)': bi-LSTM \(t.layers)×\(t.hidden) with attention, \(result.parameterCount) "
-            + "parameters, vocabularies '\(result.sourceVocabulary)' and '\(result.targetVocabulary)'; "
+        var line = "model '\(shown(t.name))': bi-LSTM \(t.layers)×\(t.hidden) with attention, "
+            + "\(result.parameterCount) parameters, vocabularies '\(shown(result.sourceVocabulary))' and "
+            + "'\(shown(result.targetVocabulary))'; "
             + "\(report.kept) training pairs (\(report.dropped) left out), \(report.targetTokens) target tokens"
         if let last = result.epochs.last {
             line += "; \(result.epochs.count) epoch" + (result.epochs.count == 1 ? "" : "s") + ", train perplexity "

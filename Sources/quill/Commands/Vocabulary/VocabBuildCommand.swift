@@ -38,10 +38,11 @@ struct VocabBuildCommand: StoreBackedCommand {
     @OptionGroup(title: "Tokenizer options")
     var tokenizer: TokenizerOptions
 
-    @Option(help: "Keep only tokens seen at least this many times.")
+    @Option(parsing: .number, help: "Keep only tokens seen at least this many times.")
     var minCount = 1
 
-    @Option(help: "Keep at most this many entries, the 4 specials included (the most frequent tokens win).")
+    @Option(parsing: .number,
+            help: "Keep at most this many entries, the 4 specials included (the most frequent tokens win).")
     var maxSize: Int?
 
     @Flag(help: "Replace a vocabulary of the same name (without it, an existing name is an error).")
@@ -54,7 +55,7 @@ struct VocabBuildCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func validate() throws {
-        if name.isEmpty { throw ValidationError("--name must not be empty") }
+        try validateName(name)
         if corpus.isEmpty { throw ValidationError("give the corpus with --corpus") }
         if minCount < 1 { throw ValidationError("--min-count must be at least 1 (got \(minCount))") }
         if tokenizer.level == .bpe && (minCount != 1 || maxSize != nil) {
@@ -74,7 +75,7 @@ struct VocabBuildCommand: StoreBackedCommand {
                 lossy: lossy, replace: replace) { bar.update($0.bytesRead, of: $0.totalBytes) }
         }
         if lossy { note("\(files): replaced \(stats.replacements) invalid UTF-8 sequence(s) with U+FFFD") }
-        print("vocabulary '\(name)': \(vocabulary.count) entries; \(stats.totalTokens) tokens counted, "
+        print("vocabulary '\(shown(name))': \(vocabulary.count) entries; \(stats.totalTokens) tokens counted, "
             + "\(stats.distinctTokens) distinct; "
             + (vocabulary.settings.level == .bpe
                 ? "\(vocabulary.merges.count) merges learned; "

@@ -21,6 +21,6 @@ struct VocabDeleteCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         try store.deleteVocabulary(named: name)
-        print("deleted vocabulary '\(name)'")
+        print("deleted vocabulary '\(shown(name))'")
     }
 }

@@ -23,14 +23,18 @@ struct VocabExportCommand: StoreBackedCommand {
                                                       valueName: "file"))
     var output = "-"
 
+    @Flag(help: "Replace the --output file if it exists (without it, an existing file is an error).")
+    var force = false
+
     @OptionGroup
     var store: StoreOptions
 
     func run(store: Store) throws {
         let text = try store.exportVocabulary(named: name)  // before opening the output: a bad name leaves it alone
+        try checkOutputFile(output, option: "--output", force: force)
         let out = try OutputBuffer(path: output)
         try out.write(text)
         try out.flush()
-        if output != "-" { print("exported vocabulary '\(name)' to \(output)") }
+        if output != "-" { print("exported vocabulary '\(shown(name))' to \(output)") }
     }
 }

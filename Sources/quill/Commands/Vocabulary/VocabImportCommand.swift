@@ -29,12 +29,12 @@ struct VocabImportCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func validate() throws {
-        if name == "" { throw ValidationError("--name must not be empty") }
+        try validateName(name)
     }
 
     func run(store: Store) throws {
         let (name, vocabulary) = try store.importVocabulary(file: file, name: name, replace: replace)
-        print("imported vocabulary '\(name)': \(vocabulary.count) entries, "
+        print("imported vocabulary '\(shown(name))': \(vocabulary.count) entries, "
             + "fingerprint \(vocabulary.fingerprint.prefix(12))")
     }
 }

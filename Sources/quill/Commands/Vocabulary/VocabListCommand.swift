@@ -28,7 +28,7 @@ struct VocabListCommand: StoreBackedCommand {
         case .text:
             if records.isEmpty { note("no vocabularies in \(self.store.resolvedPath)"); return }
             let rows = [["NAME", "LEVEL", "SIZE", "FINGERPRINT", "CREATED"]] + records.map {
-                [$0.name, $0.settings.level.rawValue, String($0.size), String($0.fingerprint.prefix(12)),
+                [shown($0.name), $0.settings.level.rawValue, String($0.size), String($0.fingerprint.prefix(12)),
                  displayTime($0.createdAt)]
             }
             print(table(rows, rightAligned: [2]))

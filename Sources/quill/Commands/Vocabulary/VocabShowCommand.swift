@@ -19,7 +19,7 @@ struct VocabShowCommand: StoreBackedCommand {
     @Argument(help: "The vocabulary's name.")
     var name: String
 
-    @Option(help: "How many of the most frequent tokens to show.")
+    @Option(parsing: .number, help: "How many of the most frequent tokens to show.")
     var limit = 20
 
     @Option(help: "text: aligned fields and a table; jsonl: one JSON object.")
@@ -44,7 +44,7 @@ struct VocabShowCommand: StoreBackedCommand {
         switch format {
         case .text:
             var fields = [
-                ["name:", name],
+                ["name:", shown(name)],
                 ["settings:", vocabulary.settings.summary],
                 ["size:", "\(vocabulary.count) entries (\(specials) specials)"],
                 ["fingerprint:", vocabulary.fingerprint],
