@@ -70,7 +70,8 @@ import Testing
             let store = try Store(path: copy.path, create: false)
             #expect(try store.schemaVersion() == Store.currentSchemaVersion)
             #expect(try store.appliedMigrations().map(\.name)
-                    == ["create-core-tables", "record-run-owner", "subword-merges-and-translation-vocabularies"])
+                    == ["create-core-tables", "record-run-owner", "subword-merges-and-translation-vocabularies",
+                        "tensor-and-vocabulary-checksums"])
             #expect(try store.database.scalarInt("PRAGMA user_version") == Int64(Store.currentSchemaVersion))
             #expect(try Self.dump(store, columns: columns) == before)
             #expect(try Self.columnNames("models", store).last == "target_vocabulary_fingerprint")
@@ -92,8 +93,14 @@ import Testing
             #expect(try store.database.query("PRAGMA integrity_check") { $0.string(0) } == ["ok"])
             #expect(try store.database.query("PRAGMA foreign_key_check") { $0.string(0) }.isEmpty)
 
-            // The migrated store takes a BPE vocabulary, and a reopen applies nothing more.
+            // Rows written before migration 4 have no checksum: they load (above) and check as unverified.
+            #expect(try rowCount("tensors", in: store, where: "checksum IS NULL") == 25)
+            let report = try store.check()
+            #expect(report.isSound && report.verified == 0 && report.unverified == 26)
+
+            // The migrated store takes a BPE vocabulary, with its checksum, and a reopen applies nothing more.
             try store.saveVocabulary(SubwordMergeTests.bpeVocabulary(), name: "bpe")
+            #expect(try rowCount("vocabularies", in: store, where: "name = 'bpe' AND checksum IS NOT NULL") == 1)
             #expect(try store.vocabulary(named: "bpe").merges == SubwordMergeTests.bpeVocabulary().merges)
             #expect(try Store(path: copy.path, create: false).appliedMigrations().count == Schema.migrations.count)
         }

@@ -103,6 +103,10 @@ extension StoreError: CommandLineHinted {
             return "--store PATH or QUILL_STORE chooses the store"
         case .alreadyExists:
             return "pass --replace"
+        case .checksumMismatch:
+            return "`quill store check` lists every damaged record"
+        case .emptyStore:
+            return "`quill store init` (or `quill vocab build`, `quill train`) creates a store"
         case .notFound(let kind, _):
             return kind == "model" ? "`quill models list` shows the models"
                 : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies" : nil
