@@ -142,6 +142,16 @@ final class Database {
         case deferred = "BEGIN DEFERRED"
     }
 
+    /// Runs `body`, which only reads, in one snapshot (`BEGIN DEFERRED`), then ends it with `ROLLBACK`: there is
+    /// nothing to commit, and ending it cannot fail the reads (on a damaged file even `COMMIT` of a read can report
+    /// the damage again). Inside another transaction `body` simply joins it.
+    func snapshot<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try executeScript(TransactionKind.deferred.rawValue)
+        defer { if isInTransaction { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) } }
+        return try body()
+    }
+
     /// Runs `body` in a transaction: `BEGIN IMMEDIATE`, then `COMMIT`, or `ROLLBACK` if anything throws.
     ///
     /// Called inside another transaction, `body` simply joins it: the outer one commits or rolls back everything.

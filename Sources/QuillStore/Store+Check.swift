@@ -34,9 +34,14 @@ extension Store {
     /// - Returns: What is damaged; a damaged record is reported, not thrown.
     /// - Throws: ``StoreError/sqlite(code:message:sql:path:)`` only when the file cannot be read at all.
     public func check() throws -> StoreCheckReport {
-        try database.transaction(.deferred) {
+        try database.snapshot {
             var report = StoreCheckReport(integrity: [], verified: 0, unverified: 0, damage: [])
-            report.integrity = try database.query("PRAGMA integrity_check") { $0.string(0) }
+            do {
+                report.integrity = try database.query("PRAGMA integrity_check") { $0.string(0) }
+            } catch let StoreError.sqlite(code, message, _, _) where Store.isDamage(code) {
+                // Damage so bad that the check itself cannot walk the file.
+                report.integrity = [message]
+            }
             if report.integrity != ["ok"] {
                 report.damage += report.integrity.map {
                     .init(kind: "file", owner: "", tensor: nil, problem: "integrity_check: \($0)")
@@ -44,9 +49,7 @@ extension Store {
             }
             do {
                 try checkRecords(into: &report)
-            } catch let StoreError.sqlite(code, message, _, _)
-                where code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB
-            {
+            } catch let StoreError.sqlite(code, message, _, _) where Store.isDamage(code) {
                 // Pages too damaged to read: the integrity check above says where; the records after are unchecked.
                 report.damage.append(.init(kind: "file", owner: "", tensor: nil,
                                            problem: "reading the records stopped: \(message)"))
@@ -87,6 +90,31 @@ extension Store {
                 owner: isModel ? tensors.string(3) : "run #\(tensors.int64(4)) step \(tensors.int(5))",
                 tensor: tensors.string(0),
                 problem: "checksum \(hex32(stored)) stored, its bytes give \(hex32(computed))"))
+        }
+    }
+
+    /// Whether a SQLite result code says the file is damaged.
+    static func isDamage(_ code: Int32) -> Bool {
+        code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB
+    }
+
+    /// Refuses to write into damaged tables: SQLite notices a damaged page only when it walks it, and a write that
+    /// appends walks little, so it would add to a damaged file and succeed. `PRAGMA quick_check(table)` walks the
+    /// table and its indexes (cost: the table's size, small for vocabularies).
+    ///
+    /// - Throws: ``StoreError/corrupt(path:reason:)`` naming the table and SQLite's finding.
+    func requireSound(tables: [String]) throws {
+        for table in tables {
+            let rows: [String]
+            do {
+                rows = try database.query("PRAGMA quick_check(\(table))") { $0.string(0) }  // a name in the code
+            } catch let StoreError.sqlite(code, message, _, _) where Store.isDamage(code) {
+                rows = [message]
+            }
+            guard rows == ["ok"] else {
+                throw StoreError.corrupt(path: path, reason: "table \(table) is damaged (PRAGMA quick_check: "
+                    + "\(rows.prefix(3).joined(separator: "; "))), so nothing was written to it")
+            }
         }
     }
 

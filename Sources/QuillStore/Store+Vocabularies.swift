@@ -44,6 +44,7 @@ extension Store {
             settingsJSON: settingsJSON, tokens: vocabulary.tokens, counts: vocabulary.counts,
             merges: vocabulary.merges.map { ($0.left, $0.right) }))
         return try database.transaction {
+            try requireSound(tables: ["vocabularies", "vocabulary_tokens", "vocabulary_merges"])
             let id: Int64
             if let existing = try vocabularyID(named: name) {
                 guard replace else { throw StoreError.alreadyExists(kind: "vocabulary", name: name) }

@@ -152,3 +152,50 @@ import Testing
         #expect(report.damage.allSatisfy { $0.problem.contains("checksum") })
     }
 }
+
+/// Damage below the records: a page of the file overwritten. SQLite notices it only on the pages it walks.
+@Suite struct DamagedPageTests {
+    /// A file store holding vocabulary `v` of 3000 tokens, with 32 bytes in the middle of one of its
+    /// `vocabulary_tokens` leaf pages (not the last) overwritten; `nil` where SQLite has no `dbstat` table.
+    static func withDamagedVocabularyPage(_ body: (TemporaryPath) throws -> Void) throws {
+        try withTemporaryPath { temporary in
+            let page: Int64?, pageSize: Int64
+            do {
+                let store = try Store(path: temporary.path)
+                try store.saveVocabulary(makeVocabulary((0..<3000).map { "token\($0)" }), name: "v")
+                pageSize = try store.database.scalarInt("PRAGMA page_size")
+                page = try? store.database.queryFirst("""
+                    SELECT pageno FROM dbstat WHERE name = 'vocabulary_tokens' AND pagetype = 'leaf'
+                    ORDER BY pageno LIMIT 1 OFFSET 1
+                    """) { $0.int64(0) }
+            }
+            guard let page else { return }
+            let file = try FileHandle(forUpdating: URL(fileURLWithPath: temporary.path))
+            try file.seek(toOffset: UInt64((page - 1) * pageSize + pageSize / 2))
+            try file.write(contentsOf: Data([UInt8](repeating: 0xDE, count: 32)))
+            try file.close()
+            try body(temporary)
+        }
+    }
+
+    @Test func aVocabularyIsNotWrittenIntoDamagedTables() throws {
+        try Self.withDamagedVocabularyPage { temporary in
+            let store = try Store(path: temporary.path)
+            let error = #expect(throws: StoreError.self) { try store.saveVocabulary(makeVocabulary(), name: "w") }
+            guard case let .corrupt(path, reason)? = error else {
+                Issue.record("\(String(describing: error))"); return
+            }
+            #expect(path == temporary.path && reason.contains("table vocabulary_tokens is damaged"))
+            #expect(try store.vocabularyID(named: "w") == nil)
+        }
+    }
+
+    @Test func checkReportsTheDamagedFileWithoutThrowing() throws {
+        try Self.withDamagedVocabularyPage { temporary in
+            let report = try Store(path: temporary.path, mode: .readOnly).check()
+            #expect(!report.isSound && report.integrity != ["ok"])
+            #expect(report.damage.contains { $0.kind == "file" })
+            #expect(report.damage.contains { $0.kind == "vocabulary" && $0.owner == "v" })
+        }
+    }
+}

@@ -103,8 +103,10 @@ extension StoreError: CommandLineHinted {
             return "--store PATH or QUILL_STORE chooses the store"
         case .alreadyExists:
             return "pass --replace"
-        case .checksumMismatch:
+        case .checksumMismatch, .corrupt:
             return "`quill store check` lists every damaged record"
+        case .sqlite(let code, _, _, _) where code & 0xFF == 11 || code & 0xFF == 26:  // SQLITE_CORRUPT, NOTADB
+            return "`quill store check` shows what is damaged"
         case .emptyStore:
             return "`quill store init` (or `quill vocab build`, `quill train`) creates a store"
         case .notFound(let kind, _):
