@@ -18,8 +18,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A record's bytes no longer give the checksum stored with them (`record` names it: "tensor 'decoder.bias' of
     /// model 'ptb-lstm'", "vocabulary 'ptb'"): the file was damaged after the record was written.
     case checksumMismatch(path: String, record: String, stored: UInt32, computed: UInt32)
-    /// The store cannot be written because its directory is not writable: SQLite creates the `-wal` and `-shm`
-    /// files beside the store (and, briefly, a journal) when writing.
+    /// The store cannot be written (or, with a `-wal` file but no `-shm`, read) because its directory is not
+    /// writable: SQLite creates the `-wal` and `-shm` files beside the store.
     case directoryNotWritable(path: String, directory: String)
     /// The file exists but is empty (0 bytes), and the command opening it does not create stores.
     case emptyStore(path: String)
@@ -63,9 +63,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
                 + "\(hex32(computed)); check the whole store to list every damaged record, then retrain or re-import "
                 + "what is damaged (or restore the file from a backup)"
         case let .directoryNotWritable(path, directory):
-            return "\(path): cannot write to the store because its directory \(directory) is not writable "
-                + "(SQLite creates the store's -wal and -shm files beside it); make the directory writable "
-                + "(chmod u+w \(directory)) or move the store to a writable directory"
+            return "\(path): its directory \(directory) is not writable, but SQLite must create the store's -wal and "
+                + "-shm files there to write to it (and to read it while only a -wal file is left); make the "
+                + "directory writable (chmod u+w \(directory)) or move the store to a writable directory"
         case let .emptyStore(path):
             return "\(path) is an empty file, not a store yet; it was left untouched: create the store first, or "
                 + "open another store"
