@@ -62,6 +62,37 @@ import Testing
         #expect(check.stdoutLines.contains { $0.hasPrefix("vocabulary") && $0.contains(" v ") })
     }
 
+    /// The defect as reported: a damaged `vocabulary_tokens` page (not on the path an insert walks) let
+    /// `vocab build` write into the file and succeed.
+    @Test func vocabBuildRefusesAStoreWithADamagedVocabularyPage() throws {
+        let cli = try QuillCLI()
+        let words = (0..<3000).map { "word\($0)" }.joined(separator: " ") + "\n"
+        let corpus = try cli.write("many.txt", words)
+        expectSuccess(try cli.run("vocab", "build", "--corpus", corpus, "--name", "many"))
+        let page: Int64?, pageSize: Int64
+        do {
+            let store = try Store(path: cli.storePath, mode: .readOnly)
+            pageSize = try store.database.scalarInt("PRAGMA page_size")
+            page = try? store.database.queryFirst("""
+                SELECT pageno FROM dbstat WHERE name = 'vocabulary_tokens' AND pagetype = 'leaf'
+                ORDER BY pageno LIMIT 1 OFFSET 1
+                """) { $0.int64(0) }
+        }
+        guard let page else { return }  // no dbstat table in this SQLite
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: cli.storePath))
+        try file.seek(toOffset: UInt64((page - 1) * pageSize + pageSize / 2))
+        try file.write(contentsOf: Data([UInt8](repeating: 0xDE, count: 32)))
+        try file.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: cli.storePath))
+
+        let small = try cli.write("small.txt", smallCorpus)
+        expectFailure(try cli.run("vocab", "build", "--corpus", small, "--name", "small"), status: 1,
+                      mentioning: ["table vocabulary_tokens is damaged", "nothing was written", "quill store check"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: cli.storePath)) == before)
+        let check = try cli.run("store", "check")
+        #expect(check.status == 1 && check.stdout.contains("damaged (PRAGMA integrity_check)"))
+    }
+
     @Test(arguments: [["models", "list"], ["vocab", "list"], ["runs", "list"], ["store", "info"],
                       ["store", "check"], ["models", "delete", "m"]])
     func aCommandThatDoesNotCreateLeavesAnEmptyFileEmpty(_ arguments: [String]) throws {
