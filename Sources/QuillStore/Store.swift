@@ -160,7 +160,8 @@ public final class Store {
                 throw StoreError.notAQuillStore(
                     path: path,
                     reason: "it is a SQLite database of another application (application_id "
-                        + "\(hex(applicationID)), a Quill store has \(hex(Schema.applicationID)) \"QUIL\")")
+                        + "\(hex32(UInt32(bitPattern: applicationID))), a Quill store has "
+                        + "\(hex32(UInt32(bitPattern: Schema.applicationID))) \"QUIL\")")
             }
             if !objects.isEmpty {
                 let shown = objects.prefix(5).joined(separator: ", ") + (objects.count > 5 ? ", …" : "")
@@ -273,8 +274,3 @@ public struct StoreInfo: Codable, Sendable, Equatable {
     public var tensorBytes: Int64
 }
 
-/// `0x5155494C`.
-private func hex(_ value: Int32) -> String {
-    let digits = String(UInt32(bitPattern: value), radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-}

@@ -124,7 +124,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// `0xE3069283`.
+/// Eight hex digits: `0xE3069283` (a checksum), `0x5155494C` (an application id).
 func hex32(_ value: UInt32) -> String {
     let digits = String(value, radix: 16, uppercase: true)
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits

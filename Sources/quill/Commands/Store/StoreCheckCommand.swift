@@ -30,7 +30,7 @@ struct StoreCheckCommand: StoreBackedCommand {
         case .text:
             print(table([
                 ["store:", store.path],
-                ["file:", report.integrity == ["ok"] ? "ok (PRAGMA integrity_check)" : "damaged (PRAGMA integrity_check)"],
+                ["file:", (report.integrity == ["ok"] ? "ok" : "damaged") + " (PRAGMA integrity_check)"],
                 ["checksums:", "\(report.verified) verified, \(report.damage.filter { $0.kind != "file" }.count) "
                     + "failed, \(report.unverified) unverified (saved before schema version 4)"],
             ]))
