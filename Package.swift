@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "QuillFormats", dependencies: ["QuillNN", "QuillTensor"]),
 
         .target(name: "QuillText", dependencies: ["CICU"]),
-        .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite"]),
+        // CQuillKernels for CRC32C, the checksum of every stored tensor and vocabulary.
+        .target(name: "QuillStore", dependencies: ["QuillText", "CSQLite", "CQuillKernels"]),
         .target(name: "QuillTrain", dependencies: ["QuillNN", "QuillText"]),
         // Counts only: an n-gram model, the baseline and a prior mixed into a recurrent model's suggestions.
         .target(name: "QuillNGram"),
@@ -60,7 +61,7 @@ let package = Package(
         .testTarget(name: "QuillTextTests", dependencies: ["QuillText", "QuillTestSupport"]),
         // The sacreBLEU exactness test reads sacreBLEU's own scores from Tests/Fixtures/sacrebleu-multi30k-val.json.
         .testTarget(name: "QuillMetricsTests", dependencies: ["QuillMetrics", "QuillTestSupport"]),
-        .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "QuillTestSupport"]),
+        .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "CQuillKernels", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
         // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its
         // terminal UI directly.

@@ -109,7 +109,7 @@ extension Store {
     ///     ``Scorer`` over the same streams (the same tokens predicted from the same contexts), to measure what the
     ///     reduced precision costs.
     ///   - progress: called after each window with (windows done, windows in all).
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown model; ``LanguageModelError`` for a model that
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown model; ``LanguageModelError`` for a model that
     ///   cannot be rebuilt; ``EvaluationError`` for standard input or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
     ///   UTF-8 (naming the line and column) or a text without tokens; ``Stepper/UnsupportedPrecision`` for int8.
     public func evaluateLanguageModel(named name: String, text path: String, batch: Int = 1, steps: Int = 35,

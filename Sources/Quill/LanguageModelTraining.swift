@@ -150,7 +150,7 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     }
 
     /// The options run `run` was started with (its stored configuration and checkpoint cadence), set to resume it.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
     ///   was not started by this kind of training.
     public static func resuming(run: Int64, in store: Store) throws -> LanguageModelTraining {
         var (training, keys) = try decodeRun(run, in: store)

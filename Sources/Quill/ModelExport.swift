@@ -66,7 +66,7 @@ extension Store {
     /// - Parameters:
     ///   - naming: PyTorch state_dict names (the default) or Quill's keys.
     ///   - modules: the PyTorch submodule names.
-    /// - Throws: ``StoreError/notFound(kind:name:)``, ``SafeTensorsError`` when the file cannot be written.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``, ``SafeTensorsError`` when the file cannot be written.
     @discardableResult
     public func exportModel(named name: String, to url: URL, naming: TensorNaming = .pytorch,
                             modules: PyTorchModules = PyTorchModules()) throws -> ModelExport {

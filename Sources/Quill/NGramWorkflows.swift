@@ -72,7 +72,7 @@ extension Store {
 
     /// A stored n-gram model and its vocabulary: the stored one it names, or `vocabulary` when given, which must be
     /// the one it was counted with (``checkedModel(named:family:vocabulary:)``).
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``StoredModelError`` when the model is not an n-gram model,
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``StoredModelError`` when the model is not an n-gram model,
     ///   uses another vocabulary, or its hyperparameters or tensors do not fit it.
     public func loadNGramModel(named name: String, vocabulary: Vocabulary? = nil) throws
         -> (model: KneserNeyModel, vocabulary: Vocabulary) {

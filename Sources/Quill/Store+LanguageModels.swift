@@ -29,7 +29,7 @@ extension Store {
     /// be the one recorded when the model was saved (``checkedModel(named:family:vocabulary:)`` checks both the kind
     /// and the vocabulary).
     /// - Returns: the model in evaluation mode, and its vocabulary.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``StoredModelError`` for a model of another family, a record
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``StoredModelError`` for a model of another family, a record
     ///   that does not describe a language model, or another vocabulary; ``ParameterLoadError`` for tensors that do
     ///   not fit the model; ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``.
     public func loadLanguageModel(named name: String, vocabulary: Vocabulary? = nil)

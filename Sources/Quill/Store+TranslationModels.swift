@@ -75,7 +75,7 @@ extension Store {
 
     /// Rebuilds a stored translation model and its vocabularies, checked by ``checkedModel(named:family:vocabulary:)``.
     /// - Returns: the model in evaluation mode, with its vocabularies.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``StoredModelError`` for a model of another family or a record
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``StoredModelError`` for a model of another family or a record
     ///   that does not describe an encoder-decoder; ``ParameterLoadError`` for tensors that do not fit.
     public func loadTranslationModel(named name: String) throws -> TranslationModel {
         let (record, source) = try checkedModel(named: name, family: .translation)

@@ -78,7 +78,7 @@ extension Store {
     /// The one check before a stored model is used: that it is of `family`, and that `vocabulary` (when given) is
     /// the one it was trained with, by fingerprint. Every kind of model is loaded through it.
     /// - Returns: the model's record and its vocabulary: `vocabulary` when given, else the stored one it names.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``StoredModelError/wrongFamily(model:kind:found:expected:)``,
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``StoredModelError/wrongFamily(model:kind:found:expected:)``,
     ///   ``StoredModelError/vocabularyMismatch(model:modelVocabulary:expected:given:found:)``.
     public func checkedModel(named name: String, family: ModelFamily, vocabulary: Vocabulary? = nil) throws
         -> (record: ModelRecord, vocabulary: Vocabulary) {

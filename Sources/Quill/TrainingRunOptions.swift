@@ -47,7 +47,7 @@ extension TrainingRunOptions {
     }
 
     /// The options run `run` was started with, set to resume it.
-    /// - Throws: ``StoreError/notFound(kind:name:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``; ``TrainingRunError/notResumable(run:reason:)`` for a run that
     ///   was not started by this family's training.
     static func decodeRun(_ run: Int64, in store: Store) throws -> (options: Self, keys: Set<String>) {
         let record = try store.run(id: run)

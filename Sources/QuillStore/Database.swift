@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One connection to a SQLite file, turning every failing C call into a ``StoreError`` that names the SQL and the file.
 ///
@@ -10,17 +11,33 @@ final class Database {
     let path: String
     let handle: OpaquePointer
 
-    /// Opens (and with `create`, creates) the file; nothing is read from it yet.
-    init(path: String, create: Bool) throws {
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        if create { flags |= SQLITE_OPEN_CREATE }
+    /// Opens the file (read-only, read-write, or creating it); nothing is read from it yet.
+    ///
+    /// - Parameter immutable: Read-only, open the file as SQLite's `immutable=1` URI: no locks, no `-shm`, no
+    ///   `-wal` (for a store in a directory nobody can write to; see ``Store/init(path:mode:)``).
+    init(path: String, mode: Store.OpenMode, immutable: Bool = false) throws {
+        var flags = SQLITE_OPEN_NOMUTEX
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        var name = path
+        if immutable {
+            precondition(mode == .readOnly, "only a read-only connection can treat the file as immutable")
+            flags |= SQLITE_OPEN_URI
+            let absolute = URL(fileURLWithPath: path).path
+                .replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3f")
+                .replacingOccurrences(of: "#", with: "%23")
+            name = "file:\(absolute)?immutable=1"
+        }
         var db: OpaquePointer?
-        let code = sqlite3_open_v2(path, &db, flags, nil)
+        let code = sqlite3_open_v2(name, &db, flags, nil)
         guard code == SQLITE_OK, let db else {
             // Even a failed open usually allocates a handle that carries the message; it must still be closed.
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close_v2(db)
-            throw StoreError.sqlite(code: code, message: message, sql: nil, path: path)
+            throw StoreError.sqliteFailure(code: code, message: message, sql: nil, path: path)
         }
         self.path = path
         self.handle = db
@@ -36,7 +53,7 @@ final class Database {
 
     /// The error for a result code, with SQLite's message for this connection.
     func failure(_ code: Int32, sql: String?) -> StoreError {
-        .sqlite(code: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql, path: path)
+        .sqliteFailure(code: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql, path: path)
     }
 
     /// Compiles one SQL statement.
@@ -123,6 +140,16 @@ final class Database {
         case immediate = "BEGIN IMMEDIATE"
         /// Takes no lock until the first read: for several reads that must see one snapshot.
         case deferred = "BEGIN DEFERRED"
+    }
+
+    /// Runs `body`, which only reads, in one snapshot (`BEGIN DEFERRED`), then ends it with `ROLLBACK`: there is
+    /// nothing to commit, and ending it cannot fail the reads (on a damaged file even `COMMIT` of a read can report
+    /// the damage again). Inside another transaction `body` simply joins it.
+    func snapshot<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try executeScript(TransactionKind.deferred.rawValue)
+        defer { if isInTransaction { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) } }
+        return try body()
     }
 
     /// Runs `body` in a transaction: `BEGIN IMMEDIATE`, then `COMMIT`, or `ROLLBACK` if anything throws.

@@ -33,7 +33,20 @@ enum Schema {
         Migration(version: 2, name: "record-run-owner", sql: recordRunOwner),
         Migration(version: 3, name: "subword-merges-and-translation-vocabularies",
                   sql: subwordMergesAndTranslationVocabularies),
+        Migration(version: 4, name: "tensor-and-vocabulary-checksums", sql: tensorAndVocabularyChecksums),
     ]
+
+    /// A CRC32C (`StoredChecksum`) beside every tensor's data and every vocabulary, verified on each load and by
+    /// `Store.check()`. Rows written before this migration keep NULL (not verified); the triggers make every row
+    /// inserted after it carry one, whoever writes it.
+    private static let tensorAndVocabularyChecksums = """
+        ALTER TABLE tensors ADD COLUMN checksum INTEGER CHECK (checksum BETWEEN 0 AND 4294967295);
+        ALTER TABLE vocabularies ADD COLUMN checksum INTEGER CHECK (checksum BETWEEN 0 AND 4294967295);
+        CREATE TRIGGER tensors_have_checksums BEFORE INSERT ON tensors WHEN NEW.checksum IS NULL
+        BEGIN SELECT RAISE(ABORT, 'a tensor row needs its checksum (CRC32C of data)'); END;
+        CREATE TRIGGER vocabularies_have_checksums BEFORE INSERT ON vocabularies WHEN NEW.checksum IS NULL
+        BEGIN SELECT RAISE(ABORT, 'a vocabulary row needs its checksum'); END;
+        """
 
     /// A BPE vocabulary's merges, by rank (its fingerprint covers them); and a translation model's target vocabulary
     /// fingerprint beside its `target_vocabulary_id`, as `vocabulary_fingerprint` is beside `vocabulary_id`.

@@ -32,7 +32,7 @@ extension Store {
     ///   - tensors: The weights; names must be unique and values must match shapes.
     ///   - replace: Whether to overwrite a model of the same name (keeping its id, so runs stay linked).
     /// - Returns: The model's id.
-    /// - Throws: ``StoreError/alreadyExists(kind:name:)``, ``StoreError/notFound(kind:name:)`` for a vocabulary,
+    /// - Throws: ``StoreError/alreadyExists(kind:name:)``, ``StoreError/notFound(kind:name:closest:)`` for a vocabulary,
     ///   ``StoreError/invalidTensor(name:reason:)``, ``StoreError/invalidRecord(kind:name:reason:)``. On any error
     ///   nothing is written (a replaced model keeps its old tensors).
     @discardableResult
@@ -81,7 +81,7 @@ extension Store {
 
     /// The model of this name.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)``.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``.
     public func model(named name: String) throws -> ModelRecord {
         guard let record = try modelRecords(where: "m.name = ?", name).first else {
             throw notFound("model", name)
@@ -91,7 +91,7 @@ extension Store {
 
     /// The model of this id (e.g. a run's ``RunRecord/modelID``).
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` (named `#id`).
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` (named `#id`).
     public func model(id: Int64) throws -> ModelRecord {
         guard let record = try modelRecords(where: "m.id = ?", id).first else {
             throw StoreError.notFound(kind: "model", name: "#\(id)")
@@ -106,7 +106,7 @@ extension Store {
 
     /// The tensors of a model, by name.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` if there is no such model, ``StoreError/corrupt(path:reason:)``
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` if there is no such model, ``StoreError/corrupt(path:reason:)``
     ///   if a tensor's data does not match its shape.
     public func tensors(ofModel id: Int64) throws -> [StoredTensor] {
         guard try database.scalarInt("SELECT count(*) FROM models WHERE id = ?", id) == 1 else {
@@ -118,7 +118,7 @@ extension Store {
     /// Deletes a model; its tensors go with it (`ON DELETE CASCADE`) and runs that produced it keep their history
     /// with no model (`ON DELETE SET NULL`).
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)``.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``.
     public func deleteModel(named name: String) throws {
         try database.transaction {
             try database.execute("DELETE FROM models WHERE name = ?", name)

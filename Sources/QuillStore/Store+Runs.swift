@@ -148,7 +148,7 @@ extension Store {
     }
 
     /// Marks a run ``RunStatus/running`` again, trained now by `owner` (a resumed run).
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown run.
     public func claimRun(_ id: Int64, owner: RunOwner) throws {
         try database.transaction {
             try database.execute("""
@@ -160,7 +160,7 @@ extension Store {
     }
 
     /// Links a run to the model it saved (while it runs: a run killed later still names its model).
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run or model.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown run or model.
     public func setRunModel(_ id: Int64, modelID: Int64) throws {
         try database.transaction {
             _ = try model(id: modelID)
@@ -183,7 +183,7 @@ extension Store {
     ///
     /// - Parameters:
     ///   - modelID: The model the run produced, if it was saved after the run started; `nil` leaves the link as is.
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run or model.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown run or model.
     public func finishRun(_ id: Int64, status: RunStatus, modelID: Int64? = nil) throws {
         try database.transaction {
             if let modelID { _ = try model(id: modelID) }
@@ -204,7 +204,7 @@ extension Store {
 
     /// The run of this id.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` (named `#id`).
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` (named `#id`).
     public func run(id: Int64) throws -> RunRecord {
         guard let run = try runRecords(where: "id = ?", id).first else {
             throw notFound("run", "#\(id)")
@@ -219,7 +219,7 @@ extension Store {
     /// A row for a (run, step, split) already stored replaces it: a run resumed from a checkpoint logs again the
     /// steps after that checkpoint, and the new measurements are the ones that count.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown run.
     public func appendMetrics(_ rows: [MetricRow]) throws {
         guard !rows.isEmpty else { return }
         try database.transaction { try insertMetrics(rows) }
@@ -293,7 +293,7 @@ extension Store {
 
     /// The checkpoint of a run with the highest step, and its tensors (by name); `nil` if the run has none.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` for an unknown run.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown run.
     public func latestCheckpoint(run: Int64) throws -> (CheckpointRecord, [StoredTensor])? {
         try database.transaction(.deferred) {  // one snapshot: the checkpoint cannot be pruned between the two reads
             _ = try self.run(id: run)

@@ -11,6 +11,9 @@ public struct VocabularyRecord: Codable, Sendable, Equatable {
     public var size: Int
     /// ISO-8601 UTC.
     public var createdAt: String
+    /// The CRC32C of the vocabulary's rows (docs/store.md), verified on load; `nil` for a vocabulary saved before
+    /// schema version 4, which is loaded unverified.
+    public var checksum: UInt32?
 }
 
 extension Store {
@@ -34,7 +37,12 @@ extension Store {
                 kind: "vocabulary", name: name,
                 reason: "token id \(empty) is the empty string, which no tokenizer produces; rebuild the vocabulary")
         }
+        let settingsJSON = vocabulary.settings.canonicalJSON
+        let checksum = Int64(StoredChecksum.vocabulary(
+            settingsJSON: settingsJSON, tokens: vocabulary.tokens, counts: vocabulary.counts,
+            merges: vocabulary.merges.map { ($0.left, $0.right) }))
         return try database.transaction {
+            try requireSound(tables: ["vocabularies", "vocabulary_tokens", "vocabulary_merges"])
             let id: Int64
             if let existing = try vocabularyID(named: name) {
                 guard replace else { throw StoreError.alreadyExists(kind: "vocabulary", name: name) }
@@ -46,16 +54,18 @@ extension Store {
                 try database.execute("DELETE FROM vocabulary_merges WHERE vocabulary_id = ?", existing)
                 try database.execute("""
                     UPDATE vocabularies
-                    SET level = ?, settings_json = ?, fingerprint = ?, size = ?, created_at = \(Schema.now)
+                    SET level = ?, settings_json = ?, fingerprint = ?, size = ?, checksum = ?,
+                        created_at = \(Schema.now)
                     WHERE id = ?
-                    """, vocabulary.settings.level.rawValue, vocabulary.settings.canonicalJSON,
-                    vocabulary.fingerprint, vocabulary.count, existing)
+                    """, vocabulary.settings.level.rawValue, settingsJSON, vocabulary.fingerprint, vocabulary.count,
+                    checksum, existing)
                 id = existing
             } else {
-                try database.execute(
-                    "INSERT INTO vocabularies(name, level, settings_json, fingerprint, size) VALUES (?, ?, ?, ?, ?)",
-                    name, vocabulary.settings.level.rawValue, vocabulary.settings.canonicalJSON,
-                    vocabulary.fingerprint, vocabulary.count)
+                try database.execute("""
+                    INSERT INTO vocabularies(name, level, settings_json, fingerprint, size, checksum)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, name, vocabulary.settings.level.rawValue, settingsJSON, vocabulary.fingerprint,
+                    vocabulary.count, checksum)
                 id = database.lastInsertedRowID
             }
             // One statement, bound with typed calls (no per-row arrays): 30k tokens take milliseconds.
@@ -88,7 +98,7 @@ extension Store {
 
     /// Loads a vocabulary, checking its tokens and settings still give the stored fingerprint.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)``, or ``StoreError/corrupt(path:reason:)`` if the rows no
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``, or ``StoreError/corrupt(path:reason:)`` if the rows no
     ///   longer form the vocabulary that was saved.
     public func vocabulary(named name: String) throws -> Vocabulary {
         guard let id = try vocabularyID(named: name) else {
@@ -99,7 +109,7 @@ extension Store {
 
     /// Loads a vocabulary by id (e.g. a model's ``ModelRecord/vocabularyID``), checking its fingerprint.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)`` (named `#id`), or ``StoreError/corrupt(path:reason:)``.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` (named `#id`), or ``StoreError/corrupt(path:reason:)``.
     public func vocabulary(id: Int64) throws -> Vocabulary {
         guard let record = try vocabularyRecords(where: "id = ?", id).first else {
             throw StoreError.notFound(kind: "vocabulary", name: "#\(id)")
@@ -134,6 +144,18 @@ extension Store {
             }
             merges.append(SubwordMerge(mergeRows.string(1), mergeRows.string(2)))
         }
+        if let stored = record.checksum {
+            // The settings exactly as stored: the checksum covers the bytes, not their parsed meaning.
+            let settingsJSON = try database.queryFirst(
+                "SELECT settings_json FROM vocabularies WHERE id = ?", id) { $0.string(0) } ?? ""
+            let computed = StoredChecksum.vocabulary(
+                settingsJSON: settingsJSON, tokens: tokens, counts: counts,
+                merges: merges.map { ($0.left, $0.right) })
+            guard computed == stored else {
+                throw StoreError.checksumMismatch(path: path, record: "vocabulary '\(record.name)'",
+                                                  stored: stored, computed: computed)
+            }
+        }
         let vocabulary = Vocabulary(settings: record.settings, tokens: tokens, counts: counts, merges: merges)
         guard vocabulary.fingerprint == record.fingerprint else {
             throw corruptVocabulary(record.name, "its tokens and settings give fingerprint "
@@ -149,7 +171,7 @@ extension Store {
 
     /// Deletes a vocabulary and its tokens.
     ///
-    /// - Throws: ``StoreError/notFound(kind:name:)``, or ``StoreError/inUse(kind:name:users:)`` naming the models
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)``, or ``StoreError/inUse(kind:name:users:)`` naming the models
     ///   that use it (the schema's `ON DELETE RESTRICT` would refuse too, less clearly).
     public func deleteVocabulary(named name: String) throws {
         try database.transaction {
@@ -180,7 +202,7 @@ extension Store {
     private func vocabularyRecords(where condition: String, _ arguments: any SQLConvertible...,
                                    orderBy order: String = "id") throws -> [VocabularyRecord] {
         let statement = try database.prepare("""
-            SELECT id, name, settings_json, fingerprint, size, created_at FROM vocabularies
+            SELECT id, name, settings_json, fingerprint, size, created_at, checksum FROM vocabularies
             WHERE \(condition) ORDER BY \(order)
             """)
         try statement.bind(arguments)
@@ -195,7 +217,8 @@ extension Store {
             }
             records.append(VocabularyRecord(
                 id: statement.int64(0), name: name, settings: settings, fingerprint: statement.string(3),
-                size: statement.int(4), createdAt: statement.string(5)))
+                size: statement.int(4), createdAt: statement.string(5),
+                checksum: statement.optionalInt64(6).map { UInt32(truncatingIfNeeded: $0) }))
         }
         return records
     }

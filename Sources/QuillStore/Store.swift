@@ -6,7 +6,7 @@ import QuillText
 ///
 /// Opening checks that the file is a Quill store (`PRAGMA application_id` is "QUIL"), refuses a schema newer than
 /// this code, turns on foreign keys and WAL, and applies any missing migrations. A brand-new or empty file becomes a
-/// store. See `docs/store.md` for the schema.
+/// store only in ``OpenMode/create``; ``OpenMode/readOnly`` writes nothing. See `docs/store.md` for the schema.
 ///
 /// A `Store` is one SQLite connection. Use it from one thread at a time (it is deliberately not `Sendable`); other
 /// processes may open the same file meanwhile, and WAL lets them read while one writes.
@@ -22,42 +22,92 @@ public final class Store {
 
     let database: Database
 
+    /// How a store is opened.
+    public enum OpenMode: Sendable, Equatable {
+        /// For commands that only read: the file is opened with `SQLITE_OPEN_READONLY`, nothing is written (not
+        /// even `journal_mode`), and a missing or empty file is refused. A store older than this code is migrated
+        /// first, through a writing connection, then read.
+        case readOnly
+        /// For commands that change an existing store: a missing or empty file is refused.
+        case readWrite
+        /// For commands that may create the store: a missing or empty (0-byte) file becomes a new store.
+        case create
+    }
+
+    /// The mode the store was opened in.
+    public let mode: OpenMode
+
     /// Opens the store at `path`, creating it if needed.
     ///
     /// - Parameters:
     ///   - path: A file path, or `:memory:` for a store that lives as long as this object.
-    ///   - create: Whether to create the file if it is missing.
-    /// - Throws: ``StoreError/storeNotFound(path:)`` if the file is missing and `create` is false;
+    ///   - create: Whether to create the store if the file is missing or empty (``OpenMode/create``); else
+    ///     ``OpenMode/readWrite``.
+    /// - Throws: See ``init(path:mode:)``.
+    public convenience init(path: String, create: Bool = true) throws {
+        try self.init(path: path, mode: create ? .create : .readWrite, migrations: Schema.migrations)
+    }
+
+    /// Opens the store at `path` in a mode.
+    ///
+    /// - Throws: ``StoreError/storeNotFound(path:)`` if the file is missing and `mode` is not ``OpenMode/create``;
+    ///   ``StoreError/emptyStore(path:)`` for an empty file in those modes (left untouched);
     ///   ``StoreError/notAQuillStore(path:reason:)`` for a file that is not SQLite or belongs to another application;
     ///   ``StoreError/newerSchema(path:found:supported:)`` for a store written by a newer Quill;
-    ///   ``StoreError/pragmaRefused(path:pragma:expected:answer:)`` if WAL or foreign keys cannot be turned on.
-    public convenience init(path: String, create: Bool = true) throws {
-        try self.init(path: path, create: create, migrations: Schema.migrations)
+    ///   ``StoreError/pragmaRefused(path:pragma:expected:answer:)`` if WAL or foreign keys cannot be turned on;
+    ///   ``StoreError/directoryNotWritable(path:directory:)`` when writing fails because of the directory.
+    public convenience init(path: String, mode: OpenMode) throws {
+        try self.init(path: path, mode: mode, migrations: Schema.migrations)
     }
 
     /// Opens the store, applying only the given migrations: tests use a prefix of ``Schema/migrations`` to make an
     /// old store, or an extra migration to check that adding one is enough.
-    init(path: String, create: Bool, migrations: [Migration]) throws {
+    convenience init(path: String, create: Bool, migrations: [Migration]) throws {
+        try self.init(path: path, mode: create ? .create : .readWrite, migrations: migrations)
+    }
+
+    init(path: String, mode: OpenMode, migrations: [Migration]) throws {
         precondition(migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
                      "migration versions count up from 1 without gaps")
         let isMemory = path == ":memory:"
-        if !isMemory, !create, !FileManager.default.fileExists(atPath: path) {
+        let mode = isMemory ? .create : mode  // an in-memory database is always new
+        if !isMemory, mode != .create, !FileManager.default.fileExists(atPath: path) {
             throw StoreError.storeNotFound(path: path)
         }
-        let database = try Database(path: path, create: create)
-        self.path = path
-        self.database = database
-        // A second process waits up to 5 s for the write lock instead of failing at once with SQLITE_BUSY.
-        try database.executeScript("PRAGMA busy_timeout = 5000")
-
         // Identify the file before writing anything, so that a foreign or newer file is left byte-for-byte untouched.
-        let isNew = try Store.checkIdentity(of: database, supporting: migrations.last?.version ?? 0)
+        let supported = migrations.last?.version ?? 0
+        var database = try Database(path: path, mode: mode)
+        let isNew: Bool, version: Int
+        do {
+            try Store.setBusyTimeout(database)
+            (isNew, version) = try Store.checkIdentity(of: database, supporting: supported)
+        } catch StoreError.directoryNotWritable where mode == .readOnly && !Store.hasWriteAheadLog(path) {
+            // SQLite reads a WAL database through its -shm file, which it must create when it is missing: in a
+            // directory nobody can write to, it cannot. With no -wal file there is no pending commit to read and no
+            // writer (a writer needs both files), so the file as it is on disk is the whole store: read it as
+            // immutable (no locks, no side files).
+            database = try Database(path: path, mode: .readOnly, immutable: true)
+            try Store.setBusyTimeout(database)
+            (isNew, version) = try Store.checkIdentity(of: database, supporting: supported)
+        }
+        self.path = path
+        self.mode = mode
+        self.database = database
+        // Only a command that creates stores may turn an empty file into one.
+        if isNew, mode != .create { throw StoreError.emptyStore(path: path) }
 
         try database.executeScript("PRAGMA foreign_keys = ON")
         let foreignKeys = try database.scalarInt("PRAGMA foreign_keys")
         guard foreignKeys == 1 else {
             throw StoreError.pragmaRefused(path: path, pragma: "foreign_keys = ON", expected: "1",
                                            answer: String(foreignKeys))
+        }
+
+        if mode == .readOnly {
+            // A reader writes nothing: an old store is migrated by a short-lived writing connection, whose changes
+            // this connection sees at its next statement.
+            if version < supported { _ = try Store(path: path, mode: .readWrite, migrations: migrations) }
+            return
         }
         // WAL: readers do not block the writer, and a commit is one append to the log. In-memory databases have no
         // log file and keep answering `memory`.
@@ -77,10 +127,23 @@ public final class Store {
         try migrate(to: migrations)
     }
 
+    /// A second process waits up to 5 s for the write lock instead of failing at once with SQLITE_BUSY.
+    private static func setBusyTimeout(_ database: Database) throws {
+        try database.executeScript("PRAGMA busy_timeout = 5000")
+    }
+
+    /// Whether the store has a non-empty `-wal` file beside it (commits not yet folded into the main file).
+    private static func hasWriteAheadLog(_ path: String) -> Bool {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int
+        return (size ?? 0) > 0
+    }
+
     /// Checks that the file is a Quill store this code can open, reading only.
     ///
-    /// - Returns: Whether the file is a new (empty) database, to be made into a store.
-    private static func checkIdentity(of database: Database, supporting supported: Int) throws -> Bool {
+    /// - Returns: Whether the file is a new (empty) database, to be made into a store, and its schema version.
+    private static func checkIdentity(of database: Database, supporting supported: Int) throws
+        -> (isNew: Bool, version: Int)
+    {
         let path = database.path
         let applicationID: Int32
         let objects: [String]
@@ -97,14 +160,15 @@ public final class Store {
                 throw StoreError.notAQuillStore(
                     path: path,
                     reason: "it is a SQLite database of another application (application_id "
-                        + "\(hex(applicationID)), a Quill store has \(hex(Schema.applicationID)) \"QUIL\")")
+                        + "\(hex32(UInt32(bitPattern: applicationID))), a Quill store has "
+                        + "\(hex32(UInt32(bitPattern: Schema.applicationID))) \"QUIL\")")
             }
             if !objects.isEmpty {
                 let shown = objects.prefix(5).joined(separator: ", ") + (objects.count > 5 ? ", …" : "")
                 throw StoreError.notAQuillStore(
                     path: path, reason: "it is a SQLite database of another application (it holds \(shown))")
             }
-            return true
+            return (true, 0)
         }
 
         var found = Int(try database.scalarInt("PRAGMA user_version"))
@@ -114,7 +178,7 @@ public final class Store {
         guard found <= supported else {
             throw StoreError.newerSchema(path: path, found: found, supported: supported)
         }
-        return false
+        return (false, found)
     }
 
     /// Applies the migrations not yet recorded, each in its own transaction, and sets `PRAGMA user_version`.
@@ -210,8 +274,3 @@ public struct StoreInfo: Codable, Sendable, Equatable {
     public var tensorBytes: Int64
 }
 
-/// `0x5155494C`.
-private func hex(_ value: Int32) -> String {
-    let digits = String(UInt32(bitPattern: value), radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-}

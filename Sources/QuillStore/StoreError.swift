@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// Errors of the store. Each names what failed (the file, the SQL, the record) and says what to do.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
@@ -14,6 +15,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case pragmaRefused(path: String, pragma: String, expected: String, answer: String)
     /// The store contradicts itself (e.g. a vocabulary's tokens no longer match its fingerprint).
     case corrupt(path: String, reason: String)
+    /// A record's bytes no longer give the checksum stored with them (`record` names it: "tensor 'decoder.bias' of
+    /// model 'ptb-lstm'", "vocabulary 'ptb'"): the file was damaged after the record was written.
+    case checksumMismatch(path: String, record: String, stored: UInt32, computed: UInt32)
+    /// The store cannot be written (or, with a `-wal` file but no `-shm`, read) because its directory is not
+    /// writable: SQLite creates the `-wal` and `-shm` files beside the store.
+    case directoryNotWritable(path: String, directory: String)
+    /// The file exists but is empty (0 bytes), and the command opening it does not create stores.
+    case emptyStore(path: String)
     /// No record of this kind (`vocabulary`, `model`, `run`) has this name (runs are named `#id`). `closest` lists
     /// the names of that kind the store holds nearest to it (all when few; empty when it holds none; nil when not
     /// looked up), so the message can say what to type instead.
@@ -53,6 +62,17 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .corrupt(path, reason):
             return "\(path) is inconsistent: \(reason); restore the file from a backup, or delete and recreate "
                 + "the damaged record"
+        case let .checksumMismatch(path, record, stored, computed):
+            return "\(path): \(record) is damaged: its checksum is \(hex32(stored)), but its bytes give "
+                + "\(hex32(computed)); check the whole store to list every damaged record, then retrain or re-import "
+                + "what is damaged (or restore the file from a backup)"
+        case let .directoryNotWritable(path, directory):
+            return "\(path): its directory \(directory) is not writable, but SQLite must create the store's -wal and "
+                + "-shm files there to write to it (and to read it while only a -wal file is left); make the "
+                + "directory writable (chmod u+w \(directory)) or move the store to a writable directory"
+        case let .emptyStore(path):
+            return "\(path) is an empty file, not a store yet; it was left untouched: create the store first, or "
+                + "open another store"
         case let .notFound(kind, name, closest):
             // Runs are known by number (`#3`), the rest by name.
             var text = "no \(kind) " + (name.hasPrefix("#") ? name : "named '\(StoreName.escaped(name))'")
@@ -80,6 +100,27 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The error for a failed SQLite call: ``directoryNotWritable(path:directory:)`` when the code says SQLite
+    /// could not open or write a file and the store's directory exists but is not writable (SQLite creates the
+    /// `-wal`, `-shm` and journal files there), else ``sqlite(code:message:sql:path:)``.
+    ///
+    /// - Parameter isWritable: Whether an existing directory is writable; tests pass their own (root writes
+    ///   everywhere). A missing directory counts as writable: that failure is not about permissions.
+    static func sqliteFailure(code: Int32, message: String, sql: String?, path: String,
+                              isWritable: (String) -> Bool = { access($0, F_OK) != 0 || access($0, W_OK) == 0 })
+        -> StoreError
+    {
+        let primary = code & 0xFF
+        if path != ":memory:", !path.isEmpty,
+           primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_PERM
+            || primary == SQLITE_IOERR
+        {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if !isWritable(directory) { return .directoryNotWritable(path: path, directory: directory) }
+        }
+        return .sqlite(code: code, message: message, sql: sql, path: path)
+    }
+
     /// What to do about the result codes a user can act on.
     private static func hint(forSQLiteCode code: Int32) -> String? {
         switch code & 0xFF {
@@ -97,6 +138,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return nil
         }
     }
+}
+
+/// Eight hex digits: `0xE3069283` (a checksum), `0x5155494C` (an application id).
+func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
 
 extension String {

@@ -108,8 +108,8 @@ extension Store {
     /// Each tensor is validated just before its row is written, so a bad one fails the enclosing transaction.
     func insertTensors(_ tensors: [StoredTensor], owner: TensorOwner) throws {
         let insert = try database.prepare("""
-            INSERT INTO tensors(model_id, checkpoint_id, name, dtype, shape_json, element_count, data)
-            VALUES (?, ?, ?, 'f32', ?, ?, ?)
+            INSERT INTO tensors(model_id, checkpoint_id, name, dtype, shape_json, element_count, data, checksum)
+            VALUES (?, ?, ?, 'f32', ?, ?, ?, ?)
             """)
         var names = Set<String>()
         let crashPoint: String
@@ -136,6 +136,7 @@ extension Store {
                     insert.clearBindings()  // the blob binding points into `values`, valid only here
                 }
                 try insert.bind(blob: bytes, at: 6)
+                try insert.bind(Int64(StoredChecksum.tensor(bytes)), at: 7)
                 while try insert.step() {}
             }
         }
@@ -148,7 +149,10 @@ extension Store {
         case let .checkpoint(id): ("checkpoint_id", id)
         }
         return try database.query(
-            "SELECT name, dtype, shape_json, element_count, data FROM tensors WHERE \(column) = ? ORDER BY name", id
+            """
+            SELECT name, dtype, shape_json, element_count, data, checksum FROM tensors WHERE \(column) = ?
+            ORDER BY name
+            """, id
         ) { row in
             let name = row.string(0)
             let dtype = row.string(1)
@@ -162,12 +166,37 @@ extension Store {
                 throw StoreError.corrupt(path: path, reason: "tensor '\(name)' has shape \(row.string(2)), "
                     + "which does not hold its \(row.int(3)) values")
             }
-            let values = row.withBlob(4) { TensorEncoding.values(fromLittleEndian: $0) }
+            let values = try row.withBlob(4) { bytes in
+                // NULL for a tensor written before schema version 4: loaded unverified.
+                if let stored = row.optionalInt64(5).map({ UInt32(truncatingIfNeeded: $0) }) {
+                    let computed = StoredChecksum.tensor(bytes)
+                    guard computed == stored else {
+                        throw StoreError.checksumMismatch(
+                            path: path, record: try describe(tensor: name, of: owner), stored: stored,
+                            computed: computed)
+                    }
+                }
+                return TensorEncoding.values(fromLittleEndian: bytes)
+            }
             guard values.count == count else {  // the schema's CHECK on length(data) makes this unreachable
                 throw StoreError.corrupt(path: path, reason: "tensor '\(name)' has \(values.count) values, "
                     + "its shape \(shape) needs \(count)")
             }
             return StoredTensor(name: name, shape: shape, values: values)
+        }
+    }
+
+    /// "tensor 'decoder.bias' of model 'ptb-lstm'", "tensor 'x' of checkpoint step 1000 of run #3": for errors.
+    func describe(tensor name: String, of owner: TensorOwner) throws -> String {
+        switch owner {
+        case let .model(id):
+            let model = try database.queryFirst("SELECT name FROM models WHERE id = ?", id) { $0.string(0) }
+            return "tensor '\(name)' of model '\(model ?? "#\(id)")'"
+        case let .checkpoint(id):
+            let place = try database.queryFirst("SELECT run_id, step FROM checkpoints WHERE id = ?", id) {
+                "checkpoint step \($0.int(1)) of run #\($0.int64(0))"
+            }
+            return "tensor '\(name)' of \(place ?? "checkpoint #\(id)")"
         }
     }
 }

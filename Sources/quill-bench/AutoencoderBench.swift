@@ -47,7 +47,7 @@ struct AutoencoderBench: ParsableCommand {
             labels[i] = true
             kinds[kind, default: []].append(i)
         }
-        let stored = try Store(path: store, create: false).loadTranslationModel(named: model)
+        let stored = try Store(path: store, mode: .readOnly).loadTranslationModel(named: model)
         let start = Date()
         let scores = try SequenceAutoencoder(stored, requireReconstruction: true).anomalies(lines).map(\.score)
         var result: [String: Any] = ["bench": "autoencoder-auc", "model": model, "lines": lines.count,

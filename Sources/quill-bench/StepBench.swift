@@ -111,7 +111,7 @@ struct StepBench: ParsableCommand {
     /// of the predicted tokens: the quality of `--precision` against the same run in float32.
     func perplexity(store path: String) throws {
         guard let text else { throw ValidationError("--store needs --text") }
-        let (model, vocabulary) = try Store(path: path, create: false).loadLanguageModel(named: self.model)
+        let (model, vocabulary) = try Store(path: path, mode: .readOnly).loadLanguageModel(named: self.model)
         let ids = try TokenIDs.encode(file: text, vocabulary: vocabulary).ids
         let stepper = try Stepper(model: model, precision: precision, pool: ThreadPool(threads: threads))
         var state = stepper.initialState()

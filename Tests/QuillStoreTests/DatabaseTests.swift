@@ -5,7 +5,7 @@ import Testing
 struct DatabaseTests {
     @Test("a failing statement's error names the SQL, the file, SQLite's message and code")
     func errorNamesTheSQL() throws {
-        let database = try Database(path: ":memory:", create: true)
+        let database = try Database(path: ":memory:", mode: .create)
         let error = #expect(throws: StoreError.self) { try database.executeScript("SELEC 1") }
         guard case let .sqlite(code, message, sql, path)? = error else {
             Issue.record("expected a SQLite error, got \(String(describing: error))")
@@ -20,7 +20,7 @@ struct DatabaseTests {
 
     @Test("a constraint failure carries the extended result code")
     func extendedCodes() throws {
-        let database = try Database(path: ":memory:", create: true)
+        let database = try Database(path: ":memory:", mode: .create)
         try database.executeScript("CREATE TABLE t(x INTEGER NOT NULL UNIQUE)")
         try database.execute("INSERT INTO t VALUES (?)", 1)
         let error = #expect(throws: StoreError.self) { try database.execute("INSERT INTO t VALUES (?)", 1) }
@@ -30,7 +30,7 @@ struct DatabaseTests {
     @Test("a transaction commits, or rolls back everything when its body throws")
     func transactionRollsBack() throws {
         struct Stop: Error {}
-        let database = try Database(path: ":memory:", create: true)
+        let database = try Database(path: ":memory:", mode: .create)
         try database.executeScript("CREATE TABLE t(x INTEGER)")
         try database.transaction { try database.execute("INSERT INTO t VALUES (1)") }
         #expect(throws: Stop.self) {
@@ -47,7 +47,7 @@ struct DatabaseTests {
     @Test("text round-trips byte for byte, empty and with NUL; NULL stays NULL",
           arguments: ["", "a\0b", "é 🐈‍⬛\n\t"])
     func textRoundTrip(text: String) throws {
-        let database = try Database(path: ":memory:", create: true)
+        let database = try Database(path: ":memory:", mode: .create)
         let row = try database.queryFirst("SELECT ?, typeof(?1), ?2", text, Optional<String>.none) {
             ($0.string(0), $0.string(1), $0.optionalString(2))
         }
@@ -58,7 +58,7 @@ struct DatabaseTests {
 
     @Test("an empty blob binds as an empty blob, not NULL")
     func emptyBlob() throws {
-        let database = try Database(path: ":memory:", create: true)
+        let database = try Database(path: ":memory:", mode: .create)
         let statement = try database.prepare("SELECT typeof(?), length(?1)")
         try [UInt8]().withUnsafeBytes { try statement.bind(blob: $0, at: 1) }
         #expect(try statement.step())

@@ -29,11 +29,11 @@ struct OpeningTests {
         }
     }
 
-    @Test("an empty (0-byte) file becomes a store")
+    @Test("an empty (0-byte) file becomes a store when creating")
     func emptyFileBecomesAStore() throws {
         try withTemporaryPath { temporary in
             #expect(FileManager.default.createFile(atPath: temporary.path, contents: Data()))
-            let store = try Store(path: temporary.path, create: false)
+            let store = try Store(path: temporary.path, create: true)
             #expect(try store.schemaVersion() == Store.currentSchemaVersion)
         }
     }
@@ -60,7 +60,7 @@ struct OpeningTests {
     func foreignSQLiteFile() throws {
         try withTemporaryPath { temporary in
             do {
-                let foreign = try Database(path: temporary.path, create: true)
+                let foreign = try Database(path: temporary.path, mode: .create)
                 try foreign.executeScript("CREATE TABLE birds(name TEXT); INSERT INTO birds VALUES ('wren')")
             }
             let before = try temporary.contents()
@@ -80,7 +80,7 @@ struct OpeningTests {
     func foreignApplicationID() throws {
         try withTemporaryPath { temporary in
             do {
-                let foreign = try Database(path: temporary.path, create: true)
+                let foreign = try Database(path: temporary.path, mode: .create)
                 try foreign.executeScript("PRAGMA application_id = 1234")
             }
             let error = #expect(throws: StoreError.self) { try Store(path: temporary.path) }
@@ -142,7 +142,8 @@ struct OpeningTests {
             #expect(info.path == store.path)
             #expect(info.schemaVersion == Store.currentSchemaVersion)
             #expect(info.migrations.map(\.name) == ["create-core-tables", "record-run-owner",
-                                                   "subword-merges-and-translation-vocabularies"])
+                                                   "subword-merges-and-translation-vocabularies",
+                                                   "tensor-and-vocabulary-checksums"])
             #expect(info.sqliteVersion.hasPrefix("3."))
             #expect(info.fileBytes > 0)
             #expect(info.vocabularies == 1 && info.models == 1 && info.runs == 1 && info.checkpoints == 1)
@@ -163,8 +164,8 @@ struct SharingTests {
 
             try writer.database.executeScript("BEGIN IMMEDIATE")
             try writer.database.execute("""
-                INSERT INTO vocabularies(name, level, settings_json, fingerprint, size)
-                VALUES ('during', 'word', ?, 'x', 4)
+                INSERT INTO vocabularies(name, level, settings_json, fingerprint, size, checksum)
+                VALUES ('during', 'word', ?, 'x', 4, 0)
                 """, TokenizerSettings().canonicalJSON)
             #expect(try reader.vocabularies().map(\.name) == ["before"])  // not blocked, not dirty
             try writer.database.executeScript("COMMIT")

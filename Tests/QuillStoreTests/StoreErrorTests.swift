@@ -17,6 +17,12 @@ struct StoreErrorTests {
         (.alreadyExists(kind: "vocabulary", name: "v"), ["vocabulary", "'v'", "replace"]),
         (.inUse(kind: "vocabulary", name: "v", users: ["model 'm'"]), ["'v'", "in use by model 'm'", "delete it"]),
         (.invalidTensor(name: "w", reason: "shape [2] holds 2 values, but 3 were given"), ["'w'", "3 were given"]),
+        (.checksumMismatch(path: "q.sqlite", record: "tensor 'w' of model 'm'", stored: 0xE306_9283, computed: 1),
+         ["q.sqlite", "tensor 'w' of model 'm' is damaged", "0xE3069283", "0x00000001", "retrain or re-import",
+          "backup"]),
+        (.directoryNotWritable(path: "/srv/q.sqlite", directory: "/srv"),
+         ["/srv/q.sqlite", "directory /srv is not writable", "-wal and -shm", "chmod u+w /srv"]),
+        (.emptyStore(path: "q.sqlite"), ["q.sqlite", "empty file", "left untouched", "create the store first"]),
     ]
 
     @Test("each description names what failed and what to do", arguments: cases)

@@ -49,8 +49,8 @@ import Testing
     }
 
     /// A copy of the fixture in a temporary file (opening migrates a store and switches it to WAL: never in place).
-    func withCopy<R>(_ body: (TemporaryPath) throws -> R) throws -> R {
-        let fixture = try TestSupport.fixture("store-schema-v2.sqlite")
+    func withCopy<R>(of name: String = "store-schema-v2.sqlite", _ body: (TemporaryPath) throws -> R) throws -> R {
+        let fixture = try TestSupport.fixture(name)
         return try withTemporaryPath { temporary in
             try FileManager.default.copyItem(atPath: fixture.path, toPath: temporary.path)
             return try body(temporary)
@@ -70,7 +70,8 @@ import Testing
             let store = try Store(path: copy.path, create: false)
             #expect(try store.schemaVersion() == Store.currentSchemaVersion)
             #expect(try store.appliedMigrations().map(\.name)
-                    == ["create-core-tables", "record-run-owner", "subword-merges-and-translation-vocabularies"])
+                    == ["create-core-tables", "record-run-owner", "subword-merges-and-translation-vocabularies",
+                        "tensor-and-vocabulary-checksums"])
             #expect(try store.database.scalarInt("PRAGMA user_version") == Int64(Store.currentSchemaVersion))
             #expect(try Self.dump(store, columns: columns) == before)
             #expect(try Self.columnNames("models", store).last == "target_vocabulary_fingerprint")
@@ -92,10 +93,48 @@ import Testing
             #expect(try store.database.query("PRAGMA integrity_check") { $0.string(0) } == ["ok"])
             #expect(try store.database.query("PRAGMA foreign_key_check") { $0.string(0) }.isEmpty)
 
-            // The migrated store takes a BPE vocabulary, and a reopen applies nothing more.
+            // Rows written before migration 4 have no checksum: they load (above) and check as unverified.
+            #expect(try rowCount("tensors", in: store, where: "checksum IS NULL") == 25)
+            let report = try store.check()
+            #expect(report.isSound && report.verified == 0 && report.unverified == 26)
+
+            // The migrated store takes a BPE vocabulary, with its checksum, and a reopen applies nothing more.
             try store.saveVocabulary(SubwordMergeTests.bpeVocabulary(), name: "bpe")
+            #expect(try rowCount("vocabularies", in: store, where: "name = 'bpe' AND checksum IS NOT NULL") == 1)
             #expect(try store.vocabulary(named: "bpe").merges == SubwordMergeTests.bpeVocabulary().merges)
             #expect(try Store(path: copy.path, create: false).appliedMigrations().count == Schema.migrations.count)
+        }
+    }
+
+    /// A store made by the release before migration 4 (`Tests/Fixtures/store-schema-v3.sqlite`, the `quill` of commit
+    /// 7885ce5): a BPE vocabulary with its merges and a model trained on it, all without checksums. It migrates to
+    /// the latest version, every row is kept, everything loads unverified, and `check()` finds it sound.
+    @Test func aVersion3StoreMigratesAndLoadsWithoutChecksums() throws {
+        let (before, columns) = try withCopy(of: "store-schema-v3.sqlite") { copy in
+            let old = try Store(path: copy.path, create: false, migrations: Array(Schema.migrations.prefix(3)))
+            #expect(try old.schemaVersion() == 3)
+            let rows = try Self.dump(old)
+            return (rows, try Dictionary(uniqueKeysWithValues: rows.keys.map { ($0, try Self.columnNames($0, old)) }))
+        }
+        #expect(before["vocabulary_merges"]?.count == 50 && before["tensors"]?.count == 25)
+        try withCopy(of: "store-schema-v3.sqlite") { copy in
+            // A command that only reads migrates the old store first, then reads.
+            let store = try Store(path: copy.path, mode: .readOnly)
+            #expect(try store.schemaVersion() == Store.currentSchemaVersion)
+            #expect(try Self.dump(store, columns: columns) == before)
+            #expect(try rowCount("tensors", in: store, where: "checksum IS NULL") == 25)
+            #expect(try rowCount("vocabularies", in: store, where: "checksum IS NULL") == 1)
+
+            let vocabulary = try store.vocabulary(named: "tiny-bpe")
+            #expect(vocabulary.count == 366 && vocabulary.settings.level == .bpe && vocabulary.merges.count == 50)
+            #expect(vocabulary.fingerprint.hasPrefix("71755b5bfea4"))
+            let model = try store.model(named: "tiny-bpe-lstm")
+            #expect(try store.tensors(ofModel: model.id).reduce(0) { $0 + $1.values.count } == 3_454)
+            let run = try #require(try store.runs().first)
+            #expect(try store.checkpoints(run: run.id).map(\.step) == [173, 346])
+            #expect(try store.latestCheckpoint(run: run.id)?.1.isEmpty == false)
+            let report = try store.check()
+            #expect(report.isSound && report.verified == 0 && report.unverified == 26)
         }
     }
 }

@@ -92,3 +92,19 @@ func sqliteCode(_ error: (any Error)?) -> Int32? {
     if case let .sqlite(code, _, _, _)? = error as? StoreError { return code }
     return nil
 }
+
+/// Flips one byte of a tensor's stored data in place (as a damaged disk would), through SQL with a bound BLOB.
+func flipByte(ofTensor name: String, in store: Store, at offset: Int = 0) throws {
+    let id = try #require(try store.database.queryFirst("SELECT id FROM tensors WHERE name = ?", name) { $0.int64(0) })
+    var bytes = try #require(try store.database.queryFirst("SELECT data FROM tensors WHERE id = ?", id) { row in
+        row.withBlob(0) { [UInt8]($0) }
+    })
+    bytes[offset] ^= 0x5A
+    let update = try store.database.prepare("UPDATE tensors SET data = ? WHERE id = ?")
+    try bytes.withUnsafeBytes { raw in
+        try update.bind(blob: raw, at: 1)
+        try update.bind(id, at: 2)
+        while try update.step() {}
+        update.clearBindings()
+    }
+}

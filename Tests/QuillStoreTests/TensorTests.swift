@@ -130,22 +130,22 @@ struct TensorTests {
         let modelID = try saveSampleModel(in: store)
         let wrongLength = #expect(throws: StoreError.self) {
             try store.database.execute("""
-                INSERT INTO tensors(model_id, name, dtype, shape_json, element_count, data)
-                VALUES (?, 'x', 'f32', '[2]', 2, x'00000000')
+                INSERT INTO tensors(model_id, name, dtype, shape_json, element_count, data, checksum)
+                VALUES (?, 'x', 'f32', '[2]', 2, x'00000000', 0)
                 """, modelID)
         }
         #expect(sqliteCode(wrongLength) == 275)  // SQLITE_CONSTRAINT_CHECK
         let noOwner = #expect(throws: StoreError.self) {
             try store.database.execute("""
-                INSERT INTO tensors(name, dtype, shape_json, element_count, data)
-                VALUES ('x', 'f32', '[1]', 1, x'00000000')
+                INSERT INTO tensors(name, dtype, shape_json, element_count, data, checksum)
+                VALUES ('x', 'f32', '[1]', 1, x'00000000', 0)
                 """)
         }
         #expect(sqliteCode(noOwner) == 275)
         let float16 = #expect(throws: StoreError.self) {
             try store.database.execute("""
-                INSERT INTO tensors(model_id, name, dtype, shape_json, element_count, data)
-                VALUES (?, 'x', 'f16', '[1]', 1, x'00000000')
+                INSERT INTO tensors(model_id, name, dtype, shape_json, element_count, data, checksum)
+                VALUES (?, 'x', 'f16', '[1]', 1, x'00000000', 0)
                 """, modelID)
         }
         #expect(sqliteCode(float16) == 275)

@@ -24,3 +24,5 @@ int32_t quill_cpu_path(void);
 #include "quill_gemv.h"
 // Inference: bfloat16 GEMM (batch scoring in reduced precision).
 #include "quill_gemm_bf16.h"
+// Checksums: CRC32C of the store's tensors and vocabularies (QuillStore).
+#include "quill_crc32c.h"

@@ -105,6 +105,12 @@ extension StoreError: CommandLineHinted {
             return "pass --replace"
         case .invalidName:
             return "give another name with --name"
+        case .checksumMismatch, .corrupt:
+            return "`quill store check` lists every damaged record"
+        case .sqlite(let code, _, _, _) where code & 0xFF == 11 || code & 0xFF == 26:  // SQLITE_CORRUPT, NOTADB
+            return "`quill store check` shows what is damaged"
+        case .emptyStore:
+            return "`quill store init` (or `quill vocab build`, `quill train`) creates a store"
         case .notFound(let kind, _, _):
             return kind == "model" ? "`quill models list` shows the models"
                 : kind == "vocabulary" ? "`quill vocab list` shows the vocabularies"

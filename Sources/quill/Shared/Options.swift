@@ -86,10 +86,11 @@ struct StoreOptions: ParsableArguments {
         return StoreOptions.defaultFileName
     }
 
-    /// Opens the store, creating an empty one at the path when `create` is set.
-    func open(create: Bool) throws -> Store {
+    /// Opens the store in a mode: read-only for commands that only read (they never create or initialise a store),
+    /// read-write for those that change an existing store, create for those that may start one.
+    func open(_ mode: Store.OpenMode) throws -> Store {
         do {
-            return try Store(path: resolvedPath, create: create)
+            return try Store(path: resolvedPath, mode: mode)
         } catch StoreError.storeNotFound(let path) {
             throw CLIError("\(path): no such store; create one with `quill store init` (`quill vocab build` and "
                 + "`quill vocab import` create it too), or pass another --store or QUILL_STORE")
@@ -100,16 +101,17 @@ struct StoreOptions: ParsableArguments {
 /// A subcommand that works on the store: the store is opened before `run(store:)` so the body only calls the library.
 protocol StoreBackedCommand: ParsableCommand {
     var store: StoreOptions { get }
-    /// Whether the command creates the store when the file does not exist (commands that only read do not).
-    static var createsStore: Bool { get }
+    /// How the command opens the store: ``Store/OpenMode/readOnly`` (the default) for commands that only read,
+    /// `readWrite` for those that change an existing store, `create` for those that may create it.
+    static var openMode: Store.OpenMode { get }
     func run(store: Store) throws
 }
 
 extension StoreBackedCommand {
-    static var createsStore: Bool { false }
+    static var openMode: Store.OpenMode { .readOnly }
 
     func run() throws {
-        let opened = try store.open(create: Self.createsStore)
+        let opened = try store.open(Self.openMode)
         try run(store: opened)
     }
 }

@@ -21,7 +21,7 @@ struct AutoencoderCommand: ParsableCommand {
 
 /// `quill autoencoder train`: the encoder-decoder without attention, its target its own input.
 struct AutoencoderTrainCommand: StoreBackedCommand, TrainingRunCommand {
-    static let createsStore = true
+    static let openMode = Store.OpenMode.create
     static let resumePath = "quill autoencoder train"
 
     static let configuration = CommandConfiguration(

@@ -13,6 +13,7 @@ struct ModelsDeleteCommand: StoreBackedCommand {
             Example:
               quill models export old --safetensors old.safetensors && quill models delete old
             """)
+    static var openMode: Store.OpenMode { .readWrite }
 
     @Argument(help: "The model's name.")
     var name: String

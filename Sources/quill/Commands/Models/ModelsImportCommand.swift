@@ -19,6 +19,7 @@ struct ModelsImportCommand: StoreBackedCommand {
               quill models import --safetensors torch-lm.safetensors --name torch-lm --vocabulary ptb \\
                 --modules embed,rnn,out
             """)
+    static var openMode: Store.OpenMode { .readWrite }
 
     @Option(help: ArgumentHelp("The safetensors file.", valueName: "file"))
     var safetensors: String

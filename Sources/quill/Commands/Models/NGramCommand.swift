@@ -28,6 +28,7 @@ struct NGramTrainCommand: StoreBackedCommand {
             one absolute discount per order from its counts of counts. The model is stored as its n-grams and counts \
             (docs/store.md), under the vocabulary, so it can be mixed into any model of that vocabulary.
             """)
+    static var openMode: Store.OpenMode { .readWrite }
 
     @Option(help: ArgumentHelp("The UTF-8 training text.", valueName: "file"))
     var corpus: String

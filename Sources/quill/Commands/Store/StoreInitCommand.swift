@@ -13,7 +13,7 @@ struct StoreInitCommand: StoreBackedCommand {
             Example:
               quill store init --store runs/quill.sqlite
             """)
-    static var createsStore: Bool { true }
+    static var openMode: Store.OpenMode { .create }
 
     @OptionGroup
     var store: StoreOptions

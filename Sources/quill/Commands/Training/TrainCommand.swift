@@ -32,7 +32,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     func useVocabularyHint(_ name: String) -> String { "train with --vocabulary \(name) to use it" }
 
     /// A new run creates the store; a resumed one needs it to exist (see ``run()``).
-    static let createsStore = true
+    static let openMode = Store.OpenMode.create
 
     static let configuration = CommandConfiguration(
         commandName: "train",

@@ -4,7 +4,7 @@ import Quill
 
 /// `quill translation train`: trains an encoder-decoder with attention on two aligned files.
 struct TranslationTrainCommand: StoreBackedCommand, TrainingRunCommand {
-    static let createsStore = true
+    static let openMode = Store.OpenMode.create
     static let resumePath = "quill translation train"
 
     static let configuration = CommandConfiguration(

@@ -64,7 +64,7 @@ struct TokenizeCommand: ParsableCommand {
         let reader: TextReader
         var writer = TokenWriter(format: format, ids: ids, output: OutputBuffer())
         if let vocabulary {
-            let found = try store.open(create: false).vocabulary(named: vocabulary)
+            let found = try store.open(.readOnly).vocabulary(named: vocabulary)
             _ = try tokenizer.settings(agreeingWith: found.settings, name: vocabulary)
             reader = try TextReader(path: file, lossy: lossy)
             try TextEncoder(found).forEachToken(in: reader) { token, id in

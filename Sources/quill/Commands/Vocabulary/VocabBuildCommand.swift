@@ -26,7 +26,7 @@ struct VocabBuildCommand: StoreBackedCommand {
               quill vocab build --corpus wiki.train.tokens --name wiki-bpe --level bpe --merges 8000
               quill vocab build --corpus train.en --corpus train.fr --name en-fr-bpe --level bpe --merges 16000
             """)
-    static var createsStore: Bool { true }
+    static var openMode: Store.OpenMode { .create }
 
     @Option(help: ArgumentHelp("The corpus: a UTF-8 text file, or - for standard input; repeat it to count several "
         + "files into one vocabulary.", valueName: "file"))

@@ -12,6 +12,7 @@ struct VocabDeleteCommand: StoreBackedCommand {
             Example:
               quill vocab export old --output old.txt && quill vocab delete old
             """)
+    static var openMode: Store.OpenMode { .readWrite }
 
     @Argument(help: "The vocabulary's name.")
     var name: String

@@ -14,7 +14,7 @@ struct VocabImportCommand: StoreBackedCommand {
               quill vocab import vocab/ptb-word.txt
               quill vocab import vocab/ptb-word.txt --name ptb --replace
             """)
-    static var createsStore: Bool { true }
+    static var openMode: Store.OpenMode { .create }
 
     @Argument(help: ArgumentHelp("A vocabulary file, or - for standard input.", valueName: "file"))
     var file: String
