@@ -54,12 +54,16 @@ struct QuillCommand: ParsableCommand {
         for i in 1..<Int(CommandLine.argc) {
             guard let argument = argv[i] else { continue }
             let bytes = UnsafeRawBufferPointer(start: argument, count: strlen(argument))
-            guard let offset = firstInvalidUTF8Offset(bytes) else { continue }
-            let previous = argv[i - 1].map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)),
-                                                    as: UTF8.self) }
-            let name = bytes.firstIndex(of: UInt8(ascii: "=")).flatMap { equals in
-                bytes.starts(with: "--".utf8) ? "the value of " + String(decoding: bytes[..<equals], as: UTF8.self) : nil
-            } ?? (i > 1 && previous?.hasPrefix("-") == true ? "the value of \(previous!)" : "argument \(i)")
+            guard var offset = firstInvalidUTF8Offset(bytes) else { continue }
+            let previous = String(decoding: UnsafeRawBufferPointer(start: argv[i - 1], count: strlen(argv[i - 1]!)),
+                                  as: UTF8.self)
+            let name: String
+            if bytes.starts(with: "--".utf8), let equals = bytes.firstIndex(of: UInt8(ascii: "=")), equals < offset {
+                name = "the value of " + String(decoding: bytes[..<equals], as: UTF8.self)  // --prompt=…
+                offset -= equals + 1
+            } else {
+                name = i > 1 && previous.hasPrefix("-") ? "the value of \(previous)" : "argument \(i)"
+            }
             return CLIError("\(name) is not valid UTF-8 at byte \(offset); pass UTF-8 text (convert it, e.g. with "
                 + "`iconv -f LATIN1 -t UTF-8`)")
         }
