@@ -263,7 +263,9 @@ public final class Autocompleter {
     private func advance(to ids: [Int32]) -> (Stepper.State, [Float]) {
         var common = 0
         while common < ids.count, common < cachedIDs.count, ids[common] == cachedIDs[common] { common += 1 }
-        guard common < cachedIDs.count || common < ids.count else { return (cache[cache.count - 1], lastLogProbabilities) }
+        guard common < cachedIDs.count || common < ids.count else {
+            return (cache[cache.count - 1], lastLogProbabilities)
+        }
         resetContinuations()
         if cachedPositions > common { positionCache = nil }  // it remembers tokens that are gone
         cachedIDs.removeLast(cachedIDs.count - common)
@@ -276,16 +278,16 @@ public final class Autocompleter {
                 lastLogProbabilities = stepper.step(token: cachedIDs[common - 1], state: &state)
                 textSteps += 1
             }
-            adjust(&lastLogProbabilities, state: cache[common])
         }
         for id in ids[common...] {
             var state = cache[cache.count - 1]
             lastLogProbabilities = stepper.step(token: id, state: &state)
             textSteps += 1
             cachedIDs.append(id)
-            adjust(&lastLogProbabilities, state: state)
             cache.append(state)
         }
+        // Only the last distribution is kept, so only it is mixed (the continuous cache takes in every state).
+        adjust(&lastLogProbabilities, state: cache[cache.count - 1])
         return (cache[cache.count - 1], lastLogProbabilities)
     }
 

@@ -150,15 +150,16 @@ final class LineReader {
         }
         if let head = line.head {
             // The start of the line, up to its last break.
-            let text = head.withUnsafeBufferPointer { String(decoding: $0[..<(TextCut.lastBreak(in: $0, before: $0.count)
-                ?? $0.count)], as: UTF8.self) }
+            let text = head.withUnsafeBufferPointer { head in
+                String(decoding: head[..<(TextCut.lastBreak(in: head, before: head.count) ?? head.count)], as: UTF8.self)
+            }
             return Line(number: number, text: .success(text), isPart: true)
         }
         if line.passed > 0 {
             // The end of the line, from its first break.
-            let kept = Array(bytes)
-            let text = kept.withUnsafeBufferPointer { String(decoding: $0[(TextCut.firstBreak(in: $0, from: 1) ?? 0)...],
-                                                              as: UTF8.self) }
+            let text = Array(bytes).withUnsafeBufferPointer { tail in
+                String(decoding: tail[(TextCut.firstBreak(in: tail, from: 1) ?? 0)...], as: UTF8.self)
+            }
             return Line(number: number, text: .success(text), isPart: true)
         }
         return Line(number: number, text: .success(String(decoding: bytes, as: UTF8.self)))

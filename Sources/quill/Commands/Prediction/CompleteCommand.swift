@@ -41,7 +41,8 @@ struct CompleteCommand: StoreBackedCommand {
     /// The ghost text is the best of a beam search of width 4, at most 8 tokens (``Autocompleter/decoding``).
     static let defaults = DecodingOptions(temperature: 0, beamWidth: 4, maxTokens: 8)
 
-    @Option(help: ArgumentHelp("Texts longer than this many tokens are read to their last tokens.", valueName: "tokens"))
+    @Option(help: ArgumentHelp("Texts longer than this many tokens are read to their last tokens.",
+                               valueName: "tokens"))
     var maxContext = ContextCap.defaultTokens
 
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
