@@ -48,7 +48,7 @@ import Testing
         }
     }
 
-    /// A long piped line costs bounded memory: the peak for a 4 MB line is about that for a 1 MB one (a
+    /// A long piped line costs bounded memory: the peak for an 8 MB line is about that for a 2 MB one (a
     /// distribution kept per token took kilobytes per byte), and the suggestions follow its last --max-context tokens.
     @Test(.enabled(if: QuillCLI.time != nil, "needs /usr/bin/time to measure peak memory"))
     func aLongPipedLineTakesBoundedMemory() throws {
@@ -59,16 +59,21 @@ import Testing
                 + "to the har\n").utf8)
         }
         let (small, smallPeak) = try cli.runMeasuringMemory(["complete", "--model", "m", "--max-context", "64"],
-                                                           stdin: line(megabytes: 1))
+                                                           stdin: line(megabytes: 2))
         let (large, largePeak) = try cli.runMeasuringMemory(["complete", "--model", "m", "--max-context", "64"],
-                                                           stdin: line(megabytes: 4))
+                                                           stdin: line(megabytes: 8))
         expectSuccess(small)
         expectSuccess(large)
-        #expect(largePeak - smallPeak < 3 << 19, "3 MB more input took \(largePeak - smallPeak) bytes more memory")
+        #expect(largePeak - smallPeak < 3 << 20, "6 MB more input took \(largePeak - smallPeak) bytes more memory")
         let record = try jsonObject(try #require(large.stdoutLines.first))
         #expect(record["prefix"] as? String == " har")
         #expect((record["note"] as? String)?.contains("longer than 64 tokens") == true, "\(record)")
         #expect((record["text"] as? String)?.hasSuffix("Ada walked down to the har") == true)
+        // The part of the line not held is still checked as UTF-8.
+        var bad = line(megabytes: 2)
+        bad[1_000_003] = 0xFF
+        expectFailure(try cli.runMeasuringMemory(["complete", "--model", "m"], stdin: bad).0, status: 1,
+                      mentioning: ["standard input:1: not valid UTF-8 at byte 1000003"])
     }
 
     /// A piped line that is not UTF-8 stops the run with an error naming the line and byte, after the lines before.

@@ -31,7 +31,7 @@ import Testing
         #expect((records[4]["suggestions"] as? [[String: Any]])?.map { $0["token"] as? String } == [" lighthouse"])
     }
 
-    /// Scoring keeps the constant memory its help promises: the peak for a 4 MB line is about that for a 1 MB one,
+    /// Scoring keeps the constant memory its help promises: the peak for an 8 MB line is about that for a 2 MB one,
     /// whose start is scored and marked truncated.
     @Test(.enabled(if: QuillCLI.time != nil, "needs /usr/bin/time to measure peak memory"))
     func scoringALongLineTakesConstantMemory() throws {
@@ -41,14 +41,22 @@ import Testing
             return Data((String(repeating: sentence, count: megabytes << 20 / sentence.utf8.count) + "\n").utf8)
         }
         let arguments = ["predict", "--model", "m", "--task", "score"]
-        let (small, smallPeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 1))
-        let (large, largePeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 4))
+        let (small, smallPeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 2))
+        let (large, largePeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 8))
         expectSuccess(small)
         expectSuccess(large)
-        #expect(largePeak - smallPeak < 3 << 19, "3 MB more input took \(largePeak - smallPeak) bytes more memory")
+        #expect(largePeak - smallPeak < 3 << 20, "6 MB more input took \(largePeak - smallPeak) bytes more memory")
         let record = try jsonObject(try #require(large.stdoutLines.first))
         #expect(record["tokens"] as? Int == 512 && record["truncated"] as? Bool == true, "\(record)")
         #expect(large.stdoutLines.first == small.stdoutLines.first, "both score the same first 512 tokens")
+        // The part of the line not held is still checked as UTF-8: an error record, and exit status 1.
+        var bad = line(megabytes: 2) + Data("The boats\n".utf8)
+        bad[1_500_001] = 0xC3
+        let invalid = try cli.runMeasuringMemory(arguments, stdin: bad).0
+        #expect(invalid.status == 1 && invalid.stdoutLines.count == 2, "\(invalid.stderr)")
+        #expect(try jsonObject(invalid.stdoutLines[0])["error"] as? String
+            == "standard input:1: not valid UTF-8 at byte 1500001 of the line; fix or drop the line, or convert the "
+            + "file (e.g. with iconv)")
         #expect(try cli.run("predict", "--help").stdout.contains("Memory stays constant"))
     }
 

@@ -148,6 +148,17 @@ final class LineReader {
         if let offset = line.invalid {
             return Line(number: number, text: .failure(InvalidUTF8(file: name, line: number, offset: offset)))
         }
+        // The last chunk read may hold more of the line than the reader keeps.
+        switch holding {
+        case .start(let limit) where line.head == nil && bytes.count > limit:
+            line.head = Array(buffer[start..<codePointStart(atOrBefore: start + limit)])
+        case .end(let limit) where bytes.count > limit:
+            let cut = codePointStart(atOrBefore: bytes.endIndex - limit)
+            line.passed += cut - start
+            bytes = buffer[cut..<bytes.endIndex]
+        default:
+            break
+        }
         if let head = line.head {
             // The start of the line, up to its last break.
             let text = head.withUnsafeBufferPointer { head in
