@@ -53,10 +53,13 @@ public struct Suggestions: Sendable, Equatable, Codable {
 /// Suggestions while typing, from a language model: the next words (or the completions of the word being typed) and
 /// a multi-word continuation.
 ///
-/// Incremental: the recurrent state and next-token distribution after each token of the text are cached, so a new
-/// keystroke steps only the tokens that changed, and a keystroke inside a word steps nothing: the cached
-/// distribution is filtered by the typed prefix (``TokenPrefixIndex``). Continuations are cached per context and
-/// first word. Word-level models complete from their vocabulary; character-level models by stepping characters.
+/// Incremental: the recurrent state after each token of the text is cached, with the next-token distribution after
+/// the last, so a new keystroke steps only the tokens that changed, and a keystroke inside a word steps nothing: the
+/// cached distribution is filtered by the typed prefix (``TokenPrefixIndex``). Continuations are cached per context
+/// and first word. Word-level models complete from their vocabulary; character-level models by stepping characters.
+///
+/// Memory stays bounded whatever is typed or piped in: a text is read to its last ``maxContext`` tokens
+/// (``ContextCap``), so at most that many states are cached, and one distribution (not one per token).
 public final class Autocompleter {
     public let vocabulary: Vocabulary
     public let stepper: Stepper
@@ -68,6 +71,14 @@ public final class Autocompleter {
     /// Whether a word shown while typing a word, and passed over, is shown again for a longer prefix of it (see
     /// ``WordSuggestions``). The ghost continuation always starts with the most likely completion.
     public var repeatsPassedOver = false
+    /// Texts longer than this many tokens are read to their last tokens (``ContextCap``); the suggestions then carry
+    /// a note. It bounds the states cached (``cachedSteps``).
+    public var maxContext = ContextCap.defaultTokens {
+        didSet {
+            precondition(maxContext >= 1)
+            restart()
+        }
+    }
     /// The continuous cache mixed into a word model's distributions: words of the text typed so far come back
     /// sooner (``ContinuousCache``). `nil` turns it off. Character models do not use it.
     /// Changing it forgets the context (``appendContext(_:)``).
@@ -100,9 +111,12 @@ public final class Autocompleter {
     private var contextCache: ContinuousCache?
     /// The last tokens of the line start and the context: the n-gram model's history before the text.
     private var contextTail: [Int32] = []
-    /// `cache[i]`: the state and next-token distribution after `start` and `cachedIDs[..<i]`.
+    /// `cache[i]`: the state after `start` and `cachedIDs[..<i]` (at most ``maxContext`` ids).
     private var cachedIDs: [Int32] = []
-    private var cache: [(state: Stepper.State, logProbabilities: [Float])] = []
+    private var cache: [Stepper.State] = []
+    /// The (mixed) next-token distribution after the last cached state: one, not one per token (a vocabulary-sized
+    /// distribution per token grew by kilobytes per byte of a piped line).
+    private var lastLogProbabilities: [Float] = []
     /// The continuation after each first word (for a character model, under the key `""`: the whole of it).
     private var continuations: [String: String] = [:]
     /// The continuous cache of `cachedIDs[..<cachedPositions]` (their states' hidden states and the tokens after).
@@ -176,9 +190,12 @@ public final class Autocompleter {
             : try wordSuggestions(for: text, searchingContinuation: continuation)
     }
 
+    /// States cached for the text (one more than its tokens read): at most ``maxContext`` + 1.
+    public var cachedSteps: Int { cache.count }
+
     private func wordSuggestions(for text: String, searchingContinuation: Bool) throws -> Suggestions {
         let (tokens, prefix) = Self.splitPartialWord(try encoder.tokens(of: text), of: text)
-        let ids = encoder.ids(of: tokens)
+        let (ids, truncated) = ContextCap.cut(encoder.ids(of: tokens), to: maxContext, keeping: .end)
         let (state, logProbabilities) = advance(to: ids)
         let items = Suggestion.best(k, extending: prefix, in: logProbabilities, vocabulary: vocabulary, index: index,
                                     repeatsPassedOver: repeatsPassedOver)
@@ -202,16 +219,17 @@ public final class Autocompleter {
             }
         }
         return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,
-                           note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+                           note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count,
+                                      truncated: truncated))
     }
 
     private func characterSuggestions(for text: String) throws -> Suggestions {
-        let ids = try encoder.ids(of: text)
+        let (ids, truncated) = ContextCap.cut(try encoder.ids(of: text), to: maxContext, keeping: .end)
         let prefix = String(text.reversed().prefix(while: Self.isWordCharacter).reversed())
         let (state, logProbabilities) = advance(to: ids)
+        let note = note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count, truncated: truncated)
         if let cached = continuations[""], let items = cachedCharacterItems {
-            return Suggestions(text: text, prefix: prefix, items: items, continuation: cached,
-                               note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+            return Suggestions(text: text, prefix: prefix, items: items, continuation: cached, note: note)
         }
         // The word being typed (or the next one), completed character by character.
         let wordEnd = StopRule(excluded: rule.excluded, isFinal: { _ in false }, isStop: { [vocabulary] id in
@@ -226,8 +244,7 @@ public final class Autocompleter {
                                              maxTokens: decoding.maxTokens * 6))
         cachedCharacterItems = items
         continuations[""] = continuation
-        return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation,
-                           note: note(unknown: ids.filter { $0 == Vocabulary.unknownID }.count, of: ids.count))
+        return Suggestions(text: text, prefix: prefix, items: items, continuation: continuation, note: note)
     }
 
     private var cachedCharacterItems: [Suggestion]?
@@ -241,23 +258,37 @@ public final class Autocompleter {
                                          maxTokens: maxTokens, rule: rule, rng: &rng)
     }
 
-    /// Steps the cached stream to `ids`: keeps the longest common prefix and steps only the rest.
+    /// Steps the cached stream to `ids`: keeps the longest common prefix and steps only the rest. Going back (a
+    /// deleted word) steps the last token kept once more, for its distribution.
     private func advance(to ids: [Int32]) -> (Stepper.State, [Float]) {
         var common = 0
         while common < ids.count, common < cachedIDs.count, ids[common] == cachedIDs[common] { common += 1 }
-        if common < cachedIDs.count || common < ids.count { resetContinuations() }
+        guard common < cachedIDs.count || common < ids.count else {
+            return (cache[cache.count - 1], lastLogProbabilities)
+        }
+        resetContinuations()
         if cachedPositions > common { positionCache = nil }  // it remembers tokens that are gone
         cachedIDs.removeLast(cachedIDs.count - common)
         cache.removeLast(cache.count - 1 - common)
+        if common == ids.count {
+            if common == 0 {
+                lastLogProbabilities = start.logProbabilities
+            } else {
+                var state = cache[common - 1]
+                lastLogProbabilities = stepper.step(token: cachedIDs[common - 1], state: &state)
+                textSteps += 1
+            }
+        }
         for id in ids[common...] {
-            var state = cache[cache.count - 1].state
-            var logProbabilities = stepper.step(token: id, state: &state)
+            var state = cache[cache.count - 1]
+            lastLogProbabilities = stepper.step(token: id, state: &state)
             textSteps += 1
             cachedIDs.append(id)
-            adjust(&logProbabilities, state: state)
-            cache.append((state, logProbabilities))
+            cache.append(state)
         }
-        return cache[cache.count - 1]
+        // Only the last distribution is kept, so only it is mixed (the continuous cache takes in every state).
+        adjust(&lastLogProbabilities, state: cache[cache.count - 1])
+        return (cache[cache.count - 1], lastLogProbabilities)
     }
 
     /// Mixes the n-gram model, then the continuous cache of the context and of `cachedIDs`, into the model's
@@ -275,7 +306,7 @@ public final class Autocompleter {
             cachedPositions = max(0, positions - settings.capacity)
         }
         while cachedPositions < positions {
-            positionCache!.append(hidden: cache[cachedPositions].state.hidden.suffix(width),
+            positionCache!.append(hidden: cache[cachedPositions].hidden.suffix(width),
                                   next: cachedIDs[cachedPositions])
             cachedPositions += 1
         }
@@ -289,9 +320,9 @@ public final class Autocompleter {
         cachedIDs = []
         positionCache = nil
         cachedPositions = 0
-        var logProbabilities = start.logProbabilities
-        adjust(&logProbabilities, state: start.state)
-        cache = [(start.state, logProbabilities)]
+        cache = [start.state]
+        lastLogProbabilities = start.logProbabilities
+        adjust(&lastLogProbabilities, state: start.state)
         resetContinuations()
     }
 
@@ -302,10 +333,13 @@ public final class Autocompleter {
 
     private func string(of continuation: Continuation) -> String { encoder.text(of: continuation.tokens) }
 
-    private func note(unknown: Int, of count: Int) -> String? {
-        guard count >= 2, unknown * 2 > count else { return nil }
-        return "most of the text is unknown to the model's vocabulary (\(unknown) of \(count) tokens are <unk>); "
-            + "suggestions follow little of it"
+    private func note(unknown: Int, of count: Int, truncated: Bool) -> String? {
+        let cut = truncated ? "the text is longer than \(maxContext) tokens; suggestions follow its last \(maxContext)"
+            : nil
+        guard count >= 2, unknown * 2 > count else { return cut }
+        let unknownNote = "most of the text is unknown to the model's vocabulary (\(unknown) of \(count) tokens are "
+            + "<unk>); suggestions follow little of it"
+        return cut.map { $0 + "; " + unknownNote } ?? unknownNote
     }
 
     /// The tokens of `text` before the word being typed, and that partial word: the last token when the text ends

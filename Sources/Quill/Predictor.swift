@@ -23,12 +23,15 @@ public final class Predictor {
         public var suggestions = 5
         /// How `generate` continues a line (greedy by default); its seed plus a line's number seeds that line.
         public var decoding = DecodingOptions()
-        /// Lines longer than this many tokens are cut: to their last tokens for `next`, `complete` and `generate`,
-        /// to their first for `score` (whose line break then is not scored).
-        public var maxContext = 512
+        /// Lines longer than this many tokens are cut (``ContextCap``): to their last tokens for `next`, `complete`
+        /// and `generate`, to their first for `score` (whose line break then is not scored).
+        public var maxContext = ContextCap.defaultTokens
+
+        /// Which end of a long line the task reads: `score` its start, the others its end.
+        public var keeps: ContextCap.End { task == .score ? .start : .end }
 
         public init(task: Task, suggestions: Int = 5, decoding: DecodingOptions = DecodingOptions(),
-                    maxContext: Int = 512) {
+                    maxContext: Int = ContextCap.defaultTokens) {
             self.task = task
             self.suggestions = suggestions
             self.decoding = decoding
@@ -145,16 +148,25 @@ public final class Predictor {
     /// the line is read as it reads in the training text.
     /// - Throws: `TextError` when a line cannot be tokenized.
     public func predict(_ lines: [(number: Int, text: String)]) throws -> [Prediction] {
+        try predict(lines.map { ($0.number, $0.text, false) })
+    }
+
+    /// Predictions for `lines`, some of which may be only part of their line: `isPart` says a reader held only the
+    /// line's start (for `score`, ``Options/keeps``) or its end (the other tasks), cut where tokenization breaks
+    /// (``ContextCap/bytes(forTokens:)``). Such a line is marked truncated, and a scored part does not end on the
+    /// line break, so a line of any length is predicted in bounded memory.
+    /// - Throws: `TextError` when a line cannot be tokenized.
+    public func predict(_ lines: [(number: Int, text: String, isPart: Bool)]) throws -> [Prediction] {
         // Each line: its tokens (for `score` ending on the line break), and for `complete` the partial word.
         var contexts: [[Int32]] = []
         var prefixes: [String] = []
         var truncated: [Bool] = []
-        for (_, line) in lines {
+        for (_, line, isPart) in lines {
             var ids: [Int32]
             var prefix = ""
             switch options.task {
             case .score:
-                ids = try encoder.lineIDs(of: line)
+                ids = isPart ? try encoder.ids(of: line) : try encoder.lineIDs(of: line)
             case .complete:
                 let tokens: [String]
                 (tokens, prefix) = Autocompleter.splitPartialWord(try encoder.tokens(of: line), of: line)
@@ -162,14 +174,11 @@ public final class Predictor {
             case .next, .generate:
                 ids = try encoder.ids(of: line)
             }
-            let cut = ids.count > options.maxContext
-            if cut {
-                ids = options.task == .score ? Array(ids.prefix(options.maxContext))
-                    : Array(ids.suffix(options.maxContext))
-            }
+            let cut: Bool
+            (ids, cut) = ContextCap.cut(ids, to: options.maxContext, keeping: options.keeps)
             contexts.append(ids)
             prefixes.append(prefix)
-            truncated.append(cut)
+            truncated.append(cut || isPart)
         }
         // Step all lines together, position by position; keep each line's final state and distribution.
         let n = lines.count, V = stepper.vocabularySize

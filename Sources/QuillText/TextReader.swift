@@ -8,7 +8,7 @@ import Darwin
 /// tokenization of the whole: so a file larger than memory streams in constant memory.
 ///
 /// A chunk ends after its last line break. A line longer than the chunk size is cut before a space that follows a
-/// non-space (every tokenizer level breaks there, and normalization and case folding are unaffected); a run of over
+/// non-space (``TextCut``: every tokenizer level breaks there); a run of over
 /// `chunkSize` bytes without line break or space is cut at a code point boundary, the only case that may split a token.
 ///
 /// Invalid UTF-8 throws ``TextError/invalidUTF8(file:line:column:offset:)`` naming the line and byte offset, unless the
@@ -112,17 +112,10 @@ public final class TextReader {
             var i = validated
             while i > 0 { if b[i - 1] == 0x0A { return i }; i -= 1 }
             if validated < chunkSize { return 0 }
-            // Before a space that follows a non-space.
-            i = validated - 1
-            while i > 0 {
-                if b[i] == 0x20 && !isASCIISpace(b[i - 1]) { return i }
-                i -= 1
-            }
-            return validated  // pathological: no line break or space in a whole chunk
+            // Pathological when there is no break: no line break or space in a whole chunk.
+            return TextCut.lastBreak(in: b, before: validated) ?? validated
         }
     }
-
-    private func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     private func consume(_ cut: Int) {
         buffer.withUnsafeBufferPointer { b in

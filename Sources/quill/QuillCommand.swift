@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Quill
 
 /// The `quill` command: the root of the command tree; each subcommand lives in its own file.
@@ -35,11 +36,37 @@ struct QuillCommand: ParsableCommand {
     /// Parses and runs the subcommand as ArgumentParser does, appending the CLI's hint to a known library error
     /// (``ErrorHints``).
     static func main() {
+        var command: (any ParsableCommand)?
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            if let invalid = invalidArgument() { throw invalid }
+            command = try parseAsRoot()
+            try command!.run()
         } catch {
-            exit(withError: ErrorHints.withHint(error))
+            exit(withError: ErrorHints.withHint(error, in: command))
         }
+    }
+
+    /// An error naming the first argument that is not UTF-8 (its option and the byte offset), or nil. Swift reads
+    /// such an argument with U+FFFD in place of the bad bytes, so without this check a `--prompt` of Latin-1 text
+    /// would be continued silently rather than refused as every file of text is.
+    static func invalidArgument() -> CLIError? {
+        let argv = CommandLine.unsafeArgv
+        for i in 1..<Int(CommandLine.argc) {
+            guard let argument = argv[i] else { continue }
+            let bytes = UnsafeRawBufferPointer(start: argument, count: strlen(argument))
+            guard var offset = firstInvalidUTF8Offset(bytes) else { continue }
+            let previous = String(decoding: UnsafeRawBufferPointer(start: argv[i - 1], count: strlen(argv[i - 1]!)),
+                                  as: UTF8.self)
+            let name: String
+            if bytes.starts(with: "--".utf8), let equals = bytes.firstIndex(of: UInt8(ascii: "=")), equals < offset {
+                name = "the value of " + String(decoding: bytes[..<equals], as: UTF8.self)  // --prompt=…
+                offset -= equals + 1
+            } else {
+                name = i > 1 && previous.hasPrefix("-") ? "the value of \(previous)" : "argument \(i)"
+            }
+            return CLIError("\(name) is not valid UTF-8 at byte \(offset); pass UTF-8 text (convert it, e.g. with "
+                + "`iconv -f LATIN1 -t UTF-8`)")
+        }
+        return nil
     }
 }

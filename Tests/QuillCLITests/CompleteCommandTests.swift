@@ -48,6 +48,46 @@ import Testing
         }
     }
 
+    /// A long piped line costs bounded memory: the peak for an 8 MB line is about that for a 2 MB one (a
+    /// distribution kept per token took kilobytes per byte), and the suggestions follow its last --max-context tokens.
+    @Test(.enabled(if: QuillCLI.time != nil, "needs /usr/bin/time to measure peak memory"))
+    func aLongPipedLineTakesBoundedMemory() throws {
+        let cli = try Self.trained()
+        func line(megabytes: Int) -> Data {
+            let sentence = "The boats came in at dusk and the lanterns were lit on the water. "
+            return Data((String(repeating: sentence, count: megabytes << 20 / sentence.utf8.count) + "Ada walked down "
+                + "to the har\n").utf8)
+        }
+        let (small, smallPeak) = try cli.runMeasuringMemory(["complete", "--model", "m", "--max-context", "64"],
+                                                           stdin: line(megabytes: 2))
+        let (large, largePeak) = try cli.runMeasuringMemory(["complete", "--model", "m", "--max-context", "64"],
+                                                           stdin: line(megabytes: 8))
+        expectSuccess(small)
+        expectSuccess(large)
+        #expect(largePeak - smallPeak < 3 << 20, "6 MB more input took \(largePeak - smallPeak) bytes more memory")
+        let record = try jsonObject(try #require(large.stdoutLines.first))
+        #expect(record["prefix"] as? String == " har")
+        #expect((record["note"] as? String)?.contains("longer than 64 tokens") == true, "\(record)")
+        #expect((record["text"] as? String)?.hasSuffix("Ada walked down to the har") == true)
+        // The part of the line not held is still checked as UTF-8.
+        var bad = line(megabytes: 2)
+        bad[1_000_003] = 0xFF
+        expectFailure(try cli.runMeasuringMemory(["complete", "--model", "m"], stdin: bad).0, status: 1,
+                      mentioning: ["standard input:1: not valid UTF-8 at byte 1000003"])
+    }
+
+    /// A piped line that is not UTF-8 stops the run with an error naming the line and byte, after the lines before.
+    @Test func invalidUTF8FromAPipeIsAnErrorNamingTheLine() throws {
+        let cli = try Self.trained()
+        var input = Data("The har\n".utf8)
+        input.append(contentsOf: [0x41, 0x42, 0xFF, 0x0A])
+        input.append(contentsOf: Array("The boats\n".utf8))
+        let result = try TestSupport.run(cli.binary, ["complete", "--model", "m"], stdin: input,
+                                         environment: ["QUILL_STORE": cli.storePath], in: cli.directory.url)
+        expectFailure(result, status: 1, mentioning: ["standard input:2: not valid UTF-8 at byte 2", "iconv"])
+        #expect(result.stdoutLines.count == 1, "the line before is completed: \(result.stdout)")
+    }
+
     static let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 

@@ -31,6 +31,46 @@ import Testing
         #expect((records[4]["suggestions"] as? [[String: Any]])?.map { $0["token"] as? String } == [" lighthouse"])
     }
 
+    /// Scoring keeps the constant memory its help promises: the peak for an 8 MB line is about that for a 2 MB one,
+    /// whose start is scored and marked truncated.
+    @Test(.enabled(if: QuillCLI.time != nil, "needs /usr/bin/time to measure peak memory"))
+    func scoringALongLineTakesConstantMemory() throws {
+        let cli = try Self.trained()
+        func line(megabytes: Int) -> Data {
+            let sentence = "The boats came in at dusk and the lanterns were lit on the water. "
+            return Data((String(repeating: sentence, count: megabytes << 20 / sentence.utf8.count) + "\n").utf8)
+        }
+        let arguments = ["predict", "--model", "m", "--task", "score"]
+        let (small, smallPeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 2))
+        let (large, largePeak) = try cli.runMeasuringMemory(arguments, stdin: line(megabytes: 8))
+        expectSuccess(small)
+        expectSuccess(large)
+        #expect(largePeak - smallPeak < 3 << 20, "6 MB more input took \(largePeak - smallPeak) bytes more memory")
+        let record = try jsonObject(try #require(large.stdoutLines.first))
+        #expect(record["tokens"] as? Int == 512 && record["truncated"] as? Bool == true, "\(record)")
+        #expect(large.stdoutLines.first == small.stdoutLines.first, "both score the same first 512 tokens")
+        // The part of the line not held is still checked as UTF-8: an error record, and exit status 1.
+        var bad = line(megabytes: 2) + Data("The boats\n".utf8)
+        bad[1_500_001] = 0xC3
+        let invalid = try cli.runMeasuringMemory(arguments, stdin: bad).0
+        #expect(invalid.status == 1 && invalid.stdoutLines.count == 2, "\(invalid.stderr)")
+        #expect(try jsonObject(invalid.stdoutLines[0])["error"] as? String
+            == "standard input:1: not valid UTF-8 at byte 1500001 of the line; fix or drop the line, or convert the "
+            + "file (e.g. with iconv)")
+        #expect(try cli.run("predict", "--help").stdout.contains("Memory stays constant"))
+    }
+
+    /// `generate` refuses a prompt that is not UTF-8, naming the option and the byte, as it refuses a file.
+    @Test func aPromptThatIsNotUTF8IsRefused() throws {
+        let cli = try Self.trained()
+        let result = try cli.runInShell("generate --model m --prompt \"$(printf 'The caf\\351')\"")
+        expectFailure(result, status: 1, mentioning: ["the value of --prompt is not valid UTF-8 at byte 7", "iconv"])
+        #expect(result.stdout.isEmpty)
+        let inline = try cli.runInShell("generate --model m \"--prompt=$(printf '\\377')\"")
+        expectFailure(inline, status: 1, mentioning: ["the value of --prompt is not valid UTF-8 at byte 0"])
+        expectSuccess(try cli.run("generate", "--model", "m", "--prompt", "The café"))
+    }
+
     @Test func scoresGoToAFileAndGenerationIsSeeded() throws {
         let cli = try Self.trained()
         let output = cli.directory.file("scores.jsonl").path

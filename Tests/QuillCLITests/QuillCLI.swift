@@ -30,6 +30,28 @@ final class QuillCLI {
         try run(arguments, stdin: stdin)
     }
 
+    /// `/usr/bin/time`, which reports a run's peak resident memory (`-v`), when installed.
+    static let time = FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? "/usr/bin/time" : nil
+
+    /// Runs `quill arguments…` as ``run(_:stdin:environment:)`` does, under `/usr/bin/time -v`: the result (its
+    /// standard error ends with time's report) and the peak resident memory in bytes.
+    func runMeasuringMemory(_ arguments: [String], stdin: Data) throws -> (ProcessResult, peakBytes: Int) {
+        let time = try #require(Self.time, "needs /usr/bin/time")
+        let result = try TestSupport.run(URL(fileURLWithPath: time), ["-v", binary.path] + arguments, stdin: stdin,
+                                         environment: ["QUILL_STORE": storePath], in: directory.url)
+        let label = "Maximum resident set size (kbytes): "
+        let line = try #require(result.stderr.split(separator: "\n").first { $0.contains(label) }, "\(result.stderr)")
+        let kilobytes = try #require(Int(line.split(separator: " ").last ?? ""), "\(line)")
+        return (result, kilobytes * 1024)
+    }
+
+    /// Runs `quill arguments` through `/bin/sh` (a shell command line after `quill`), so that a shell word such as
+    /// `"$(printf '\377')"` can pass bytes a Swift string cannot hold, e.g. an argument that is not UTF-8.
+    func runInShell(_ arguments: String) throws -> ProcessResult {
+        try TestSupport.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" " + arguments, binary.path],
+                            environment: ["QUILL_STORE": storePath], in: directory.url)
+    }
+
     /// Writes a file into the directory and returns its path.
     @discardableResult
     func write(_ name: String, _ contents: String) throws -> String {

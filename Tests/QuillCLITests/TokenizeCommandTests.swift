@@ -114,7 +114,7 @@ struct TokenizeCommandTests {
         #expect(result.stdout.isEmpty)
         let bad = try TestSupport.run(cli.binary, ["tokenize"], stdin: Data([0x61, 0x0A, 0x62, 0xC3, 0x28]),
                                       environment: ["QUILL_STORE": cli.storePath])
-        expectFailure(bad, status: 1, mentioning: ["<stdin>:2:", "byte offset 3"])
+        expectFailure(bad, status: 1, mentioning: ["<stdin>:2:", "byte offset 3", "pass --lossy to do so"])
     }
 
     @Test func missingFile() throws {

@@ -21,6 +21,18 @@ import Testing
 
     static let tinySizes = ["--hidden", "8", "--batch", "2", "--bptt", "5", "--seed", "3"]
 
+    /// `train` has no `--lossy`: its invalid-UTF-8 error names the place and a fix it can apply, not the flag.
+    @Test func invalidUTF8InTheCorpusHintsAtAFixTrainHas() throws {
+        let (cli, _) = try Self.prepared()
+        var bad = Data("The boats came in.\nAda walked\n".utf8)
+        bad.append(contentsOf: [0x41, 0xFF, 0x0A])
+        let corpus = try cli.write("bad.txt", bad)
+        let result = try cli.run(["train", "--corpus", corpus, "--vocabulary", "v", "--name", "m"] + Self.tinySizes)
+        expectFailure(result, status: 1, mentioning: ["bad.txt:3:2: invalid UTF-8 at byte offset 31",
+                                                      "this command has no --lossy", "iconv -c"])
+        #expect(!result.stderr.contains("pass --lossy"), "\(result.stderr)")
+    }
+
     @Test func trainThenGenerateThenList() throws {
         let (cli, corpus) = try Self.prepared()
         let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")

@@ -83,6 +83,30 @@ import Testing
             == full, "a searched continuation is cached")
     }
 
+    /// A text longer than ``Autocompleter/maxContext`` tokens is read to its last tokens: the states cached stay
+    /// under the cap however long the text, typed word by word or given at once, and the suggestions are those of
+    /// the last tokens alone.
+    @Test func aLongTextKeepsAtMostMaxContextStates() throws {
+        let completer = try Self.autocompleter()
+        completer.maxContext = 16
+        let words = String(repeating: "The boats came in at dusk and the lanterns were lit on the water ", count: 40)
+        var typed = ""
+        for word in words.split(separator: " ") {
+            typed += word + " "
+            _ = try completer.suggestions(for: typed, continuation: false)
+            #expect(completer.cachedSteps <= 17, "\(completer.cachedSteps) states cached")
+        }
+        let long = try completer.suggestions(for: words + "Ada walked to the har")
+        #expect(completer.cachedSteps <= 17)
+        #expect(long.note?.contains("longer than 16 tokens") == true)
+        // The same as the text's last 16 tokens alone (tokens concatenate to the text).
+        let tokens = try Tokenizer(completer.vocabulary.settings).tokenize(words + "Ada walked to the")
+        let fresh = try Self.autocompleter()
+        fresh.maxContext = 16
+        let tail = try fresh.suggestions(for: tokens.suffix(16).joined() + " har")
+        #expect(long.items == tail.items && long.continuation == tail.continuation)
+    }
+
     /// Each prefix of a word shows the most likely entries extending it that no shorter prefix showed (those shown
     /// before only fill a list that would be short). The ghost text still starts with the most likely entry.
     @Test func wordsPassedOverAreNotShownAgain() throws {

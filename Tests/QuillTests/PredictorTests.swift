@@ -71,4 +71,15 @@ import Testing
         #expect(complete.outcome == .suggestions(prefix: " har", items: (try completer
             .suggestions(for: "Ada walked down to the har")).items))
     }
+
+    /// A line a reader held only the start of (a scored line longer than it holds) is scored without its line
+    /// break, and marked truncated: its score is that of the line's first tokens.
+    @Test func aScoredPartOfALineDoesNotEndOnTheLineBreak() throws {
+        let predictor = try Self.predictor(.score)
+        let whole = try predictor.predict([(1, "The boats came in at dusk", false)])[0]
+        let part = try predictor.predict([(1, "The boats came in at dusk", true)])[0]
+        #expect(!whole.truncated && whole.tokens == 7 && part.truncated && part.tokens == 6)
+        let cut = try Self.predictor(.score) { $0.maxContext = 6 }.predict([(1, "The boats came in at dusk")])[0]
+        #expect(part == cut, "the part scores as the line cut to its first tokens")
+    }
 }

@@ -7,17 +7,45 @@ import Quill
 enum ErrorHints {
     /// `error` with its hint appended (`<message>; <hint>`), or `error` itself when there is none, so that
     /// ArgumentParser's own errors and exit codes pass through unchanged.
-    static func withHint(_ error: any Error) -> any Error {
-        guard let hinted = error as? any CommandLineHinted, let hint = hinted.commandLineHint else { return error }
+    /// - Parameter command: the command that failed (nil when parsing failed), for hints that depend on its flags.
+    static func withHint(_ error: any Error, in command: (any ParsableCommand)? = nil) -> any Error {
+        guard let hinted = error as? any CommandLineHinted, let hint = hinted.commandLineHint(in: command) else {
+            return error
+        }
         return CLIError("\(error); \(hint)")
     }
 }
+
+/// A command with a `--lossy` flag (invalid UTF-8 replaced with U+FFFD): the invalid-UTF-8 hint offers it only then.
+protocol LossyReading {}
 
 /// An error of the library that the CLI can follow with what to type: the library says what is wrong and the fix in
 /// its own terms; the hint names the commands and flags.
 protocol CommandLineHinted: Error, CustomStringConvertible {
     /// What to type to fix it, or nil.
     var commandLineHint: String? { get }
+    /// What to type to fix it when `command` failed with it (by default ``commandLineHint``): for a fix that only
+    /// some commands' flags apply.
+    func commandLineHint(in command: (any ParsableCommand)?) -> String?
+}
+
+extension CommandLineHinted {
+    func commandLineHint(in command: (any ParsableCommand)?) -> String? { commandLineHint }
+}
+
+extension TextError: CommandLineHinted {
+    var commandLineHint: String? { commandLineHint(in: nil) }
+
+    func commandLineHint(in command: (any ParsableCommand)?) -> String? {
+        switch self {
+        case .invalidUTF8 where command is any LossyReading:
+            return "pass --lossy to do so"
+        case .invalidUTF8:
+            return "this command has no --lossy: fix the file, or drop its bad bytes with `iconv -c -f UTF-8 -t UTF-8`"
+        default:
+            return nil
+        }
+    }
 }
 
 extension StoredModelError: CommandLineHinted {
@@ -55,15 +83,6 @@ extension NGramTrainingError: CommandLineHinted {
         switch self {
         case .orderOutOfRange: return "choose --order 1…\(KneserNeyModel.maximumOrder)"
         case .vocabularyTooLarge: return "build a smaller vocabulary with `quill vocab build --max-size`"
-        }
-    }
-}
-
-extension TextError: CommandLineHinted {
-    var commandLineHint: String? {
-        switch self {
-        case .invalidUTF8: return "pass --lossy to do so"
-        default: return nil
         }
     }
 }

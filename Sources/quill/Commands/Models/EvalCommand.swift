@@ -3,7 +3,7 @@ import Foundation
 import Quill
 
 /// `quill eval`: the perplexity of a stored language model on a text file.
-struct EvalCommand: StoreBackedCommand {
+struct EvalCommand: StoreBackedCommand, LossyReading {
     /// Output formats of `quill eval`: one report, so one JSON object.
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json

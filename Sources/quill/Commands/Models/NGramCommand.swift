@@ -18,7 +18,7 @@ struct NGramCommand: ParsableCommand {
 }
 
 /// `quill ngram train`: counts a corpus's n-grams with a stored vocabulary and stores the model.
-struct NGramTrainCommand: StoreBackedCommand {
+struct NGramTrainCommand: StoreBackedCommand, LossyReading {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Count the n-grams of a corpus and store an interpolated Kneser-Ney model.",
@@ -68,7 +68,7 @@ struct NGramTrainCommand: StoreBackedCommand {
 }
 
 /// `quill ngram eval`: the perplexity of a stored n-gram model on a text.
-struct NGramEvalCommand: StoreBackedCommand {
+struct NGramEvalCommand: StoreBackedCommand, LossyReading {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure a stored n-gram model on a text file: loss, perplexity and bits per token.",

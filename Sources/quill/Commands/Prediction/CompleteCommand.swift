@@ -18,7 +18,11 @@ struct CompleteCommand: StoreBackedCommand {
 
             When standard input or output is not a terminal, each input line is completed and printed as one JSON \
             object (the library's Suggestions, see docs/cli.md): line, text, prefix, suggestions (token: the \
-            vocabulary entry, completion, probability), continuation, and note when there is one. Lines starting with ':' are commands there too (messages on standard error).
+            vocabulary entry, completion, probability), continuation, and note when there is one. Lines starting with ':' are commands there too (messages on standard error). \
+            A line that is not valid UTF-8 stops the run with an error naming the line and byte offset (exit status 1).
+
+            Memory stays bounded whatever the input: a text is read to its last --max-context tokens (default 512; \
+            the note then says so), and of a longer piped line at most 64 bytes per token (at least 64 KiB) are held.
 
             Examples:
               quill complete --model tiny
@@ -37,6 +41,10 @@ struct CompleteCommand: StoreBackedCommand {
     /// The ghost text is the best of a beam search of width 4, at most 8 tokens (``Autocompleter/decoding``).
     static let defaults = DecodingOptions(temperature: 0, beamWidth: 4, maxTokens: 8)
 
+    @Option(parsing: .number,
+            help: ArgumentHelp("Texts longer than this many tokens are read to their last tokens.", valueName: "tokens"))
+    var maxContext = ContextCap.defaultTokens
+
     @Option(help: "Weights while stepping: float32 (the model's own) or int8 (faster, approximate).")
     var precision: SteppingPrecision = .float32
 
@@ -52,6 +60,7 @@ struct CompleteCommand: StoreBackedCommand {
 
     func validate() throws {
         if !(1...50).contains(k) { throw ValidationError("--k must be 1…50 (got \(k))") }
+        if maxContext < 1 { throw ValidationError("--max-context must be at least 1 (got \(maxContext))") }
         let options = decoding.options(defaults: Self.defaults)
         if !(1...64).contains(options.beamWidth) {
             throw ValidationError("--beam must be 1…64 (got \(options.beamWidth))")
@@ -65,6 +74,7 @@ struct CompleteCommand: StoreBackedCommand {
         let load = { (name: String) throws -> any Completing in
             let (model, vocabulary) = try store.loadLanguageModel(named: name)
             let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision.precision)
+            completer.maxContext = maxContext
             try choice.apply(to: completer, model: name, store: store)
             return completer
         }
@@ -82,12 +92,13 @@ struct CompleteCommand: StoreBackedCommand {
         }
     }
 
-    /// Standard input is not a terminal: one JSON object per input line.
+    /// Standard input is not a terminal: one JSON object per input line, of which at most the end the completer
+    /// reads is held (``ContextCap/bytes(forTokens:)``); a line that is not UTF-8 stops with an error naming it.
     private func completeLines(session: CompletionSession, timings: inout KeystrokeTimings) throws {
-        var number = 0
-        while let line = readLine(strippingNewline: true) {
-            number += 1
-            if line.hasPrefix(":") {
+        let reader = try LineReader(path: "-", holding: .end(bytes: ContextCap.bytes(forTokens: maxContext)))
+        while let read = try reader.next() {
+            let number = read.number, line = try read.text.get()
+            if line.hasPrefix(":") && !read.isPart {
                 let result = session.execute(line)
                 if let error = result.error { throw CLIError("line \(number): \(line): \(error)") }
                 for message in result.lines { note(message) }

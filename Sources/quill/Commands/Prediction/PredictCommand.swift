@@ -19,12 +19,17 @@ struct PredictCommand: StoreBackedCommand {
             line number); "score" the log-probability of the line's tokens and of its end, its perplexity and \
             token count. Each line is read as a line of the training text: it starts after the corpus's line \
             break, and a scored line ends on it (see docs/prediction.md). Defaults: --top-k 5, --temperature 0, \
-            --beam 1, --max-tokens 20, --top-p 1, --seed 1. Memory stays constant whatever the input's size. With --mix \
-            NGRAM the "next" and "complete" suggestions come from the model mixed with a stored n-gram model.
+            --beam 1, --max-tokens 20, --top-p 1, --seed 1. With --mix NGRAM the "next" and "complete" suggestions come \
+            from the model mixed with a stored n-gram model.
+
+            Memory stays constant whatever the input's size, even for one endless line: at most --batch-lines lines \
+            are held, of each at most --max-context tokens and 64 bytes per token (at least 64 KiB; its start for \
+            "score", its end otherwise), and one distribution per line.
 
             A line that is not valid UTF-8 gives an error record naming the line and byte offset, and the others go \
             on; the exit status is then 1. Empty lines give a record with "empty": true. Lines longer than \
-            --max-context tokens are cut (to their end, or to their start for "score") and marked "truncated".
+            --max-context tokens are cut (to their end, or to their start for "score", whose line break is then not \
+            scored) and marked "truncated".
 
             Examples:
               printf 'The old man\\nShe opened the\\n' | quill predict --model tiny --task next
@@ -51,7 +56,7 @@ struct PredictCommand: StoreBackedCommand {
     static let defaults = DecodingOptions(temperature: 0, topK: 5, beamWidth: 1, maxTokens: 20)
 
     @Option(parsing: .number, help: ArgumentHelp("Lines longer than this many tokens are cut.", valueName: "tokens"))
-    var maxContext = 512
+    var maxContext = ContextCap.defaultTokens
 
     @Option(parsing: .number, help: ArgumentHelp("Lines stepped together.", valueName: "n"))
     var batchLines = 64
@@ -85,14 +90,16 @@ struct PredictCommand: StoreBackedCommand {
                                       precision: precision.precision,
                                       ngram: try ngram.mixture(for: self.model, vocabulary: vocabulary, store: store))
 
-        let reader = try LineReader(path: input)
+        let bytes = ContextCap.bytes(forTokens: maxContext)
+        let reader = try LineReader(path: input, holding: options.keeps == .start ? .start(bytes: bytes)
+                                    : .end(bytes: bytes))
         let writer = try OutputFile(path: output)
         let bar = ProgressBar(label: "predicting")
         defer { bar.finish() }
         var invalidLines = 0
-        var pending: [(number: Int, record: LineRecord?, text: String?)] = []
+        var pending: [(number: Int, record: LineRecord?, text: String?, isPart: Bool)] = []
         func flush() throws {
-            let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0) } }
+            let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0, entry.isPart) } }
             var predictions = try predictor.predict(texts)[...]
             for entry in pending {
                 let record = entry.record ?? .prediction(predictions.removeFirst())
@@ -105,12 +112,11 @@ struct PredictCommand: StoreBackedCommand {
             switch line.text {
             case .failure(let invalid):
                 invalidLines += 1
-                pending.append((line.number, .error("\(reader.name):\(line.number): not valid UTF-8 at byte "
-                    + "\(invalid.offset) of the line; fix or drop the line, or convert the file (e.g. with iconv)"), nil))
+                pending.append((line.number, .error("\(invalid)"), nil, false))
             case .success(let text) where text.isEmpty:
-                pending.append((line.number, .empty, nil))
+                pending.append((line.number, .empty, nil, false))
             case .success(let text):
-                pending.append((line.number, nil, text))
+                pending.append((line.number, nil, text, line.isPart))
             }
             if pending.count >= batchLines { try flush() }
         }

@@ -4,7 +4,7 @@ import Quill
 extension BLEUTokenizer: ExpressibleByArgument {}
 
 /// `quill translation score`: BLEU, chrF and chrF++ of hypotheses against references, as sacreBLEU's command line.
-struct TranslationScoreCommand: ParsableCommand {
+struct TranslationScoreCommand: ParsableCommand, LossyReading {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score a system's translations against references: BLEU, chrF, chrF++ (sacreBLEU 2.6, exactly).",

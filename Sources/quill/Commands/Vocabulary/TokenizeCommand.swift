@@ -2,7 +2,7 @@ import ArgumentParser
 import Quill
 
 /// `quill tokenize`: streams a text through the tokenizer and prints its tokens (or their ids in a vocabulary).
-struct TokenizeCommand: ParsableCommand {
+struct TokenizeCommand: ParsableCommand, LossyReading {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Print the tokens of a text, one per line (or as JSON Lines, or as vocabulary ids).",

@@ -3,7 +3,7 @@ import Foundation
 import Quill
 
 /// `quill vocab build`: counts a corpus and saves the vocabulary.
-struct VocabBuildCommand: StoreBackedCommand {
+struct VocabBuildCommand: StoreBackedCommand, LossyReading {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Count the tokens of a corpus and save the vocabulary in the store.",
