@@ -43,6 +43,9 @@ final class Database {
         self.handle = db
         // Extended codes tell SQLITE_CONSTRAINT_FOREIGNKEY from SQLITE_CONSTRAINT_UNIQUE in errors.
         sqlite3_extended_result_codes(db, 1)
+        // A store may come from anywhere: nothing in it may make this connection touch another file.
+        let hardened = csqlite_harden(db)
+        guard hardened == SQLITE_OK else { throw failure(hardened, sql: nil) }
     }
 
     deinit {
