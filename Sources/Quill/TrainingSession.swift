@@ -64,7 +64,7 @@ final class TrainingSession {
         trainIDs = try TokenIDs.encode(file: options.corpus, vocabulary: vocabulary, progress: checkStop)
         validIDs = try options.valid.map { try TokenIDs.encode(file: $0, vocabulary: vocabulary, progress: checkStop) }
         if let validIDs, validIDs.count < 2 {
-            throw TrainError.corpusTooSmall(tokens: validIDs.count, batchSize: 1)
+            throw TrainError.corpusTooSmall(tokens: validIDs.count, batchSize: 1, file: options.valid)
         }
         let needed = options.estimatedMemory(vocabularySize: vocabulary.count)
         let available = Double(ProcessInfo.processInfo.physicalMemory)
@@ -75,8 +75,13 @@ final class TrainingSession {
         model.lossReduction = options.loss
         var rng = RNG(seed: options.seed)
         model.parameters.initialize(.uniform(scale: options.initScale), rng: &rng)
-        let objective = try LanguageModelObjective(model: model, trainIDs: trainIDs.ids, batch: options.batch,
+        let objective: LanguageModelObjective
+        do {
+            objective = try LanguageModelObjective(model: model, trainIDs: trainIDs.ids, batch: options.batch,
                                                    steps: options.steps, validIDs: validIDs?.ids)
+        } catch let TrainError.corpusTooSmall(tokens, batchSize, nil) {
+            throw TrainError.corpusTooSmall(tokens: tokens, batchSize: batchSize, file: options.corpus)
+        }
 
         let runID: Int64
         try checkStop()

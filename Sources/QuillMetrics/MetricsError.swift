@@ -6,6 +6,8 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
     case lineCountMismatch(hypothesisFile: String, hypothesisLines: Int, referenceFile: String, referenceLines: Int)
     /// There is nothing to score.
     case noSegments
+    /// The reference file holds no line.
+    case emptyReferenceFile(file: String)
     /// The reference at a 0-based index is empty: sacreBLEU refuses empty references.
     case emptyReference(index: Int)
     /// Line `line` (1-based) of a reference file is empty or only whitespace.
@@ -22,6 +24,8 @@ public enum MetricsError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "has no counterpart in \(shorter); give one hypothesis per reference line"
         case .noSegments:
             return "there is nothing to score: no hypothesis and no reference"
+        case let .emptyReferenceFile(file):
+            return "\(file) holds no line, so there is nothing to score; give the reference translations, one per line"
         case let .emptyReference(index):
             return "reference \(index + 1) is empty; sacreBLEU refuses empty references"
         case let .emptyReferenceLine(file, line):

@@ -57,9 +57,10 @@ public struct TranslationScoring: Sendable, Equatable {
     /// Scores the lines of two files as sacreBLEU's command line reads them (see ``lines(of:universalNewlines:)``);
     /// errors name the files and the line.
     /// - Throws: ``MetricsError/lineCountMismatch(hypothesisFile:hypothesisLines:referenceFile:referenceLines:)``,
-    ///   ``MetricsError/emptyReferenceLine(file:line:)`` or ``MetricsError/noSegments``.
+    ///   ``MetricsError/emptyReferenceLine(file:line:)`` or ``MetricsError/emptyReferenceFile(file:)``.
     public func score(hypothesisLines: [String], hypothesisFile: String, referenceLines: [String],
                       referenceFile: String) throws -> TranslationScores {
+        guard !referenceLines.isEmpty else { throw MetricsError.emptyReferenceFile(file: referenceFile) }
         guard hypothesisLines.count == referenceLines.count else {
             throw MetricsError.lineCountMismatch(hypothesisFile: hypothesisFile, hypothesisLines: hypothesisLines.count,
                                                  referenceFile: referenceFile, referenceLines: referenceLines.count)

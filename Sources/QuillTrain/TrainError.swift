@@ -1,7 +1,8 @@
 /// Errors of the training side. Each names what failed and how to fix it.
 public enum TrainError: Error, Equatable, CustomStringConvertible {
-    /// The id stream is too short to give `batchSize` streams of at least 2 tokens (one input, one target).
-    case corpusTooSmall(tokens: Int, batchSize: Int)
+    /// The id stream is too short to give `batchSize` streams of at least 2 tokens (one input, one target); `file`
+    /// names the text it came from, when known.
+    case corpusTooSmall(tokens: Int, batchSize: Int, file: String? = nil)
     /// A batch size or window length that is not positive.
     case invalidShape(batchSize: Int, steps: Int)
     /// A saved batcher position outside `0...windowCount`.
@@ -20,8 +21,8 @@ public enum TrainError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .corpusTooSmall(tokens, batchSize):
-            return "the corpus has \(tokens) token\(tokens == 1 ? "" : "s"), too few for \(batchSize) parallel streams "
+        case let .corpusTooSmall(tokens, batchSize, file):
+            return (file.map { "\($0): " } ?? "") + "the corpus has \(tokens) token\(tokens == 1 ? "" : "s"), too few for \(batchSize) parallel streams "
                 + "of at least 2 tokens: it needs at least \(2 * batchSize) tokens; use a larger corpus or a smaller "
                 + "batch size"
         case let .invalidShape(batchSize, steps):
