@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system libraries Quill builds against, when missing (Debian/Ubuntu): ICU4C and SQLite headers,
-# and pkg-config, which SwiftPM uses to find them. Sourced by the other scripts; safe to run again.
+# and pkg-config, which SwiftPM uses to find them; and python3, which runs the reliability scripts. Sourced by the
+# other scripts; safe to run again.
 set -euo pipefail
 needed=()
-for pkg in libicu-dev libsqlite3-dev pkg-config; do
+for pkg in libicu-dev libsqlite3-dev pkg-config python3; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then
