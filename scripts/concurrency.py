@@ -25,22 +25,14 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def build_quill():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "quill"], cwd=ROOT, check=True,
-                   stdout=sys.stderr)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "quill")
+from quill_build import quill_binary
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quill", help="the quill binary (default: build a release one)")
     options = parser.parse_args()
-    quill = os.path.abspath(options.quill) if options.quill else build_quill()
+    quill = quill_binary(options.quill)
     failures = []
     env = dict(os.environ, QUILL_THREADS="1")
 

@@ -44,15 +44,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def build_quill():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "quill"], cwd=ROOT, check=True,
-                   stdout=sys.stderr)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "quill")
+from quill_build import quill_binary
 
 
 def words(rng, count):
@@ -298,7 +290,7 @@ def main():
     parser.add_argument("--disk-full", action="store_true",
                         help="fill the store's filesystem mid-run instead of killing (needs root: mounts a tmpfs)")
     options = parser.parse_args()
-    quill = os.path.abspath(options.quill) if options.quill else build_quill()
+    quill = quill_binary(options.quill)
     rng = random.Random(options.seed)
     failed = False
     with tempfile.TemporaryDirectory(prefix="quill-faults-") as work:
