@@ -31,9 +31,8 @@ done
 scripts/setup.sh
 # `--sanitize=fuzzer` makes SwiftPM link libFuzzer's `main`; but it hands swiftc `-sanitize=fuzzer -sanitize=address`
 # as two flags, of which the last wins, so nothing would be instrumented for coverage: the one flag
-# `-sanitize=fuzzer,address` comes last. Dead stripping (`--gc-sections`) would drop the coverage counters.
-build=(swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
-       --disable-dead-strip)
+# `-sanitize=fuzzer,address` comes last.
+build=(swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address)
 (cd fuzz && "${build[@]}")
 bin=$(cd fuzz && "${build[@]}" --show-bin-path)
 

@@ -70,12 +70,7 @@ static void *worker_main(void *arg) {
         pthread_mutex_lock(&pool->mutex);
         while (!pool->stop && atomic_load_explicit(&pool->generation, memory_order_relaxed) == seen)
             pthread_cond_wait(&pool->wake, &pool->mutex);
-        if (pool->stop) {
-            pthread_mutex_unlock(&pool->mutex);
-            // The thread's GEMM scratch dies with it: a destroyed pool's workers leaked it (LeakSanitizer).
-            quill_gemm_scratch_release();
-            return NULL;
-        }
+        if (pool->stop) { pthread_mutex_unlock(&pool->mutex); return NULL; }
         seen = atomic_load_explicit(&pool->generation, memory_order_relaxed);
         if (!pool->open) { pthread_mutex_unlock(&pool->mutex); continue; }
         void (*body)(void *, int64_t) = pool->body;
