@@ -12,14 +12,13 @@
 # fuzz/seeds), so a second run starts where the first stopped; logs go to fuzz/.build/logs/<harness>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 all=(utf8 tokenizer safetensors vocabulary-file store keys)
 runs=10000000 max_time=0 harnesses=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=$2; shift 2 ;;
         --max-time) max_time=$2; shift 2 ;;
-        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
         *) harnesses+=("$1"); shift ;;
     esac
 done
