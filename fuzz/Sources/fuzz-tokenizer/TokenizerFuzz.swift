@@ -30,7 +30,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             let tokens = try tokenizer.tokenize(text)
             require(tokens.allSatisfy { !$0.isEmpty }, "\(settings.canonicalJSON): an empty token in \(tokens)")
             let joined = Array(Tokenizer.detokenize(tokens).utf8)
-            require(joined == normalized, "\(settings.canonicalJSON): tokens \(tokens) join to \(joined), not \(normalized)")
+            require(joined == normalized,
+                    "\(settings.canonicalJSON): tokens \(tokens) join to \(joined), not \(normalized)")
         }
     } catch {
         require(false, "\(settings.canonicalJSON): valid text threw \(error)")

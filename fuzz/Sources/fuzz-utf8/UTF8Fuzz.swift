@@ -6,7 +6,8 @@ import QuillText
 ///
 /// - The first invalid offset is nil exactly when the standard library accepts the bytes, and the bytes before it
 ///   are valid.
-/// - A strict reader throws exactly on invalid input, naming the first invalid offset, and otherwise gives the bytes back unchanged.
+/// - A strict reader throws exactly on invalid input, naming the first invalid offset, and otherwise gives the bytes
+///   back unchanged.
 /// - A lossy reader gives what `String(decoding:as:)` gives (U+FFFD for each maximal ill-formed subpart).
 /// The input goes through a 16-byte reader (the smallest chunk), so a character or ill-formed sequence often
 /// straddles a chunk boundary.
