@@ -57,10 +57,13 @@ for h in "${harnesses[@]}"; do
     seed_dir=$(mktemp -d)
     seed "$h" "$seed_dir"
     # -timeout: an input that runs 30 s is a hang, kept like a crash.
-    status=0
     "$bin/fuzz-$h" -runs="$runs" -max_total_time="$max_time" -timeout=30 -print_final_stats=1 \
-        -artifact_prefix="$crashes/" "$corpus" "$seed_dir" >"$log" 2>&1 || status=$?
-    rm -rf "$seed_dir"
+        -artifact_prefix="$crashes/" "$corpus" "$seed_dir" >"$log" 2>&1 &
+    pid=$!
+    status=0
+    wait "$pid" || status=$?
+    # A harness's scratch files (FuzzSupport.ScratchFile) outlive a crash or a hang; they carry its process id.
+    rm -rf "$seed_dir" /dev/shm/quill-fuzz-"$pid"-* /tmp/quill-fuzz-"$pid"-*
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     if [ "$status" -eq 0 ]; then

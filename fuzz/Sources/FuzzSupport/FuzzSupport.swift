@@ -15,7 +15,7 @@ public func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosur
 
 /// A scratch file for harnesses whose code under test reads files, on a RAM-backed file system when there is one
 /// (`/dev/shm`), so that writing it once per input costs microseconds, not a disk flush. Removed when the process
-/// exits (libFuzzer exits through `exit`, after a crash too).
+/// exits normally; after a crash or a hang scripts/fuzz.sh removes it (its name carries the process id).
 public struct ScratchFile: Sendable {
     public let path: String
     /// Files beside `path` that the code under test may leave (SQLite's `-wal` and `-shm`), removed before each input.
