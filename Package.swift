@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "Quill", targets: ["Quill"]),
         .executable(name: "quill", targets: ["quill"]),
+        // The REPL's key decoding, a product of its own so that the fuzz harnesses (fuzz/) can import it.
+        .library(name: "QuillTerminal", targets: ["QuillTerminal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,8 +44,10 @@ let package = Package(
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillFormats", "QuillTrain",
                                               "QuillDecode", "QuillTensor", "QuillNGram", "QuillMetrics"]),
 
+        // Bytes from a terminal in raw mode → key presses and pastes; no I/O, so it can be tested and fuzzed alone.
+        .target(name: "QuillTerminal"),
         .executableTarget(name: "quill", dependencies: [
-            "Quill", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Quill", "QuillTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
@@ -65,6 +69,6 @@ let package = Package(
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
         // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its
         // terminal UI directly.
-        .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTestSupport"]),
+        .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTerminal", "QuillTestSupport"]),
     ]
 )

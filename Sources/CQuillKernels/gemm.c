@@ -18,6 +18,7 @@
 //   sequence of roundings wherever its tile falls and whichever thread computes it.
 #include "quill_gemm.h"
 #include "quill_kernels.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -516,9 +517,20 @@ void quill_gemm_scale(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
 static _Thread_local float *scratch_ptr[3];
 static _Thread_local int64_t scratch_cap[3];
 
+// A thread's scratch is freed when the thread exits (a pool's workers when the pool goes, a dispatch worker when it
+// idles out): a key whose destructor runs at exit, set once the thread has scratch. LeakSanitizer found them leaked.
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+static void scratch_thread_exit(void *unused) { (void)unused; quill_gemm_scratch_release(); }
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_thread_exit); }
+
 float *quill_gemm_scratch(int32_t slot, int64_t count) {
     if (count < 1) count = 1;
     if (scratch_cap[slot] < count) {
+        if (!scratch_ptr[0] && !scratch_ptr[1] && !scratch_ptr[2]) {
+            pthread_once(&scratch_key_once, scratch_key_create);
+            pthread_setspecific(scratch_key, scratch_ptr);  // any non-NULL value: the destructor runs
+        }
         free(scratch_ptr[slot]);
         const size_t bytes = (size_t)round_up(count * (int64_t)sizeof(float), 64);
         scratch_ptr[slot] = aligned_alloc(64, bytes);

@@ -183,7 +183,13 @@ public final class Store {
 
     /// Applies the migrations not yet recorded, each in its own transaction, and sets `PRAGMA user_version`.
     private func migrate(to migrations: [Migration]) throws {
-        let applied = Dictionary(uniqueKeysWithValues: try appliedMigrations().map { ($0.version, $0.name) })
+        // A damaged file can list a version twice (its primary key is not checked on reading): an error, not a trap.
+        var applied: [Int: String] = [:]
+        for migration in try appliedMigrations() {
+            guard applied.updateValue(migration.name, forKey: migration.version) == nil else {
+                throw StoreError.corrupt(path: path, reason: "migration \(migration.version) is recorded twice")
+            }
+        }
         for migration in migrations {
             if let name = applied[migration.version] {
                 guard name == migration.name else { throw mismatch(migration, recordedAs: name) }

@@ -87,7 +87,7 @@ public final class TextReader {
         }
     }
 
-    /// Validates what was read and returns where the next chunk ends (0 when more input is needed).
+    /// Validates what was read and returns where the next chunk ends (0 when the buffer holds no whole character).
     private func validateAndFindCut() throws -> Int {
         while true {
             let result = buffer.withUnsafeBufferPointer {
@@ -111,7 +111,8 @@ public final class TextReader {
             // After the last line break.
             var i = validated
             while i > 0 { if b[i - 1] == 0x0A { return i }; i -= 1 }
-            if validated < chunkSize { return 0 }
+            // No line break, and the chunk is full (`fill` stops short only at the end), even when a character cut
+            // off at its end leaves `validated` below `chunkSize`: waiting for more input there never ended.
             // Pathological when there is no break: no line break or space in a whole chunk.
             return TextCut.lastBreak(in: b, before: validated) ?? validated
         }

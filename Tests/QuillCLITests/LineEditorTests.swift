@@ -1,5 +1,6 @@
 import Foundation
 import Quill
+import QuillTerminal
 import Testing
 @testable import quill
 

@@ -38,6 +38,20 @@ struct OpeningTests {
         }
     }
 
+    /// Found by fuzz/ (fuzz-store): a damaged page listed migration 0 twice, and reading the list trapped.
+    @Test("a store that lists a migration twice is corrupt, an error rather than a crash")
+    func migrationListedTwice() throws {
+        try withTemporaryPath { temporary in
+            try Database(path: temporary.path, create: true).executeScript("""
+                PRAGMA application_id = \(Schema.applicationID);
+                CREATE TABLE schema_migrations (version INTEGER, name TEXT, applied_at TEXT);
+                INSERT INTO schema_migrations VALUES (1, 'initial', 'then'), (1, 'initial', 'then');
+                """)
+            let error = #expect(throws: StoreError.self) { try Store(path: temporary.path, create: false) }
+            #expect(error == .corrupt(path: temporary.path, reason: "migration 1 is recorded twice"))
+        }
+    }
+
     @Test("create: false on a missing file is a clear not-found error")
     func missingFile() throws {
         let temporary = TemporaryPath()

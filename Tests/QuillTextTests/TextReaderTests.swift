@@ -88,6 +88,22 @@ func chunks(of path: String, chunkSize: Int, lossy: Bool = false) throws -> [[UI
         }
     }
 
+    /// Found by fuzz/ (fuzz-utf8): a full chunk without a line break whose last character is cut off left
+    /// `validated` below the chunk size, and the reader waited for input it never read.
+    @Test(.timeLimit(.minutes(1))) func aFullChunkEndingInsideACharacterIsCutBeforeIt() throws {
+        let crash = Array("Towit+ 'y=hat  ".utf8) + [0xD8]  // 16 bytes: a lead byte at the end of the file
+        let path = try temporaryFile(crash)
+        #expect(throws: TextError.invalidUTF8(file: path, line: 1, column: 16, offset: 15)) {
+            try chunks(of: path, chunkSize: 16)
+        }
+        #expect(try TextReader(path: path, chunkSize: 16, lossy: true).readAll() == "Towit+ 'y=hat  \u{FFFD}")
+
+        let text = "a" + String(repeating: "é", count: 20) + "\n"  // each 16-byte chunk ends inside an é
+        let parts = try chunks(of: try temporaryFile(Array(text.utf8)), chunkSize: 16)
+        #expect(parts.flatMap { $0 } == Array(text.utf8))
+        #expect(parts.allSatisfy { String(validating: $0, as: UTF8.self) != nil })
+    }
+
     @Test func lossyReplacesMaximalSubpartsAndCounts() throws {
         let bytes = Array("a".utf8) + [0xE2, 0x82] + Array("b".utf8) + [0xFF, 0xFE] + Array("c\n".utf8)
         let path = try temporaryFile(bytes)

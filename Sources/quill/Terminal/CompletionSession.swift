@@ -1,5 +1,6 @@
 import Foundation
 import Quill
+import QuillTerminal
 
 /// What the completion REPL asks of a completer: Quill's ``Autocompleter``, or a fake in tests.
 protocol Completing: AnyObject {

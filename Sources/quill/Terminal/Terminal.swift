@@ -15,7 +15,15 @@ import Darwin
 /// signal with its default action, so the shell sees the usual status. SIGWINCH only sets ``resized``.
 enum Terminal {
     /// The terminal settings before ``enterRawMode()``; read by signal handlers, so set before they are installed.
-    nonisolated(unsafe) private static var original = termios()
+    ///
+    /// On the heap, not in a global `termios`: Swift 6.3 emits a zero-initialized global of an imported C struct
+    /// without its interior padding (57 bytes for Glibc's 60-byte `termios`), so storing a whole `termios` there
+    /// wrote past its end (AddressSanitizer: global-buffer-overflow; see docs/reliability.md).
+    nonisolated(unsafe) private static let original: UnsafeMutablePointer<termios> = {
+        let settings = UnsafeMutablePointer<termios>.allocate(capacity: 1)
+        settings.initialize(to: termios())
+        return settings
+    }()
     private static let isRaw = Atomic<Bool>(false)
     private static let resizedFlag = Atomic<Bool>(false)
 
@@ -33,7 +41,7 @@ enum Terminal {
         guard tcgetattr(0, &settings) == 0 else {
             throw CLIError("cannot read the terminal settings: \(String(cString: strerror(errno)))")
         }
-        original = settings
+        original.pointee = settings
         installSignalHandlers()
         var raw = settings
         raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
@@ -53,7 +61,7 @@ enum Terminal {
     static func restore() {
         guard isRaw.exchange(false, ordering: .sequentiallyConsistent) else { return }
         write(leaveSequence)
-        tcsetattr(0, TCSADRAIN, &original)
+        tcsetattr(0, TCSADRAIN, original)
     }
 
     /// Ctrl-Z: restores the terminal, stops the process as the shell expects, and takes raw mode again on `fg`.
@@ -118,7 +126,7 @@ enum Terminal {
                 if Terminal.isRaw.exchange(false, ordering: .sequentiallyConsistent) {
                     let leave = "\u{1B}[?2004l\u{1B}[?25h\r\n"
                     _ = leave.utf8.withContiguousStorageIfAvailable { systemWrite(1, $0.baseAddress!, $0.count) }
-                    tcsetattr(0, TCSANOW, &Terminal.original)
+                    tcsetattr(0, TCSANOW, Terminal.original)
                 }
                 signal(number, SIG_DFL)
                 raise(number)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Quill
+import QuillTerminal
 
 /// `quill complete`: the autocomplete REPL on a terminal, JSON Lines of suggestions otherwise.
 struct CompleteCommand: StoreBackedCommand {

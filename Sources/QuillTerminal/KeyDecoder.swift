@@ -1,5 +1,5 @@
 /// A key press, or a paste, decoded from the bytes a terminal in raw mode sends.
-enum Key: Equatable, Sendable {
+public enum Key: Equatable, Sendable {
     /// Printable characters: one key, or several typed faster than they were read.
     case text(String)
     /// Text pasted between the bracketed-paste markers `ESC [200~` and `ESC [201~`.
@@ -21,18 +21,20 @@ enum Key: Equatable, Sendable {
 /// A read may end inside a sequence or a multi-byte character; those bytes wait for the next ``decode(_:)``. A lone
 /// `ESC` cannot be told from the start of a sequence until more bytes come or none do: the caller waits briefly
 /// while ``isPending`` and then calls ``flush()``, which takes it as the Escape key (as readline and vim do).
-struct KeyDecoder {
+public struct KeyDecoder {
     private var pending: [UInt8] = []
     /// Inside a bracketed paste: the bytes are pasted text until `ESC [201~`.
     private var pasting = false
 
     /// Whether bytes wait for the rest of a sequence or character.
-    var isPending: Bool { !pending.isEmpty }
+    public var isPending: Bool { !pending.isEmpty }
 
     private static let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
 
+    public init() {}
+
     /// Decodes `bytes` after any waiting from earlier reads; an incomplete sequence at the end waits.
-    mutating func decode(_ bytes: some Sequence<UInt8>) -> [Key] {
+    public mutating func decode(_ bytes: some Sequence<UInt8>) -> [Key] {
         pending.append(contentsOf: bytes)
         var keys: [Key] = []
         var i = 0
@@ -47,7 +49,7 @@ struct KeyDecoder {
 
     /// Takes what waits as complete: a lone `ESC` is the Escape key, a cut-off sequence is dropped, a cut-off
     /// character becomes U+FFFD, and a paste that has not ended yet is delivered so far.
-    mutating func flush() -> [Key] {
+    public mutating func flush() -> [Key] {
         defer { pending.removeAll() }
         if pasting { return pending.isEmpty ? [] : [.paste(String(decoding: pending, as: UTF8.self))] }
         guard let first = pending.first else { return [] }
@@ -60,7 +62,7 @@ struct KeyDecoder {
     }
 
     /// Decodes a complete byte string (for tests and for flushing): everything is taken as complete.
-    static func decodeAll(_ bytes: [UInt8], flushing: Bool = true) -> [Key] {
+    public static func decodeAll(_ bytes: [UInt8], flushing: Bool = true) -> [Key] {
         var decoder = KeyDecoder()
         var keys = decoder.decode(bytes)
         if flushing { for key in decoder.flush() { decoder.append(key, to: &keys) } }
