@@ -274,8 +274,6 @@ public struct KneserNeyModel: Sendable {
         for n in 2...max(2, order) where n <= order {
             var level = levels[n - 1]
             let e = level.token.count
-            level.table = GramTable(capacity: e)
-            for j in 0..<e { _ = level.table.insert(GramTable.key(level.prefix[j], level.token[j]), index: Int32(j)) }
             let discounts = Self.discounts(level.count, smoothing)
             level.discounts = discounts
             // Contexts: children ranges, totals, γ.
@@ -296,24 +294,29 @@ public struct KneserNeyModel: Sendable {
             }
             levels[n - 2].childStart = childStart
             levels[n - 2].backoff = backoff
-            // Suffixes, and the interpolated probabilities.
+            // Suffixes (their slot holds their probability), the interpolated probabilities, and the table.
             let below = levels[n - 2]
+            let (d1, d2, d3) = (discounts[0], discounts[1], discounts[2])
             var newSuffix = [Int32](repeating: 0, count: e)
             level.probability = [Float](repeating: 0, count: e)
+            level.table = GramTable(capacity: e)
             for j in 0..<e {
-                let s: Int32
+                let lower: Float
                 if n == 2 {
-                    s = level.token[j]
+                    newSuffix[j] = level.token[j]
+                    lower = below.probability[Int(level.token[j])]
                 } else {
-                    guard let found = below.table.find(GramTable.key(suffix[Int(level.prefix[j])], level.token[j]))
+                    guard let found = below.table.lookup(GramTable.key(suffix[Int(level.prefix[j])], level.token[j]))
                     else { throw GramError.missingSuffix(order: n, entry: j) }
-                    s = found.index
+                    newSuffix[j] = found.index
+                    lower = found.probability
                 }
-                newSuffix[j] = s
                 let c = Int(level.prefix[j]), count = level.count[j]
-                level.probability[j] = max(count - Self.discount(count, discounts), 0) / total[c]
-                    + backoff[c] * below.probability[Int(s)]
-                level.table.setProbability(level.probability[j], key: GramTable.key(level.prefix[j], level.token[j]))
+                let d = count >= 3 ? d3 : count >= 2 ? d2 : count > 0 ? d1 : 0
+                let probability = max(count - d, 0) / total[c] + backoff[c] * lower
+                level.probability[j] = probability
+                level.table.insertNew(GramTable.key(level.prefix[j], level.token[j]), index: Int32(j),
+                                      probability: probability)
             }
             suffix = newSuffix
             levels[n - 1] = level
@@ -526,13 +529,16 @@ struct GramTable: Sendable {
         }
     }
 
-    mutating func setProbability(_ probability: Float, key: UInt64) {
+    /// Inserts a key known to be absent, into a table made with room for it.
+    @inline(__always)
+    mutating func insertNew(_ key: UInt64, index: Int32, probability: Float) {
         var i = home(key)
         let capacity = slots.count
         slots.withUnsafeMutableBufferPointer { s in
-            while s[i].key != key { i += 1; if i == capacity { i = 0 } }
-            s[i].probability = probability
+            while s[i].key != GramTable.empty { i += 1; if i == capacity { i = 0 } }
+            s[i] = Slot(key: key, index: index, probability: probability)
         }
+        count += 1
     }
 
     private mutating func grow() {
