@@ -211,6 +211,8 @@ public struct KneserNeyModel: Sendable {
     ///   below.
     public init(vocabularySize: Int, smoothing: Smoothing, boundary: Int32?, ids: [[Int32]], counts: [[Float]]) throws {
         precondition((1...Self.maximumOrder).contains(ids.count) && ids.count == counts.count)
+        var (ids, counts) = (ids, counts)
+        Self.addMissingPrefixes(&ids, &counts)
         var levels = [Level](repeating: Level(), count: ids.count)
         levels[0].count = [Float](repeating: 0, count: vocabularySize)
         for (e, id) in ids[0].enumerated() { levels[0].count[Int(id)] = counts[0][e] }
@@ -242,6 +244,39 @@ public struct KneserNeyModel: Sendable {
             levels[n - 1] = level
         }
         try self.init(vocabularySize: vocabularySize, smoothing: smoothing, boundary: boundary, sorted: levels)
+    }
+
+    /// Adds, with count 0, the prefixes an order lacks: a model stored before the trie kept no n-gram whose
+    /// continuation count was 0 (the first n-grams of its stream), though a longer one starts with it.
+    private static func addMissingPrefixes(_ ids: inout [[Int32]], _ counts: inout [[Float]]) {
+        guard ids.count >= 3 else { return }
+        for n in stride(from: ids.count, through: 3, by: -1) {
+            let m = n - 1
+            let (upper, below) = (ids[n - 1], ids[m - 1])
+            let rows = below.count / m
+            var (mergedIDs, mergedCounts) = ([Int32](), [Float]())
+            var q = 0, added = 0
+            var last: ArraySlice<Int32> = []
+            for j in 0..<(upper.count / n) {
+                let prefix = upper[(j * n)..<(j * n + m)]
+                if prefix.elementsEqual(last) { continue }
+                last = prefix
+                while q < rows && below[(q * m)..<((q + 1) * m)].lexicographicallyPrecedes(prefix) {
+                    mergedIDs.append(contentsOf: below[(q * m)..<((q + 1) * m)])
+                    mergedCounts.append(counts[m - 1][q])
+                    q += 1
+                }
+                if q < rows && below[(q * m)..<((q + 1) * m)].elementsEqual(prefix) { continue }
+                mergedIDs.append(contentsOf: prefix)
+                mergedCounts.append(0)
+                added += 1
+            }
+            if added == 0 { continue }
+            mergedIDs.append(contentsOf: below[(q * m)...])
+            mergedCounts.append(contentsOf: counts[m - 1][q...])
+            ids[m - 1] = mergedIDs
+            counts[m - 1] = mergedCounts
+        }
     }
 
     /// The one place probabilities are computed: from sorted levels with their (continuation) counts.
@@ -284,6 +319,7 @@ public struct KneserNeyModel: Sendable {
             var total = [Float](repeating: 0, count: contexts)
             var backoff = [Float](repeating: 1, count: contexts)
             for c in 0..<contexts where childStart[c] < childStart[c + 1] {
+                defer { if total[c] == 0 { backoff[c] = 1 } }
                 var (sum, discounted): (Float, Float) = (0, 0)
                 for j in Int(childStart[c])..<Int(childStart[c + 1]) {
                     sum += level.count[j]
@@ -313,7 +349,9 @@ public struct KneserNeyModel: Sendable {
                 }
                 let c = Int(level.prefix[j]), count = level.count[j]
                 let d = count >= 3 ? d3 : count >= 2 ? d2 : count > 0 ? d1 : 0
-                let probability = max(count - d, 0) / total[c] + backoff[c] * lower
+                // A context whose followers all have count 0 (the first n-gram of a stream has no left neighbour)
+                // is an unseen one.
+                let probability = total[c] > 0 ? max(count - d, 0) / total[c] + backoff[c] * lower : lower
                 level.probability[j] = probability
                 level.table.insertNew(GramTable.key(level.prefix[j], level.token[j]), index: Int32(j),
                                       probability: probability)
