@@ -212,33 +212,41 @@ public struct KneserNeyModel: Sendable {
     public init(vocabularySize: Int, smoothing: Smoothing, boundary: Int32?, ids: [[Int32]], counts: [[Float]]) throws {
         precondition((1...Self.maximumOrder).contains(ids.count) && ids.count == counts.count)
         var (ids, counts) = (ids, counts)
-        Self.addMissingPrefixes(&ids, &counts)
+        if boundary == nil { Self.addMissingPrefixes(&ids, &counts) }  // sentences have every prefix
         var levels = [Level](repeating: Level(), count: ids.count)
         levels[0].count = [Float](repeating: 0, count: vocabularySize)
         for (e, id) in ids[0].enumerated() { levels[0].count[Int(id)] = counts[0][e] }
         for n in 2...max(2, ids.count) where n <= ids.count {
-            let (grams, below) = (ids[n - 1], ids[n - 2])
             let e = counts[n - 1].count
             var level = Level()
-            level.prefix.reserveCapacity(e)
-            level.token.reserveCapacity(e)
-            var q = 0  // the prefix's index in the order below
-            for j in 0..<e {
-                let row = grams[(j * n)..<((j + 1) * n)]
-                if j > 0 && !grams[((j - 1) * n)..<(j * n)].lexicographicallyPrecedes(row) {
-                    throw GramError.notSorted(order: n, entry: j)
+            level.prefix = [Int32](repeating: 0, count: e)
+            level.token = [Int32](repeating: 0, count: e)
+            let m = n - 1
+            try ids[n - 1].withUnsafeBufferPointer { grams in
+                try ids[n - 2].withUnsafeBufferPointer { below in
+                    // -1, 0, 1 as row a of `x` (length `k`) is before, equal to, after row b of `y`.
+                    func compare(_ x: UnsafeBufferPointer<Int32>, _ a: Int, _ y: UnsafeBufferPointer<Int32>, _ b: Int,
+                                 _ k: Int) -> Int {
+                        for i in 0..<k where x[a + i] != y[b + i] { return x[a + i] < y[b + i] ? -1 : 1 }
+                        return 0
+                    }
+                    let rows = below.count / m
+                    var q = 0  // the prefix's index in the order below
+                    for j in 0..<e {
+                        if j > 0 && compare(grams, (j - 1) * n, grams, j * n, n) >= 0 {
+                            throw GramError.notSorted(order: n, entry: j)
+                        }
+                        if n == 2 {
+                            q = Int(grams[j * 2])
+                        } else {
+                            while q < rows && compare(below, q * m, grams, j * n, m) < 0 { q += 1 }
+                            guard q < rows, compare(below, q * m, grams, j * n, m) == 0
+                            else { throw GramError.missingPrefix(order: n, entry: j) }
+                        }
+                        level.prefix[j] = Int32(q)
+                        level.token[j] = grams[j * n + m]
+                    }
                 }
-                if n == 2 {
-                    q = Int(row.first!)
-                } else {
-                    let prefix = row.dropLast()
-                    while q < below.count / (n - 1) && below[(q * (n - 1))..<((q + 1) * (n - 1))]
-                        .lexicographicallyPrecedes(prefix) { q += 1 }
-                    guard q < below.count / (n - 1), below[(q * (n - 1))..<((q + 1) * (n - 1))].elementsEqual(prefix)
-                    else { throw GramError.missingPrefix(order: n, entry: j) }
-                }
-                level.prefix.append(Int32(q))
-                level.token.append(row.last!)
             }
             level.count = counts[n - 1]
             levels[n - 1] = level
@@ -334,28 +342,29 @@ public struct KneserNeyModel: Sendable {
             let below = levels[n - 2]
             let (d1, d2, d3) = (discounts[0], discounts[1], discounts[2])
             var newSuffix = [Int32](repeating: 0, count: e)
-            level.probability = [Float](repeating: 0, count: e)
-            level.table = GramTable(capacity: e)
-            for j in 0..<e {
-                let lower: Float
-                if n == 2 {
+            var lowerProbability = [Float](repeating: 0, count: e)
+            if n == 2 {
+                for j in 0..<e {
                     newSuffix[j] = level.token[j]
-                    lower = below.probability[Int(level.token[j])]
-                } else {
-                    guard let found = below.table.lookup(GramTable.key(suffix[Int(level.prefix[j])], level.token[j]))
-                    else { throw GramError.missingSuffix(order: n, entry: j) }
-                    newSuffix[j] = found.index
-                    lower = found.probability
+                    lowerProbability[j] = below.probability[Int(level.token[j])]
                 }
+            } else {
+                let keys = (0..<e).map { j in GramTable.key(suffix[Int(level.prefix[j])], level.token[j]) }
+                if let j = below.table.lookupAll(keys, index: &newSuffix, probability: &lowerProbability) {
+                    throw GramError.missingSuffix(order: n, entry: j)
+                }
+            }
+            level.probability = [Float](repeating: 0, count: e)
+            for j in 0..<e {
                 let c = Int(level.prefix[j]), count = level.count[j]
                 let d = count >= 3 ? d3 : count >= 2 ? d2 : count > 0 ? d1 : 0
                 // A context whose followers all have count 0 (the first n-gram of a stream has no left neighbour)
                 // is an unseen one.
-                let probability = total[c] > 0 ? max(count - d, 0) / total[c] + backoff[c] * lower : lower
-                level.probability[j] = probability
-                level.table.insertNew(GramTable.key(level.prefix[j], level.token[j]), index: Int32(j),
-                                      probability: probability)
+                level.probability[j] = total[c] > 0 ? max(count - d, 0) / total[c] + backoff[c] * lowerProbability[j]
+                                                    : lowerProbability[j]
             }
+            level.table = GramTable(keys: (0..<e).map { j in GramTable.key(level.prefix[j], level.token[j]) },
+                                    probabilities: level.probability)
             suffix = newSuffix
             levels[n - 1] = level
         }
@@ -518,18 +527,64 @@ struct GramTable: Sendable {
                        count: max(8, capacity * 4 / 3 + 1))
     }
 
+    /// A table of distinct `keys`, key `j` with index `j` and `probabilities[j]`, filled in the order of the keys'
+    /// home slots so that the writes walk the table forward instead of missing the cache on every key.
+    init(keys: [UInt64], probabilities: [Float]) {
+        self.init(capacity: keys.count)
+        let capacity = slots.count
+        let order = homeOrder(keys)
+        slots.withUnsafeMutableBufferPointer { s in
+            for j in order {
+                let key = keys[Int(j)]
+                var i = Self.home(key, capacity)
+                while s[i].key != Self.empty { i += 1; if i == capacity { i = 0 } }
+                s[i] = Slot(key: key, index: j, probability: probabilities[Int(j)])
+            }
+        }
+        count = keys.count
+    }
+
+    /// The indices of `keys` sorted by home slot, by a counting sort on the slot's top bits.
+    private func homeOrder(_ keys: [UInt64]) -> [Int32] {
+        let shift = max(0, (Int.bitWidth - slots.count.leadingZeroBitCount) - 12)  // about 4,096 buckets
+        let homes = keys.map { home($0) >> shift }
+        var start = [Int](repeating: 0, count: (slots.count >> shift) + 2)
+        for h in homes { start[h + 1] += 1 }
+        for b in 1..<start.count { start[b] += start[b - 1] }
+        var order = [Int32](repeating: 0, count: keys.count)
+        for (j, h) in homes.enumerated() {
+            order[start[h]] = Int32(j)
+            start[h] += 1
+        }
+        return order
+    }
+
+    /// Looks `keys` up in the order of their home slots, writing each one's index and probability at its position.
+    /// - Returns: the position of a key that is absent, if any.
+    func lookupAll(_ keys: [UInt64], index: inout [Int32], probability: inout [Float]) -> Int? {
+        for j in homeOrder(keys) {
+            guard let found = lookup(keys[Int(j)]) else { return Int(j) }
+            index[Int(j)] = found.index
+            probability[Int(j)] = found.probability
+        }
+        return nil
+    }
+
     @inline(__always)
     static func key(_ prefix: Int32, _ token: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: prefix)) << 32 | UInt64(UInt32(bitPattern: token))
     }
 
     @inline(__always)
-    private func home(_ key: UInt64) -> Int {
+    private func home(_ key: UInt64) -> Int { Self.home(key, slots.count) }
+
+    @inline(__always)
+    private static func home(_ key: UInt64, _ capacity: Int) -> Int {
         var h = key
         h ^= h >> 33; h &*= 0xff51_afd7_ed55_8ccd
         h ^= h >> 33; h &*= 0xc4ce_b9fe_1a85_ec53
         h ^= h >> 33
-        return Int(h.multipliedFullWidth(by: UInt64(slots.count)).high)
+        return Int(h.multipliedFullWidth(by: UInt64(capacity)).high)
     }
 
     @inline(__always)
@@ -565,18 +620,6 @@ struct GramTable: Sendable {
                 if i == capacity { i = 0 }
             }
         }
-    }
-
-    /// Inserts a key known to be absent, into a table made with room for it.
-    @inline(__always)
-    mutating func insertNew(_ key: UInt64, index: Int32, probability: Float) {
-        var i = home(key)
-        let capacity = slots.count
-        slots.withUnsafeMutableBufferPointer { s in
-            while s[i].key != GramTable.empty { i += 1; if i == capacity { i = 0 } }
-            s[i] = Slot(key: key, index: index, probability: probability)
-        }
-        count += 1
     }
 
     private mutating func grow() {
