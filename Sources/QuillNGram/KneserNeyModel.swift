@@ -532,10 +532,9 @@ struct GramTable: Sendable {
     init(keys: [UInt64], probabilities: [Float]) {
         self.init(capacity: keys.count)
         let capacity = slots.count
-        let order = homeOrder(keys)
+        let (sorted, order) = byHome(keys)
         slots.withUnsafeMutableBufferPointer { s in
-            for j in order {
-                let key = keys[Int(j)]
+            for (key, j) in zip(sorted, order) {
                 var i = Self.home(key, capacity)
                 while s[i].key != Self.empty { i += 1; if i == capacity { i = 0 } }
                 s[i] = Slot(key: key, index: j, probability: probabilities[Int(j)])
@@ -544,26 +543,28 @@ struct GramTable: Sendable {
         count = keys.count
     }
 
-    /// The indices of `keys` sorted by home slot, by a counting sort on the slot's top bits.
-    private func homeOrder(_ keys: [UInt64]) -> [Int32] {
+    /// `keys` and their positions sorted by home slot, by a counting sort on the slot's top bits.
+    private func byHome(_ keys: [UInt64]) -> (keys: [UInt64], positions: [Int32]) {
         let shift = max(0, (Int.bitWidth - slots.count.leadingZeroBitCount) - 12)  // about 4,096 buckets
-        let homes = keys.map { home($0) >> shift }
         var start = [Int](repeating: 0, count: (slots.count >> shift) + 2)
-        for h in homes { start[h + 1] += 1 }
+        for key in keys { start[(home(key) >> shift) + 1] += 1 }
         for b in 1..<start.count { start[b] += start[b - 1] }
-        var order = [Int32](repeating: 0, count: keys.count)
-        for (j, h) in homes.enumerated() {
-            order[start[h]] = Int32(j)
-            start[h] += 1
+        var (sorted, positions) = ([UInt64](repeating: 0, count: keys.count), [Int32](repeating: 0, count: keys.count))
+        for (j, key) in keys.enumerated() {
+            let b = home(key) >> shift
+            sorted[start[b]] = key
+            positions[start[b]] = Int32(j)
+            start[b] += 1
         }
-        return order
+        return (sorted, positions)
     }
 
     /// Looks `keys` up in the order of their home slots, writing each one's index and probability at its position.
     /// - Returns: the position of a key that is absent, if any.
     func lookupAll(_ keys: [UInt64], index: inout [Int32], probability: inout [Float]) -> Int? {
-        for j in homeOrder(keys) {
-            guard let found = lookup(keys[Int(j)]) else { return Int(j) }
+        let (sorted, positions) = byHome(keys)
+        for (key, j) in zip(sorted, positions) {
+            guard let found = lookup(key) else { return Int(j) }
             index[Int(j)] = found.index
             probability[Int(j)] = found.probability
         }
