@@ -101,12 +101,20 @@ extension Store {
                 throw invalid("the tensors of order \(n) are missing or do not fit (order\(n).ids [E, \(n)], "
                     + "order\(n).counts [E])")
             }
+            // Checked and converted in one pass: a token id is a whole number in 0..<V.
             let limit = Float(vocabulary.count)
-            guard idTensor.values.allSatisfy({ $0 >= 0 && $0 < limit && $0 == $0.rounded() }) else {
+            var valid = true
+            let orderIDs = idTensor.values.map { value -> Int32 in
+                guard value >= 0 && value < limit else { valid = false; return 0 }
+                let id = Int32(value)
+                if Float(id) != value { valid = false }
+                return id
+            }
+            guard valid else {
                 throw invalid("order\(n).ids holds a value that is not a token id of its vocabulary "
                     + "(\(vocabulary.count) entries)")
             }
-            ids.append(idTensor.values.map { Int32($0) })
+            ids.append(orderIDs)
             counts.append(countTensor.values)
         }
         let sentences = hyperparameters.sentences ?? false
