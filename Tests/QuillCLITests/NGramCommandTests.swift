@@ -17,6 +17,12 @@ import Testing
         let perplexity = try #require(report["perplexity"] as? Double)
         #expect(perplexity > 1 && perplexity < 50, "a 3-gram on its own training text: \(perplexity)")
         #expect(try cli.run("models", "list").stdout.contains("kn-ngram"))
+        let plain = try cli.run("ngram", "train", "--corpus", corpus, "--vocabulary", "v", "--order", "5",
+                                "--smoothing", "plain", "--name", "g5")
+        expectSuccess(plain)
+        #expect(plain.stdout.contains("saved n-gram model 'g5': order 5, plain Kneser-Ney"), "\(plain.stdout)")
+        expectFailure(try cli.run("ngram", "train", "--corpus", corpus, "--vocabulary", "v", "--smoothing", "katz",
+                                  "--name", "h"), status: 64, mentioning: ["--smoothing"])
 
         let text = try cli.write("t.txt", "The boats came in at dusk and the lanterns were lit on the water.\n")
         let mixed = try cli.run("eval-autocomplete", "--model", "m", "--mix", "g", "--text", text, "--format", "json")
