@@ -155,7 +155,7 @@ public struct KneserNeyModel: Sendable {
             for n in 2...order {
                 let upper = levels[n - 1]
                 let suffix = n == 2 ? upper.token : upper.prefix.indices.map { j in
-                    levels[n - 2].table.find(GramTable.key(suffixBelow[Int(upper.prefix[j])], upper.token[j]))!.index
+                    levels[n - 2].table.lookup(GramTable.key(suffixBelow[Int(upper.prefix[j])], upper.token[j]))!.index
                 }
                 var continuation = [Float](repeating: 0, count: n == 2 ? vocabularySize : levels[n - 2].count.count)
                 for s in suffix { continuation[Int(s)] += 1 }
@@ -373,7 +373,7 @@ public struct KneserNeyModel: Sendable {
         self.levels = levels
     }
 
-    /// `D₁, D₂, D₃₊` from the counts of counts `n₁…n₄` (Chen and Goodman 1998, eq. 26); plain: `Y` three times. A
+    /// `D₁, D₂, D₃₊` from the counts of counts `n₁…n₄` (Chen and Goodman 1998); plain: `Y` three times. A
     /// discount whose counts of counts are missing (tiny corpora) falls back to `Y`, and `Y` to 0.75 when `n₁ = 0`;
     /// each is kept within `[0, k]`.
     static func discounts(_ counts: [Float], _ smoothing: Smoothing) -> [Float] {
@@ -602,7 +602,6 @@ struct GramTable: Sendable {
         }
     }
 
-    func find(_ key: UInt64) -> (index: Int32, probability: Float)? { lookup(key) }
 
     /// Inserts `key` with `index` unless present. - Returns: the key's index, and whether it was inserted.
     mutating func insert(_ key: UInt64, index: Int32) -> (Int32, Bool) {
