@@ -66,8 +66,7 @@ extension Store {
     public func saveNGramModel(_ ngram: KneserNeyModel, name: String, vocabulary: String, tokens: Int,
                                replace: Bool = false) throws {
         var tensors: [StoredTensor] = []
-        for n in 1...ngram.order {
-            let (ids, counts) = ngram.flatGrams(order: n)
+        ngram.forEachOrder(through: ngram.order) { n, ids, counts in
             tensors.append(StoredTensor(name: "order\(n).ids", shape: [counts.count, n], values: ids.map(Float.init)))
             tensors.append(StoredTensor(name: "order\(n).counts", shape: [counts.count], values: counts))
         }

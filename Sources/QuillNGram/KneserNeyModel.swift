@@ -478,12 +478,18 @@ public struct KneserNeyModel: Sendable {
 
     /// The n-grams of order `n`, sorted, flat (`n` ids each) with their counts: what the flat initializer takes.
     public func flatGrams(order n: Int) -> (ids: [Int32], counts: [Float]) {
-        if n == 1 {
-            let seen = levels[0].count.indices.filter { levels[0].count[$0] > 0 }
-            return (seen.map { Int32($0) }, seen.map { levels[0].count[$0] })
-        }
-        var rows: [Int32] = (0..<Int32(vocabularySize)).map { $0 }  // order 1: row w is [w]
-        for m in 2...n {
+        var result: (ids: [Int32], counts: [Float]) = ([], [])
+        forEachOrder(through: n) { m, ids, counts in if m == n { result = (ids, counts) } }
+        return result
+    }
+
+    /// Calls `body` with each order `1…n`'s flat n-grams and counts, as ``flatGrams(order:)`` gives them, building
+    /// each order's rows from the order below's.
+    public func forEachOrder(through n: Int, _ body: (Int, [Int32], [Float]) throws -> Void) rethrows {
+        let seen = levels[0].count.indices.filter { levels[0].count[$0] > 0 }
+        try body(1, seen.map { Int32($0) }, seen.map { levels[0].count[$0] })
+        var rows: [Int32] = (0..<Int32(vocabularySize)).map { $0 }  // order 1 as prefixes: row w is [w]
+        for m in 2...max(2, n) where m <= n {
             let level = levels[m - 1]
             var next = [Int32]()
             next.reserveCapacity(level.token.count * m)
@@ -493,8 +499,8 @@ public struct KneserNeyModel: Sendable {
                 next.append(level.token[j])
             }
             rows = next
+            try body(m, rows, level.count)
         }
-        return (rows, levels[n - 1].count)
     }
 
     /// The n-grams of order `n` (1…``order``) and their counts, sorted: what ``init(vocabularySize:grams:smoothing:boundary:)`` takes.
