@@ -168,6 +168,7 @@ public struct KneserNeyModel: Sendable {
                 suffixBelow = suffix
             }
         }
+        for n in levels.indices { levels[n].table = GramTable(capacity: 0) }  // free before sorting
         return sortLevels(levels)
     }
 
@@ -630,7 +631,7 @@ struct GramTable: Sendable {
 
     private mutating func grow() {
         let old = slots
-        self = GramTable(capacity: max(16, old.count * 2))
+        self = GramTable(capacity: max(16, count * 2))  // twice the slots
         for slot in old where slot.key != Self.empty {
             var i = home(slot.key)
             while slots[i].key != Self.empty { i += 1; if i == slots.count { i = 0 } }
