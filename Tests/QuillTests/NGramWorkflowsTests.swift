@@ -11,21 +11,61 @@ import Testing
             try AutocompleterTests.text.write(to: corpus, atomically: true, encoding: .utf8)
             let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
             _ = try store.buildVocabulary(corpus: corpus.path, name: "v")
-            let (trained, tokens) = try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 3, model: "g")
-            let (loaded, vocabulary) = try store.loadNGramModel(named: "g")
-            for n in 1...3 { #expect(loaded.grams(order: n).elementsEqual(trained.grams(order: n)) { $0 == $1 }) }
-            // The perplexity is the mean of −log p over the tokens, the first after the start of a line.
+            for (order, smoothing) in [(5, KneserNeyModel.Smoothing.modified), (3, .plain)] {
+                let (trained, tokens) = try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: order,
+                                                                  model: "g", smoothing: smoothing, replace: true)
+                let (loaded, vocabulary) = try store.loadNGramModel(named: "g")
+                #expect(loaded.order == order && loaded.smoothing == smoothing
+                    && loaded.boundary == vocabulary.lineBreakID)
+                for n in 1...order { #expect(loaded.grams(order: n).elementsEqual(trained.grams(order: n)) { $0 == $1 }) }
+                // Each line with a word is a sentence: its words and </s> are scored, the first word after <s>.
+                let ids = try Tokenizer(vocabulary.settings).tokenize(AutocompleterTests.text).map { vocabulary.id($0) }
+                let sentences = NGramSentences(vocabulary: vocabulary).sentences(ids)
+                #expect(sentences.count == tokens)
+                var (expected, history) = (0.0, [vocabulary.lineBreakID])
+                var (p, q) = ([Float](), [Float]())
+                for id in sentences {
+                    loaded.probabilities(after: history[...], into: &p)
+                    trained.probabilities(after: history[...], into: &q)
+                    #expect(p == q, "the stored model's probabilities are the trained model's, bit for bit")
+                    expected -= Double(log(loaded.probability(of: id, after: history[...])))
+                    history = id == vocabulary.lineBreakID ? [id] : history + [id]
+                }
+                let (scored, loss) = try store.evaluateNGramModel(named: "g", text: corpus.path)
+                #expect(scored == sentences.count && abs(loss - expected / Double(sentences.count)) < 1e-9)
+            }
+            #expect(throws: NGramTrainingError.orderOutOfRange(order: 9, maximum: 8)) {
+                try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 9, model: "h")
+            }
+        }
+    }
+
+    /// A model stored before sentences (one stream, plain KN, no `smoothing` in its record) loads and scores as then.
+    @Test func streamModelsStillLoadAndScoreEveryToken() throws {
+        try withTemporaryDirectory { directory in
+            let corpus = directory.appendingPathComponent("corpus.txt")
+            try AutocompleterTests.text.write(to: corpus, atomically: true, encoding: .utf8)
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
+            let vocabulary = try store.buildVocabulary(corpus: corpus.path, name: "v").vocabulary
             let ids = try Tokenizer(vocabulary.settings).tokenize(AutocompleterTests.text).map { vocabulary.id($0) }
-            #expect(ids.count == tokens)
+            let stream = KneserNeyModel(ids: ids, vocabularySize: vocabulary.count, order: 4)
+            try store.saveNGramModel(stream, name: "old", vocabulary: "v", tokens: ids.count)
+            let json = try store.model(named: "old").hyperparametersJSON
+            #expect(!json.contains("smoothing") && !json.contains("sentences"))
+            let (loaded, _) = try store.loadNGramModel(named: "old")
+            #expect(loaded.boundary == nil && loaded.smoothing == .plain && loaded.order == 4)
             let history = [vocabulary.lineStartID] + ids
+            var (p, q) = ([Float](), [Float]())
+            for end in [1, 2, 5, history.count] {
+                stream.probabilities(after: history[..<end], into: &p)
+                loaded.probabilities(after: history[..<end], into: &q)
+                #expect(p == q)
+            }
             let expected = (1..<history.count).reduce(0.0) {
                 $0 - Double(log(loaded.probability(of: history[$1], after: history[..<$1])))
             } / Double(ids.count)
-            let (scored, loss) = try store.evaluateNGramModel(named: "g", text: corpus.path)
-            #expect(scored == ids.count && abs(loss - expected) < 1e-9)
-            #expect(throws: NGramTrainingError.orderOutOfRange(order: 5, maximum: 4)) {
-                try store.trainNGramModel(corpus: corpus.path, vocabulary: "v", order: 5, model: "h")
-            }
+            let (scored, loss) = try store.evaluateNGramModel(named: "old", text: corpus.path)
+            #expect(scored == ids.count && abs(loss - expected) < 1e-9, "\(loss) \(expected)")
         }
     }
 

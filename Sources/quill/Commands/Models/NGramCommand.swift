@@ -2,17 +2,17 @@ import ArgumentParser
 import Foundation
 import Quill
 
-/// `quill ngram`: interpolated Kneser-Ney n-gram models, the baseline a recurrent model is compared with and a prior
+/// `quill ngram`: interpolated (modified) Kneser-Ney n-gram models, the baseline a recurrent model is compared with and a prior
 /// mixed into its suggestions (`quill complete --mix`).
 struct NGramCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ngram",
-        abstract: "Train and evaluate n-gram models (interpolated Kneser-Ney), the baseline for recurrent models.",
+        abstract: "Train and evaluate n-gram models (interpolated modified Kneser-Ney), the baseline for recurrent models.",
         discussion: """
             Example:
-              quill ngram train --corpus ptb.train.txt --vocabulary ptb-small --order 4 --name ptb-4gram
-              quill ngram eval --model ptb-4gram --text ptb.valid.txt
-              quill complete --model ptb-small --mix ptb-4gram
+              quill vocab build --corpus ptb.train.txt --level whitespace --name ptb-words
+              quill ngram train --corpus ptb.train.txt --vocabulary ptb-words --order 5 --name ptb-kn5
+              quill ngram eval --model ptb-kn5 --text ptb.test.txt
             """,
         subcommands: [NGramTrainCommand.self, NGramEvalCommand.self])
 }
@@ -23,21 +23,27 @@ struct NGramTrainCommand: StoreBackedCommand, LossyReading {
         commandName: "train",
         abstract: "Count the n-grams of a corpus and store an interpolated Kneser-Ney model.",
         discussion: """
-            The corpus is encoded with the stored vocabulary (line breaks are tokens, as for the recurrent models), \
-            and every n-gram up to --order is counted: counts at the highest order, continuation counts below it, \
-            one absolute discount per order from its counts of counts. The model is stored as its n-grams and counts \
-            (docs/store.md), under the vocabulary, so it can be mixed into any model of that vocabulary.
+            The corpus is encoded with the stored vocabulary; each line with a word is a sentence <s> … </s> \
+            (tokens of spaces only are not words; the line break is </s>), and every n-gram up to --order is \
+            counted, without cut-offs: counts at the highest order, continuation counts below it, three discounts \
+            per order (modified Kneser-Ney, Chen & Goodman 1998) or one (--smoothing plain) from its counts of \
+            counts, the unigrams interpolated with the uniform distribution — SRILM's and KenLM's conventions. The \
+            model is stored as its n-grams and counts (docs/store.md), under the vocabulary, so it can be mixed into \
+            any model of that vocabulary.
             """)
     static var openMode: Store.OpenMode { .readWrite }
 
     @Option(help: ArgumentHelp("The UTF-8 training text.", valueName: "file"))
     var corpus: String
 
-    @Option(help: "A stored vocabulary to encode the corpus with (at most 65,536 entries).")
+    @Option(help: "A stored vocabulary to encode the corpus with (the whitespace level for PTB and WikiText).")
     var vocabulary: String
 
-    @Option(parsing: .number, help: "The largest n: 1…4.")
-    var order = 4
+    @Option(parsing: .number, help: "The largest n: 1…\(KneserNeyModel.maximumOrder).")
+    var order = 5
+
+    @Option(help: "modified: three discounts per order (Chen & Goodman); plain: one.")
+    var smoothing: KneserNeyModel.Smoothing = .modified
 
     @Option(help: "The name to store the model under.")
     var name: String
@@ -52,16 +58,19 @@ struct NGramTrainCommand: StoreBackedCommand, LossyReading {
     var store: StoreOptions
 
     func validate() throws {
-        if !(1...4).contains(order) { throw ValidationError("--order must be 1…4 (got \(order))") }
+        let maximum = KneserNeyModel.maximumOrder
+        if !(1...maximum).contains(order) { throw ValidationError("--order must be 1…\(maximum) (got \(order))") }
         try validateName(name)
     }
 
     func run(store: Store) throws {
         let start = Date()
         let (model, tokens) = try store.trainNGramModel(corpus: corpus, vocabulary: vocabulary, order: order,
-                                                        model: name, replace: replace, lossy: lossy)
-        let grams = (1...model.order).map { model.grams(order: $0).count }
-        print("saved n-gram model '\(shown(name))': order \(model.order), \(tokens) tokens counted, "
+                                                        model: name, smoothing: smoothing, replace: replace,
+                                                        lossy: lossy)
+        let grams = (1...model.order).map { model.gramCount(order: $0) }
+        print("saved n-gram model '\(shown(name))': order \(model.order), \(model.smoothing.rawValue) Kneser-Ney, "
+            + "\(tokens) tokens counted, "
             + grams.enumerated().map { "\($1) \($0 + 1)-grams" }.joined(separator: ", ")
             + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
     }
@@ -73,8 +82,9 @@ struct NGramEvalCommand: StoreBackedCommand, LossyReading {
         commandName: "eval",
         abstract: "Measure a stored n-gram model on a text file: loss, perplexity and bits per token.",
         discussion: """
-            Every token is scored from the ones before it, the first from the start of a line, as `quill eval \
-            --batch 1` scores a recurrent model: the two perplexities compare.
+            Each line with a word is a sentence: its words and </s> are scored, the first word after <s> \
+            (perplexity over words and </s>, as SRILM and KenLM count it). A model stored before sentences scores \
+            every token from the ones before it, as `quill eval --batch 1` scores a recurrent model.
             """)
 
     @Option(help: "The stored n-gram model.")
@@ -112,3 +122,5 @@ struct NGramEvalCommand: StoreBackedCommand, LossyReading {
         }
     }
 }
+
+extension KneserNeyModel.Smoothing: ExpressibleByArgument {}
