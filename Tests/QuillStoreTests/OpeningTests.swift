@@ -42,7 +42,7 @@ struct OpeningTests {
     @Test("a store that lists a migration twice is corrupt, an error rather than a crash")
     func migrationListedTwice() throws {
         try withTemporaryPath { temporary in
-            try Database(path: temporary.path, create: true).executeScript("""
+            try Database(path: temporary.path, mode: .create).executeScript("""
                 PRAGMA application_id = \(Schema.applicationID);
                 CREATE TABLE schema_migrations (version INTEGER, name TEXT, applied_at TEXT);
                 INSERT INTO schema_migrations VALUES (1, 'initial', 'then'), (1, 'initial', 'then');
