@@ -127,6 +127,10 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
         try check(!name.isEmpty, "the model name must not be empty")
         try check((validSource == nil) == (validTarget == nil),
                   "validation needs both a source and a target file, or neither")
+        if sourceVocabulary == nil, !jointVocabulary, resume == nil {
+            // The vocabularies built are stored as NAME.source and NAME.target: refused now, not after reading.
+            for side in [".source", ".target"] { try StoreName.validate(name + side, kind: "vocabulary") }
+        }
         try check(tsvColumns == nil || (source == target && validSource == validTarget),
                   "pairs from TSV files take the source and the target from the same file")
         try check(sourceVocabulary == nil || !jointVocabulary, "a joint vocabulary is built, not named")

@@ -111,4 +111,15 @@ import Testing
             #expect(a.model.parameters.storedTensors == b.model.parameters.storedTensors)
         }
     }
+
+    /// A name that fits the rule but makes NAME.target too long is refused before any file is read.
+    @Test func aNameTooLongForItsVocabulariesIsRefusedUpFront() throws {
+        try withTemporaryDirectory { directory in
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path, create: true)
+            let name = String(repeating: "n", count: StoreName.maximumLength - 2)
+            let options = TranslationTraining(source: "/nonexistent.de", target: "/nonexistent.en", name: name)
+            #expect(throws: StoreError.self) { try options.run(in: store) }
+            do { _ = try options.run(in: store) } catch { #expect("\(error)".contains("vocabulary")) }
+        }
+    }
 }
