@@ -10,7 +10,7 @@ found beside the repository) so the fixture cannot drift from it, and stops with
 i,f,g,o for LSTM and r,z,n for GRU), the inputs, the expected outputs, and every gradient under the prefix "grad."
 (including grad.h0 / grad.c0). The file's metadata "config" is JSON describing the model and the loss.
 Run: python3 Tests/Fixtures/make_fixtures.py [name ...]   (needs torch and safetensors; regenerate rather than edit)
-Names: lstm-lm gru-lm rnn_tanh-lm dense-mse bilstm bigru seq2seq seq2seq-ls (pytorch-<name>.safetensors); none writes
+Names: lstm-lm gru-lm rnn_tanh-lm dense-mse bilstm bigru seq2seq seq2seq-ls gcnn-lm (pytorch-<name>.safetensors); none writes
 them all (seq2seq and seq2seq-ls also need ../shared/bench/pytorch_seq2seq.py).
 """
 import json, os, sys
@@ -280,12 +280,60 @@ def seq2seq(name, L, seed, label_smoothing=0.0, E=5, H=6, V_src=13, V_tgt=11, sr
               metadata={"config": json.dumps(config)})
 
 
+def gated_cnn_lm(V=11, E=6, C=5, L=3, k=3, T=7, B=3, seed=41):
+    """Dauphin et al.'s gated convolutional LM as Quill builds it: embedding -> L blocks of Conv1d(D, 2C, k) on the
+    input padded on the left by a given context of k-1 steps, GLU over channels, plus the block's input when D == C
+    -> linear; mean cross-entropy. Time-major [T, B, ...] like the other fixtures; the contexts context.<l> are
+    [k-1, B, D] with gradients, contextT.<l> the last k-1 inputs of each block (what the next window starts from)."""
+    torch.manual_seed(seed)
+    embed = nn.Embedding(V, E)
+    convs = nn.ModuleList([nn.Conv1d(E if l == 0 else C, 2 * C, k) for l in range(L)])
+    out = nn.Linear(C, V)
+    for m in (embed, convs, out):
+        for p in m.parameters():
+            nn.init.uniform_(p, -0.4, 0.4)
+    x = torch.randint(0, V, (T, B))
+    y = torch.randint(0, V, (T, B))
+    contexts = [(torch.rand(k - 1, B, E if l == 0 else C) - 0.5).requires_grad_() for l in range(L)]
+    h = embed(x)  # [T, B, D]
+    finals = []
+    for l, conv in enumerate(convs):
+        padded = torch.cat([contexts[l], h], dim=0)  # [k-1+T, B, D]
+        finals.append(padded[T:].detach().clone())
+        z = conv(padded.permute(1, 2, 0))  # [B, 2C, T]
+        g = nn.functional.glu(z, dim=1).permute(2, 0, 1)  # [T, B, C]
+        h = g + h if h.shape[-1] == C else g
+    logits = out(h)
+    loss = nn.functional.cross_entropy(logits.view(-1, V), y.reshape(-1))
+    loss.backward()
+    t = {}
+    for prefix, m in (("embed", embed), ("convs", convs), ("out", out)):
+        for n, p in m.named_parameters():
+            t[f"{prefix}.{n}"] = p.detach().clone()
+            t[f"grad.{prefix}.{n}"] = p.grad.detach().clone()
+    for l in range(L):
+        t[f"context.{l}"] = contexts[l].detach().clone()
+        t[f"grad.context.{l}"] = contexts[l].grad.detach().clone()
+        t[f"contextT.{l}"] = finals[l]
+    t["input"] = x
+    t["target"] = y
+    t["logits"] = logits.detach().clone()
+    t["loss"] = loss.detach().reshape(1).clone()
+    config = dict(model="embedding -> gated conv blocks (Conv1d k, GLU, residual when widths match) -> linear",
+                  vocab=V, embedding=E, channels=C, blocks=L, width=k, steps=T, batch=B,
+                  layout="time-major [T, B, ...]; conv weights PyTorch's [2C, D, k]",
+                  loss="mean softmax cross-entropy over T*B", torch=torch.__version__)
+    save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(OUT, "pytorch-gcnn-lm.safetensors"),
+              metadata={"config": json.dumps(config)})
+
+
 # Each writer seeds itself, so any subset writes the same files as the whole run.
 WRITERS = {"lstm-lm": lambda: rnn_lm("lstm"), "gru-lm": lambda: rnn_lm("gru"),
            "rnn_tanh-lm": lambda: rnn_lm("rnn_tanh"), "dense-mse": dense_mse,
            "bilstm": lambda: bidirectional("lstm"), "bigru": lambda: bidirectional("gru"),
            "seq2seq": lambda: seq2seq("seq2seq", L=2, seed=31),
-           "seq2seq-ls": lambda: seq2seq("seq2seq-ls", L=1, seed=37, label_smoothing=0.1)}
+           "seq2seq-ls": lambda: seq2seq("seq2seq-ls", L=1, seed=37, label_smoothing=0.1),
+           "gcnn-lm": gated_cnn_lm}
 
 if __name__ == "__main__":
     # python3 make_fixtures.py [name ...]: only pytorch-<name>.safetensors (e.g. bilstm bigru); none: all of them.
