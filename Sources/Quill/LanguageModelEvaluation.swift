@@ -105,7 +105,8 @@ extension Store {
     ///   - batch: parallel streams; 1 (the default) gives the exact sequential perplexity.
     ///   - steps: steps per window.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
-    ///   - precision: `.float32` (the default) evaluates with the model itself; `.bfloat16` with a bfloat16
+    ///   - precision: `.float32` (the default) evaluates with the model itself (recurrent or convolutional);
+    ///     `.bfloat16` (recurrent models only) with a bfloat16
     ///     ``Scorer`` over the same streams (the same tokens predicted from the same contexts), to measure what the
     ///     reduced precision costs.
     ///   - progress: called after each window with (windows done, windows in all).
@@ -118,7 +119,7 @@ extension Store {
                                       progress: ((Int, Int) -> Void)? = nil) throws -> TextEvaluation {
         guard batch >= 1, steps >= 1 else { throw TrainError.invalidShape(batchSize: batch, steps: steps) }
         guard path != "-" else { throw EvaluationError.standardInput }  // read twice: for the ids, for the characters
-        let (model, vocabulary) = try loadLanguageModel(named: name)
+        let (model, vocabulary) = try loadStreamLanguageModel(named: name)
         let ids = try TokenIDs.encode(file: path, vocabulary: vocabulary, lossy: lossy)
         guard ids.count >= 2 * batch else {
             throw EvaluationError.textTooShort(file: path, model: name, tokens: ids.count, batch: batch)
@@ -129,6 +130,10 @@ extension Store {
             evaluation = try evaluate(model: model, ids: ids.ids, batch: batch, steps: steps, pool: pool,
                                       progress: progress)
         } else {
+            guard let model = model as? LanguageModel else {
+                throw Stepper.UnsupportedPrecision(precision: precision, engine: "a gated convolutional model",
+                                                   supported: [.float32])
+            }
             // The streams `evaluate` (its Batcher) cuts: `batch` runs of L = N / batch ids, the remainder dropped;
             // each predicts its ids 1..<L from zero state.
             let scorer = try Scorer(model: model, precision: precision, batch: batch, window: steps, pool: pool)

@@ -51,3 +51,39 @@ public struct LanguageModelHyperparameters: Codable, Equatable, Sendable {
     /// The store's `kind` for a model of this cell: `lstm-lm`, `gru-lm`, `rnnTanh-lm`.
     public static func kind(of cell: CellKind) -> String { "\(cell.rawValue)-lm" }
 }
+
+/// The shape of a stored gated convolutional language model, as its hyperparameters JSON records it.
+public struct ConvolutionalModelHyperparameters: Codable, Equatable, Sendable {
+    /// The store's `kind` of these models.
+    public static let kind = "gcnn-lm"
+    /// Format of this record.
+    public var format = 1
+    public var vocabulary: Int
+    public var embedding: Int
+    public var channels: Int
+    public var blocks: Int
+    public var width: Int
+    /// Free-form notes (how it was trained); not needed to rebuild the model.
+    public var training: [String: String]?
+
+    public init(_ configuration: GatedConvolutionalLanguageModel.Configuration, training: [String: String]? = nil) {
+        vocabulary = configuration.vocabulary
+        embedding = configuration.embedding
+        channels = configuration.channels
+        blocks = configuration.blocks
+        width = configuration.width
+        self.training = training
+    }
+
+    /// The configuration to rebuild the model with.
+    public var configuration: GatedConvolutionalLanguageModel.Configuration {
+        .init(vocabulary: vocabulary, embedding: embedding, channels: channels, blocks: blocks, width: width)
+    }
+
+    /// Sorted keys, no whitespace.
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -38,9 +38,15 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
 
     // MARK: Model
 
-    public var cell: CellKind = .lstm
+    /// A recurrent cell, or ``ModelCell/gcnn`` for a gated convolutional model.
+    public var cell: ModelCell = .lstm
+    /// Recurrent layers, or the convolutional model's residual blocks.
     public var layers = 1
+    /// The recurrent state's width, or the convolutional model's channels.
     public var hidden = 128
+    /// The convolutional model's kernel width, in steps, each included (``ModelCell/gcnn`` only; `nil` for
+    /// ``defaultWidth``).
+    public var width: Int?
     /// The embedding width; `nil` for ``hidden``.
     public var embedding: Int?
     /// Share the input embedding with the output layer (needs embedding width = hidden).
@@ -106,7 +112,7 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
-             embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
+             width, embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
              nesterov, weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
              maxWindowsPerEpoch, checkpointEvery, checkpointMinutes
     }
@@ -128,7 +134,7 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     public mutating func apply(_ preset: TrainingPreset) {
         self.preset = preset.name
         tokenizer = preset.tokenizer
-        cell = preset.cell
+        cell = ModelCell(preset.cell)
         layers = preset.layers
         hidden = preset.hiddenSize
         embedding = preset.embeddingSize == preset.hiddenSize ? nil : preset.embeddingSize
@@ -185,17 +191,31 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     /// gradient (`T·B·V`). In `Double`, so absurd sizes give a figure rather than an overflow.
     public func estimatedMemory(vocabularySize: Int) -> Double {
         let (v, h, l) = (Double(vocabularySize), Double(hidden), Double(layers))
-        let e = Double(embedding ?? hidden), g = Double(cell.gates) * h
-        let recurrent = g * (e + h) + 2 * g + (l - 1) * (g * (h + h) + 2 * g)
-        let parameters = v * e + recurrent + (tiedEmbeddings ? 0 : v * h) + v
+        let e = Double(embedding ?? hidden)
+        let body: Double, rowFloats: Double
+        if let kind = cell.recurrent {
+            let g = Double(kind.gates) * h
+            body = g * (e + h) + 2 * g + (l - 1) * (g * (h + h) + 2 * g)
+            rowFloats = e + l * (3 * g + 3 * h)
+        } else {
+            let k = Double(resolvedWidth)
+            body = k * 2 * h * e + 2 * h + (l - 1) * (k * 2 * h * h + 2 * h)
+            rowFloats = e + l * (2 * h + h + h) + 4 * h  // padded inputs, convolution, gates; backward's scratch
+        }
+        let parameters = v * e + body + (tiedEmbeddings ? 0 : v * h) + v
         let copies: Double = switch optimizer {
         case .sgd: momentum != 0 ? 5 : 4
         case .adam, .adamw: 6
         }
         let rows = Double(steps) * Double(batch)
-        let activations = rows * (e + l * (3 * g + 3 * h) + 3 * v)
+        let activations = rows * (rowFloats + 3 * v)
         return 4 * (parameters * copies + activations)
     }
+
+    /// The kernel width of a convolutional model when ``width`` is not given: Dauphin et al.'s GCNN-8 uses 4.
+    public static let defaultWidth = 4
+    /// ``width``, or ``defaultWidth``.
+    public var resolvedWidth: Int { width ?? Self.defaultWidth }
 
     /// The learning-rate schedule these options describe.
     public var resolvedSchedule: LearningRateSchedule {
@@ -207,10 +227,19 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
         }
     }
 
-    /// The model's shape for a vocabulary of `size` entries.
-    public func configuration(vocabularySize size: Int) -> LanguageModel.Configuration {
-        LanguageModel.Configuration(kind: cell, vocabulary: size, embedding: embedding ?? hidden, hidden: hidden,
-                                    layers: layers, tiedEmbeddings: tiedEmbeddings)
+    /// The recurrent model's shape for a vocabulary of `size` entries (nil for ``ModelCell/gcnn``).
+    public func configuration(vocabularySize size: Int) -> LanguageModel.Configuration? {
+        cell.recurrent.map {
+            LanguageModel.Configuration(kind: $0, vocabulary: size, embedding: embedding ?? hidden, hidden: hidden,
+                                        layers: layers, tiedEmbeddings: tiedEmbeddings)
+        }
+    }
+
+    /// The model these options describe for a vocabulary of `size` entries, with zero parameters.
+    public func makeModel(vocabularySize size: Int) throws -> any StreamLanguageModel {
+        if let configuration = configuration(vocabularySize: size) { return try LanguageModel(configuration) }
+        return try GatedConvolutionalLanguageModel(.init(vocabulary: size, embedding: embedding ?? hidden,
+                                                         channels: hidden, blocks: layers, width: resolvedWidth))
     }
 
     /// Checks the options.
@@ -229,6 +258,10 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
                   "tied embeddings need the embedding size (\(embedding ?? hidden)) to equal the hidden size "
                     + "(\(hidden))")
         try check(dropout >= 0 && dropout < 1, "dropout must be in [0, 1) (got \(dropout))")
+        try check(width == nil || cell == .gcnn, "the kernel width applies to the gated convolutional model only "
+                    + "(cell gcnn)")
+        try check(resolvedWidth >= 1, "the kernel width must be at least 1 (got \(resolvedWidth))")
+        try check(cell != .gcnn || !tiedEmbeddings, "the gated convolutional model does not tie embeddings")
         try check(initScale > 0, "the initialisation scale must be positive")
         try check(steps >= 1, "the BPTT window must be at least 1 step (got \(steps))")
         try check(batch >= 1, "the batch size must be at least 1 (got \(batch))")

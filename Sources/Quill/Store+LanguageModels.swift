@@ -10,16 +10,25 @@ extension Store {
     /// - Returns: the model's id.
     /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``, ``StoreError``.
     @discardableResult
-    public func saveLanguageModel(_ model: LanguageModel, name: String, vocabulary: String,
+    public func saveLanguageModel(_ model: any StreamLanguageModel, name: String, vocabulary: String,
                                   training: [String: String]? = nil, replace: Bool = false) throws -> Int64 {
         let stored = try self.vocabulary(named: vocabulary)
-        guard stored.count == model.configuration.vocabulary else {
-            throw LanguageModelError.vocabularySizeMismatch(model: name, modelSize: model.configuration.vocabulary,
+        guard stored.count == model.vocabularySize else {
+            throw LanguageModelError.vocabularySizeMismatch(model: name, modelSize: model.vocabularySize,
                                                             vocabularySize: stored.count)
         }
-        let hyperparameters = LanguageModelHyperparameters(model.configuration, training: training)
-        return try saveModel(name: name, kind: LanguageModelHyperparameters.kind(of: model.configuration.kind),
-                             hyperparametersJSON: try hyperparameters.jsonString(), vocabulary: vocabulary,
+        let kind: String, json: String
+        switch model {
+        case let model as LanguageModel:
+            kind = LanguageModelHyperparameters.kind(of: model.configuration.kind)
+            json = try LanguageModelHyperparameters(model.configuration, training: training).jsonString()
+        case let model as GatedConvolutionalLanguageModel:
+            kind = ConvolutionalModelHyperparameters.kind
+            json = try ConvolutionalModelHyperparameters(model.configuration, training: training).jsonString()
+        default:
+            preconditionFailure("no stored form for \(type(of: model))")
+        }
+        return try saveModel(name: name, kind: kind, hyperparametersJSON: json, vocabulary: vocabulary,
                              tensors: model.parameters.storedTensors, replace: replace)
     }
 
@@ -45,6 +54,43 @@ extension Store {
         let model = try LanguageModel(configuration, model: name)
         try model.parameters.load(try tensors(ofModel: record.id), model: name)
         model.isTraining = false
+        return (model, vocabulary)
+    }
+}
+
+extension Store {
+    /// Rebuilds a stored gated convolutional language model and its vocabulary, checked as
+    /// ``loadLanguageModel(named:vocabulary:)`` checks a recurrent one.
+    /// - Returns: the model in evaluation mode, and its vocabulary.
+    public func loadConvolutionalLanguageModel(named name: String, vocabulary: Vocabulary? = nil)
+        throws -> (model: GatedConvolutionalLanguageModel, vocabulary: Vocabulary) {
+        let family = ModelFamily.convolutionalLanguageModel
+        let (record, vocabulary) = try checkedModel(named: name, family: family, vocabulary: vocabulary)
+        let hyperparameters: ConvolutionalModelHyperparameters = try record.decodeHyperparameters(family: family)
+        let configuration = hyperparameters.configuration
+        guard vocabulary.count == configuration.vocabulary else {
+            throw LanguageModelError.vocabularySizeMismatch(model: name, modelSize: configuration.vocabulary,
+                                                            vocabularySize: vocabulary.count)
+        }
+        let model: GatedConvolutionalLanguageModel
+        do {
+            model = try GatedConvolutionalLanguageModel(configuration)
+        } catch {
+            throw StoredModelError.invalidRecord(model: name, family: family, reason: "\(error)")
+        }
+        try model.parameters.load(try tensors(ofModel: record.id), model: name)
+        model.isTraining = false
+        return (model, vocabulary)
+    }
+
+    /// Rebuilds a stored language model of either kind, recurrent or convolutional (what evaluation takes).
+    public func loadStreamLanguageModel(named name: String, vocabulary: Vocabulary? = nil)
+        throws -> (model: any StreamLanguageModel, vocabulary: Vocabulary) {
+        if ModelFamily(kind: try model(named: name).kind) == .convolutionalLanguageModel {
+            let (model, vocabulary) = try loadConvolutionalLanguageModel(named: name, vocabulary: vocabulary)
+            return (model, vocabulary)
+        }
+        let (model, vocabulary) = try loadLanguageModel(named: name, vocabulary: vocabulary)
         return (model, vocabulary)
     }
 }

@@ -11,6 +11,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
     case ngram
     /// ``EncoderDecoder`` between a source and a target vocabulary: kind `seq2seq` (``Store/translationKind``).
     case translation
+    /// ``GatedConvolutionalLanguageModel``: kind `gcnn-lm` (``ConvolutionalModelHyperparameters/kind``).
+    case convolutionalLanguageModel
 
     /// The family of a stored kind; nil for a kind this build does not know.
     public init?(kind: String) {
@@ -18,6 +20,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
             self = .ngram
         } else if kind == Store.translationKind {
             self = .translation
+        } else if kind == ConvolutionalModelHyperparameters.kind {
+            self = .convolutionalLanguageModel
         } else if CellKind.allCases.contains(where: { LanguageModelHyperparameters.kind(of: $0) == kind }) {
             self = .recurrentLanguageModel
         } else {
@@ -30,6 +34,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, CustomStringConvertible
         case .recurrentLanguageModel: return "a recurrent language model"
         case .ngram: return "an n-gram model"
         case .translation: return "a translation model"
+        case .convolutionalLanguageModel: return "a gated convolutional language model"
         }
     }
 }

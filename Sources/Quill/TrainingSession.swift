@@ -44,7 +44,7 @@ final class TrainingSession {
     private let vocabularyName: String
     private let trainIDs: TokenIDs
     private let validIDs: TokenIDs?
-    private let model: LanguageModel
+    private let model: any StreamLanguageModel
     private let loop: TrainingLoop<LanguageModelObjective>
     private let recorder: StoreRecorder
 
@@ -70,7 +70,8 @@ final class TrainingSession {
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard needed <= available else { throw TrainingRunError.tooLarge(bytes: needed, available: available) }
 
-        model = try LanguageModel(options.configuration(vocabularySize: vocabulary.count))
+        let model = try options.makeModel(vocabularySize: vocabulary.count)
+        self.model = model
         model.dropout = options.dropout
         model.lossReduction = options.loss
         var rng = RNG(seed: options.seed)

@@ -47,6 +47,12 @@ public final class Stepper {
         public let engine: String
         public let supported: [Precision]
 
+        public init(precision: Precision, engine: String, supported: [Precision]) {
+            self.precision = precision
+            self.engine = engine
+            self.supported = supported
+        }
+
         public var description: String {
             "\(engine) does not run \(precision.rawValue); it runs "
                 + supported.map(\.rawValue).joined(separator: " or ")

@@ -13,6 +13,8 @@ public protocol StreamLanguageModel: AnyObject {
     var lossReduction: LossReduction { get set }
     /// Training mode (dropout active) or evaluation mode.
     var isTraining: Bool { get set }
+    /// The probability of zeroing an activation while training, where the model places dropout.
+    var dropout: Float { get set }
     /// The tensors one window hands the next with `batch` streams: names (a checkpoint's keys) and shapes.
     func carriedStateLayout(batch: Int) -> ParameterLayout
     /// Runs a window of `[T][B]` inputs and targets from `state` (in ``carriedStateLayout(batch:)`` order; nil or a

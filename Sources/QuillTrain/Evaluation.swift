@@ -22,7 +22,8 @@ public struct Evaluation: Sendable, Equatable {
 }
 
 /// Evaluates `model` on `ids` without training: the mean cross-entropy per target, the recurrent state carried from
-/// one window to the next (from zeros at the start), dropout off.
+/// one window to the next (from zeros at the start), dropout off. Any ``StreamLanguageModel``: recurrent or
+/// convolutional, the state is the model's.
 ///
 /// The ids are cut into `batch` streams and windows of `steps` exactly as ``Batcher`` does for training (and as
 /// ``LanguageModelObjective/validationLoss(pool:)`` does after each epoch), so with `batch` 1 every token but
@@ -30,14 +31,14 @@ public struct Evaluation: Sendable, Equatable {
 /// `steps` is (the window length only trades memory for speed). With `batch` > 1 the `N mod B` remainder is dropped
 /// and each stream starts from zero state, which costs a little perplexity but runs `B` streams at once.
 ///
-/// The model's ``LanguageModel/isTraining`` is restored afterwards.
+/// The model's ``StreamLanguageModel/isTraining`` is restored afterwards.
 /// - Parameters:
 ///   - batch: `B`, parallel streams (1 for the exact sequential perplexity).
 ///   - steps: `T`, steps per window (35 as pytorch/examples' word_language_model evaluation).
 ///   - progress: called after each window with (windows done, windows in all).
 /// - Throws: ``TrainError/corpusTooSmall(tokens:batchSize:)`` when `ids` has fewer than `2·batch` ids,
 ///   ``TrainError/invalidShape(batchSize:steps:)`` for a batch or window below 1.
-public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
+public func evaluate(model: any StreamLanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
                      pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
     var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
     let wasTraining = model.isTraining
@@ -46,15 +47,14 @@ public func evaluate(model: LanguageModel, ids: [Int32], batch: Int = 1, steps: 
     var total = RunningMean()
     var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
     var targets = inputs
-    var hidden: [Float]?
-    var cell: [Float]?
+    var state: [[Float]?] = []
+    var noMasks = RNG(seed: 0)  // evaluation draws none
     while let t = windows.next(inputs: &inputs, targets: &targets) {
         let n = t * batch
         let windowLoss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
                                        targets: n == targets.count ? targets : Array(targets[..<n]),
-                                       steps: t, batch: batch, h0: hidden, c0: cell, pool: pool)
-        hidden = model.finalHidden
-        cell = model.configuration.kind.hasCellState ? model.finalCell : nil
+                                       steps: t, batch: batch, state: state, rng: &noMasks, pool: pool)
+        state = model.finalState
         let perToken = model.lossReduction.perTokenLoss(windowLoss, steps: t)
         total.add(perToken, weight: n)
         progress?(windows.position, windows.windowCount)

@@ -2,19 +2,19 @@ import Foundation
 import QuillNN
 import QuillTensor
 
-/// A ``LanguageModel`` on one id stream, as a ``TrainingObjective``: truncated backpropagation through time.
+/// A language model on one id stream, as a ``TrainingObjective``: truncated backpropagation through time.
 ///
 /// Each batch is the next window of the ``Batcher``: forward from the state the previous window left (detached: no
 /// gradient crosses a window boundary), backward. The state is carried across the windows of an epoch and starts
 /// from zeros at each epoch, as in Zaremba et al. (2014) and pytorch/examples' word_language_model; it is this
-/// objective's, not the loop's: ``carriedState`` saves it as `state.hidden` and `state.cell` (`[layers, B, hidden]`).
+/// objective's, not the loop's: ``carriedState`` saves it under the model's names
+/// (``StreamLanguageModel/carriedStateLayout(batch:)``: `state.hidden` and `state.cell` of a recurrent model,
+/// `state.context` of a convolutional one).
 public final class LanguageModelObjective: TrainingObjective {
-    public let model: LanguageModel
+    public let model: any StreamLanguageModel
     public private(set) var batcher: Batcher
-    /// The recurrent state the next window starts from, `[layers, B, hidden]`; `nil` is zeros.
-    public private(set) var carriedHidden: [Float]?
-    /// The LSTM cell state the next window starts from; `nil` is zeros (and always for GRU and RNN).
-    public private(set) var carriedCell: [Float]?
+    /// The state the next window starts from, in the model's layout; `nil` is zeros.
+    public private(set) var carried: [[Float]]?
     /// Validation ids, evaluated with `B = validationBatch` streams and windows of `T`.
     public let validIDs: [Int32]?
     public let validationBatch: Int
@@ -26,7 +26,8 @@ public final class LanguageModelObjective: TrainingObjective {
     /// - Parameters:
     ///   - validIDs: validation ids; evaluated with `min(batch, count / 2)` streams (at least 1).
     /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
-    public init(model: LanguageModel, trainIDs: [Int32], batch: Int, steps: Int, validIDs: [Int32]? = nil) throws {
+    public init(model: any StreamLanguageModel, trainIDs: [Int32], batch: Int, steps: Int,
+                validIDs: [Int32]? = nil) throws {
         self.model = model
         batcher = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)
         self.validIDs = validIDs
@@ -41,42 +42,38 @@ public final class LanguageModelObjective: TrainingObjective {
 
     public func startEpoch(_ epoch: Int) {
         batcher.startEpoch()
-        carriedHidden = nil
-        carriedCell = nil
+        carried = nil
     }
 
-    /// The size of a carried state: `layers · B · hidden`.
-    private var stateShape: [Int] { [model.configuration.layers, batcher.batchSize, model.configuration.hidden] }
-
-    /// Continues an epoch at `position` from the `state.hidden` / `state.cell` tensors (absent: zeros).
+    /// Continues an epoch at `position` from the carried tensors the model names (absent: zeros).
     /// - Throws: ``TrainError`` when the position belongs to another stream shape, or a state has the wrong size.
-    public func resume(at position: DataPosition, carried: [NamedTensor]) throws {
+    public func resume(at position: DataPosition, carried tensors: [NamedTensor]) throws {
         guard case let .stream(position) = position else {
             throw TrainError.batcherMismatch(saved: position.shape, current: dataPosition.shape)
         }
-        func values(_ name: String) -> [Float]? { carried.first { $0.name == name }?.values }
-        try resume(at: position, hidden: values("state.hidden"), cell: values("state.cell"))
-    }
-
-    /// Continues an epoch from a checkpoint: the next window and the state carried into it.
-    public func resume(at saved: Batcher.State, hidden: [Float]?, cell: [Float]?) throws {
-        let size = stateShape.reduce(1, *)
-        for state in [hidden, cell] where state.map({ $0.count != size }) ?? false {
-            throw TrainError.stateFormat(reason: "a saved recurrent state has \(state!.count) values; this model and "
-                + "batch carry \(size)")
+        let layout = model.carriedStateLayout(batch: batcher.batchSize)
+        var state: [[Float]] = []
+        for (name, shape) in layout {
+            guard let saved = tensors.first(where: { $0.name == name }) else { break }
+            let size = shape.reduce(1, *)
+            guard saved.values.count == size else {
+                throw TrainError.stateFormat(reason: "the saved state '\(name)' has \(saved.values.count) values; this "
+                    + "model and batch carry \(size)")
+            }
+            state.append(saved.values)
         }
-        try batcher.restore(saved)
-        carriedHidden = hidden
-        carriedCell = model.configuration.kind.hasCellState ? cell : nil
+        try batcher.restore(position)
+        carried = state.count == layout.count && !layout.isEmpty ? state : nil
     }
 
     public func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
         guard let t = batcher.next(inputs: &inputs, targets: &targets) else { return nil }
         let n = t * batcher.batchSize
+        let state: [[Float]?] = carried.map { $0.map { Optional($0) } } ?? []
         let windowLoss = model.forward(
             inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
             targets: n == targets.count ? targets : Array(targets[..<n]),
-            steps: t, batch: batcher.batchSize, h0: carriedHidden, c0: carriedCell, rng: &rng, pool: pool)
+            steps: t, batch: batcher.batchSize, state: state, rng: &rng, pool: pool)
         lastSteps = t
         return BatchLoss(loss: perToken(windowLoss, steps: t), targets: n)
     }
@@ -86,15 +83,14 @@ public final class LanguageModelObjective: TrainingObjective {
     }
 
     public func commit() {
-        carriedHidden = model.finalHidden
-        carriedCell = model.configuration.kind.hasCellState ? model.finalCell : nil
+        carried = model.finalState
     }
 
     public var carriedState: [NamedTensor] {
-        var tensors: [NamedTensor] = []
-        if let carriedHidden { tensors.append(NamedTensor(name: "state.hidden", shape: stateShape, values: carriedHidden)) }
-        if let carriedCell { tensors.append(NamedTensor(name: "state.cell", shape: stateShape, values: carriedCell)) }
-        return tensors
+        guard let carried else { return [] }
+        return zip(model.carriedStateLayout(batch: batcher.batchSize), carried).map {
+            NamedTensor(name: $0.0.name, shape: $0.0.shape, values: $0.1)
+        }
     }
 
     public func validationLoss(pool: ThreadPool) throws -> Double? {

@@ -33,6 +33,28 @@ import Testing
         #expect(!result.stderr.contains("pass --lossy"), "\(result.stderr)")
     }
 
+    /// `--cell gcnn` trains a gated convolutional model (`--width` steps per convolution), stores it as `gcnn-lm`,
+    /// and `eval` measures it; `--width` without gcnn and commands that step a recurrent model say what is wrong.
+    @Test func aGatedConvolutionalModelTrainsAndEvaluates() throws {
+        let (cli, corpus) = try Self.prepared()
+        let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")
+        let train = try cli.run(["train", "--corpus", corpus, "--valid", valid, "--vocabulary", "v", "--name", "g",
+                                 "--epochs", "2", "--cell", "gcnn", "--layers", "2", "--width", "3"] + Self.tinySizes)
+        expectSuccess(train)
+        #expect(train.stdout.hasPrefix("model 'g': gcnn 2×8"), "\(train.stdout)")
+        let list = try cli.run("models", "list")
+        #expect(list.stdout.contains("gcnn-lm"), "\(list.stdout)")
+        let eval = try cli.run("eval", "--model", "g", "--text", valid, "--format", "json")
+        expectSuccess(eval)
+        #expect(eval.stdout.contains("\"perplexity\""), "\(eval.stdout)")
+        expectFailure(try cli.run("eval", "--model", "g", "--text", valid, "--precision", "bfloat16"), status: 1,
+                      mentioning: ["gated convolutional model does not run bfloat16"])
+        expectFailure(try cli.run(["train", "--corpus", corpus, "--vocabulary", "v", "--name", "w", "--width", "3"]
+                                  + Self.tinySizes), status: 1, mentioning: ["kernel width", "gcnn"])
+        expectFailure(try cli.run("generate", "--model", "g", "--prompt", "The"), status: 1,
+                      mentioning: ["gated convolutional language model", "not a recurrent language model"])
+    }
+
     @Test func trainThenGenerateThenList() throws {
         let (cli, corpus) = try Self.prepared()
         let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")

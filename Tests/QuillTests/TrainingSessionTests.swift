@@ -24,17 +24,22 @@ import Testing
         /// Stop when this many windows have been trained in the session.
         let afterWindows: Int
         let optimizer: LanguageModelTraining.Optimizer
-        var testDescription: String { "stop after \(afterWindows) windows, \(optimizer)" }
+        var cell = ModelCell.lstm
+        var testDescription: String { "\(cell), stop after \(afterWindows) windows, \(optimizer)" }
     }
 
-    /// A run stopped between two windows (twice) and resumed ends bit-identical to one never stopped.
-    @Test(arguments: [Stop(afterWindows: 5, optimizer: .adam), Stop(afterWindows: 17, optimizer: .sgd)])
+    /// A run stopped between two windows (twice) and resumed ends bit-identical to one never stopped, for a recurrent
+    /// model (its hidden and cell states carried) and a convolutional one (its blocks' last inputs carried).
+    @Test(arguments: [Stop(afterWindows: 5, optimizer: .adam), Stop(afterWindows: 17, optimizer: .sgd),
+                      Stop(afterWindows: 7, optimizer: .adam, cell: .gcnn)])
     func stoppedBetweenWindowsThenResumedIsBitIdentical(_ stop: Stop) throws {
         try withTemporaryDirectory { directory in
             let (store, train, valid) = try LanguageModelWorkflowTests.storeWithVocabulary(in: directory)
             var whole = Self.options("whole", train: train, valid: valid)
             whole.optimizer = stop.optimizer
             whole.momentum = stop.optimizer == .sgd ? 0.9 : 0
+            whole.cell = stop.cell
+            if stop.cell == .gcnn { whole.width = 3 }
             let reference = try whole.run(in: store)
 
             var stopped = whole
@@ -50,7 +55,8 @@ import Testing
                 #expect(try store.run(id: run).status == .interrupted)
                 let (checkpoint, tensors) = try #require(try store.latestCheckpoint(run: run))
                 #expect(checkpoint.step == stop.afterWindows)
-                #expect(tensors.contains { $0.name == "state.hidden" } && tensors.contains { $0.name == "state.cell" })
+                let carried = stop.cell == .gcnn ? ["state.context"] : ["state.hidden", "state.cell"]
+                #expect(carried.allSatisfy { name in tensors.contains { $0.name == name } })
                 // Resume from the stored configuration alone, and stop once more a few windows later.
                 var resumed = try LanguageModelTraining.resuming(run: run, in: store)
                 #expect(resumed.name == "stopped" && resumed.dropout == whole.dropout)
@@ -68,8 +74,8 @@ import Testing
                 })
                 #expect(try store.run(id: run).status == .finished)
             }
-            let a = try store.loadLanguageModel(named: "whole").model.parameters.storedTensors
-            let b = try store.loadLanguageModel(named: "stopped").model.parameters.storedTensors
+            let a = try store.loadStreamLanguageModel(named: "whole").model.parameters.storedTensors
+            let b = try store.loadStreamLanguageModel(named: "stopped").model.parameters.storedTensors
             let identical = a == b
             #expect(identical, "the resumed run's model differs from the uninterrupted run's")
         }

@@ -19,7 +19,7 @@ final class WindowTrainer {
         self.optimizer = optimizer
     }
 
-    var model: LanguageModel { objective.model }
+    var model: LanguageModel { objective.model as! LanguageModel }
     var batcher: Batcher { objective.batcher }
 
     /// Trains up to `windows` windows of the epoch: (the mean loss per target, the windows trained).

@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import Quill
 
-/// `--cell lstm|gru|rnn`: the library's one enum of cells, with the Elman RNN spelled `rnn`.
-extension CellKind: ExpressibleByArgument {
+/// `--cell lstm|gru|rnn|gcnn`: the library's enum of what `train` builds, with the Elman RNN spelled `rnn`.
+extension ModelCell: ExpressibleByArgument {
     public init?(argument: String) {
         if argument == "rnn" {
             self = .rnnTanh
-        } else if let kind = CellKind(rawValue: argument), kind != .rnnTanh {
-            self = kind
+        } else if let cell = ModelCell(rawValue: argument), cell != .rnnTanh {
+            self = cell
         } else {
             return nil
         }
@@ -97,14 +97,21 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
             help: ArgumentHelp("Vocabulary built from the corpus: at most this many entries.", valueName: "n"))
     var maxVocabulary: Int?
 
-    @Option(help: "The recurrent cell: lstm, gru or rnn (Elman, tanh). (default: lstm)")
-    var cell: CellKind?
+    @Option(help: """
+        The recurrent cell: lstm, gru or rnn (Elman, tanh); or gcnn, a gated convolutional model (Dauphin et al. \
+        2017: --layers residual blocks of --hidden channels, causal convolutions --width steps wide). \
+        (default: lstm)
+        """)
+    var cell: ModelCell?
 
-    @Option(parsing: .number, help: "Stacked recurrent layers. (default: 1)")
+    @Option(parsing: .number, help: "Stacked recurrent layers, or gcnn blocks. (default: 1)")
     var layers: Int?
 
-    @Option(parsing: .number, help: "Hidden size. (default: 128)")
+    @Option(parsing: .number, help: "Hidden size, or gcnn channels. (default: 128)")
     var hidden: Int?
+
+    @Option(parsing: .number, help: "gcnn only: steps each convolution sees, itself included. (default: 4)")
+    var width: Int?
 
     @Option(parsing: .number, help: "Embedding size. (default: the hidden size)")
     var embedding: Int?
@@ -208,7 +215,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
             if corpus == nil { throw ValidationError("give the training corpus with --corpus (or --resume a run)") }
             if name == nil { throw ValidationError("give the model a name with --name (or --resume a run)") }
         }
-        for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--embedding", embedding),
+        for (option, value) in [("--layers", layers), ("--hidden", hidden), ("--width", width), ("--embedding", embedding),
                                 ("--bptt", bptt), ("--batch", batch), ("--epochs", epochs),
                                 ("--max-windows", maxWindows), ("--checkpoint-every", checkpointEvery),
                                 ("--patience", patience), ("--min-count", minCount), ("--merges", merges)] {
@@ -266,6 +273,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let cell { t.cell = cell }
         if let layers { t.layers = layers }
         if let hidden { t.hidden = hidden }
+        if let width { t.width = width }
         if let embedding { t.embedding = embedding }
         if let tie { t.tiedEmbeddings = tie }
         if let dropout { t.dropout = dropout }
