@@ -17,7 +17,7 @@ extension Store {
                                      cache: ContinuousCache.Settings? = .default,
                                      ngram: (name: String, weight: Float)? = nil,
                                      progress: ((Int, Int) -> Void)? = nil) throws -> KeystrokeSavings {
-        let (model, vocabulary) = try loadLanguageModel(named: name)
+        let (model, vocabulary) = try loadStreamLanguageModel(named: name)
         guard vocabulary.settings.level != .character else {
             throw EvaluationError.characterModel(model: name)
         }

@@ -125,16 +125,16 @@ public final class Autocompleter {
 
     /// - Throws: ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``; `TextError` when the
     ///   vocabulary's tokenizer settings cannot be loaded.
-    public convenience init(model: LanguageModel, vocabulary: Vocabulary,
+    public convenience init(model: any StreamLanguageModel, vocabulary: Vocabulary,
                             precision: Stepper.Precision = .float32) throws {
         try self.init(weights: InferenceWeights(model: model, precision: precision), vocabulary: vocabulary)
     }
 
     /// An autocompleter (one typing session) over shared read-only `weights`: its own state, caches and scratch.
     public init(weights: InferenceWeights, vocabulary: Vocabulary) throws {
-        guard weights.configuration.vocabulary == vocabulary.count else {
+        guard weights.vocabularySize == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(autocompleter)",
-                                                            modelSize: weights.configuration.vocabulary,
+                                                            modelSize: weights.vocabularySize,
                                                             vocabularySize: vocabulary.count)
         }
         self.vocabulary = vocabulary
@@ -156,7 +156,7 @@ public final class Autocompleter {
     /// - Throws: `TextError` when the line cannot be tokenized.
     public func appendContext(_ line: String) throws {
         var (state, logProbabilities) = start
-        let width = stepper.configuration.hidden
+        let width = stepper.outputWidth
         for id in try encoder.lineIDs(of: line) {
             contextTail = Array((contextTail + [id]).suffix(KneserNeyModel.maximumOrder))
             if let settings = documentCache, !isCharacterModel {
@@ -299,7 +299,7 @@ public final class Autocompleter {
             logProbabilities.withUnsafeMutableBufferPointer { mixture!.mix(into: $0, after: history) }
         }
         guard let settings = documentCache, !isCharacterModel else { return }
-        let width = stepper.configuration.hidden
+        let width = stepper.outputWidth
         let positions = cachedIDs.count  // entry i: the state cache[i] and the token that followed it, cachedIDs[i]
         if positionCache == nil || cachedPositions > positions {
             positionCache = contextCache ?? ContinuousCache(settings: settings, width: width)

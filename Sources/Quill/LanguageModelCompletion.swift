@@ -21,7 +21,7 @@ public struct Generation: Sendable, Equatable, Codable {
     }
 }
 
-extension LanguageModel {
+extension StreamLanguageModel {
     /// Continues `prompt` token by token until a line break, an end token or `options.maxTokens` tokens.
     ///
     /// The prompt is read as the start of a line (``TextEncoder``: after the corpus's line break, as every line of
@@ -37,7 +37,7 @@ extension LanguageModel {
     ///   ``LanguageModelError/vocabularySizeMismatch(model:modelSize:vocabularySize:)``.
     public func generate(_ prompt: String, vocabulary: Vocabulary, options: DecodingOptions) throws -> Generation {
         try options.validate()
-        let V = configuration.vocabulary
+        let V = vocabularySize
         guard vocabulary.count == V else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(in memory)", modelSize: V,
                                                             vocabularySize: vocabulary.count)

@@ -116,7 +116,7 @@ public final class Predictor {
     private let rule: StopRule
 
     /// A predictor with weights of its own, copied from `model`.
-    public convenience init(model: LanguageModel, vocabulary: Vocabulary, options: Options,
+    public convenience init(model: any StreamLanguageModel, vocabulary: Vocabulary, options: Options,
                             precision: Stepper.Precision = .float32, ngram: NGramMixture? = nil) throws {
         try self.init(weights: InferenceWeights(model: model, precision: precision), vocabulary: vocabulary,
                       options: options, ngram: ngram)
@@ -125,9 +125,9 @@ public final class Predictor {
     /// A predictor over shared read-only `weights` (any number of predictors and autocompleters can share them).
     public init(weights: InferenceWeights, vocabulary: Vocabulary, options: Options,
                 ngram: NGramMixture? = nil) throws {
-        guard weights.configuration.vocabulary == vocabulary.count else {
+        guard weights.vocabularySize == vocabulary.count else {
             throw LanguageModelError.vocabularySizeMismatch(model: "(predictor)",
-                                                            modelSize: weights.configuration.vocabulary,
+                                                            modelSize: weights.vocabularySize,
                                                             vocabularySize: vocabulary.count)
         }
         precondition(ngram.map { $0.model.vocabularySize == vocabulary.count } ?? true,

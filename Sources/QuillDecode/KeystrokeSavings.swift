@@ -92,7 +92,7 @@ public struct KeystrokeSavings: Sendable, Equatable, Codable {
                                   ngram: NGramMixture? = nil, progress: ((Int) -> Void)? = nil) {
         var ngram = ngram
         var history: [Int32] = [start]
-        let width = stepper.configuration.hidden
+        let width = stepper.outputWidth
         var cache = settings.map { ContinuousCache(settings: $0, width: width) }
         var state = stepper.initialState()
         var logProbabilities = stepper.step(token: start, state: &state)

@@ -59,7 +59,10 @@ public final class Stepper {
         }
     }
 
-    /// The recurrent state of one stream: `[layers][hidden]` hidden states, and cell states for an LSTM.
+    /// The state of one stream. A recurrent model's: `[layers][hidden]` hidden states, and cell states for an LSTM. A
+    /// gated convolutional model's: in `hidden`, each block's last `k − 1` inputs (`[k − 1][D]`, block by block, as
+    /// training's `state.context` holds one stream), then the top block's output `[C]`. Either way the last
+    /// ``outputWidth`` floats of `hidden` are what the decoder read.
     public struct State: Equatable, Sendable {
         public var hidden: [Float]
         /// Empty but for an LSTM.
@@ -74,9 +77,11 @@ public final class Stepper {
     /// The shared weights this stepper reads.
     public let weights: InferenceWeights
     public var precision: Precision { weights.precision }
-    /// The model's shape.
-    public var configuration: LanguageModel.Configuration { weights.configuration }
-    public var vocabularySize: Int { weights.configuration.vocabulary }
+    /// The recurrent model's shape; nil for a convolutional model (see ``InferenceWeights/architecture``).
+    public var configuration: LanguageModel.Configuration? { weights.configuration }
+    public var vocabularySize: Int { weights.vocabularySize }
+    /// The width of the top layer's output: the last floats of ``State/hidden``.
+    public var outputWidth: Int { weights.outputWidth }
     /// From this many streams on, float32 steps multiply with GEMM instead of GEMV. 64: measured on ptb-small and
     /// ptb-medium shapes, the multi-vector GEMV was 1.5–2.6× faster than GEMM (which packs the weights per call) at 8
     /// and 32 streams, about equal at 64, and GEMM 1.4× faster at 128.
@@ -93,7 +98,7 @@ public final class Stepper {
     /// Copies (and for `.int8` quantizes) the model's weights into the inference layout: a stepper with weights of
     /// its own (``weights`` can be shared with more steppers).
     /// - Throws: ``UnsupportedPrecision`` for `.bfloat16` (a format for batch scoring, see ``Scorer``).
-    public init(model: LanguageModel, precision: Precision = .float32, pool: ThreadPool = .shared) throws {
+    public init(model: any StreamLanguageModel, precision: Precision = .float32, pool: ThreadPool = .shared) throws {
         weights = try InferenceWeights(model: model, precision: precision)
         self.pool = pool
     }
@@ -106,7 +111,10 @@ public final class Stepper {
 
     /// The state before any token: zeros.
     public func initialState() -> State {
-        let c = configuration
+        guard let c = configuration else {
+            guard case let .gatedConvolutional(c) = weights.architecture else { preconditionFailure() }
+            return State(hidden: [Float](repeating: 0, count: c.contextPerStream + c.channels), cell: [])
+        }
         let count = c.layers * c.hidden
         return State(hidden: [Float](repeating: 0, count: count),
                      cell: c.kind.hasCellState ? [Float](repeating: 0, count: count) : [])
@@ -153,7 +161,15 @@ public final class Stepper {
 
     private func run(tokens: [Int32], states: UnsafeMutableBufferPointer<State>,
                      into out: UnsafeMutableBufferPointer<Float>) {
-        let n = tokens.count, c = configuration, V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
+        switch weights.architecture {
+        case let .recurrent(c): runRecurrent(c, tokens: tokens, states: states, into: out)
+        case let .gatedConvolutional(c): runConvolutional(c, tokens: tokens, states: states, into: out)
+        }
+    }
+
+    private func runRecurrent(_ c: LanguageModel.Configuration, tokens: [Int32], states: UnsafeMutableBufferPointer<State>,
+                              into out: UnsafeMutableBufferPointer<Float>) {
+        let n = tokens.count, V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
         let cell = c.kind.cell, hasCell = cell.hasCellState, w = weights
         guard n > 0 else { return }
         precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
@@ -220,14 +236,74 @@ public final class Stepper {
                 }
             }
         }
-        let o = out.baseAddress!
-        project(w.decoder, hNew, ldx: H, n: n, columnOffset: 0, columns: H, bias: w.decoderBias.base, into: o,
-                gemm: useGEMM)
+        decode(hNew, ldx: H, columns: H, n: n, into: out, gemm: useGEMM)
+    }
+
+    /// The decoder and a log-softmax: `out[n][V]` from the top layer's outputs (`columns` floats, rows `ldx` apart).
+    private func decode(_ top: UnsafePointer<Float>, ldx: Int, columns: Int, n: Int,
+                        into out: UnsafeMutableBufferPointer<Float>, gemm useGEMM: Bool) {
+        let o = out.baseAddress!, V = vocabularySize
+        project(weights.decoder, top, ldx: ldx, n: n, columnOffset: 0, columns: columns,
+                bias: weights.decoderBias.base, into: o, gemm: useGEMM)
         if n == 1 {
             quill_log_softmax(o, 1, Int64(V), o)
         } else {
             pool.parallelFor(n) { b in quill_log_softmax(o + b * V, 1, Int64(V), o + b * V) }
         }
+    }
+
+    /// One step of a gated convolutional model: per block, the window `[k − 1 kept inputs; this input]` of each
+    /// stream through one GEMV (or GEMM) with the taps side by side, the gated linear unit, the residual sum; the
+    /// window then moves on by one step in the state.
+    private func runConvolutional(_ c: GatedConvolutionalLanguageModel.Configuration, tokens: [Int32],
+                                  states: UnsafeMutableBufferPointer<State>,
+                                  into out: UnsafeMutableBufferPointer<Float>) {
+        let n = tokens.count, V = c.vocabulary, E = c.embedding, C = c.channels, k = c.width, w = weights
+        guard n > 0 else { return }
+        precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
+        let stateCount = c.contextPerStream + C
+        for state in states {
+            precondition(state.hidden.count == stateCount && state.cell.isEmpty,
+                         "a state of another model shape (use initialState())")
+        }
+        let Kmax = w.blocks.map { $0.weights.stride }.max() ?? 16, Dmax = max(E, C)
+        let window = grow(&xh, n * Kmax), z = grow(&gates, n * 2 * C), s = grow(&gh, n * C)
+        var x = grow(&hPrev, n * Dmax), y = grow(&hNew, n * Dmax)
+        let useGEMM = precision == .float32 && n >= gemmThreshold
+        for b in 0..<n {
+            let id = Int(tokens[b])
+            precondition(id >= 0 && id < V, "token \(id) is outside the vocabulary of \(V)")
+            (x + b * Dmax).update(from: w.embedding.base + id * E, count: E)
+        }
+        var offset = 0  // of the block's kept inputs in a state
+        for block in w.blocks {
+            let D = block.inputWidth, K = block.weights.stride, kept = (k - 1) * D
+            for b in 0..<n {
+                let row = window + b * K
+                states[b].hidden.withUnsafeMutableBufferPointer { h in
+                    let past = h.baseAddress! + offset
+                    row.update(from: past, count: kept)
+                    (row + kept).update(from: x + b * Dmax, count: D)
+                    // The window moves on: drop the oldest input, keep this one.
+                    if kept > 0 { past.update(from: row + D, count: kept) }
+                }
+            }
+            project(block.weights, window, ldx: K, n: n, columnOffset: 0, columns: k * D, bias: block.bias.base,
+                    into: z, gemm: useGEMM)
+            for b in 0..<n {
+                GatedLinearUnit.forward(z + b * 2 * C, rows: 1, channels: C, gates: s + b * C, output: y + b * Dmax,
+                                        pool: pool)
+                if D == C { for i in 0..<C { y[b * Dmax + i] += x[b * Dmax + i] } }
+            }
+            swap(&x, &y)
+            offset += kept
+        }
+        for b in 0..<n {
+            states[b].hidden.withUnsafeMutableBufferPointer {
+                ($0.baseAddress! + offset).update(from: x + b * Dmax, count: C)
+            }
+        }
+        decode(x, ldx: Dmax, columns: C, n: n, into: out, gemm: useGEMM)
     }
 
     /// `y[n][R] = x·W[:, columnOffset..<columnOffset + K]ᵀ + bias`: GEMV, or GEMM for many float32 streams.

@@ -8,5 +8,6 @@ struct QuillBench: ParsableCommand {
         abstract: "Quill's benchmarks (release build: swift run -c release quill-bench …). Prints JSON Lines.",
         subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self,
                       PTBQualityBench.self, CharQualityBench.self, TrainBench.self, StepBench.self, ScoreBench.self,
-                      KeystrokeBench.self, Seq2SeqBench.self, AutoencoderBench.self, BPEBench.self, NGramBench.self])
+                      KeystrokeBench.self, Seq2SeqBench.self, AutoencoderBench.self, BPEBench.self, NGramBench.self,
+                      GCNNBench.self])
 }

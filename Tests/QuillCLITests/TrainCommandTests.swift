@@ -34,7 +34,7 @@ import Testing
     }
 
     /// `--cell gcnn` trains a gated convolutional model (`--width` steps per convolution), stores it as `gcnn-lm`,
-    /// and `eval` measures it; `--width` without gcnn and commands that step a recurrent model say what is wrong.
+    /// `eval` measures it and the stepping commands run it; `--width` without gcnn says what is wrong.
     @Test func aGatedConvolutionalModelTrainsAndEvaluates() throws {
         let (cli, corpus) = try Self.prepared()
         let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")
@@ -51,8 +51,18 @@ import Testing
                       mentioning: ["gated convolutional model does not run bfloat16"])
         expectFailure(try cli.run(["train", "--corpus", corpus, "--vocabulary", "v", "--name", "w", "--width", "3"]
                                   + Self.tinySizes), status: 1, mentioning: ["kernel width", "gcnn"])
-        expectFailure(try cli.run("generate", "--model", "g", "--prompt", "The"), status: 1,
-                      mentioning: ["gated convolutional language model", "not a recurrent language model"])
+        // It steps one token at a time like the recurrent models: generation, prediction and completion.
+        let generate = try cli.run("generate", "--model", "g", "--prompt", "The boats", "--temperature", "0",
+                                   "--max-tokens", "4")
+        expectSuccess(generate)
+        #expect(generate.stdout.hasPrefix("The boats"), "\(generate.stdout)")
+        let predict = try cli.run("predict", "--model", "g", "--task", "score", stdin: "The boats came in.\nAda\n")
+        expectSuccess(predict)
+        #expect(predict.stdoutLines.count == 2, "\(predict.stdout)")
+        let complete = try cli.run("complete", "--model", "g", stdin: "The boats ca\n")
+        expectSuccess(complete)
+        #expect(!complete.stdout.isEmpty)
+        expectFailure(try cli.run("translate", "--model", "g"), status: 1, mentioning: ["gated convolutional"])
     }
 
     @Test func trainThenGenerateThenList() throws {

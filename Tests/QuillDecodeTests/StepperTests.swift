@@ -51,3 +51,52 @@ import Testing
         }
     }
 }
+
+/// The stepper runs a gated convolutional model too: its state is the window of past block inputs.
+@Suite struct ConvolutionalStepperTests {
+    static let V = 19
+
+    static func model(embedding: Int, width: Int) throws -> GatedConvolutionalLanguageModel {
+        let model = try GatedConvolutionalLanguageModel(.init(vocabulary: V, embedding: embedding, channels: 6,
+                                                              blocks: 3, width: width))
+        var rng = RNG(seed: 9)
+        model.parameters.initialize(.uniform(scale: 0.4), rng: &rng)
+        model.isTraining = false
+        return model
+    }
+
+    static func logSoftmax(_ row: [Float]) -> [Double] {
+        let top = Double(row.max()!)
+        let logSum = top + log(row.map { exp(Double($0) - top) }.reduce(0, +))
+        return row.map { Double($0) - logSum }
+    }
+
+    /// Token by token, one stream or 70 at once (the GEMM path), float32 or int8, the stepper gives the model's own
+    /// next-token distributions over a whole window; the state's last `C` floats are the top block's output.
+    @Test(arguments: [(6, 3), (5, 4), (6, 1)])
+    func stepsEqualAWholeWindow(embedding: Int, width: Int) throws {
+        let model = try Self.model(embedding: embedding, width: width)
+        let ids: [Int32] = [4, 9, 1, 18, 7, 7, 13, 2, 0, 11]
+        _ = model.forward(inputs: ids, targets: ids, steps: ids.count, batch: 1)
+        let logits = Array(model.logits)
+        let stepper = try Stepper(model: model)
+        #expect(stepper.configuration == nil && stepper.outputWidth == 6)
+        var state = stepper.initialState()
+        var many = [Stepper.State](repeating: stepper.initialState(), count: 70)
+        var batched: [Float] = []
+        let int8 = try Stepper(model: model, precision: .int8)
+        var quantized = int8.initialState()
+        for (t, id) in ids.enumerated() {
+            let expected = Self.logSoftmax(Array(logits[(t * Self.V)..<((t + 1) * Self.V)]))
+            let single = stepper.step(token: id, state: &state)
+            stepper.step(tokens: [Int32](repeating: id, count: 70), states: &many, logProbabilities: &batched)
+            let approximate = int8.step(token: id, state: &quantized)
+            for v in 0..<Self.V {
+                #expect(abs(Double(single[v]) - expected[v]) < 1e-5, "step \(t), token \(v)")
+                #expect(abs(Double(batched[69 * Self.V + v]) - expected[v]) < 1e-4, "GEMM step \(t), token \(v)")
+                #expect(abs(Double(approximate[v]) - expected[v]) < 0.05, "int8 step \(t), token \(v)")
+            }
+        }
+        #expect(state.hidden.count == model.configuration.contextPerStream + 6)
+    }
+}

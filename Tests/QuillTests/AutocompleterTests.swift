@@ -162,7 +162,7 @@ import Testing
         try completer.appendContext("The boats came in.")
         let s = try completer.suggestions(for: "Ada walked to the ")
         let vocabulary = completer.vocabulary
-        let width = completer.stepper.configuration.hidden
+        let width = completer.stepper.outputWidth
         var cache = ContinuousCache(width: width)
         var state = completer.stepper.initialState()
         var p = completer.stepper.step(token: vocabulary.lineStartID, state: &state)

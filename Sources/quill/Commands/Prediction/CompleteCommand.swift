@@ -73,7 +73,7 @@ struct CompleteCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         let load = { (name: String) throws -> any Completing in
-            let (model, vocabulary) = try store.loadLanguageModel(named: name)
+            let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
             let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision.precision)
             completer.maxContext = maxContext
             try choice.apply(to: completer, model: name, store: store)

@@ -39,7 +39,7 @@ struct GenerateCommand: StoreBackedCommand {
     var store: StoreOptions
 
     func run(store: Store) throws {
-        let (model, vocabulary) = try store.loadLanguageModel(named: self.model)
+        let (model, vocabulary) = try store.loadStreamLanguageModel(named: self.model)
         let generation = try model.generate(prompt, vocabulary: vocabulary,
                                             options: decoding.options(defaults: Self.defaults))
         switch format {

@@ -82,7 +82,7 @@ struct PredictCommand: StoreBackedCommand {
 
     func run(store: Store) throws {
         if let threads { setenv("QUILL_THREADS", String(threads), 1) }  // read when the shared pool starts
-        let (model, vocabulary) = try store.loadLanguageModel(named: model)
+        let (model, vocabulary) = try store.loadStreamLanguageModel(named: model)
         let decoding = self.decoding.options(defaults: Self.defaults)
         let options = Predictor.Options(task: task, suggestions: decoding.topK ?? 5, decoding: decoding,
                                         maxContext: maxContext)
