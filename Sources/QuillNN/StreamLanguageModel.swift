@@ -26,6 +26,8 @@ public protocol StreamLanguageModel: AnyObject {
     func backward(pool: ThreadPool)
     /// The state the last forward ended in, in ``carriedStateLayout(batch:)`` order.
     var finalState: [[Float]] { get }
+    /// The logits `[T][B][V]` of the last forward.
+    var logits: UnsafeBufferPointer<Float> { get }
 }
 
 extension LanguageModel: StreamLanguageModel {

@@ -1,3 +1,4 @@
+import Foundation
 import QuillNN
 import QuillTensor
 
@@ -60,4 +61,47 @@ public func evaluate(model: any StreamLanguageModel, ids: [Int32], batch: Int = 
         progress?(windows.position, windows.windowCount)
     }
     return Evaluation(targets: total.count, totalLoss: total.sum)
+}
+
+/// The log-probability (natural log) the model gives each token of `ids` from the tokens before it, windows and
+/// streams cut exactly as ``evaluate(model:ids:batch:steps:pool:progress:)`` cuts them (their mean is its loss): what
+/// a mixture with another model needs, position by position. Positions the model does not predict (each stream's
+/// first token, the `N mod B` remainder) are NaN.
+public func targetLogProbabilities(model: any StreamLanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
+                                   pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws
+    -> [Float] {
+    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
+    let wasTraining = model.isTraining
+    model.isTraining = false
+    defer { model.isTraining = wasTraining }
+    var result = [Float](repeating: .nan, count: ids.count)
+    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
+    var targets = inputs
+    var state: [[Float]?] = []
+    var noMasks = RNG(seed: 0)
+    var done = 0  // steps of each stream already predicted
+    let V = model.vocabularySize, L = windows.streamLength
+    while let t = windows.next(inputs: &inputs, targets: &targets) {
+        let n = t * batch
+        _ = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
+                          targets: n == targets.count ? targets : Array(targets[..<n]),
+                          steps: t, batch: batch, state: state, rng: &noMasks, pool: pool)
+        state = model.finalState
+        let logits = model.logits
+        result.withUnsafeMutableBufferPointer { out in
+            pool.parallelFor(n) { row in
+                let (step, stream) = row.quotientAndRemainder(dividingBy: batch)
+                let z = logits.baseAddress! + row * V
+                var top = -Float.infinity
+                for v in 0..<V { top = max(top, z[v]) }
+                var sum = 0.0
+                for v in 0..<V { sum += Double(expf(z[v] - top)) }
+                let target = Int(targets[row])
+                out[stream * L + done + step + 1] = z[target] - top - Float(log(sum))
+            }
+        }
+        done += t
+        progress?(windows.position, windows.windowCount)
+    }
+    return result
 }

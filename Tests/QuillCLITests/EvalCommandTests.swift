@@ -17,6 +17,32 @@ import Testing
         return (cli, valid)
     }
 
+    /// `--mix NGRAM`: both models and the mixture; `--mix-weight` or `--tune-on`; option clashes refused.
+    @Test func mixesAnNGramModel() throws {
+        let (cli, valid) = try Self.trained()
+        let corpus = try cli.write("corpus.txt", TrainCommandTests.corpus)
+        expectSuccess(try cli.run("ngram", "train", "--corpus", corpus, "--vocabulary", "v", "--order", "3",
+                                  "--name", "kn3"))
+        let text = try cli.run("eval", "--model", "m", "--text", valid, "--mix", "kn3", "--mix-weight", "0.25")
+        expectSuccess(text)
+        #expect(text.stdout.contains("α = 0.250 (given)") && text.stdout.contains("mixture:"), "\(text.stdout)")
+        let tuned = try cli.run("eval", "--model", "m", "--text", valid, "--mix", "kn3", "--tune-on", valid,
+                                "--format", "json")
+        expectSuccess(tuned)
+        let object = try jsonObject(try #require(tuned.stdoutLines.first))
+        #expect(object["tunedOn"] as? String == valid && (object["weight"] as? Double ?? 0) > 0)
+        let plain = try jsonObject(try #require(try cli.run("eval", "--model", "m", "--text", valid, "--format",
+                                                           "json").stdoutLines.first))
+        let mixedAlone = try #require(object["modelPerplexity"] as? Double)
+        #expect(abs(mixedAlone / (plain["perplexity"] as? Double ?? 0) - 1) < 1e-5)
+        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--mix-weight", "0.2"), status: 64,
+                      mentioning: ["go with --mix"])
+        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--mix", "kn3", "--mix-weight", "0.2",
+                                  "--tune-on", valid), status: 64, mentioning: ["not both"])
+        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--mix", "nope"), status: 1,
+                      mentioning: ["nope"])
+    }
+
     @Test func reproducesTheRunsValidationLoss() throws {
         let (cli, valid) = try Self.trained()
         // The run measured validation with its batch (2) and window (5): the same setting gives the same number.

@@ -26,6 +26,13 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
               quill eval --model tiny --text corpora/default/valid.txt
               quill eval --model ptb-small --text ../shared/corpora/ptb/ptb.test.txt --batch 10 --format json
               quill eval --model ptb-small --text ../shared/corpora/ptb/ptb.valid.txt --precision bfloat16
+              quill eval --model ptb-small --text ../shared/corpora/ptb/ptb.test.txt --mix kn5 \\
+                --tune-on ../shared/corpora/ptb/ptb.valid.txt
+
+            --mix NGRAM mixes a stored n-gram model of the same vocabulary into the model by linear interpolation, \
+            p = (1 − α)·p_model + α·p_ngram, and reports both models alone and the mixture on the same tokens; α is \
+            --mix-weight, or the weight that minimises the mixture's perplexity on --tune-on (validation data; \
+            never the test text), else 0.35.
             """)
 
     @Option(help: "The stored model.")
@@ -48,6 +55,18 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
     var lossy = false
 
+    @Option(help: ArgumentHelp("Mix this stored n-gram model into the model (linear interpolation).",
+                               valueName: "ngram"))
+    var mix: String?
+
+    @Option(parsing: .number, help: ArgumentHelp("With --mix: the n-gram model's share α, in (0, 1).",
+                                                 valueName: "α"))
+    var mixWeight: Double?
+
+    @Option(help: ArgumentHelp("With --mix: choose α on this validation file (the perplexity there is lowest).",
+                               valueName: "file"))
+    var tuneOn: String?
+
     @Option(help: "text: aligned fields; json: one JSON object.")
     var format: Format = .text
 
@@ -57,9 +76,16 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
         if bptt < 1 { throw ValidationError("--bptt must be at least 1 (got \(bptt))") }
+        if mix == nil, mixWeight != nil || tuneOn != nil {
+            throw ValidationError("--mix-weight and --tune-on go with --mix NGRAM")
+        }
+        if mixWeight != nil, tuneOn != nil { throw ValidationError("give --mix-weight or --tune-on, not both") }
+        try NumberRange.within(mixWeight, "--mix-weight", "(0, 1)") { $0 > 0 && $0 < 1 }
+        if mix != nil, precision != .float32 { throw ValidationError("--mix evaluates in float32 (no --precision)") }
     }
 
     func run(store: Store) throws {
+        if let mix { return try runMixture(store: store, ngram: mix) }
         let bar = ProgressBar(label: "evaluating")
         let result = try bar.showing { bar in
             try store.evaluateLanguageModel(named: model, text: text, batch: batch, steps: bptt, lossy: lossy,
@@ -88,6 +114,33 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
             if result.replacements > 0 {
                 rows.append(["replaced:", "\(result.replacements) invalid UTF-8 sequences (--lossy)"])
             }
+            print(table(rows))
+        case .json:
+            print(try jsonLine(result))
+        }
+    }
+
+    /// `--mix`: both models alone and the mixture.
+    func runMixture(store: Store, ngram: String) throws {
+        let bar = ProgressBar(label: "evaluating")
+        let result = try bar.showing { bar in
+            try store.evaluateMixture(model: model, ngram: ngram, text: text, weight: mixWeight, tuneOn: tuneOn,
+                                      batch: batch, steps: bptt, lossy: lossy, progress: { done, windows in
+                bar.redraw { elapsed in EvalCommand.render(done: done, of: windows, elapsed: elapsed) }
+            })
+        }
+        switch format {
+        case .text:
+            let rows = [
+                ["text:", "\(text): \(result.tokens) tokens scored, batch \(batch), bptt \(bptt)"],
+                ["model:", "\(model): perplexity " + String(format: "%.2f", result.modelPerplexity)],
+                ["n-gram:", "\(ngram): perplexity " + String(format: "%.2f", result.ngramPerplexity)],
+                ["weight:", String(format: "α = %.3f", result.weight)
+                    + (result.tunedOn.map { " (tuned on \($0): perplexity "
+                        + String(format: "%.2f", result.tunedPerplexity ?? .nan) + ")" }
+                       ?? (mixWeight == nil ? " (the default)" : " (given)"))],
+                ["mixture:", "perplexity " + String(format: "%.2f", result.perplexity)],
+            ]
             print(table(rows))
         case .json:
             print(try jsonLine(result))
