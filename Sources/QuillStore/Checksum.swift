@@ -67,7 +67,7 @@ enum StoredChecksum {
         crc.update(UInt64(tokens.count))
         for (token, count) in zip(tokens, counts) {
             crc.updateLengthPrefixed(token)
-            crc.update(UInt64(count))
+            crc.update(UInt64(bitPattern: Int64(count)))  // a damaged store may hold a negative count
         }
         crc.update(UInt64(merges.count))
         for (left, right) in merges {

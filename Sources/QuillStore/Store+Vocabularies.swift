@@ -125,6 +125,9 @@ extension Store {
             guard rows.int(0) == tokens.count else {
                 throw corruptVocabulary(record.name, "token id \(tokens.count) is missing")
             }
+            guard rows.int(2) >= 0 else {
+                throw corruptVocabulary(record.name, "token id \(tokens.count) has a negative count")
+            }
             tokens.append(rows.string(1))
             counts.append(rows.int(2))
         }

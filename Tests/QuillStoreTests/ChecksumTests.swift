@@ -1,5 +1,6 @@
 import CQuillKernels
 import Foundation
+import QuillTestSupport
 import Testing
 @testable import QuillStore
 
@@ -105,6 +106,26 @@ import Testing
             Issue.record("\(String(describing: error))"); return
         }
         #expect(record == "vocabulary 'v'")
+    }
+
+    /// Found by the store fuzzer (scripts/fuzz.sh store): a negative count crashed the checksum ("Negative value is
+    /// not representable") instead of being reported. The fuzzer's input, as it was, and the same damage made by hand.
+    @Test func aNegativeCountIsDamageNotACrash() throws {
+        let fixture = try TestSupport.fixture("fuzz-store-negative-count.sqlite")
+        try withTemporaryPath { copy in
+            try FileManager.default.copyItem(atPath: fixture.path, toPath: copy.path)
+            #expect(throws: StoreError.self) {
+                let store = try Store(path: copy.path, create: false)
+                for record in try store.vocabularies() { _ = try store.vocabulary(id: record.id) }
+            }
+        }
+        let store = try Store(path: ":memory:")
+        try store.saveVocabulary(makeVocabulary(), name: "v")
+        // The table's CHECK refuses it; damage on disk is not checked.
+        try store.database.execute("PRAGMA ignore_check_constraints = ON")
+        try store.database.execute("UPDATE vocabulary_tokens SET count = -3 WHERE token_id = 5")
+        let error = #expect(throws: StoreError.self) { try store.vocabulary(named: "v") }
+        #expect(error?.description.contains("negative count") == true, "\(String(describing: error))")
     }
 
     @Test func replacingAVocabularyRewritesItsChecksum() throws {
