@@ -116,8 +116,10 @@ extension Store {
         }
         var tokens: [String] = []
         var counts: [Int] = []
-        tokens.reserveCapacity(record.size)
-        counts.reserveCapacity(record.size)
+        // The size is checked against the rows below; a damaged one must not reserve memory first.
+        let expected = min(max(0, record.size), 1 << 22)
+        tokens.reserveCapacity(expected)
+        counts.reserveCapacity(expected)
         let rows = try database.prepare(
             "SELECT token_id, token, count FROM vocabulary_tokens WHERE vocabulary_id = ? ORDER BY token_id")
         try rows.bind(id, at: 1)
