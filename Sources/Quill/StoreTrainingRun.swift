@@ -9,13 +9,18 @@ enum StoreTrainingRun {
     /// - Returns: the run to resume, or nil for a new run.
     /// - Throws: ``TrainingRunError``, ``QuillStore/StoreError/invalidName(kind:name:reason:)`` or
     ///   ``QuillStore/StoreError/alreadyExists(kind:name:)``.
-    static func checkStart(name: String, resume: Int64?, replace: Bool, in store: Store,
+    /// - Parameter epochs: the epochs asked for; a finished run continues only when they are more than it trained
+    ///   (training it further), and is refused otherwise.
+    static func checkStart(name: String, resume: Int64?, replace: Bool, epochs: Int? = nil, in store: Store,
                            checkOptions: (_ run: Int64) throws -> Void) throws -> RunRecord? {
         if resume == nil { try StoreName.validate(name, kind: "model") }  // before any slow work
         let me = RunOwner.current
         if let resume {
             let run = try store.run(id: resume)
-            guard run.status != .finished else { throw TrainingRunError.finished(run: resume) }
+            if run.status == .finished {
+                let trained = try store.metrics(run: resume).filter { $0.split == .train }.map(\.epoch).max() ?? 0
+                guard let epochs, epochs > trained else { throw TrainingRunError.finished(run: resume) }
+            }
             if run.status == .running, let owner = run.owner, owner != me {
                 throw TrainingRunError.busy(run: resume, owner: owner)
             }

@@ -43,7 +43,7 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .finished(run):
-            return "run #\(run) has finished; there is nothing to resume"
+            return "run #\(run) has finished; there is nothing to resume (more epochs than it trained continue it)"
         case let .notResumable(run, reason):
             return "run #\(run) cannot be resumed: \(reason); start a new run"
         case let .optionsDiffer(run, changes, resumable):

@@ -54,7 +54,7 @@ final class TrainingSession {
         let sessionStart = StoreRecorder.now()
         let me = RunOwner.current
         let resumed = try StoreTrainingRun.checkStart(name: options.name, resume: options.resume,
-                                                      replace: options.replace, in: store) { resume in
+                                                      replace: options.replace, epochs: options.epochs, in: store) { resume in
             try options.checkResumable(try LanguageModelTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.

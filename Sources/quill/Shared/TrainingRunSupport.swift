@@ -10,6 +10,8 @@ protocol TrainingRunCommand {
     var store: StoreOptions { get }
     /// How to use the stored vocabulary `name` instead of building another.
     func useVocabularyHint(_ name: String) -> String
+    /// The command that continues `run` (`quill train --resume RUN` by default).
+    func resumeCommand(_ run: Int64) -> String
 }
 
 extension TrainingRunCommand {

@@ -1,0 +1,33 @@
+import Foundation
+import QuillTestSupport
+import Testing
+
+/// `quill search` on the tiny corpus: the table, JSON Lines, the best model saved, a second start refused.
+@Suite struct SearchCommandTests {
+    @Test func searchesSavesTheBestAndRefusesToStartTwice() throws {
+        let (cli, corpus) = try TrainCommandTests.prepared()
+        let valid = try cli.write("valid.txt", EvalCommandTests.valid)
+        let space = try cli.write("space.json", """
+            {"cells": ["lstm", "gcnn"], "hidden": [8], "layers": [1], "widths": [2], "ngramOrders": [2],
+             "trials": 2, "reduction": 2, "maxEpochs": 2, "bptt": [5], "batch": [2]}
+            """)
+        let arguments = ["search", "--corpus", corpus, "--valid", valid, "--space", space, "--budget", "5",
+                         "--name", "best"]
+        let search = try cli.run(arguments + ["--format", "jsonl"])
+        expectSuccess(search)
+        let lines = try search.stdoutLines.map { try jsonObject($0) }
+        #expect(lines.count == 4, "three trials and the result: \(search.stdout)")
+        let result = try #require(lines.last)
+        let best = try #require(result["best"] as? [String: Any])
+        #expect(result["name"] as? String == "best" && best["model"] is String)
+        #expect(search.stderr.contains("rung 1: best.trial-1"), "\(search.stderr)")
+        let list = try cli.run("models", "list")
+        #expect(list.stdoutLines.contains { $0.hasPrefix("best ") }, "\(list.stdout)")
+        expectFailure(try cli.run(arguments), status: 1, mentioning: ["--resume", "--replace"])
+        let resumed = try cli.run(arguments + ["--resume"])
+        expectSuccess(resumed)
+        #expect(resumed.stdout.contains("saved as 'best'"), "\(resumed.stdout)")
+        expectFailure(try cli.run(arguments + ["--space", try cli.write("bad.json", #"{"hiden": [8]}"#), "--replace"]),
+                      status: 1, mentioning: ["unknown key 'hiden'"])
+    }
+}
