@@ -42,6 +42,9 @@ public struct RunComparisonChart: Sendable {
         return chart.svg()
     }
 
+    /// How many of the runs have a point to draw (the others are only listed in the legend).
+    public var drawnRunCount: Int { runs.filter { !Self.points($0).isEmpty }.count }
+
     /// The run's validation points that can be drawn, in step order.
     static func points(_ run: RunHistory) -> [(seconds: Double, perplexity: Double, epoch: Int)] {
         run.metrics.compactMap { row in

@@ -46,20 +46,22 @@ struct SVGChart {
             return Axis(lower: lower, upper: upper, scale: .linear, ticks: multiples(of: step, from: lower, to: upper))
         }
 
-        /// A logarithmic axis over `values` (all above 0): ticks at powers of ten, else at 1, 2 and 5 × 10ⁿ, else
-        /// (a range of less than about 2.5×) at round linear steps.
+        /// A logarithmic axis over `values` (all above 0): ticks at powers of ten when the values span a decade,
+        /// else at 1, 2 and 5 × 10ⁿ when that gives four, else at 1, 2, … 9 × 10ⁿ, else (a range of less than about
+        /// 1.5×) at round linear steps.
         static func logarithmic(covering values: [Double]) -> Axis {
             var lo = values.min() ?? 1, hi = values.max() ?? 10
             if hi / lo < 1.0001 { (lo, hi) = (lo / 1.5, hi * 1.5) }  // one value: a window around it
             let first = Int(log10(lo).rounded(.down)), last = Int(log10(hi).rounded(.up))
-            for mantissas in [[1.0], [1.0, 2, 5]] {
+            for (mantissas, enough) in [([1.0], 3), ([1.0, 2, 5], 4), ([1.0, 2, 3, 4, 5, 6, 7, 8, 9], 3)]
+            where mantissas.count > 1 || hi / lo >= 10 {
                 var candidates: [Double] = []
                 for exponent in first...last { candidates += mantissas.map { $0 * pow(10, Double(exponent)) } }
                 candidates.append(pow(10, Double(last + 1)))
                 guard let lower = candidates.last(where: { $0 <= lo * (1 + 1e-9) }),
                       let upper = candidates.first(where: { $0 >= hi * (1 - 1e-9) }) else { continue }
                 var ticks = candidates.filter { $0 >= lower && $0 <= upper }
-                guard ticks.count >= 3 else { continue }
+                guard ticks.count >= enough else { continue }
                 if ticks.count > 9 {  // many decades: every k-th power of ten is enough
                     let k = (ticks.count + 7) / 8
                     ticks = ticks.enumerated().filter { $0.offset % k == 0 }.map(\.element)
