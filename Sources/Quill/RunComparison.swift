@@ -141,7 +141,7 @@ public enum RunSelectionError: Error, Equatable, CustomStringConvertible {
         case let .unknownRuns(missing, existing):
             let asked = missing.map { "#\($0)" }.joined(separator: ", ")
             let held = existing.isEmpty ? "it holds no runs" : "it holds runs " + Self.ranges(existing)
-            return "no run \(asked) in the store; \(held)"
+            return "no run\(missing.count == 1 ? "" : "s") \(asked) in the store; \(held)"
         }
     }
 
