@@ -6,7 +6,8 @@ import Foundation
 /// The charts of runs (``RunComparisonChart``, ``RunCurvesChart``) only pick the points; this type draws them. Points
 /// must be finite (and positive on a logarithmic axis): the charts drop the others before they get here, so every
 /// number written is finite and the document is always well-formed. A series with one point is drawn as its marker
-/// alone; a series with none is listed in the legend only, greyed, with its ``Series/note``. Like
+/// alone, one with more than ``maxMarkers`` as a line with a marker at its end; a series with none is listed in the
+/// legend only, greyed, with its ``Series/note``. Like
 /// ``AttentionHeatMap`` the output is a pure function of the inputs (fixed decimals, no locale), so it can be
 /// compared in tests and diffed.
 struct SVGChart {
@@ -139,6 +140,9 @@ struct SVGChart {
     static let tickLength = 5
     /// Inside the frame, so markers at the ends of the range do not sit on the axes.
     static let inset = 8.0
+    /// A series with more points (a long run by step or time) is drawn as a line with a marker at its end only, so
+    /// the markers do not hide the line.
+    static let maxMarkers = 60
     static let legendRow = 20
     static let legendSwatch = 28
     /// Tableau 10: ten colours told apart on screen and in most colour-vision deficiencies.
@@ -217,7 +221,7 @@ struct SVGChart {
                 let points = s.points.map { "\(Self.fixed(x($0.x))),\(Self.fixed(y($0.y)))" }.joined(separator: " ")
                 out += "<polyline points=\"\(points)\" fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n"
             }
-            for p in s.points {
+            for p in s.points.count <= Self.maxMarkers ? s.points[...] : s.points.suffix(1) {
                 out += Self.marker(s.style, x: x(p.x), y: y(p.y), tip: p.tip) + "\n"
             }
             out += "</g>\n"

@@ -163,6 +163,13 @@ import Testing
         #expect(curves.seriesMarkers == [1, 1] && curves.seriesPolylines == [0, 0])
     }
 
+    @Test func aLongSeriesIsALineWithItsLastMarker() throws {
+        let long = Self.run(1, "long", valid: (0..<200).map { 500 - Double($0) })
+        let reader = try Self.read(RunComparisonChart(runs: [long]).svg())
+        #expect(reader.seriesPolylines == [1] && reader.seriesMarkers == [1])
+        #expect(reader.titles.contains("#1 long, epoch 200: valid ppl 301.00 at 33.3 min"))
+    }
+
     @Test func nonFiniteMetricsAreLeftOut() throws {
         var mixed = Self.run(1, "mixed", valid: [.nan, 300, .infinity, nil, 200])
         mixed.metrics.append(MetricRow(runID: 1, step: 600, epoch: 6, split: .valid, perplexity: 150,
