@@ -48,8 +48,8 @@ public struct RunComparisonChart: Sendable {
     /// The run's validation points that can be drawn, in step order.
     static func points(_ run: RunHistory) -> [(seconds: Double, perplexity: Double, epoch: Int)] {
         run.metrics.compactMap { row in
-            guard row.split == .valid, let p = row.perplexity, p.isFinite, p > 0,
-                  let s = row.wallSeconds, s.isFinite, s >= 0 else { return nil }
+            guard row.split == .valid, let p = row.perplexity, SVGChart.isDrawable(p), p > 0,
+                  let s = row.wallSeconds, SVGChart.isDrawable(s), s >= 0 else { return nil }
             return (s, p, row.epoch)
         }
     }
@@ -126,7 +126,7 @@ public struct RunCurvesChart: Sendable {
 
     /// The rows of `split` that can be drawn and their x values, in step order.
     func points(_ split: MetricSplit) -> [(x: Double, row: MetricRow)] {
-        var rows = run.metrics.filter { $0.split == split && ($0.perplexity ?? .nan).isFinite && $0.perplexity! > 0 }
+        var rows = run.metrics.filter { $0.split == split && SVGChart.isDrawable($0.perplexity) && $0.perplexity! > 0 }
         if xAxis == .epoch {  // the last row of each epoch
             var last: [Int: Int] = [:]
             for (i, row) in rows.enumerated() { last[row.epoch] = i }
@@ -136,7 +136,7 @@ public struct RunCurvesChart: Sendable {
             switch xAxis {
             case .epoch: return (Double(row.epoch), row)
             case .step: return (Double(row.step), row)
-            case .time: return row.wallSeconds.flatMap { $0.isFinite && $0 >= 0 ? ($0, row) : nil }
+            case .time: return row.wallSeconds.flatMap { SVGChart.isDrawable($0) && $0 >= 0 ? ($0, row) : nil }
             }
         }
     }

@@ -254,6 +254,13 @@ struct SVGChart {
 
     static func color(_ style: Int) -> String { palette[style % palette.count] }
 
+    /// Whether a value can be placed on an axis: finite, and within ±10³⁰⁰ (a perplexity beyond is as good as
+    /// infinite, and the axis' round bounds around it would overflow `Double`).
+    static func isDrawable(_ value: Double?) -> Bool {
+        guard let value else { return false }
+        return value.isFinite && abs(value) <= 1e300
+    }
+
     /// A marker centred on (x, y): a circle, square, triangle or diamond by `style / 10`, white-edged so that
     /// overlapping series stay apart.
     static func marker(_ style: Int, x: Double, y: Double, tip: String?) -> String {
@@ -299,9 +306,14 @@ struct SVGChart {
         return fixed(value, digits: maxDigits)
     }
 
-    /// `x` with exactly `digits` decimals, independent of locale; a finite `x` is assumed (the charts drop others).
+    /// `x` with exactly `digits` decimals, independent of locale; from 10¹⁵ on (a perplexity of a diverging run)
+    /// as `1.23e15`. A finite `x` is assumed (the charts drop others).
     static func fixed(_ x: Double, digits: Int = 1) -> String {
         guard x.isFinite else { return "0" }
+        if abs(x) >= 1e15 {
+            let exponent = log10(abs(x)).rounded(.down)
+            return fixed(x / pow(10, exponent), digits: 2) + "e" + String(Int(exponent))
+        }
         let scale = pow(10, Double(digits))
         let n = Int64((abs(x) * scale).rounded())
         let sign = n != 0 && x < 0 ? "-" : ""

@@ -177,9 +177,10 @@ import Testing
         mixed.metrics.append(MetricRow(runID: 1, step: 700, epoch: 7, split: .train, perplexity: -.infinity,
                                        tokensPerSecond: .infinity, wallSeconds: .infinity))
         let diverged = Self.run(2, "diverged", valid: [.nan, nil], train: [.nan, .infinity])
-        let chart = RunComparisonChart(runs: [mixed, diverged])
+        let huge = Self.run(3, "huge", valid: [1.7e308, 1e299, 5])
+        let chart = RunComparisonChart(runs: [mixed, diverged, huge])
         let reader = try Self.read(chart.svg())
-        #expect(reader.seriesMarkers == [2], "300 and 200: the others are not numbers or have no time")
+        #expect(reader.seriesMarkers == [2, 2], "300 and 200: the others are not numbers or have no time; 1e299, 5")
         #expect(reader.texts.contains("#2 diverged (no finite validation perplexity)"))
 
         for axis in RunCurvesChart.XAxis.allCases {
@@ -263,5 +264,11 @@ import Testing
                       (0.001, "0.001"), (-20, "-20")])
     func tickLabels(value: Double, label: String) {
         #expect(SVGChart.tickLabel(value) == label)
+    }
+
+    @Test func fixedDecimalsOfAnyFiniteNumber() {
+        #expect(SVGChart.fixed(272.875, digits: 2) == "272.88" && SVGChart.fixed(-0.04) == "0.0")
+        #expect(SVGChart.fixed(-1.25, digits: 1) == "-1.3" && SVGChart.fixed(7, digits: 0) == "7")
+        #expect(SVGChart.fixed(1e299, digits: 2) == "1.00e299" && SVGChart.fixed(-2.5e15) == "-2.50e15")
     }
 }
