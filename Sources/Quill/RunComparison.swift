@@ -177,7 +177,9 @@ extension Store {
             var seen = Set<Int64>()
             let unique = ids.filter { seen.insert($0).inserted }
             let missing = unique.filter { byID[$0] == nil }
-            guard missing.isEmpty else { throw RunSelectionError.unknownRuns(missing: missing, existing: all.map(\.id)) }
+            guard missing.isEmpty else {
+                throw RunSelectionError.unknownRuns(missing: missing, existing: all.map(\.id))
+            }
             selected = unique.map { byID[$0]! }
         }
         return try selected.map(runHistory)

@@ -28,8 +28,8 @@ public struct RunComparisonChart: Sendable {
                 label: label,
                 points: points.map {
                     SVGChart.Point(x: $0.seconds / unit.seconds, y: $0.perplexity,
-                                   tip: "\(label), epoch \($0.epoch): valid ppl \(SVGChart.fixed($0.perplexity, digits: 2))"
-                                       + " at \(unit.format($0.seconds))")
+                                   tip: "\(label), epoch \($0.epoch): valid ppl "
+                                       + "\(SVGChart.fixed($0.perplexity, digits: 2)) at \(unit.format($0.seconds))")
                 },
                 style: i, note: Self.whyNotDrawn(run))
         }

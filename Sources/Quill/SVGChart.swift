@@ -245,7 +245,8 @@ struct SVGChart {
                     + "</g>"
             }
             out += "<text x=\"\(textX)\" y=\"\(rowY)\" dominant-baseline=\"central\""
-                + (drawn ? "" : " fill=\"\(Self.noteColor)\"") + ">\(Self.escape(Self.cut(full, to: labelCharacters)))</text></g>\n"
+                + (drawn ? "" : " fill=\"\(Self.noteColor)\"")
+                + ">\(Self.escape(Self.cut(full, to: labelCharacters)))</text></g>\n"
         }
         out += "</g>\n"
         out += "</svg>\n"

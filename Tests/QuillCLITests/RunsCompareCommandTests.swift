@@ -36,7 +36,9 @@ import Testing
         #expect(rows.map { $0["kind"] as? String } == ["lstm-lm", "lstm-lm"])
         #expect(rows.map { $0["family"] as? String } == ["recurrentLanguageModel", "recurrentLanguageModel"])
         #expect(rows.allSatisfy { ($0["parameters"] as? Int ?? 0) > 0 && $0["testPerplexity"] is NSNull })
-        #expect(rows.allSatisfy { ($0["trainingSeconds"] as? Double ?? -1) >= 0 && ($0["tokensPerSecond"] as? Double ?? 0) > 0 })
+        #expect(rows.allSatisfy {
+            ($0["trainingSeconds"] as? Double ?? -1) >= 0 && ($0["tokensPerSecond"] as? Double ?? 0) > 0
+        })
         #expect(rows[0]["bestValidEpoch"] as? Int != nil && rows[1]["bestValidPerplexity"] is NSNull)
         // The best validation perplexity is the one `runs list` reports.
         let list = try cli.run("runs", "list", "--format", "jsonl").stdoutLines.map { try jsonObject($0) }

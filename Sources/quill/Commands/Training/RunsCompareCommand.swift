@@ -63,7 +63,8 @@ struct RunsCompareCommand: StoreBackedCommand {
             let out = try OutputBuffer(path: plot)
             try out.write(chart.svg())
             try out.flush()
-            note("wrote \(plot): \(chart.drawnRunCount) of \(histories.count) run\(histories.count == 1 ? "" : "s") drawn")
+            let runs = "\(histories.count) run" + (histories.count == 1 ? "" : "s")
+            note("wrote \(plot): \(chart.drawnRunCount) of \(runs) drawn")
         }
     }
 

@@ -8,7 +8,7 @@ extension RunCurvesChart.XAxis: ExpressibleByArgument {}
 struct RunsPlotCommand: StoreBackedCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Draw a run's training curves: train and valid perplexity (log scale) by epoch, step or time, as SVG.",
+        abstract: "Draw a run's training curves, train and valid perplexity by epoch, step or time, as SVG.",
         discussion: """
             By epoch each split shows its epoch's summary; by step or time also the rows logged at checkpoints \
             inside an epoch (the epoch's mean loss so far). Open the file in a browser.
