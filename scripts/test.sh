@@ -2,7 +2,8 @@
 # The test command: set up and run every test (`swift test` also builds the `quill` binary the CLI tests run), then
 # the slow example runs kept out of `swift test` (scripts/test-examples.sh: examples/*.sh, and the example package
 # that depends on Quill, built as another package would), and the reliability checks that fit CI's time
-# (scripts/test-reliability.sh: kills, concurrent use, a full disk, on a release build).
+# (scripts/test-reliability.sh: kills, concurrent use, a full disk, on a release build; and the run charts in headless
+# Chromium where it is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

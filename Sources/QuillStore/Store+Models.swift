@@ -115,6 +115,16 @@ extension Store {
         return try loadTensors(.model(id))
     }
 
+    /// How many parameters (tensor values) a model holds, counted from the stored shapes without reading the data.
+    ///
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` if there is no such model.
+    public func parameterCount(ofModel id: Int64) throws -> Int {
+        guard try database.scalarInt("SELECT count(*) FROM models WHERE id = ?", id) == 1 else {
+            throw StoreError.notFound(kind: "model", name: "#\(id)")
+        }
+        return Int(try database.scalarInt("SELECT ifnull(sum(element_count), 0) FROM tensors WHERE model_id = ?", id))
+    }
+
     /// Deletes a model; its tensors go with it (`ON DELETE CASCADE`) and runs that produced it keep their history
     /// with no model (`ON DELETE SET NULL`).
     ///

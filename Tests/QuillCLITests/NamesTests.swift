@@ -58,7 +58,7 @@ import Testing
         #expect(update.succeeded, "\(update.stderr)")
         let escaped = "ev\\u{1B}[31mil\\u{1B}]0;pwned\\u{7}\\u{A}line"
         for command in [["vocab", "list"], ["vocab", "show", evil], ["models", "list"], ["models", "show", evil],
-                        ["runs", "list"], ["runs", "show", "1"]] {
+                        ["runs", "list"], ["runs", "show", "1"], ["runs", "compare"], ["runs", "plot", "1"]] {
             let result = try cli.run(command)
             expectSuccess(result)
             #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\u{7}"), "\(command)")

@@ -95,12 +95,14 @@ import Testing
         expectFailure(try cli.run("runs", "show", "0"), status: 64)
     }
 
-    @Test(arguments: [["runs"], ["runs", "list"], ["runs", "show"]])
+    @Test(arguments: [["runs"], ["runs", "list"], ["runs", "show"], ["runs", "compare"], ["runs", "plot"]])
     func helpNamesOptions(_ command: [String]) throws {
         let result = try QuillCLI().run(command + ["--help"])
         expectSuccess(result)
         #expect(result.stdout.contains("Example"))
-        let mentions = command.count == 1 ? ["list", "show"] : ["--format", "--store"]
+        let mentions = command.count == 1 ? ["list", "show", "compare", "plot"]
+            : command.last == "plot" ? ["--output", "--x-axis", "--force", "--store"]
+            : command.last == "compare" ? ["--format", "--plot", "--force", "--store"] : ["--format", "--store"]
         for mention in mentions { #expect(result.stdout.contains(mention), "help lacks \(mention)") }
     }
 }

@@ -24,6 +24,17 @@ struct ModelTests {
         }
     }
 
+    @Test("a model's parameter count sums its tensors' shapes")
+    func parameterCount() throws {
+        let store = try Store(path: ":memory:")
+        let id = try saveSampleModel(in: store)
+        #expect(try store.parameterCount(ofModel: id) == 16 * 8 + 8)
+        let empty = try store.saveModel(name: "empty", kind: "seq2seq", hyperparametersJSON: "{}", vocabulary: "v",
+                                        tensors: [])
+        #expect(try store.parameterCount(ofModel: empty) == 0)
+        #expect(throws: StoreError.notFound(kind: "model", name: "#99")) { try store.parameterCount(ofModel: 99) }
+    }
+
     @Test("a translation model records its target vocabulary")
     func translationModel() throws {
         let store = try Store(path: ":memory:")

@@ -157,3 +157,12 @@ extension QuillError: CommandLineHinted {
         }
     }
 }
+
+extension RunSelectionError: CommandLineHinted {
+    var commandLineHint: String? {
+        switch self {
+        case .unknownRuns(_, let existing):
+            return existing.isEmpty ? "`quill train` records a run" : "`quill runs list` shows the runs"
+        }
+    }
+}

@@ -12,6 +12,8 @@ struct RunsCommand: ParsableCommand {
             Examples:
               quill runs list
               quill runs show 3
+              quill runs compare --plot runs.svg
+              quill runs plot 3 --output run3.svg
             """,
-        subcommands: [RunsListCommand.self, RunsShowCommand.self])
+        subcommands: [RunsListCommand.self, RunsShowCommand.self, RunsCompareCommand.self, RunsPlotCommand.self])
 }
