@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shape of a stored language model, as its hyperparameters JSON records it.
-public struct LanguageModelHyperparameters: Codable, Equatable, Sendable {
+public struct LanguageModelHyperparameters: StoredHyperparameters, Equatable, Sendable {
     /// Format of this record.
     public var format = 1
     /// `lstm`, `gru` or `rnnTanh` (``CellKind``'s raw values).
@@ -41,19 +41,12 @@ public struct LanguageModelHyperparameters: Codable, Equatable, Sendable {
                                            layers: layers, tiedEmbeddings: tiedEmbeddings)
     }
 
-    /// Sorted keys, no whitespace.
-    public func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     /// The store's `kind` for a model of this cell: `lstm-lm`, `gru-lm`, `rnnTanh-lm`.
     public static func kind(of cell: CellKind) -> String { "\(cell.rawValue)-lm" }
 }
 
 /// The shape of a stored gated convolutional language model, as its hyperparameters JSON records it.
-public struct ConvolutionalModelHyperparameters: Codable, Equatable, Sendable {
+public struct ConvolutionalModelHyperparameters: StoredHyperparameters, Equatable, Sendable {
     /// The store's `kind` of these models.
     public static let kind = "gcnn-lm"
     /// Format of this record.
@@ -79,8 +72,13 @@ public struct ConvolutionalModelHyperparameters: Codable, Equatable, Sendable {
     public var configuration: GatedConvolutionalLanguageModel.Configuration {
         .init(vocabulary: vocabulary, embedding: embedding, channels: channels, blocks: blocks, width: width)
     }
+}
 
-    /// Sorted keys, no whitespace.
+/// A model record's hyperparameters: JSON that rebuilds the model.
+public protocol StoredHyperparameters: Codable {}
+
+extension StoredHyperparameters {
+    /// Sorted keys, no whitespace: the same record gives the same bytes.
     public func jsonString() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shape of a stored encoder-decoder, as its hyperparameters JSON records it.
-public struct EncoderDecoderHyperparameters: Codable, Equatable, Sendable {
+public struct EncoderDecoderHyperparameters: StoredHyperparameters, Equatable, Sendable {
     /// Format of this record.
     public var format = 1
     public var sourceVocabulary: Int
@@ -27,13 +27,6 @@ public struct EncoderDecoderHyperparameters: Codable, Equatable, Sendable {
     public var configuration: EncoderDecoder.Configuration {
         .init(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary, embedding: embedding,
               hidden: hidden, layers: layers, attention: attention ?? true)
-    }
-
-    /// Sorted keys, no whitespace.
-    public func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }
 

@@ -156,17 +156,9 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
             if dropped { Dropout.forward(y, mask: m + N * E + l * N * C, y, count: N * C, pool: pool) }
             if D == C { for i in 0..<(N * C) { y[i] += x[i] } }
         }
-        let logits = logitsCache.pointer(N * c.vocabulary), dl = dLogits.pointer(N * c.vocabulary)
-        decoder.forward(out, rows: N, output: logits, pool: pool)
-        let summed = lossReduction == .sumOverTime
-        let result = targetIDs.withUnsafeBufferPointer {
-            SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: c.vocabulary,
-                                        ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dl,
-                                        pool: pool)
-        }
-        guard summed else { return result.loss }
-        scale(dl, count: N * c.vocabulary, by: 1 / Float(B), pool: pool)
-        return result.loss / Double(B)
+        return decodeToLoss(out, decoder: decoder, targets: targetIDs, rows: N, batch: B, ignoreIndex: ignoreIndex,
+                            reduction: lossReduction, logits: logitsCache.pointer(N * c.vocabulary),
+                            dLogits: dLogits.pointer(N * c.vocabulary), pool: pool)
     }
 
     /// Copies a `[B][context]` state into the first `k − 1` steps of every block's padded input (zeros for nil).

@@ -186,17 +186,10 @@ public final class LanguageModel {
             Dropout.forward(rnn.output, mask: m + N * E + (c.layers - 1) * N * H, droppedTop.pointer(N * H),
                             count: N * H, pool: pool)
         }
-        let logits = logitsCache.pointer(N * c.vocabulary), dl = dLogits.pointer(N * c.vocabulary)
-        decoder.forward(decoderInput, rows: N, output: logits, pool: pool)
-        let summed = lossReduction == .sumOverTime
-        let result = targetIDs.withUnsafeBufferPointer {
-            SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: c.vocabulary,
-                                        ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dl,
-                                        pool: pool)
-        }
-        guard summed else { return result.loss }
-        scale(dl, count: N * c.vocabulary, by: 1 / Float(B), pool: pool)
-        return result.loss / Double(B)
+        return decodeToLoss(decoderInput, decoder: decoder, targets: targetIDs, rows: N, batch: B,
+                            ignoreIndex: ignoreIndex, reduction: lossReduction,
+                            logits: logitsCache.pointer(N * c.vocabulary), dLogits: dLogits.pointer(N * c.vocabulary),
+                            pool: pool)
     }
 
     /// The input of the decoder in the last forward: the top layer's output, or its dropped-out copy.

@@ -1,3 +1,5 @@
+import QuillTensor
+
 /// How a window's loss is reduced over its `t·B` token losses: the one spelling of the loss reduction, for the model
 /// (``LanguageModel/lossReduction``), the training options, the presets and the CLI.
 public enum LossReduction: String, Codable, Sendable, CaseIterable {
@@ -14,4 +16,23 @@ public enum LossReduction: String, Codable, Sendable, CaseIterable {
         case .sumOverTime: return loss / Double(steps)
         }
     }
+}
+
+/// A language model's output over `N = T·B` rows: the decoder's logits `[N][V]`, then the softmax cross-entropy with
+/// `targets` and its gradient in `dLogits`, reduced per `reduction` (the sum over time is per stream: divided by `B`,
+/// as Zaremba et al.'s code). One home for the loss convention of every language model.
+func decodeToLoss(_ input: UnsafePointer<Float>, decoder: Dense, targets: [Int32], rows N: Int, batch B: Int,
+                  ignoreIndex: Int32, reduction: LossReduction, logits: UnsafeMutablePointer<Float>,
+                  dLogits: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Double {
+    let V = decoder.outputs
+    decoder.forward(input, rows: N, output: logits, pool: pool)
+    let summed = reduction == .sumOverTime
+    let result = targets.withUnsafeBufferPointer {
+        SoftmaxCrossEntropy.compute(logits: logits, targets: $0.baseAddress!, rows: N, vocabulary: V,
+                                    ignoreIndex: ignoreIndex, reduction: summed ? .sum : .mean, dLogits: dLogits,
+                                    pool: pool)
+    }
+    guard summed else { return result.loss }
+    scale(dLogits, count: N * V, by: 1 / Float(B), pool: pool)
+    return result.loss / Double(B)
 }
