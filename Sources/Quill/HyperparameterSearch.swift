@@ -274,7 +274,8 @@ public struct HyperparameterSearch: Sendable {
             record(try ngramTrial(order: order, vocabulary: vocabularyName, in: store))
         }
         for options in neural { record(try storedTrial(options, in: store, since: firstRun)) }
-        let spentBefore = trials.values.reduce(0) { $0 + $1.seconds }
+        // The neural trials' time in earlier sessions (the n-gram models' is part of this session's).
+        let spentBefore = trials.values.filter { $0.family != "ngram" }.reduce(0) { $0 + $1.seconds }
         let deadline = started.addingTimeInterval(budgetMinutes * 60 - spentBefore)
         var budgetExhausted = false
         let stop = {
@@ -298,6 +299,8 @@ public struct HyperparameterSearch: Sendable {
                     record(try storedTrial(options, in: store, rung: rung, since: firstRun))
                     if budgetExhausted { break rungs }
                     throw TrainingRunError.interrupted(run: run, place: place)
+                } catch TrainingRunError.stoppedBeforeStart where budgetExhausted {
+                    break rungs  // the budget ran out while the text was encoded: nothing of this trial is stored
                 }
                 let updated = try storedTrial(options, in: store, rung: rung, since: firstRun)
                 record(updated)
