@@ -85,6 +85,21 @@ import Testing
         }
     }
 
+    /// A budget smaller than the search ends it: the trial in training is checkpointed, the best so far is saved.
+    @Test func theBudgetEndsTheSearch() throws {
+        try withTemporaryDirectory { directory in
+            let (train, valid) = try LanguageModelWorkflowTests.tinyCorpus(in: directory)
+            let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
+            var search = Self.search(train, valid)
+            search.budgetMinutes = 0.01  // 0.6 s
+            let result = try search.run(in: store)
+            #expect(result.budgetExhausted)
+            #expect(result.trials.filter { $0.family != "ngram" }.contains { $0.epochs < 2 })
+            let best = try #require(result.best)
+            #expect(try store.model(named: "best").kind == (best.family == "ngram" ? "kn-ngram" : "\(best.family)-lm"))
+        }
+    }
+
     @Test func aSpaceWithAnUnknownKeyIsRefused() throws {
         try withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("space.json").path
