@@ -68,6 +68,8 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
         didSet { precondition(dropout >= 0 && dropout < 1, "dropout \(dropout) outside [0, 1)") }
     }
     public var isTraining = true
+    /// Whether forward computes the loss gradient that backward needs (PyTorch's `no_grad` when false).
+    public var computesGradient = true
 
     private var ids = [Int32](), targetIDs = [Int32]()
     /// Per block: its input with the carried steps in front `[k − 1 + T][B][D]`, the convolution's output `[N][2C]`
@@ -77,6 +79,8 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
     private var dPadded = [Scratch(), Scratch()], dTopScratch = Scratch(), dGated = Scratch(), dConvolved = Scratch()
     private var dContext = Scratch()
     private var steps = 0, batch = 0, dropped = false
+    /// Whether the last forward computed the loss gradient that backward needs.
+    private var hasLossGradient = false
 
     /// A model of `configuration` with zero parameters.
     /// - Throws: ``LayerError/invalidConfiguration(_:)`` for a size below 1.
@@ -139,6 +143,7 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
         ids = inputs
         targetIDs = targets
         dropped = isTraining && dropout > 0
+        hasLossGradient = computesGradient
         let m = masks.pointer(dropped ? N * (E + c.blocks * C) : 0)
         if dropped { Dropout.makeMask(m, count: N * (E + c.blocks * C), probability: dropout, rng: &rng!.pointee) }
         let P = (0..<c.blocks).map { padded[$0].pointer((k - 1 + T) * B * c.inputs(ofBlock: $0)) }
@@ -158,7 +163,7 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
         }
         return decodeToLoss(out, decoder: decoder, targets: targetIDs, rows: N, batch: B, ignoreIndex: ignoreIndex,
                             reduction: lossReduction, logits: logitsCache.pointer(N * c.vocabulary),
-                            dLogits: dLogits.pointer(N * c.vocabulary), pool: pool)
+                            dLogits: computesGradient ? dLogits.pointer(N * c.vocabulary) : nil, pool: pool)
     }
 
     /// Copies a `[B][context]` state into the first `k − 1` steps of every block's padded input (zeros for nil).
@@ -214,6 +219,7 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
     }
 
     public func backward(pool: ThreadPool = .shared) {
+        precondition(hasLossGradient, "backward needs a forward that computed the loss gradient (computesGradient)")
         let c = configuration, N = steps * batch, B = batch, T = steps, C = c.channels, E = c.embedding
         let k = c.width, m = masks.buffer.base
         let dTop = dTopScratch.pointer(N * C), dz = dConvolved.pointer(N * 2 * C), dg = dGated.pointer(N * C)

@@ -65,6 +65,9 @@ public final class LanguageModel {
     }
     /// Training mode (dropout active) or evaluation mode (dropout ignored); training by default, as PyTorch's modules.
     public var isTraining = true
+    /// Whether forward computes the loss gradient that backward needs: off for pure scoring, which then writes no
+    /// `N·V` gradient (PyTorch's `no_grad`).
+    public var computesGradient = true
 
     private var ids = [Int32](), targetIDs = [Int32]()
     private var embedded = Scratch(), logitsCache = Scratch(), dLogits = Scratch(), dTop = Scratch()
@@ -72,6 +75,8 @@ public final class LanguageModel {
     private var steps = 0, batch = 0
     /// Whether the last forward applied dropout (its masks are in `masks`).
     private var dropped = false
+    /// Whether the last forward computed the loss gradient that backward needs.
+    private var hasLossGradient = false
     /// Whether the last forward fed the embedding table to the first layer through its ids (see
     /// ``RecurrentStack/forward(tokens:table:vocabulary:steps:batch:h0:c0:dropoutMasks:pool:)``) instead of gathering
     /// the embedded rows.
@@ -156,6 +161,7 @@ public final class LanguageModel {
         ids = inputs
         targetIDs = targets
         dropped = isTraining && dropout > 0
+        hasLossGradient = computesGradient
         // Masks: embeddings `[N][E]`, then `L − 1` between layers and one before the decoder, each `[N][H]`.
         let maskCount = N * E + c.layers * N * H
         let m = masks.pointer(dropped ? maskCount : 0)
@@ -188,8 +194,8 @@ public final class LanguageModel {
         }
         return decodeToLoss(decoderInput, decoder: decoder, targets: targetIDs, rows: N, batch: B,
                             ignoreIndex: ignoreIndex, reduction: lossReduction,
-                            logits: logitsCache.pointer(N * c.vocabulary), dLogits: dLogits.pointer(N * c.vocabulary),
-                            pool: pool)
+                            logits: logitsCache.pointer(N * c.vocabulary),
+                            dLogits: computesGradient ? dLogits.pointer(N * c.vocabulary) : nil, pool: pool)
     }
 
     /// The input of the decoder in the last forward: the top layer's output, or its dropped-out copy.
@@ -199,6 +205,7 @@ public final class LanguageModel {
     /// ``parameters``, and leaves the gradients of the initial states in ``dInitialHidden`` and ``dInitialCell``.
     /// - Parameters: `dFinalHidden`, `dFinalCell`: `[L][B][H]` extra gradients of the final states, nil for none.
     public func backward(dFinalHidden: [Float]? = nil, dFinalCell: [Float]? = nil, pool: ThreadPool = .shared) {
+        precondition(hasLossGradient, "backward needs a forward that computed the loss gradient (computesGradient)")
         let c = configuration, N = steps * batch, E = c.embedding, H = c.hidden
         let dTop = dTop.pointer(N * H), dx = dEmbedded.pointer(projectedTokens ? 0 : N * E), m = masks.buffer.base
         decoder.backward(input: decoderInput, dOutput: dLogits.buffer.base, rows: N, dInput: dTop, pool: pool)

@@ -19,11 +19,12 @@ public enum LossReduction: String, Codable, Sendable, CaseIterable {
 }
 
 /// A language model's output over `N = T·B` rows: the decoder's logits `[N][V]`, then the softmax cross-entropy with
-/// `targets` and its gradient in `dLogits`, reduced per `reduction` (the sum over time is per stream: divided by `B`,
-/// as Zaremba et al.'s code). One home for the loss convention of every language model.
+/// `targets` and its gradient in `dLogits` (nil in evaluation: `N·V` floats not written), reduced per `reduction`
+/// (the sum over time is per stream: divided by `B`, as Zaremba et al.'s code). One home for the loss convention of
+/// every language model.
 func decodeToLoss(_ input: UnsafePointer<Float>, decoder: Dense, targets: [Int32], rows N: Int, batch B: Int,
                   ignoreIndex: Int32, reduction: LossReduction, logits: UnsafeMutablePointer<Float>,
-                  dLogits: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Double {
+                  dLogits: UnsafeMutablePointer<Float>?, pool: ThreadPool) -> Double {
     let V = decoder.outputs
     decoder.forward(input, rows: N, output: logits, pool: pool)
     let summed = reduction == .sumOverTime
@@ -33,6 +34,6 @@ func decodeToLoss(_ input: UnsafePointer<Float>, decoder: Dense, targets: [Int32
                                     pool: pool)
     }
     guard summed else { return result.loss }
-    scale(dLogits, count: N * V, by: 1 / Float(B), pool: pool)
+    if let dLogits { scale(dLogits, count: N * V, by: 1 / Float(B), pool: pool) }
     return result.loss / Double(B)
 }

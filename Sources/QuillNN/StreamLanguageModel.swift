@@ -15,6 +15,8 @@ public protocol StreamLanguageModel: AnyObject {
     var isTraining: Bool { get set }
     /// The probability of zeroing an activation while training, where the model places dropout.
     var dropout: Float { get set }
+    /// Whether forward computes the loss gradient backward needs (off: scoring only, PyTorch's `no_grad`).
+    var computesGradient: Bool { get set }
     /// The tensors one window hands the next with `batch` streams: names (a checkpoint's keys) and shapes.
     func carriedStateLayout(batch: Int) -> ParameterLayout
     /// Runs a window of `[T][B]` inputs and targets from `state` (in ``carriedStateLayout(batch:)`` order; nil or a

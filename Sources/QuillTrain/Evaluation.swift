@@ -42,9 +42,10 @@ public struct Evaluation: Sendable, Equatable {
 public func evaluate(model: any StreamLanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
                      pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
     var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
-    let wasTraining = model.isTraining
+    let (wasTraining, hadGradient) = (model.isTraining, model.computesGradient)
     model.isTraining = false  // no dropout
-    defer { model.isTraining = wasTraining }
+    model.computesGradient = false  // and no loss gradient
+    defer { (model.isTraining, model.computesGradient) = (wasTraining, hadGradient) }
     var total = RunningMean()
     var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
     var targets = inputs
@@ -71,9 +72,10 @@ public func targetLogProbabilities(model: any StreamLanguageModel, ids: [Int32],
                                    pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws
     -> [Float] {
     var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
-    let wasTraining = model.isTraining
+    let (wasTraining, hadGradient) = (model.isTraining, model.computesGradient)
     model.isTraining = false
-    defer { model.isTraining = wasTraining }
+    model.computesGradient = false
+    defer { (model.isTraining, model.computesGradient) = (wasTraining, hadGradient) }
     var result = [Float](repeating: .nan, count: ids.count)
     var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
     var targets = inputs

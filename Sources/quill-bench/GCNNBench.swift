@@ -87,12 +87,13 @@ struct GCNNBench: ParsableCommand {
         return Double(T * B) / median(times, windows: windows)
     }
 
-    /// Evaluation-mode windows of the model itself (forward and loss; no backward).
+    /// Evaluation-mode windows of the model itself (forward and loss, no loss gradient), as `quill eval` runs them.
     static func score(_ model: any StreamLanguageModel, V: Int, pool: ThreadPool, windows: Int = 20) -> Double {
         let (T, B) = (35, 64)
         let data = randomIDs((T * windows + 1) * B, V: V, seed: 4)
         var state: [[Float]?] = [], rng = RNG(seed: 5), times: [Double] = []
         model.isTraining = false
+        model.computesGradient = false
         for w in 0..<windows {
             let x = Array(data[(w * T * B)..<((w + 1) * T * B)])
             let y = Array(data[(w * T * B + B)..<((w + 1) * T * B + B)])
