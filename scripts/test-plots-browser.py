@@ -6,8 +6,8 @@ attribute cx: Expected length`) and that the picture is not blank: enough non-wh
 colours. The PNG is read with zlib from the standard library; no pip packages.
 
 Chromium is installed with apt-get (Debian's `chromium`) when missing, as scripts/setup.sh installs what the build
-needs; with --no-install a machine without it skips the check, and says so, instead (scripts/test-reliability.sh runs
-it that way, so the test command never downloads a browser). About 15 s with a built quill.
+needs (scripts/test-reliability.sh, part of the test command, runs it so); with --no-install a machine without it
+skips the check, and says so, instead. About 15 s with a built quill.
 
     scripts/test-plots-browser.py                       # a release build of this checkout
     scripts/test-plots-browser.py --quill .build/debug/quill --keep /tmp/plots   # keep the SVGs and PNGs

@@ -3,15 +3,15 @@
 # moments and inside write transactions (scripts/fault-injection.py, 6 kills per family here; the README's figures
 # come from 50), concurrent readers and writers (scripts/concurrency.py), and a disk that fills mid-run
 # (fault-injection.py --disk-full, which needs root to mount a small tmpfs: skipped, and said so, without it), and
-# the run charts opened in headless Chromium (scripts/test-plots-browser.py; skipped, and said so, where Chromium is
-# not installed: the test command downloads no browser).
+# the run charts opened in headless Chromium (scripts/test-plots-browser.py, which installs Debian's chromium with
+# apt-get when it is missing, as the test command installs everything it needs on a bare machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product quill >&2
 quill="$(swift build -c release --show-bin-path)/quill"
 scripts/fault-injection.py --kills 6 --quill "$quill"
 scripts/concurrency.py --quill "$quill"
-scripts/test-plots-browser.py --quill "$quill" --no-install
+scripts/test-plots-browser.py --quill "$quill"
 probe=$(mktemp -d)
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
     umount "$probe"

@@ -3,7 +3,7 @@
 # the slow example runs kept out of `swift test` (scripts/test-examples.sh: examples/*.sh, and the example package
 # that depends on Quill, built as another package would), and the reliability checks that fit CI's time
 # (scripts/test-reliability.sh: kills, concurrent use, a full disk, on a release build; and the run charts in headless
-# Chromium where it is installed).
+# Chromium, installed with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
