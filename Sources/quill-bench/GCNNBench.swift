@@ -69,37 +69,35 @@ struct GCNNBench: ParsableCommand {
     static func train(_ model: any StreamLanguageModel, V: Int, T: Int, B: Int, windows: Int, pool: ThreadPool)
         -> Double {
         let sgd = SGD(for: model.parameters, learningRate: 1)
-        let data = randomIDs((T * windows + 1) * B, V: V, seed: 2)
-        var state: [[Float]?] = [], rng = RNG(seed: 3), times: [Double] = []
         model.isTraining = true
-        for w in 0..<windows {
-            let x = Array(data[(w * T * B)..<((w + 1) * T * B)])
-            let y = Array(data[(w * T * B + B)..<((w + 1) * T * B + B)])
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = model.forward(inputs: x, targets: y, steps: T, batch: B, state: state, rng: &rng, pool: pool)
-            state = model.finalState
+        model.computesGradient = true
+        return timedWindows(model, V: V, T: T, B: B, windows: windows, seed: 2, pool: pool) {
             model.parameters.zeroGradients()
             model.backward(pool: pool)
             _ = GradientClipping.clipGlobalNorm(model.parameters, maxNorm: 5, pool: pool)
             sgd.update(model.parameters, pool: pool)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return Double(T * B) / median(times, windows: windows)
     }
 
     /// Evaluation-mode windows of the model itself (forward and loss, no loss gradient), as `quill eval` runs them.
     static func score(_ model: any StreamLanguageModel, V: Int, pool: ThreadPool, windows: Int = 20) -> Double {
-        let (T, B) = (35, 64)
-        let data = randomIDs((T * windows + 1) * B, V: V, seed: 4)
-        var state: [[Float]?] = [], rng = RNG(seed: 5), times: [Double] = []
         model.isTraining = false
         model.computesGradient = false
+        return timedWindows(model, V: V, T: 35, B: 64, windows: windows, seed: 4, pool: pool) {}
+    }
+
+    /// Tokens/s of the median window: each a forward from the state the window before left, then `afterForward`.
+    static func timedWindows(_ model: any StreamLanguageModel, V: Int, T: Int, B: Int, windows: Int, seed: UInt64,
+                             pool: ThreadPool, afterForward: () -> Void) -> Double {
+        let data = randomIDs((T * windows + 1) * B, V: V, seed: seed)
+        var state: [[Float]?] = [], rng = RNG(seed: seed + 1), times: [Double] = []
         for w in 0..<windows {
             let x = Array(data[(w * T * B)..<((w + 1) * T * B)])
             let y = Array(data[(w * T * B + B)..<((w + 1) * T * B + B)])
             let start = DispatchTime.now().uptimeNanoseconds
             _ = model.forward(inputs: x, targets: y, steps: T, batch: B, state: state, rng: &rng, pool: pool)
             state = model.finalState
+            afterForward()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return Double(T * B) / median(times, windows: windows)
