@@ -41,25 +41,10 @@ public struct Evaluation: Sendable, Equatable {
 ///   ``TrainError/invalidShape(batchSize:steps:)`` for a batch or window below 1.
 public func evaluate(model: any StreamLanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
                      pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
-    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
-    let (wasTraining, hadGradient) = (model.isTraining, model.computesGradient)
-    model.isTraining = false  // no dropout
-    model.computesGradient = false  // and no loss gradient
-    defer { (model.isTraining, model.computesGradient) = (wasTraining, hadGradient) }
     var total = RunningMean()
-    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
-    var targets = inputs
-    var state: [[Float]?] = []
-    var noMasks = RNG(seed: 0)  // evaluation draws none
-    while let t = windows.next(inputs: &inputs, targets: &targets) {
-        let n = t * batch
-        let windowLoss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
-                                       targets: n == targets.count ? targets : Array(targets[..<n]),
-                                       steps: t, batch: batch, state: state, rng: &noMasks, pool: pool)
-        state = model.finalState
-        let perToken = model.lossReduction.perTokenLoss(windowLoss, steps: t)
-        total.add(perToken, weight: n)
-        progress?(windows.position, windows.windowCount)
+    try forEachEvaluationWindow(model: model, ids: ids, batch: batch, steps: steps, pool: pool,
+                                progress: progress) { t, _, _, windowLoss in
+        total.add(model.lossReduction.perTokenLoss(windowLoss, steps: t), weight: t * batch)
     }
     return Evaluation(targets: total.count, totalLoss: total.sum)
 }
@@ -71,39 +56,51 @@ public func evaluate(model: any StreamLanguageModel, ids: [Int32], batch: Int = 
 public func targetLogProbabilities(model: any StreamLanguageModel, ids: [Int32], batch: Int = 1, steps: Int = 35,
                                    pool: ThreadPool = .shared, progress: ((Int, Int) -> Void)? = nil) throws
     -> [Float] {
-    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
-    let (wasTraining, hadGradient) = (model.isTraining, model.computesGradient)
-    model.isTraining = false
-    model.computesGradient = false
-    defer { (model.isTraining, model.computesGradient) = (wasTraining, hadGradient) }
     var result = [Float](repeating: .nan, count: ids.count)
-    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
-    var targets = inputs
-    var state: [[Float]?] = []
-    var noMasks = RNG(seed: 0)
-    var done = 0  // steps of each stream already predicted
-    let V = model.vocabularySize, L = windows.streamLength
-    while let t = windows.next(inputs: &inputs, targets: &targets) {
-        let n = t * batch
-        _ = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]),
-                          targets: n == targets.count ? targets : Array(targets[..<n]),
-                          steps: t, batch: batch, state: state, rng: &noMasks, pool: pool)
-        state = model.finalState
+    let V = model.vocabularySize, L = ids.count / max(1, batch)
+    try forEachEvaluationWindow(model: model, ids: ids, batch: batch, steps: steps, pool: pool,
+                                progress: progress) { t, done, targets, _ in
         let logits = model.logits
         result.withUnsafeMutableBufferPointer { out in
-            pool.parallelFor(n) { row in
+            pool.parallelFor(t * batch) { row in
                 let (step, stream) = row.quotientAndRemainder(dividingBy: batch)
                 let z = logits.baseAddress! + row * V
                 var top = -Float.infinity
                 for v in 0..<V { top = max(top, z[v]) }
                 var sum = 0.0
                 for v in 0..<V { sum += Double(expf(z[v] - top)) }
-                let target = Int(targets[row])
-                out[stream * L + done + step + 1] = z[target] - top - Float(log(sum))
+                out[stream * L + done + step + 1] = z[Int(targets[row])] - top - Float(log(sum))
             }
         }
+    }
+    return result
+}
+
+/// The one walk of evaluation: `ids` cut by a ``Batcher`` into `batch` streams and windows of `steps`, each window run
+/// from the state the one before left (zeros first) with dropout off and no loss gradient; `body` gets the window's
+/// steps, the steps of each stream before it, its targets `[t][B]` and its loss. The model's modes are restored.
+private func forEachEvaluationWindow(model: any StreamLanguageModel, ids: [Int32], batch: Int, steps: Int,
+                                     pool: ThreadPool, progress: ((Int, Int) -> Void)?,
+                                     _ body: (_ steps: Int, _ done: Int, _ targets: [Int32], _ loss: Double) -> Void)
+    throws {
+    var windows = try Batcher(ids: ids, batchSize: batch, steps: steps)
+    let (wasTraining, hadGradient) = (model.isTraining, model.computesGradient)
+    model.isTraining = false  // no dropout
+    model.computesGradient = false  // and no loss gradient
+    defer { (model.isTraining, model.computesGradient) = (wasTraining, hadGradient) }
+    var inputs = [Int32](repeating: 0, count: windows.windowCapacity)
+    var targets = inputs
+    var state: [[Float]?] = []
+    var noMasks = RNG(seed: 0)  // evaluation draws none
+    var done = 0
+    while let t = windows.next(inputs: &inputs, targets: &targets) {
+        let n = t * batch
+        let windowTargets = n == targets.count ? targets : Array(targets[..<n])
+        let loss = model.forward(inputs: n == inputs.count ? inputs : Array(inputs[..<n]), targets: windowTargets,
+                                 steps: t, batch: batch, state: state, rng: &noMasks, pool: pool)
+        state = model.finalState
+        body(t, done, windowTargets, loss)
         done += t
         progress?(windows.position, windows.windowCount)
     }
-    return result
 }
