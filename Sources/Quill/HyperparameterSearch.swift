@@ -183,6 +183,12 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case exists(name: String, trials: Int)
     /// A stored trial was made from another space or settings than the ones given.
     case otherSpace(name: String, trial: String)
+    /// Asked to stop while trials trained in other processes; each checkpointed its run.
+    case interrupted(name: String)
+    /// A trial's process failed (`detail`: what it said last).
+    case trialFailed(trial: String, detail: String)
+    /// A worker was asked for a trial this search does not draw.
+    case unknownTrial(name: String, trial: String)
 
     public var description: String {
         switch self {
@@ -192,6 +198,12 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
         case let .otherSpace(name, trial):
             return "trial '\(trial)' of search '\(name)' was made from another search space or corpus; use the "
                 + "settings it was started with, another name, or replace"
+        case let .interrupted(name):
+            return "search '\(name)' stopped; every trial in training was checkpointed"
+        case let .trialFailed(trial, detail):
+            return "trial '\(trial)' failed: \(detail)"
+        case let .unknownTrial(name, trial):
+            return "search '\(name)' has no trial '\(trial)' with these settings"
         }
     }
 }
@@ -223,6 +235,8 @@ public struct HyperparameterSearch: Sendable {
     public var resume = false
     /// Delete this search's trials and start again.
     public var replace = false
+    /// Trains the trials of a rung in other processes, several at once; nil trains them one after another here.
+    public var processes: TrialProcesses?
 
     public init(corpus: String, valid: String, space: SearchSpace = SearchSpace(), budgetMinutes: Double,
                 name: String) {
@@ -288,7 +302,18 @@ public struct HyperparameterSearch: Sendable {
         var rung = 0
         rungs: while !survivors.isEmpty {
             let target = space.epochs(rung: rung)
-            for options in survivors {
+            if let processes {
+                let pending = survivors.filter { trials[$0.name]!.epochs < target }
+                let ended = try train(pending, to: target, rung: rung, with: processes, deadline: deadline,
+                                      known: trials, since: firstRun, in: store, events: events,
+                                      shouldStop: shouldStop)
+                ended.forEach(record)
+                if Date() >= deadline, ended.contains(where: { $0.epochs < target }) || ended.count < pending.count {
+                    budgetExhausted = true
+                    break rungs
+                }
+            }
+            for options in survivors where processes == nil {
                 let trial = trials[options.name]!
                 if trial.epochs >= target { continue }  // done in an earlier session
                 if Date() >= deadline { budgetExhausted = true; break rungs }
@@ -320,6 +345,62 @@ public struct HyperparameterSearch: Sendable {
         if let best { try promote(best, vocabulary: vocabularyName, in: store) }
         return SearchResult(name: name, trials: all, best: best, budgetExhausted: budgetExhausted,
                             seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Trains the `pending` trials of a rung in other processes, `processes.jobs` at a time, each stopping by
+    /// `deadline`; a stop asked for (`shouldStop`) is passed on to them, and ends the search once they have
+    /// checkpointed.
+    /// - Returns: The trials as the store has them after their processes ended.
+    private func train(_ pending: [LanguageModelTraining], to target: Int, rung: Int, with processes: TrialProcesses,
+                       deadline: Date, known: [String: SearchTrial], since firstRun: Int64, in store: Store,
+                       events: ((Event) -> Void)?, shouldStop: (() -> Bool)?) throws -> [SearchTrial] {
+        var waiting = pending[...]
+        var running: [(options: LanguageModelTraining, process: any TrialProcess)] = []
+        var ended: [SearchTrial] = []
+        var stopping = false
+        var failure: Error?
+        while !running.isEmpty || (!waiting.isEmpty && !stopping && failure == nil && Date() < deadline) {
+            while running.count < processes.jobs, !stopping, failure == nil, Date() < deadline,
+                  let options = waiting.popFirst() {
+                let trial = known[options.name]!
+                events?(.trialStarted(trial, rung: rung, targetEpochs: target))
+                do {
+                    running.append((options, try processes.launch(TrialRequest(
+                        trial: options.name, epochs: target, run: trial.run, deadline: deadline))))
+                } catch { failure = error }
+            }
+            if !stopping, shouldStop?() == true {
+                stopping = true
+                running.forEach { $0.process.stop() }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+            for (i, job) in running.enumerated().reversed() where !job.process.isRunning {
+                running.remove(at: i)
+                do { try job.process.finish() } catch {
+                    if failure == nil { failure = error }
+                    running.forEach { $0.process.stop() }
+                }
+                let trial = try storedTrial(job.options, in: store, rung: rung, since: firstRun)
+                ended.append(trial)
+                events?(.trialEnded(trial))
+            }
+        }
+        if let failure { throw failure }
+        if stopping { throw SearchError.interrupted(name: name) }
+        return ended
+    }
+
+    /// Trains one trial of this search to `epochs` epochs, continuing `run` when given: the work of one process of
+    /// a search whose ``processes`` train trials in parallel.
+    /// - Throws: ``SearchError/unknownTrial(name:trial:)``; the training's errors (``TrainingRunError``).
+    public func train(trial: String, to epochs: Int, continuing run: Int64?, in store: Store,
+                      progress: ((LanguageModelTraining.Progress) -> Void)? = nil,
+                      shouldStop: @escaping () -> Bool) throws {
+        let neural = space.sampleTrials(corpus: corpus, valid: valid, vocabulary: vocabulary ?? name, search: name)
+        guard let options = neural.first(where: { $0.name == trial }) else {
+            throw SearchError.unknownTrial(name: name, trial: trial)
+        }
+        try train(options, to: epochs, existing: run, in: store, progress: progress, shouldStop: shouldStop)
     }
 
     /// Checks the stored trials against the ones drawn (with ``replace`` their runs stay as history and their
@@ -414,5 +495,37 @@ public struct HyperparameterSearch: Sendable {
             let (model, _) = try store.loadStreamLanguageModel(named: best.model)
             try store.saveLanguageModel(model, name: name, vocabulary: vocabulary, training: notes, replace: true)
         }
+    }
+}
+
+/// A trial to train in another process: `quill search --jobs` starts one `quill` per trial.
+public struct TrialRequest: Sendable, Equatable {
+    /// The trial's name, `NAME.trial-i`.
+    public var trial: String
+    /// The epochs it should have when done.
+    public var epochs: Int
+    /// Its run to continue (nil: a new run).
+    public var run: Int64?
+    /// When the search's budget ends: the trial checkpoints and stops then.
+    public var deadline: Date
+}
+
+/// A trial training in another process.
+public protocol TrialProcess: AnyObject {
+    var isRunning: Bool { get }
+    /// Asks it to checkpoint and stop.
+    func stop()
+    /// After it ended: throws when it failed (a stop asked for, or the deadline, is not a failure).
+    func finish() throws
+}
+
+/// How a search trains trials in parallel: `jobs` processes at a time, each started by `launch`.
+public struct TrialProcesses: Sendable {
+    public var jobs: Int
+    public var launch: @Sendable (TrialRequest) throws -> any TrialProcess
+
+    public init(jobs: Int, launch: @escaping @Sendable (TrialRequest) throws -> any TrialProcess) {
+        self.jobs = jobs
+        self.launch = launch
     }
 }

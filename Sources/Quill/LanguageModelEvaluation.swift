@@ -158,6 +158,24 @@ extension Store {
         }
         return (characters, reader.replacements)
     }
+
+    /// Records `loss` (nats per token, from a test text) as the test metric of the run that trained `model`, at the
+    /// run's last step: `quill runs compare` then shows the test perplexity beside the validation one.
+    /// - Returns: The run's number.
+    /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown model;
+    ///   ``LanguageModelError/invalidOption(_:)`` for a model no run in this store trained (an imported one).
+    @discardableResult
+    public func recordTestMetric(model name: String, loss: Double) throws -> Int64 {
+        let record = try model(named: name)
+        guard let run = try runs().last(where: { $0.modelID == record.id }) else {
+            throw LanguageModelError.invalidOption("model '\(name)' was not trained in this store, so it has no run "
+                + "to record a test perplexity in")
+        }
+        let last = try metrics(run: run.id).last
+        try appendMetrics([MetricRow(runID: run.id, step: last?.step ?? 0, epoch: last?.epoch ?? 0, split: .test,
+                                     loss: loss, perplexity: exp(loss))])
+        return run.id
+    }
 }
 
 /// Why a text cannot be evaluated (perplexity or keystroke savings).

@@ -92,6 +92,9 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     public var seed: UInt64 = 1
     /// At most this many windows per epoch (`nil`: the whole corpus), for smoke runs.
     public var maxWindowsPerEpoch: Int?
+    /// Minutes of training over all sessions of the run; when they have passed, the epoch in progress ends, is
+    /// validated and is the last (`nil`: no limit). Comparing models under one budget needs it.
+    public var timeBudget: Double?
 
     // MARK: Checkpoint cadence (stored with the run, so a resume keeps it; not a note of the model)
 
@@ -107,14 +110,14 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     /// Continue this run from its latest checkpoint instead of starting a new one; see ``resuming(run:in:)``.
     public var resume: Int64?
 
-    public static let resumableChanges: Set<String> = ["epochs", "learningRate", "clip", "patience"]
+    public static let resumableChanges: Set<String> = ["epochs", "learningRate", "clip", "patience", "timeBudget"]
     public static let trainedModel = "a language model"
 
     private enum CodingKeys: String, CodingKey {
         case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
              width, embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
              nesterov, weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
-             maxWindowsPerEpoch, checkpointEvery, checkpointMinutes
+             maxWindowsPerEpoch, timeBudget, checkpointEvery, checkpointMinutes
     }
 
     /// Options with the defaults above; `vocabulary` `nil` builds one from the corpus.
@@ -283,6 +286,8 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
         try check((maxWindowsPerEpoch ?? 1) >= 1, "at most 0 windows per epoch would train nothing")
         try check((checkpointEvery ?? 1) >= 1, "checkpoint every 0 windows is not possible")
         try check((checkpointMinutes ?? 1) > 0, "checkpoint minutes must be positive")
+        try check((timeBudget ?? 1) > 0 && (timeBudget ?? 1).isFinite,
+                  "the time budget must be a positive number of minutes")
     }
 
     // MARK: Results
@@ -305,6 +310,8 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
         public var savedEpoch: Int?
         /// Whether early stopping ended the run before ``LanguageModelTraining/epochs``.
         public var stoppedEarly: Bool
+        /// Whether ``LanguageModelTraining/timeBudget`` ended the run before ``LanguageModelTraining/epochs``.
+        public var budgetSpent: Bool
         public var parameterCount: Int
         public var trainTokens: Int
         public var validTokens: Int?

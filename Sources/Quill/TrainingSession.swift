@@ -103,7 +103,8 @@ final class TrainingSession {
         let configuration = TrainingLoop<LanguageModelObjective>.Configuration(
             epochs: options.epochs, maxBatchesPerEpoch: options.maxWindowsPerEpoch, clipNorm: options.clip,
             schedule: options.resolvedSchedule, patience: options.patience, checkpointEvery: options.checkpointEvery,
-            checkpointMinutes: options.checkpointMinutes, dataFingerprint: vocabulary.fingerprint)
+            checkpointMinutes: options.checkpointMinutes, dataFingerprint: vocabulary.fingerprint,
+            timeBudget: options.timeBudget.map { $0 * 60 })
         loop = TrainingLoop(objective: objective, optimizer: options.makeOptimizer(for: model.parameters),
                             configuration: configuration, recorder: recorder, rng: rng.split())
         if resumed != nil {
@@ -144,7 +145,7 @@ final class TrainingSession {
         return LanguageModelTraining.Result(
             runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: summary.epochs,
             savedEpoch: summary.savedEpoch, stoppedEarly: summary.stoppedEarly,
-            parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
+            budgetSpent: summary.budgetSpent, parameterCount: model.parameters.parameterCount, trainTokens: trainIDs.count,
             validTokens: validIDs?.count, unknownRate: trainIDs.unknownRate,
             seconds: Date().timeIntervalSince(start))
     }

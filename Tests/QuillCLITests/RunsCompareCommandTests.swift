@@ -49,6 +49,21 @@ import Testing
         #expect(try some.stdoutLines.map { try jsonObject($0)["id"] as? Int } == [2, 1])
     }
 
+    /// `quill eval --record-test` writes the perplexity as the test metric of the model's run, which the comparison
+    /// then shows; a model without a run (the n-gram's) is refused with the reason.
+    @Test func evalRecordsTheTestPerplexityTheComparisonShows() throws {
+        let cli = try RunsCommandTests.twoRuns()
+        let test = try cli.write("test.txt", EvalCommandTests.valid)
+        let eval = try cli.run("eval", "--model", "m", "--text", test, "--record-test", "--format", "json")
+        expectSuccess(eval)
+        let perplexity = try #require(try jsonObject(eval.stdout)["perplexity"] as? Double)
+        let rows = try cli.run("runs", "compare", "--format", "jsonl").stdoutLines.map { try jsonObject($0) }
+        let recorded = try #require(rows[0]["testPerplexity"] as? Double)
+        #expect(abs(recorded - perplexity) < 1e-9 * perplexity && rows[1]["testPerplexity"] is NSNull)
+        expectFailure(try cli.run("eval", "--model", "m", "--text", test, "--record-test", "--precision", "bfloat16"),
+                      status: 64, mentioning: ["--record-test"])
+    }
+
     @Test func plotsTheComparisonAndRefusesToReplaceAFileWithoutForce() throws {
         let cli = try RunsCommandTests.twoRuns()
         let plot = cli.directory.file("runs.svg").path

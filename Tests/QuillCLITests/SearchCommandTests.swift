@@ -31,3 +31,35 @@ import Testing
                       status: 1, mentioning: ["unknown key 'hiden'"])
     }
 }
+
+/// `quill search --jobs 2`: trials train in two processes at once and end exactly as in one process.
+@Suite struct ParallelSearchTests {
+    @Test func twoProcessesFindWhatOneFinds() throws {
+        let (cli, corpus) = try TrainCommandTests.prepared()
+        let valid = try cli.write("valid.txt", EvalCommandTests.valid)
+        let space = try cli.write("space.json", """
+            {"cells": ["lstm", "gru"], "hidden": [8], "layers": [1], "ngramOrders": [],
+             "trials": 4, "reduction": 2, "maxEpochs": 2, "bptt": [5], "batch": [2]}
+            """)
+        func search(_ name: String, jobs: Int) throws -> [[String: Any]] {
+            let result = try cli.run("search", "--corpus", corpus, "--valid", valid, "--space", space, "--budget", "5",
+                                     "--name", name, "--jobs", String(jobs), "--format", "jsonl")
+            expectSuccess(result)
+            return try result.stdoutLines.dropLast().map { try jsonObject($0) }
+        }
+        func outcome(_ trials: [[String: Any]]) -> [String] {
+            trials.map { trial in
+                let model = (trial["model"] as? String ?? "").split(separator: ".").last.map(String.init) ?? ""
+                return "\(model) \(trial["epochs"] ?? "-") \(trial["validPerplexity"] ?? "-")"
+            }
+        }
+        let one = try search("one", jobs: 1)
+        let two = try search("two", jobs: 2)
+        #expect(one.count == 4)
+        #expect(outcome(two) == outcome(one))
+        #expect(outcome(one).filter { $0.contains(" 2 ") }.count == 2, "two trials reach the second rung: \(one)")
+        // Each trial is its own run, written by its own process into the one store.
+        let runs = try cli.run("runs", "list")
+        #expect(runs.stdoutLines.filter { $0.contains("two.trial-") }.count >= 4, "\(runs.stdout)")
+    }
+}

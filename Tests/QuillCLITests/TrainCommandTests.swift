@@ -117,6 +117,22 @@ import Testing
                                   "--hidden", "16"), status: 1, mentioning: ["tied embeddings"])
     }
 
+    /// `--time-budget`: once the minutes have passed, the epoch in progress is validated and is the last; a
+    /// resumed run may be given a larger budget.
+    @Test func aTimeBudgetEndsTheRun() throws {
+        let (cli, corpus) = try Self.prepared()
+        let valid = try cli.write("valid.txt", EvalCommandTests.valid)
+        let budget = try cli.run(["train", "--corpus", corpus, "--valid", valid, "--vocabulary", "v", "--name", "m",
+                                  "--epochs", "1000", "--time-budget", "0.0001"] + Self.tinySizes)
+        expectSuccess(budget)
+        #expect(budget.stderr.contains("epoch 1/1000") && !budget.stderr.contains("epoch 2/1000"), "\(budget.stderr)")
+        #expect(budget.stderr.contains("the time budget of 0.0001 minutes is spent"), "\(budget.stderr)")
+        let runs = try cli.run("runs", "list", "--format", "jsonl").stdoutLines.map { try jsonObject($0) }
+        #expect(runs.first?["epochsDone"] as? Int == 1 && runs.first?["bestValidPerplexity"] is Double)
+        expectFailure(try cli.run(["train", "--corpus", corpus, "--name", "x", "--time-budget", "0"]), status: 64,
+                      mentioning: ["--time-budget"])
+    }
+
     @Test func existingNameNeedsReplace() throws {
         let (cli, corpus) = try Self.prepared()
         let arguments = ["train", "--corpus", corpus, "--vocabulary", "v", "--name", "m", "--max-windows", "2"]

@@ -67,6 +67,10 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
                                valueName: "file"))
     var tuneOn: String?
 
+    @Flag(help: ArgumentHelp("Record the perplexity as the test perplexity of the run that trained the model "
+        + "(`quill runs compare` shows it). Give it the test split only."))
+    var recordTest = false
+
     @Option(help: "text: aligned fields; json: one JSON object.")
     var format: Format = .text
 
@@ -82,7 +86,13 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
         if mixWeight != nil, tuneOn != nil { throw ValidationError("give --mix-weight or --tune-on, not both") }
         try NumberRange.within(mixWeight, "--mix-weight", "(0, 1)") { $0 > 0 && $0 < 1 }
         if mix != nil, precision != .float32 { throw ValidationError("--mix evaluates in float32 (no --precision)") }
+        if recordTest, mix != nil || precision != .float32 {
+            throw ValidationError("--record-test records the model's own float32 perplexity (no --mix, no --precision)")
+        }
     }
+
+    /// Reads only, unless --record-test writes the test metric.
+    func run() throws { try run(store: try store.open(recordTest ? .readWrite : .readOnly)) }
 
     func run(store: Store) throws {
         if let mix { return try runMixture(store: store, ngram: mix) }
@@ -94,6 +104,7 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
             })
         }
         let e = result.evaluation
+        let recordedIn = recordTest ? try store.recordTestMetric(model: model, loss: e.meanLoss) : nil
         switch format {
         case .text:
             var rows = [
@@ -114,6 +125,7 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
             if result.replacements > 0 {
                 rows.append(["replaced:", "\(result.replacements) invalid UTF-8 sequences (--lossy)"])
             }
+            if let recordedIn { rows.append(["recorded:", "as the test perplexity of run #\(recordedIn)"]) }
             print(table(rows))
         case .json:
             print(try jsonLine(result))

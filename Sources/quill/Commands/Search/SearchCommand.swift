@@ -16,7 +16,8 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
             Every trial is a run in the store (NAME.trial-i, with its metrics; `quill runs compare` shows them), \
             n-gram models are NAME.kn<order>, and the vocabulary is built once as NAME. Ctrl-C (or the budget) \
             checkpoints the trial in training; `quill search` with the same options and --resume continues where \
-            it stopped, exactly, and counts the time already spent against the budget.
+            it stopped, exactly, and counts the time already spent against the budget. With --jobs N, N trials \
+            train at once, each in a process of its own, with the same results as one at a time.
 
             The search space is a JSON object, every key optional (defaults in brackets): cells [lstm, gru, gcnn], \
             ngramOrders [3, 5], layers [1, 2], hidden [128, 256], widths [3, 4], dropout [0, 0.25, 0.5], \
@@ -24,7 +25,7 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
             trials 9, reduction 3, minEpochs 1, maxEpochs 9, seed 1. See docs/search.md.
 
             Examples:
-              quill search --corpus ptb.train.txt --valid ptb.valid.txt --budget 60 --name ptb-best
+              quill search --corpus ptb.train.txt --valid ptb.valid.txt --budget 60 --name ptb-best --jobs 2
               quill search --corpus train.txt --valid valid.txt --space space.json --budget 10 --name best --resume
             """)
 
@@ -55,8 +56,16 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
     @Flag(help: "Start the search of this name again (its old runs stay as history).")
     var replace = false
 
+    @Option(parsing: .number, help: ArgumentHelp("Trials trained at once, each in its own process with its share "
+        + "of the threads (QUILL_THREADS, else the cores).", valueName: "n"))
+    var jobs = 1
+
     @Option(help: "text: a table of the trials; jsonl: one JSON object per trial, then the result.")
     var format: TableFormat = .text
+
+    /// The work of one process that `--jobs` starts: train this trial, then exit.
+    @OptionGroup(visibility: .private)
+    var worker: WorkerOptions
 
     @OptionGroup
     var store: StoreOptions
@@ -67,6 +76,7 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
         try validateName(name)
         try NumberRange.positive(budget, "--budget")
         if resume && replace { throw ValidationError("give --resume or --replace, not both") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
     }
 
     func useVocabularyHint(_ name: String) -> String { "pass --vocabulary \(name)" }
@@ -84,6 +94,8 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
         search.vocabulary = vocabulary
         search.resume = resume
         search.replace = replace
+        if let trial = worker.workerTrial { return try runWorker(search, trial: trial, store: store) }
+        if jobs > 1 { search.processes = trialProcesses() }
         let result: SearchResult
         do {
             result = try train(epochs: 0) { progress, _, shouldStop in
@@ -104,6 +116,10 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
                     FileHandle.standardError.write(Data((line + "\n").utf8))
                 }, progress: progress, shouldStop: shouldStop)
             }
+        } catch SearchError.interrupted(let name) {
+            FileHandle.standardError.write(Data(("quill: search '\(name)' stopped, its trials checkpointed; "
+                + "continue with `\(resumeCommand(0))`\n").utf8))
+            throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT)
         } catch let error as SearchError {
             throw CLIError(error.description.replacingOccurrences(
                 of: "resume it with the same settings, or start again with replace",
@@ -129,5 +145,99 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
             for trial in result.trials { print(try jsonLine(trial)) }
             print(try jsonLine(result))
         }
+    }
+}
+
+/// The options of a process that `quill search --jobs` starts for one trial (hidden from `--help`).
+struct WorkerOptions: ParsableArguments {
+    @Option(help: .private) var workerTrial: String?
+    @Option(help: .private) var workerEpochs: Int?
+    @Option(help: .private) var workerRun: Int64?
+    @Option(help: .private) var workerDeadline: Double?
+}
+
+extension SearchCommand {
+    /// `--jobs N`: each trial of a rung trains in a `quill search` process of its own (these options plus the
+    /// worker's), with 1/N of the threads; its standard error goes to a log shown when it fails.
+    func trialProcesses() -> TrialProcesses {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        let environment = ProcessInfo.processInfo.environment
+        let threads = Int(environment["QUILL_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        var arguments = ["search", "--corpus", corpus, "--valid", valid, "--budget", String(budget), "--name", name]
+        if let space { arguments += ["--space", space] }
+        if let vocabulary { arguments += ["--vocabulary", vocabulary] }
+        if let path = store.path { arguments += ["--store", path] }
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("quill-search-\(getpid())")
+        return TrialProcesses(jobs: jobs) { [arguments] request in
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+            var worker = arguments + ["--worker-trial", request.trial, "--worker-epochs", String(request.epochs),
+                                      "--worker-deadline", String(request.deadline.timeIntervalSince1970)]
+            if let run = request.run { worker += ["--worker-run", String(run)] }
+            return try TrialChildProcess(executable: executable, arguments: worker, trial: request.trial,
+                                         threads: max(1, threads / jobs), log: logs.appendingPathComponent(
+                                             request.trial + ".log"))
+        }
+    }
+
+    /// One trial in this process, for a parent `quill search --jobs`: Ctrl-C reaches the whole terminal's group,
+    /// so it is ignored here and the parent passes the stop on (SIGTERM) once; the deadline, or the parent gone,
+    /// stops the trial too.
+    func runWorker(_ search: HyperparameterSearch, trial: String, store: Store) throws {
+        guard let epochs = worker.workerEpochs, let deadline = worker.workerDeadline else {
+            throw ValidationError("--worker-trial needs --worker-epochs and --worker-deadline")
+        }
+        let parent = getppid()
+        try train(epochs: epochs) { progress, _, shouldStop in
+            signal(SIGINT, SIG_IGN)
+            try search.train(trial: trial, to: epochs, continuing: worker.workerRun, in: store, progress: progress,
+                             shouldStop: {
+                shouldStop() || Date().timeIntervalSince1970 >= deadline || getppid() != parent
+            })
+        }
+    }
+}
+
+/// A `quill search` worker process (see ``SearchCommand/trialProcesses()``).
+final class TrialChildProcess: TrialProcess {
+    private let process = Process()
+    private let trial: String
+    private let log: URL
+
+    init(executable: String, arguments: [String], trial: String, threads: Int, log: URL) throws {
+        self.trial = trial
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_THREADS": String(threads)]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = output
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func stop() { if process.isRunning { kill(process.processIdentifier, SIGTERM) } }
+
+    /// Success, or a stop (the deadline or a signal: 130, 143); anything else is the trial's failure, told by the
+    /// last lines of its log.
+    func finish() throws {
+        process.waitUntilExit()
+        let status = process.terminationStatus
+        if process.terminationReason == .exit, [0, 128 + SIGINT, 128 + SIGTERM].contains(status) {
+            try? FileManager.default.removeItem(at: log)  // the directory goes with its last log
+            if (try? FileManager.default.contentsOfDirectory(atPath: log.deletingLastPathComponent().path))?
+                .isEmpty == true { try? FileManager.default.removeItem(at: log.deletingLastPathComponent()) }
+            return
+        }
+        let said = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
+            .split(separator: "\n").suffix(3).joined(separator: " / ")
+        throw SearchError.trialFailed(trial: trial, detail: (process.terminationReason == .exit
+            ? "exit status \(status)" : "killed by signal \(status)") + (said.isEmpty ? "" : ": \(said)")
+            + " (log: \(log.path))")
     }
 }

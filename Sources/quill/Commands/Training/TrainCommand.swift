@@ -47,7 +47,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
             The run, its metrics and its checkpoints are recorded in the store. A checkpoint is written at each \
             epoch's end, every --checkpoint-minutes and every --checkpoint-every windows. Ctrl-C or SIGTERM writes \
             one and stops (a second Ctrl-C quits at once); `quill train --resume RUN` continues from the latest, \
-            ending exactly as if never stopped. On resume only --epochs, --lr, --clip and --patience may change.
+            ending exactly as if never stopped. On resume only --epochs, --lr, --clip, --patience and --time-budget may change.
 
             Presets (--preset; any option given overrides the preset's):
             \(TrainingPreset.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
@@ -189,6 +189,11 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     var maxWindows: Int?
 
     @Option(parsing: .number,
+            help: ArgumentHelp("Stop when this many minutes of training (over all sessions of the run) have passed: "
+        + "the epoch in progress ends there, is validated and is the last.", valueName: "minutes"))
+    var timeBudget: Double?
+
+    @Option(parsing: .number,
             help: ArgumentHelp("Also checkpoint every this many windows. (default: never; a resumed run keeps its "
         + "own)", valueName: "n"))
     var checkpointEvery: Int?
@@ -224,6 +229,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         try NumberRange.positive(lr, "--lr")
         try NumberRange.positive(initScale, "--init-scale")
         try NumberRange.positive(checkpointMinutes, "--checkpoint-minutes")
+        try NumberRange.positive(timeBudget, "--time-budget")
         try NumberRange.nonNegative(clip, "--clip", zero: "no clipping")
         try NumberRange.nonNegative(weightDecay, "--weight-decay")
         try NumberRange.within(dropout, "--dropout", "[0, 1)") { $0 >= 0 && $0 < 1 }
@@ -295,6 +301,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let patience { t.patience = patience }
         if let seed { t.seed = seed }
         if let maxWindows { t.maxWindowsPerEpoch = maxWindows }
+        if let timeBudget { t.timeBudget = timeBudget }
         // The cadence of a resumed run is its own unless given again.
         if let checkpointEvery { t.checkpointEvery = checkpointEvery }
         if let checkpointMinutes { t.checkpointMinutes = checkpointMinutes }
@@ -316,6 +323,9 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if result.stoppedEarly, let saved = result.savedEpoch {
             FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
                 + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))
+        }
+        if result.budgetSpent {
+            FileHandle.standardError.write(Data(("the time budget of \(training.timeBudget ?? 0) minutes is spent\n").utf8))
         }
         print(Self.summary(of: result, training: training))
     }
