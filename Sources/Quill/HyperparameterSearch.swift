@@ -12,6 +12,10 @@ public struct SearchSpace: Codable, Equatable, Sendable {
     /// Kernel widths of the gated convolutional model.
     public var widths: [Int] = [3, 4]
     public var dropout: [Float] = [0, 0.25, 0.5]
+    /// Whether a recurrent trial ties its input embedding and output layer (the gated CNN never does).
+    public var tie: [Bool] = [true]
+    /// The learning-rate schedule of every trial: constant, or plateau (halve the rate when validation stalls).
+    public var schedule = LearningRateSchedule.Kind.plateau
     /// The learning rate, log-uniform in `[min, max]`.
     public var learningRate = LogUniform(min: 1e-3, max: 1e-2)
     public var optimizers: [OptimizerKind] = [.adam]
@@ -38,8 +42,8 @@ public struct SearchSpace: Codable, Equatable, Sendable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case cells, ngramOrders, layers, hidden, widths, dropout, learningRate, optimizers, bptt, batch, trials,
-             reduction, minEpochs, maxEpochs, seed
+        case cells, ngramOrders, layers, hidden, widths, dropout, tie, schedule, learningRate, optimizers, bptt,
+             batch, trials, reduction, minEpochs, maxEpochs, seed
     }
 
     private struct AnyKey: CodingKey {
@@ -64,6 +68,8 @@ public struct SearchSpace: Codable, Equatable, Sendable {
         hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? d.hidden
         widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? d.widths
         dropout = try c.decodeIfPresent([Float].self, forKey: .dropout) ?? d.dropout
+        tie = try c.decodeIfPresent([Bool].self, forKey: .tie) ?? d.tie
+        schedule = try c.decodeIfPresent(LearningRateSchedule.Kind.self, forKey: .schedule) ?? d.schedule
         learningRate = try c.decodeIfPresent(LogUniform.self, forKey: .learningRate) ?? d.learningRate
         optimizers = try c.decodeIfPresent([OptimizerKind].self, forKey: .optimizers) ?? d.optimizers
         bptt = try c.decodeIfPresent([Int].self, forKey: .bptt) ?? d.bptt
@@ -107,6 +113,8 @@ public struct SearchSpace: Codable, Equatable, Sendable {
         }
         try check(!dropout.isEmpty && dropout.allSatisfy { $0 >= 0 && $0 < 1 }, "dropout values must be in [0, 1)")
         try check(!optimizers.isEmpty, "optimizers needs a value")
+        try check(!tie.isEmpty, "tie needs a value")
+        try check(schedule != .stepDecay, "schedule must be constant or plateau (a step schedule needs its own epochs)")
         try check(learningRate.min > 0 && learningRate.min <= learningRate.max && learningRate.max.isFinite,
                   "learningRate needs 0 < min ≤ max")
         try check(trials >= 1, "trials must be at least 1")
@@ -135,6 +143,9 @@ public struct SearchSpace: Codable, Equatable, Sendable {
             let width = pick(widths)
             if t.cell == .gcnn { t.width = width }
             t.dropout = pick(dropout)
+            let tied = pick(tie)
+            if t.cell != .gcnn { t.tiedEmbeddings = tied }
+            t.schedule = schedule
             t.optimizer = pick(optimizers)
             let u = Float(rng.next() >> 40) / Float(1 << 24)
             t.learningRate = exp(log(learningRate.min) + u * (log(learningRate.max) - log(learningRate.min)))
@@ -365,8 +376,11 @@ public struct HyperparameterSearch: Sendable {
                 let trial = known[options.name]!
                 events?(.trialStarted(trial, rung: rung, targetEpochs: target))
                 do {
+                    // The trials that train at once from now on share the threads (a rung's last one gets them all).
+                    let parallel = min(processes.jobs, running.count + 1 + waiting.count)
                     running.append((options, try processes.launch(TrialRequest(
-                        trial: options.name, epochs: target, run: trial.run, deadline: deadline))))
+                        trial: options.name, epochs: target, run: trial.run, deadline: deadline,
+                        parallel: parallel))))
                 } catch { failure = error }
             }
             if !stopping, shouldStop?() == true {
@@ -460,6 +474,7 @@ public struct HyperparameterSearch: Sendable {
     func settings(of t: LanguageModelTraining) -> String {
         var parts = ["layers=\(t.layers)", "hidden=\(t.hidden)"]
         if let width = t.width { parts.append("width=\(width)") }
+        if t.tiedEmbeddings { parts.append("tied") }
         parts += ["dropout=\(t.dropout)", "\(t.optimizer.rawValue) lr=" + String(format: "%.2g", t.resolvedLearningRate),
                   "bptt=\(t.steps)", "batch=\(t.batch)"]
         return parts.joined(separator: " ")
@@ -508,6 +523,8 @@ public struct TrialRequest: Sendable, Equatable {
     public var run: Int64?
     /// When the search's budget ends: the trial checkpoints and stops then.
     public var deadline: Date
+    /// How many trials train at once with it: its share of the threads is `1/parallel`.
+    public var parallel: Int
 }
 
 /// A trial training in another process.

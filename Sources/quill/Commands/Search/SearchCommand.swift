@@ -21,8 +21,9 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
 
             The search space is a JSON object, every key optional (defaults in brackets): cells [lstm, gru, gcnn], \
             ngramOrders [3, 5], layers [1, 2], hidden [128, 256], widths [3, 4], dropout [0, 0.25, 0.5], \
-            learningRate {"min": 0.001, "max": 0.01} (log-uniform), optimizers [adam], bptt [20, 35], batch [20], \
-            trials 9, reduction 3, minEpochs 1, maxEpochs 9, seed 1. See docs/search.md.
+            tie [true], schedule plateau, learningRate {"min": 0.001, "max": 0.01} (log-uniform), optimizers \
+            [adam], bptt [20, 35], batch [20], trials 9, reduction 3, minEpochs 1, maxEpochs 9, seed 1. See \
+            docs/search.md.
 
             Examples:
               quill search --corpus ptb.train.txt --valid ptb.valid.txt --budget 60 --name ptb-best --jobs 2
@@ -158,7 +159,8 @@ struct WorkerOptions: ParsableArguments {
 
 extension SearchCommand {
     /// `--jobs N`: each trial of a rung trains in a `quill search` process of its own (these options plus the
-    /// worker's), with 1/N of the threads; its standard error goes to a log shown when it fails.
+    /// worker's), with its share of the threads (1/N, or more when fewer trials are left); its standard error goes
+    /// to a log shown when it fails.
     func trialProcesses() -> TrialProcesses {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
@@ -175,7 +177,7 @@ extension SearchCommand {
                                       "--worker-deadline", String(request.deadline.timeIntervalSince1970)]
             if let run = request.run { worker += ["--worker-run", String(run)] }
             return try TrialChildProcess(executable: executable, arguments: worker, trial: request.trial,
-                                         threads: max(1, threads / jobs), log: logs.appendingPathComponent(
+                                         threads: max(1, threads / request.parallel), log: logs.appendingPathComponent(
                                              request.trial + ".log"))
         }
     }
