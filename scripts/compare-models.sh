@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # The model comparison of issue 15 (opt-in, not part of the test command): on one corpus, under one time budget per
-# model, the modified Kneser-Ney 5-gram, an Elman RNN, an LSTM, a GRU, a gated convolutional model, and the LSTM with
-# the 5-gram mixed in (α tuned on the validation text). Every model uses the same whitespace vocabulary of the training
-# split, is trained on train, chosen on valid (the best epoch is the one saved) and measured once on test. Prints one
-# JSON object per model, then a Markdown table; the runs stay in the store (`quill runs compare` shows them, with the
+# model, the modified Kneser-Ney 5-gram, an Elman RNN, an LSTM, a GRU, a gated convolutional model, and the best of
+# them on valid with the 5-gram mixed in (α tuned on the validation text). Every model uses the same whitespace
+# vocabulary of the training split, is trained on train, chosen on valid (the best epoch is the one saved) and
+# measured once on test. Prints one JSON object per model, then a Markdown table; the runs stay in the store (`quill runs compare` shows them, with the
 # test perplexity recorded by `quill eval --record-test`), and `runs.svg` beside the store draws validation
 # perplexity against training time.
 #
 #   scripts/compare-models.sh                                  # PTB, 10 minutes per neural model
-#   scripts/compare-models.sh --corpus wikitext2 --models "kn5 lstm mix" --budget 20
+#   scripts/compare-models.sh --corpus wikitext2 --models "kn5 gru mix" --budget 15
 #   scripts/compare-models.sh --threads 1 --store /tmp/cmp.sqlite
 #
 # Options: --corpus ptb|wikitext2 (default ptb), --corpora DIR (default ../shared/corpora), --budget MINUTES per
 # neural model (default 10; `quill train --time-budget`: the epoch in progress when it runs out is the last),
-# --models "kn5 rnn lstm gru gcnn mix" (the default, in this order; mix needs kn5 and lstm), --threads N
-# (QUILL_THREADS; default the cores), --store FILE (default a new file in /tmp). QUILL names a quill binary (default:
-# a release build). Each model's options are in `options()` below; all use Adam (lr 0.002), dropout 0.25, BPTT 35,
+# --models "kn5 rnn lstm gru gcnn mix" (the default, in this order; mix needs kn5 and a neural model before it),
+# --threads N (QUILL_THREADS; default the cores), --store FILE (default a new file in /tmp). QUILL names a quill
+# binary (default: a release build). Each model's options are in `options()` below; all use Adam (lr 0.002), dropout 0.25, BPTT 35,
 # batch 20 and a plateau schedule (halve the rate when validation stalls); the recurrent ones tie their embeddings.
 #
 # Perplexities: the neural models and the mixture are scored by `quill eval` over the test text's token stream (every
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
         --models) models="$2"; shift 2 ;;
         --threads) export QUILL_THREADS="$2"; shift 2 ;;
         --store) store="$2"; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -73,6 +73,7 @@ options() {
 "$QUILL" vocab show words >/dev/null 2>&1 || "$QUILL" vocab build --corpus "$train" --level whitespace --name words >&2
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
+label() { case "$1" in gcnn) echo "Gated CNN" ;; *) echo "$1" | tr a-z A-Z ;; esac; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 json_lines() { python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print($1)"; }
 
@@ -96,17 +97,25 @@ for model in $models; do
 import json, sys
 rows = [json.loads(l) for l in sys.stdin if json.loads(l)['model'] == '$model']
 r = rows[-1]
-print(json.dumps({'model': '$model'.upper() if '$model' != 'gcnn' else 'Gated CNN', 'settings': '$(options "$model")',
+print(json.dumps({'model': '$(label "$model")', 'name': '$model', 'settings': '$(options "$model")',
                   'parameters': r['parameters'], 'epochs': $epochs, 'bestEpoch': r['bestValidEpoch'],
                   'seconds': round(r['trainingSeconds'], 1), 'tokensPerSecond': round(r['tokensPerSecond'] or 0),
                   'valid': r['bestValidPerplexity'], 'test': $test_ppl}))
 " | tee -a "$results" ;;
         mix)
-            "$QUILL" eval --model lstm --mix kn5 --tune-on "$valid" --text "$test" --format json | python3 -c "
+            # The best neural model so far (lowest validation perplexity) with the 5-gram mixed in.
+            best=$(python3 -c "
+import json, sys
+rows = [json.loads(l) for l in open('$results')]
+neural = [r for r in rows if r.get('parameters') and r.get('valid')]
+print(min(neural, key=lambda r: r['valid'])['name'] if neural else '')
+")
+            [ -n "$best" ] || { echo "mix needs a neural model before it in --models" >&2; exit 2; }
+            "$QUILL" eval --model "$best" --mix kn5 --tune-on "$valid" --text "$test" --format json | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 print(json.dumps({'model': 'KN5 (stream)', 'settings': 'the 5-gram on the token stream the mixture scores', 'test': d['ngramPerplexity']}))
-print(json.dumps({'model': 'LSTM + KN5', 'settings': 'linear, KN5 weight %.3f tuned on valid' % d['weight'],
+print(json.dumps({'model': '$(label "$best") + KN5', 'settings': 'linear, KN5 weight %.3f tuned on valid' % d['weight'],
                   'valid': d['tunedPerplexity'], 'test': d['perplexity']}))
 " | tee -a "$results" ;;
         *) echo "unknown model $model (kn5 rnn lstm gru gcnn mix)" >&2; exit 2 ;;
