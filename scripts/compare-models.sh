@@ -122,7 +122,7 @@ print(json.dumps({'model': '$(label "$best") + KN5', 'settings': 'linear, KN5 we
     esac
 done
 
-"$QUILL" runs compare --plot "$(dirname "$store")/runs.svg" >&2 || true
+"$QUILL" runs compare --plot "$(dirname "$store")/runs.svg" --force >&2 || true
 python3 - "$results" "$corpus" "$budget" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
