@@ -113,4 +113,24 @@ import Testing
         let example = try SearchSpace.read(TestSupport.packageRoot.appendingPathComponent("examples/search-space.json").path)
         #expect(example.cells == [.lstm, .gcnn] && example.ngramOrders == [5])
     }
+
+    /// `tie` and `schedule` reach the trials drawn (the gated CNN never ties); a step schedule is refused.
+    @Test func tiesAndSchedulesReachTheTrials() throws {
+        var space = SearchSpace()
+        space.cells = [.lstm, .gcnn]
+        space.trials = 12
+        #expect(space.sampleTrials(corpus: "c", valid: "v", vocabulary: "w", search: "s").allSatisfy {
+            $0.tiedEmbeddings == ($0.cell != .gcnn) && $0.schedule == .plateau
+        })
+        space.tie = [false]
+        space.schedule = .constant
+        #expect(space.sampleTrials(corpus: "c", valid: "v", vocabulary: "w", search: "s").allSatisfy {
+            !$0.tiedEmbeddings && $0.schedule == .constant
+        })
+        space.schedule = .stepDecay
+        #expect(throws: LanguageModelError.self) { try space.validate() }
+        // The PTB search's space (scripts/search-ptb.sh) reads.
+        let ptb = try SearchSpace.read(TestSupport.packageRoot.appendingPathComponent("examples/ptb-search-space.json").path)
+        #expect(ptb.tie == [true] && ptb.schedule == .plateau && ptb.ngramOrders == [5])
+    }
 }
