@@ -182,9 +182,10 @@ extension SearchCommand {
         }
     }
 
-    /// One trial in this process, for a parent `quill search --jobs`: Ctrl-C reaches the whole terminal's group,
-    /// so it is ignored here and the parent passes the stop on (SIGTERM) once; the deadline, or the parent gone,
-    /// stops the trial too.
+    /// One trial in this process, for a parent `quill search --jobs`. The parent passes a stop on as SIGTERM, once;
+    /// SIGINT is ignored, so a Ctrl-C that reached this process too (when it shares the terminal's process group)
+    /// cannot count as a second signal that quits without a checkpoint. The deadline, or the parent gone, stops the
+    /// trial too.
     func runWorker(_ search: HyperparameterSearch, trial: String, store: Store) throws {
         guard let epochs = worker.workerEpochs, let deadline = worker.workerDeadline else {
             throw ValidationError("--worker-trial needs --worker-epochs and --worker-deadline")
