@@ -160,13 +160,19 @@ extension Store {
     }
 
     /// Records `loss` (nats per token, from a test text) as the test metric of the run that trained `model`, at the
-    /// run's last step: `quill runs compare` then shows the test perplexity beside the validation one.
+    /// run's last step: `quill runs compare` then shows the test perplexity beside the validation one. A search's
+    /// promoted model is a copy of its best trial, so its run is the trial's.
     /// - Returns: The run's number.
     /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown model;
     ///   ``LanguageModelError/invalidOption(_:)`` for a model no run in this store trained (an imported one).
     @discardableResult
     public func recordTestMetric(model name: String, loss: Double) throws -> Int64 {
-        let record = try model(named: name)
+        var record = try model(named: name)
+        let notes = (try? JSONSerialization.jsonObject(with: Data(record.hyperparametersJSON.utf8)))
+            .flatMap { ($0 as? [String: Any])?["training"] as? [String: String] }
+        if let trial = notes?["trial"], notes?["search"] != nil, let copied = try? model(named: trial) {
+            record = copied
+        }
         guard let run = try runs().last(where: { $0.modelID == record.id }) else {
             throw LanguageModelError.invalidOption("model '\(name)' was not trained in this store, so it has no run "
                 + "to record a test perplexity in")

@@ -58,6 +58,10 @@ import Testing
         #expect(one.count == 4)
         #expect(outcome(two) == outcome(one))
         #expect(outcome(one).filter { $0.contains(" 2 ") }.count == 2, "two trials reach the second rung: \(one)")
+        // The promoted model's test perplexity goes into its trial's run.
+        let recorded = try cli.run("eval", "--model", "two", "--text", valid, "--record-test")
+        expectSuccess(recorded)
+        #expect(recorded.stdout.contains("as the test perplexity of run #"), "\(recorded.stdout)")
         // Each trial is its own run, written by its own process into the one store.
         let runs = try cli.run("runs", "list")
         #expect(runs.stdoutLines.filter { $0.contains("two.trial-") }.count >= 4, "\(runs.stdout)")
