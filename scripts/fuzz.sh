@@ -84,6 +84,9 @@ for h in "${harnesses[@]}"; do
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     if [ "$status" -eq 0 ]; then
         result=ok
+    elif [ "$status" -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+        failed=1  # stopped by hand (SIGINT: libFuzzer's exit code 72): no crash, but not the run asked for
+        result="interrupted, no crash"
     else
         failed=1
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
