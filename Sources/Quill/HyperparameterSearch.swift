@@ -323,24 +323,26 @@ public struct HyperparameterSearch: Sendable {
                     budgetExhausted = true
                     break rungs
                 }
-            }
-            for options in survivors where processes == nil {
-                let trial = trials[options.name]!
-                if trial.epochs >= target { continue }  // done in an earlier session
-                if Date() >= deadline { budgetExhausted = true; break rungs }
-                events?(.trialStarted(trial, rung: rung, targetEpochs: target))
-                do {
-                    try train(options, to: target, existing: trial.run, in: store, progress: progress, shouldStop: stop)
-                } catch TrainingRunError.interrupted(let run, let place) {
-                    record(try storedTrial(options, in: store, rung: rung, since: firstRun))
-                    if budgetExhausted { break rungs }
-                    throw TrainingRunError.interrupted(run: run, place: place)
-                } catch TrainingRunError.stoppedBeforeStart where budgetExhausted {
-                    break rungs  // the budget ran out while the text was encoded: nothing of this trial is stored
+            } else {
+                for options in survivors {
+                    let trial = trials[options.name]!
+                    if trial.epochs >= target { continue }  // done in an earlier session
+                    if Date() >= deadline { budgetExhausted = true; break rungs }
+                    events?(.trialStarted(trial, rung: rung, targetEpochs: target))
+                    do {
+                        try train(options, to: target, existing: trial.run, in: store, progress: progress,
+                                  shouldStop: stop)
+                    } catch TrainingRunError.interrupted(let run, let place) {
+                        record(try storedTrial(options, in: store, rung: rung, since: firstRun))
+                        if budgetExhausted { break rungs }
+                        throw TrainingRunError.interrupted(run: run, place: place)
+                    } catch TrainingRunError.stoppedBeforeStart where budgetExhausted {
+                        break rungs  // the budget ran out while the text was encoded: nothing of it is stored
+                    }
+                    let updated = try storedTrial(options, in: store, rung: rung, since: firstRun)
+                    record(updated)
+                    events?(.trialEnded(updated))
                 }
-                let updated = try storedTrial(options, in: store, rung: rung, since: firstRun)
-                record(updated)
-                events?(.trialEnded(updated))
             }
             if target >= space.maxEpochs || survivors.count == 1 { break }
             let keep = max(1, (survivors.count + space.reduction - 1) / space.reduction)

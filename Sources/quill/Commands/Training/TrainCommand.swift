@@ -324,9 +324,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
             FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
                 + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))
         }
-        if result.budgetSpent {
-            FileHandle.standardError.write(Data(("the time budget of \(training.timeBudget ?? 0) minutes is spent\n").utf8))
-        }
+        if result.budgetSpent { note("the time budget of \(training.timeBudget ?? 0) minutes is spent") }
         print(Self.summary(of: result, training: training))
     }
 
