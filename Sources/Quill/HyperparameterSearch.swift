@@ -14,8 +14,17 @@ public struct SearchSpace: Codable, Equatable, Sendable {
     public var dropout: [Float] = [0, 0.25, 0.5]
     /// Whether a recurrent trial ties its input embedding and output layer (the gated CNN never does).
     public var tie: [Bool] = [true]
-    /// The learning-rate schedule of every trial: constant, or plateau (halve the rate when validation stalls).
+    /// The learning-rate schedule of every trial: constant, plateau (halve the rate when validation stalls), or step
+    /// (keep the rate for `decayAfter` epochs, then multiply it by `decayFactor` each epoch, as Zaremba et al.). A
+    /// step schedule depends on the epoch's number only, so a trial continued to a later rung follows the schedule of
+    /// one run straight through.
     public var schedule = LearningRateSchedule.Kind.plateau
+    public var decayAfter = 4
+    public var decayFactor = 0.5
+    /// How each window's loss is reduced: `mean` (PyTorch's), or `sum` over time (Zaremba et al.'s, for SGD at rate 1).
+    public var loss = LossReduction.mean
+    /// The global gradient norm every trial clips to.
+    public var clip: Float = 5
     /// The learning rate, log-uniform in `[min, max]`.
     public var learningRate = LogUniform(min: 1e-3, max: 1e-2)
     public var optimizers: [OptimizerKind] = [.adam]
@@ -42,8 +51,8 @@ public struct SearchSpace: Codable, Equatable, Sendable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case cells, ngramOrders, layers, hidden, widths, dropout, tie, schedule, learningRate, optimizers, bptt,
-             batch, trials, reduction, minEpochs, maxEpochs, seed
+        case cells, ngramOrders, layers, hidden, widths, dropout, tie, schedule, decayAfter, decayFactor, loss, clip,
+             learningRate, optimizers, bptt, batch, trials, reduction, minEpochs, maxEpochs, seed
     }
 
     private struct AnyKey: CodingKey {
@@ -70,6 +79,10 @@ public struct SearchSpace: Codable, Equatable, Sendable {
         dropout = try c.decodeIfPresent([Float].self, forKey: .dropout) ?? d.dropout
         tie = try c.decodeIfPresent([Bool].self, forKey: .tie) ?? d.tie
         schedule = try c.decodeIfPresent(LearningRateSchedule.Kind.self, forKey: .schedule) ?? d.schedule
+        decayAfter = try c.decodeIfPresent(Int.self, forKey: .decayAfter) ?? d.decayAfter
+        decayFactor = try c.decodeIfPresent(Double.self, forKey: .decayFactor) ?? d.decayFactor
+        loss = try c.decodeIfPresent(LossReduction.self, forKey: .loss) ?? d.loss
+        clip = try c.decodeIfPresent(Float.self, forKey: .clip) ?? d.clip
         learningRate = try c.decodeIfPresent(LogUniform.self, forKey: .learningRate) ?? d.learningRate
         optimizers = try c.decodeIfPresent([OptimizerKind].self, forKey: .optimizers) ?? d.optimizers
         bptt = try c.decodeIfPresent([Int].self, forKey: .bptt) ?? d.bptt
@@ -114,7 +127,9 @@ public struct SearchSpace: Codable, Equatable, Sendable {
         try check(!dropout.isEmpty && dropout.allSatisfy { $0 >= 0 && $0 < 1 }, "dropout values must be in [0, 1)")
         try check(!optimizers.isEmpty, "optimizers needs a value")
         try check(!tie.isEmpty, "tie needs a value")
-        try check(schedule != .stepDecay, "schedule must be constant or plateau (a step schedule needs its own epochs)")
+        try check(decayAfter >= 0, "decayAfter must not be negative")
+        try check(decayFactor > 0 && decayFactor <= 1, "decayFactor must be in (0, 1]")
+        try check(clip > 0 && clip.isFinite, "clip must be positive")
         try check(learningRate.min > 0 && learningRate.min <= learningRate.max && learningRate.max.isFinite,
                   "learningRate needs 0 < min ≤ max")
         try check(trials >= 1, "trials must be at least 1")
@@ -146,6 +161,10 @@ public struct SearchSpace: Codable, Equatable, Sendable {
             let tied = pick(tie)
             if t.cell != .gcnn { t.tiedEmbeddings = tied }
             t.schedule = schedule
+            t.decayAfter = decayAfter
+            t.decayFactor = decayFactor
+            t.loss = loss
+            t.clip = clip
             t.optimizer = pick(optimizers)
             let u = Float(rng.next() >> 40) / Float(1 << 24)
             t.learningRate = exp(log(learningRate.min) + u * (log(learningRate.max) - log(learningRate.min)))

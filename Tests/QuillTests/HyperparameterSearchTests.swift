@@ -114,7 +114,7 @@ import Testing
         #expect(example.cells == [.lstm, .gcnn] && example.ngramOrders == [5])
     }
 
-    /// `tie` and `schedule` reach the trials drawn (the gated CNN never ties); a step schedule is refused.
+    /// `tie`, the schedule, the loss and the clipping norm reach the trials drawn (the gated CNN never ties).
     @Test func tiesAndSchedulesReachTheTrials() throws {
         var space = SearchSpace()
         space.cells = [.lstm, .gcnn]
@@ -128,9 +128,18 @@ import Testing
             !$0.tiedEmbeddings && $0.schedule == .constant
         })
         space.schedule = .stepDecay
+        space.decayAfter = 6
+        space.decayFactor = 0.8
+        space.loss = .sumOverTime
+        space.clip = 2
+        #expect(space.sampleTrials(corpus: "c", valid: "v", vocabulary: "w", search: "s").allSatisfy {
+            $0.schedule == .stepDecay && $0.decayAfter == 6 && $0.decayFactor == 0.8 && $0.loss == .sumOverTime
+                && $0.clip == 2
+        })
+        space.decayFactor = 0
         #expect(throws: LanguageModelError.self) { try space.validate() }
-        // The PTB search's space (scripts/search-ptb.sh) reads.
+        // The PTB search's space (scripts/search-ptb.sh) reads: Zaremba et al.'s SGD with a step schedule.
         let ptb = try SearchSpace.read(TestSupport.packageRoot.appendingPathComponent("examples/ptb-search-space.json").path)
-        #expect(ptb.tie == [true] && ptb.schedule == .plateau && ptb.ngramOrders == [5])
+        #expect(ptb.tie == [true] && ptb.schedule == .stepDecay && ptb.loss == .sumOverTime && ptb.optimizers == [.sgd])
     }
 }
