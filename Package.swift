@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // ICU4C from the system, and a C shim whose header exposes only plain C types: a Swift file that sees both
@@ -44,10 +45,13 @@ let package = Package(
         .target(name: "Quill", dependencies: ["QuillText", "QuillStore", "QuillNN", "QuillFormats", "QuillTrain",
                                               "QuillDecode", "QuillTensor", "QuillNGram", "QuillMetrics"]),
 
+        // `quill serve`: the HTTP API over the library, in a module of its own so that `Quill` has no networking.
+        .target(name: "QuillServer", dependencies: ["Quill", .product(name: "Hummingbird", package: "hummingbird")]),
+
         // Bytes from a terminal in raw mode → key presses and pastes; no I/O, so it can be tested and fuzzed alone.
         .target(name: "QuillTerminal"),
         .executableTarget(name: "quill", dependencies: [
-            "Quill", "QuillTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Quill", "QuillServer", "QuillTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
@@ -67,6 +71,8 @@ let package = Package(
         .testTarget(name: "QuillMetricsTests", dependencies: ["QuillMetrics", "QuillTestSupport"]),
         .testTarget(name: "QuillStoreTests", dependencies: ["QuillStore", "CQuillKernels", "QuillTestSupport"]),
         .testTarget(name: "QuillTests", dependencies: ["Quill", "QuillTestSupport"]),
+        // Starts the server on a free loopback port and talks to it over HTTP.
+        .testTarget(name: "QuillServerTests", dependencies: ["QuillServer", "Quill", "QuillTestSupport"]),
         // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its
         // terminal UI directly.
         .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTerminal", "QuillTestSupport"]),

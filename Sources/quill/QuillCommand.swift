@@ -26,7 +26,7 @@ struct QuillCommand: ParsableCommand {
                       EvalAutocompleteCommand.self, GenerateCommand.self, PredictCommand.self, CompleteCommand.self,
                       NGramCommand.self, ModelsCommand.self, RunsCommand.self, StoreCommand.self,
                       TranslationCommand.self, TranslateCommand.self, AutoencoderCommand.self, EmbedCommand.self,
-                      AnomalyCommand.self, SearchCommand.self])
+                      AnomalyCommand.self, SearchCommand.self, ServeCommand.self])
 
     /// Every error, from argument parsing or from a failing run, is printed as `quill: error: <message>`.
     /// Runtime errors (`TextError`, `StoreError`, `QuillError`) are thrown as they are: ArgumentParser prints their

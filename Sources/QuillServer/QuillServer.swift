@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Quill
+
+/// `quill serve`: the HTTP application over ``ServedModels``. The `Quill` library has no networking; this module is
+/// all of it (docs/serve.md).
+public enum QuillServer {
+    /// Where and for whom the server listens.
+    public struct Settings: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port (reported to `onListening`).
+        public var port = 8080
+        /// When set, every request but `/healthz` must carry `Authorization: Bearer <token>` (else 401).
+        public var token: String?
+        public init() {}
+
+        /// Whether `host` is a loopback address, reachable from this machine only.
+        public static func isLoopback(_ host: String) -> Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        }
+    }
+
+    /// The application serving `models`; run it with `runService()` (SIGINT and SIGTERM shut it down gracefully:
+    /// requests in flight finish). `onListening` is called with the bound port once it listens.
+    public static func application(models: ServedModels, settings: Settings,
+                                   onListening: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        let router = Router(context: ServerContext.self)
+        router.addMiddleware {
+            ProblemMiddleware()
+            if let token = settings.token { BearerTokenMiddleware(token: token) }
+        }
+        router.get("healthz") { _, _ in
+            try json(Health(status: "ok", models: models.list.count, sessions: await models.sessionCount()))
+        }
+        router.get("readyz") { _, _ in
+            try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
+        }
+        router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
+        router.post("v1/suggest") { request, context in
+            let body = try await request.decode(as: SuggestRequest.self, context: context)
+            return try json(try await models.suggest(body))
+        }
+        router.post("v1/translate") { request, context in
+            let body = try await request.decode(as: TranslateRequest.self, context: context)
+            return try json(try await models.translate(body))
+        }
+        var configuration = ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
+                                                     serverName: "quill")
+        configuration.reuseAddress = true
+        var logger = Logger(label: "quill.serve")
+        logger.logLevel = .warning
+        return Application(router: router, configuration: configuration, onServerRunning: { channel in
+            await onListening(channel.localAddress?.port ?? settings.port)
+        }, logger: logger)
+    }
+
+    /// A JSON response (`application/json`), encoded as the CLI's JSON Lines are.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The request context: request bodies over 1 MiB are refused with 413 (the longest text a request may carry is
+/// ``ServedModels/Limits/textBytes``).
+struct ServerContext: RequestContext {
+    static let maxBodyBytes = 1 << 20
+    var coreContext: CoreRequestContextStorage
+    init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+    var maxUploadSize: Int { Self.maxBodyBytes }
+}
+
+/// Turns every failure into a JSON error `{"error": {"message": …}}` with a 4xx status for the client's mistakes
+/// (400 invalid, 404 unknown, 413 too large) and 500 for the server's, never a dropped connection.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as RequestProblem {
+            throw HTTPError(problem.kind == .notFound ? .notFound : .badRequest, message: problem.message)
+        } catch let error as any HTTPResponseError {
+            guard error.status == .contentTooLarge else { throw error }
+            throw HTTPError(.contentTooLarge, message: "the request body is over the server's limit of "
+                + "\(context.maxUploadSize) bytes")
+        } catch let error as TextError {
+            throw HTTPError(.badRequest, message: "\(error)")
+        } catch {
+            context.logger.error("request \(request.uri.path) failed: \(error)")
+            throw HTTPError(.internalServerError, message: "the server failed: \(error)")
+        }
+    }
+}
+
+/// Lets in only requests that carry the server's token (`--token`); `/healthz` stays open for probes.
+struct BearerTokenMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let token: String
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path == "/healthz" || request.headers[.authorization] == "Bearer \(token)" else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
+                            message: "this server needs `Authorization: Bearer <token>` (the token of quill serve --token)")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Quill
+
+/// Why a request cannot be served: each becomes a 4xx response with a JSON body naming the problem.
+public struct RequestProblem: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable { case invalid, notFound }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+
+    static func invalid(_ message: String) -> RequestProblem { RequestProblem(kind: .invalid, message: message) }
+    static func notFound(_ message: String) -> RequestProblem { RequestProblem(kind: .notFound, message: message) }
+}
+
+/// The models one server serves, loaded once at start-up: read-only weights shared by every request, and the typing
+/// sessions that reuse their state.
+///
+/// The model work of all requests runs on one serial queue, off Swift's cooperative threads (a model step is
+/// milliseconds of CPU that would otherwise hold one of them); the threads of a step come from Quill's thread pool.
+public final class ServedModels: @unchecked Sendable {
+    /// Bounds on what clients can make the server hold.
+    public struct Limits: Sendable {
+        /// Typing sessions kept; the least recently used is dropped for a new one.
+        public var sessions = 256
+        /// A session unused this long is dropped.
+        public var sessionIdleSeconds: Double = 600
+        /// The longest text of one request, in UTF-8 bytes (the model reads at most its last ``ContextCap`` tokens).
+        public var textBytes = 64 * 1024
+        public init() {}
+    }
+
+    /// What `GET /v1/models` lists, in the order given.
+    public let list: [ServedModel]
+    public let limits: Limits
+
+    private struct LanguageModelEntry {
+        var weights: InferenceWeights
+        var vocabulary: Vocabulary
+        /// Serves requests without a session: suggestions depend on the text only, so one completer (which keeps
+        /// the states of the last text it read) serves them all.
+        var shared: Autocompleter
+    }
+
+    private struct Session {
+        var model: String
+        var completer: Autocompleter
+        var lastUsed: Date
+    }
+
+    private let queue = DispatchQueue(label: "quill.serve.models")
+    // Touched on `queue` only.
+    private var languageModels: [String: LanguageModelEntry] = [:]
+    private var translators: [String: TranslationSystem] = [:]
+    private var sessions: [String: Session] = [:]
+
+    /// Loads `names` from `store`.
+    /// - Throws: `StoreError` for a model the store does not have; `StoredModelError` for an n-gram model (not
+    ///   servable alone) or one that cannot be rebuilt.
+    public init(store: Store, models names: [String], limits: Limits = Limits()) throws {
+        self.limits = limits
+        var list: [ServedModel] = []
+        for name in names where !list.contains(where: { $0.name == name }) {
+            let record = try store.model(named: name)
+            switch ModelFamily(kind: record.kind) {
+            case .translation:
+                let system = try TranslationSystem(store: store, model: name)
+                translators[name] = system
+                list.append(ServedModel(name: name, kind: .translation, storedKind: record.kind,
+                                        vocabulary: record.vocabularyName, vocabularySize: system.stored.source.count,
+                                        targetVocabulary: record.targetVocabularyName,
+                                        targetVocabularySize: system.stored.target.count))
+            case .recurrentLanguageModel, .convolutionalLanguageModel:
+                let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
+                let weights = try InferenceWeights(model: model)
+                languageModels[name] = LanguageModelEntry(
+                    weights: weights, vocabulary: vocabulary,
+                    shared: try Autocompleter(weights: weights, vocabulary: vocabulary))
+                list.append(ServedModel(name: name, kind: .languageModel, storedKind: record.kind,
+                                        vocabulary: record.vocabularyName, vocabularySize: vocabulary.count))
+            case .ngram, nil:
+                throw RequestProblem.invalid("model '\(name)' is \(record.kind): quill serve serves language models "
+                    + "and translation models")
+            }
+        }
+        self.list = list
+    }
+
+    /// Sessions held now.
+    public func sessionCount() async -> Int {
+        (try? await onQueue { [self] in sessions.count }) ?? 0
+    }
+
+    /// Suggestions for a text being typed.
+    public func suggest(_ request: SuggestRequest) async throws -> Suggestions {
+        let k = request.k ?? 5
+        guard (1...50).contains(k) else { throw RequestProblem.invalid("k must be 1…50 (got \(k))") }
+        try checkText(request.text)
+        if let id = request.session {
+            guard (1...64).contains(id.utf8.count),
+                  id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+            else { throw RequestProblem.invalid("session must be 1…64 ASCII letters, digits, '-' or '_'") }
+        }
+        let name = try modelName(request.model, kind: .languageModel)
+        return try await onQueue { [self] in
+            let completer = try completer(for: name, session: request.session)
+            completer.k = k
+            return try completer.suggestions(for: request.text, continuation: request.continuation ?? true)
+        }
+    }
+
+    /// One sentence translated.
+    public func translate(_ request: TranslateRequest) async throws -> TranslationSystem.Translation {
+        let beam = request.beam ?? 5, nbest = request.nbest ?? 1
+        guard (1...64).contains(beam) else { throw RequestProblem.invalid("beam must be 1…64 (got \(beam))") }
+        guard (1...beam).contains(nbest) else {
+            throw RequestProblem.invalid("nbest must be 1…beam (\(beam)) (got \(nbest))")
+        }
+        try checkText(request.text)
+        guard !request.text.contains(where: \.isNewline) else {
+            throw RequestProblem.invalid("text must be one sentence, without a line break")
+        }
+        let name = try modelName(request.model, kind: .translation)
+        return try await onQueue { [self] in
+            var options = Translator.Options(beam: beam, nbest: nbest)
+            options.attention = request.attention ?? false
+            return try translators[name]!.translate([request.text], options: options)[0]
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func checkText(_ text: String) throws {
+        guard text.utf8.count <= limits.textBytes else {
+            throw RequestProblem.invalid("text is \(text.utf8.count) bytes; the limit is \(limits.textBytes)")
+        }
+    }
+
+    /// The model a request names, or the first served of `kind`.
+    private func modelName(_ name: String?, kind: ServedModel.Kind) throws -> String {
+        if let name {
+            guard let served = list.first(where: { $0.name == name }) else {
+                throw RequestProblem.notFound("no model '\(name)' is served (GET /v1/models lists them)")
+            }
+            guard served.kind == kind else {
+                throw RequestProblem.invalid("model '\(name)' is a \(served.kind.rawValue) model, not a "
+                    + "\(kind.rawValue) model")
+            }
+            return name
+        }
+        guard let first = list.first(where: { $0.kind == kind }) else {
+            throw RequestProblem.notFound("no \(kind.rawValue) model is served")
+        }
+        return first.name
+    }
+
+    /// The session's completer (made, or remade for another model), or the model's shared one. On `queue`.
+    private func completer(for model: String, session id: String?) throws -> Autocompleter {
+        let entry = languageModels[model]!
+        guard let id else { return entry.shared }
+        let now = Date()
+        sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < limits.sessionIdleSeconds }
+        if var session = sessions[id], session.model == model {
+            session.lastUsed = now
+            sessions[id] = session
+            return session.completer
+        }
+        if sessions[id] == nil, sessions.count >= limits.sessions,
+           let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            sessions[oldest.key] = nil
+        }
+        let completer = try Autocompleter(weights: entry.weights, vocabulary: entry.vocabulary)
+        sessions[id] = Session(model: model, completer: completer, lastUsed: now)
+        return completer
+    }
+
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

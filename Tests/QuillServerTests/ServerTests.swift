@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Quill
+import QuillServer
+import QuillTestSupport
+import Testing
+
+/// `quill serve`'s application on a free loopback port, spoken to over real HTTP.
+@Suite struct ServerTests {
+    /// A store with a random word model `m` over a small vocabulary, and an n-gram model `ng` of it.
+    static func store(in directory: URL) throws -> Store {
+        let corpus = directory.appendingPathComponent("corpus.txt")
+        try "the cat sat on the mat\nthe cat ate the rat\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
+        let (vocabulary, _) = try store.buildVocabulary(corpus: corpus.path, name: "v")
+        let model = try LanguageModel(.init(kind: .gru, vocabulary: vocabulary.count, embedding: 8, hidden: 8,
+                                            layers: 1))
+        var rng = RNG(seed: 3)
+        model.parameters.initialize(.uniform(scale: 0.5), rng: &rng)
+        try store.saveLanguageModel(model, name: "m", vocabulary: "v")
+        return store
+    }
+
+    struct Reply {
+        var status: Int
+        var body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    }
+
+    /// Runs `body` against a server of `models` (with `settings`), then stops it.
+    static func withServer(models: [String], settings: QuillServer.Settings = .init(),
+                           _ body: @Sendable (_ request: @Sendable (String, String, Data?, [String: String]) async throws -> Reply) async throws -> Void)
+        async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let served = try ServedModels(store: try store(in: directory), models: models)
+        var settings = settings
+        settings.port = 0
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let app = QuillServer.application(models: served, settings: settings) { port in listening.yield(port) }
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try await body { method, path, payload, headers in
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.httpBody = payload
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return Reply(status: (response as! HTTPURLResponse).statusCode, body: data)
+        }
+    }
+
+    static func json(_ object: [String: Any]) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+
+    /// JSON with its keys sorted, to compare two encodings of one value.
+    static func canonical(_ data: Data) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: data),
+              let sorted = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "" }
+        return String(decoding: sorted, as: UTF8.self)
+    }
+
+    @Test func healthAndModels() async throws {
+        try await Self.withServer(models: ["m"]) { request in
+            let health = try await request("GET", "/healthz", nil, [:])
+            #expect(health.status == 200 && health.json["status"] as? String == "ok")
+            let list = try await request("GET", "/v1/models", nil, [:])
+            let models = try #require(list.json["models"] as? [[String: Any]])
+            #expect(models.count == 1 && models[0]["name"] as? String == "m"
+                && models[0]["kind"] as? String == "language-model" && models[0]["vocabulary"] as? String == "v")
+        }
+    }
+
+    /// The server's suggestions are the library's for the same text, with or without a session, and a session is
+    /// kept.
+    @Test func suggestionsAreTheLibrarysOwn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-lib-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Self.store(in: directory)
+        let (model, vocabulary) = try store.loadStreamLanguageModel(named: "m")
+        let completer = try Autocompleter(model: model, vocabulary: vocabulary)
+        completer.k = 3
+        let reference = Self.canonical(try JSONEncoder().encode(try completer.suggestions(for: "the cat s")))
+        try await Self.withServer(models: ["m"]) { request in
+            for session in [nil, "typing-1", "typing-1"] as [String?] {
+                var body: [String: Any] = ["text": "the cat s", "k": 3]
+                if let session { body["session"] = session }
+                let reply = try await request("POST", "/v1/suggest", Self.json(body), [:])
+                #expect(reply.status == 200)
+                #expect(Self.canonical(reply.body) == reference)
+            }
+            let health = try await request("GET", "/healthz", nil, [:])
+            #expect(health.json["sessions"] as? Int == 1)
+        }
+    }
+
+    /// The client's mistakes get a 4xx and a JSON error naming them; the server goes on serving.
+    @Test func badRequestsGetClearErrors() async throws {
+        try await Self.withServer(models: ["m"]) { request in
+            let cases: [(Data, Int, String)] = [
+                (Data("{not json".utf8), 400, "not valid"),
+                (Self.json(["k": 3]), 400, "text"),
+                (Self.json(["text": "the", "model": "nope"]), 404, "no model 'nope'"),
+                (Self.json(["text": "the", "k": 0]), 400, "k must be"),
+                (Self.json(["text": "the", "session": "a b"]), 400, "session must be"),
+                (Data(#"{"text": "\#(String(repeating: "a", count: 70_000))"}"#.utf8), 400, "limit"),
+                (Data(repeating: 32, count: (1 << 20) + 100), 413, "over the server's limit"),
+            ]
+            for (payload, status, words) in cases {
+                let reply = try await request("POST", "/v1/suggest", payload, [:])
+                #expect(reply.status == status)
+                let message = (reply.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(message.contains(words), "\(message)")
+            }
+            let translate = try await request("POST", "/v1/translate", Self.json(["text": "the cat"]), [:])
+            let health = try await request("GET", "/healthz", nil, [:])
+            #expect(translate.status == 404 && health.status == 200)
+        }
+    }
+
+    @Test func aTokenKeepsOthersOut() async throws {
+        var settings = QuillServer.Settings()
+        settings.token = "s3cret"
+        try await Self.withServer(models: ["m"], settings: settings) { request in
+            let body = Self.json(["text": "the"])
+            let none = try await request("POST", "/v1/suggest", body, [:])
+            let wrong = try await request("POST", "/v1/suggest", body, ["Authorization": "Bearer wrong"])
+            let right = try await request("POST", "/v1/suggest", body, ["Authorization": "Bearer s3cret"])
+            let health = try await request("GET", "/healthz", nil, [:])
+            #expect((none.status, wrong.status, right.status, health.status) == (401, 401, 200, 200))
+        }
+        #expect(QuillServer.Settings.isLoopback("127.0.0.1") && !QuillServer.Settings.isLoopback("0.0.0.0"))
+    }
+}
