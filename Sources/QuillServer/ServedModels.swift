@@ -12,6 +12,19 @@ public struct RequestProblem: Error, Equatable, CustomStringConvertible {
     static func notFound(_ message: String) -> RequestProblem { RequestProblem(kind: .notFound, message: message) }
 }
 
+/// A stored model of a kind the server does not serve (an n-gram model alone, or a kind this build does not know).
+public struct NotServable: Error, Equatable, CustomStringConvertible {
+    public var model: String
+    public var kind: String
+    public init(model: String, kind: String) {
+        self.model = model
+        self.kind = kind
+    }
+    public var description: String {
+        "model '\(model)' is \(kind): quill serve serves language models and translation models"
+    }
+}
+
 /// The models one server serves, loaded once at start-up: read-only weights shared by every request, and the typing
 /// sessions that reuse their state.
 ///
@@ -54,8 +67,8 @@ public final class ServedModels: @unchecked Sendable {
     private var sessions: [String: Session] = [:]
 
     /// Loads `names` from `store`.
-    /// - Throws: `StoreError` for a model the store does not have; `StoredModelError` for an n-gram model (not
-    ///   servable alone) or one that cannot be rebuilt.
+    /// - Throws: `StoreError` for a model the store does not have; ``NotServable`` for an n-gram model (not
+    ///   servable alone); `StoredModelError` for one that cannot be rebuilt.
     public init(store: Store, models names: [String], limits: Limits = Limits()) throws {
         self.limits = limits
         var list: [ServedModel] = []
@@ -78,8 +91,7 @@ public final class ServedModels: @unchecked Sendable {
                 list.append(ServedModel(name: name, kind: .languageModel, storedKind: record.kind,
                                         vocabulary: record.vocabularyName, vocabularySize: vocabulary.count))
             case .ngram, nil:
-                throw RequestProblem.invalid("model '\(name)' is \(record.kind): quill serve serves language models "
-                    + "and translation models")
+                throw NotServable(model: name, kind: record.kind)
             }
         }
         self.list = list

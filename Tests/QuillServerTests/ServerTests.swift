@@ -123,6 +123,18 @@ import Testing
         }
     }
 
+    /// An n-gram model alone is not served, and the error says so before the server starts.
+    @Test func anNGramModelIsRefusedAtStart() throws {
+        try withTemporaryDirectory { directory in
+            let store = try Self.store(in: directory)
+            _ = try store.trainNGramModel(corpus: directory.appendingPathComponent("corpus.txt").path, vocabulary: "v",
+                                          order: 2, model: "ng")
+            #expect(throws: NotServable(model: "ng", kind: Store.ngramKind)) {
+                try ServedModels(store: store, models: ["m", "ng"])
+            }
+        }
+    }
+
     @Test func aTokenKeepsOthersOut() async throws {
         var settings = QuillServer.Settings()
         settings.token = "s3cret"
