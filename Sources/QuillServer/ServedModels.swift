@@ -42,9 +42,18 @@ public final class ServedModels: @unchecked Sendable {
         public init() {}
     }
 
+    /// How the models step.
+    public struct Options: Sendable {
+        /// The language models' weights: float32 (exact) or int8 (a quarter of the memory traffic per step).
+        public var precision = Stepper.Precision.float32
+        public var limits = Limits()
+        public init() {}
+    }
+
     /// What `GET /v1/models` lists, in the order given.
     public let list: [ServedModel]
     public let limits: Limits
+    public let precision: Stepper.Precision
 
     private struct LanguageModelEntry {
         var weights: InferenceWeights
@@ -69,8 +78,9 @@ public final class ServedModels: @unchecked Sendable {
     /// Loads `names` from `store`.
     /// - Throws: `StoreError` for a model the store does not have; ``NotServable`` for an n-gram model (not
     ///   servable alone); `StoredModelError` for one that cannot be rebuilt.
-    public init(store: Store, models names: [String], limits: Limits = Limits()) throws {
-        self.limits = limits
+    public init(store: Store, models names: [String], options: Options = Options()) throws {
+        limits = options.limits
+        precision = options.precision
         var list: [ServedModel] = []
         for name in names where !list.contains(where: { $0.name == name }) {
             let record = try store.model(named: name)
@@ -84,7 +94,7 @@ public final class ServedModels: @unchecked Sendable {
                                         targetVocabularySize: system.stored.target.count))
             case .recurrentLanguageModel, .convolutionalLanguageModel:
                 let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
-                let weights = try InferenceWeights(model: model)
+                let weights = try InferenceWeights(model: model, precision: precision)
                 languageModels[name] = LanguageModelEntry(
                     weights: weights, vocabulary: vocabulary,
                     shared: try Autocompleter(weights: weights, vocabulary: vocabulary))

@@ -30,13 +30,14 @@ import Testing
     }
 
     /// Runs `body` against a server of `models` (with `settings`), then stops it.
-    static func withServer(models: [String], settings: QuillServer.Settings = .init(),
+    static func withServer(models: [String], options: ServedModels.Options = .init(),
+                           settings: QuillServer.Settings = .init(),
                            _ body: @Sendable (_ request: @Sendable (String, String, Data?, [String: String]) async throws -> Reply) async throws -> Void)
         async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let served = try ServedModels(store: try store(in: directory), models: models)
+        let served = try ServedModels(store: try store(in: directory), models: models, options: options)
         var settings = settings
         settings.port = 0
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
@@ -75,18 +76,21 @@ import Testing
         }
     }
 
-    /// The server's suggestions are the library's for the same text, with or without a session, and a session is
-    /// kept.
-    @Test func suggestionsAreTheLibrarysOwn() async throws {
+    /// The server's suggestions are the library's for the same text and weights, with or without a session, and a
+    /// session is kept.
+    @Test(arguments: [Stepper.Precision.float32, .int8])
+    func suggestionsAreTheLibrarysOwn(precision: Stepper.Precision) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-lib-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try Self.store(in: directory)
         let (model, vocabulary) = try store.loadStreamLanguageModel(named: "m")
-        let completer = try Autocompleter(model: model, vocabulary: vocabulary)
+        let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
         completer.k = 3
         let reference = Self.canonical(try JSONEncoder().encode(try completer.suggestions(for: "the cat s")))
-        try await Self.withServer(models: ["m"]) { request in
+        var options = ServedModels.Options()
+        options.precision = precision
+        try await Self.withServer(models: ["m"], options: options) { request in
             for session in [nil, "typing-1", "typing-1"] as [String?] {
                 var body: [String: Any] = ["text": "the cat s", "k": 3]
                 if let session { body["session"] = session }

@@ -41,6 +41,9 @@ struct ServeCommand: StoreBackedCommand {
     @Option(parsing: .number, help: "Typing sessions kept at most (the least recently used goes first).")
     var maxSessions = 256
 
+    @Option(help: "Weights the language models step with: float32 or int8.")
+    var precision: SteppingPrecision = .float32
+
     @OptionGroup
     var store: StoreOptions
 
@@ -56,9 +59,10 @@ struct ServeCommand: StoreBackedCommand {
     }
 
     func run(store: Store) throws {
-        var limits = ServedModels.Limits()
-        limits.sessions = maxSessions
-        let served = try ServedModels(store: store, models: models, limits: limits)
+        var options = ServedModels.Options()
+        options.limits.sessions = maxSessions
+        options.precision = precision.precision
+        let served = try ServedModels(store: store, models: models, options: options)
         var settings = QuillServer.Settings()
         settings.host = host
         settings.port = port
