@@ -9,7 +9,8 @@ import Testing
 
 /// `quill serve`'s application on a free loopback port, spoken to over real HTTP.
 @Suite struct ServerTests {
-    /// A store with a random word model `m` over a small vocabulary, and an n-gram model `ng` of it.
+    /// A store with a random word model `m` over a small vocabulary, and a tiny translation model `de-en` trained
+    /// for an epoch on a few sentence pairs.
     static func store(in directory: URL) throws -> Store {
         let corpus = directory.appendingPathComponent("corpus.txt")
         try "the cat sat on the mat\nthe cat ate the rat\n".write(to: corpus, atomically: true, encoding: .utf8)
@@ -20,6 +21,21 @@ import Testing
         var rng = RNG(seed: 3)
         model.parameters.initialize(.uniform(scale: 0.5), rng: &rng)
         try store.saveLanguageModel(model, name: "m", vocabulary: "v")
+
+        let german = ["ein", "hund", "rennt", "die", "katze", "schläft"], english = ["a", "dog", "runs", "the", "cat",
+                                                                                  "sleeps"]
+        var source = "", target = ""
+        for i in 0..<24 {
+            let picks = (0..<(2 + i % 3)).map { ($0 * 5 + i * 3) % german.count }
+            source += picks.map { german[$0] }.joined(separator: " ") + "\n"
+            target += picks.map { english[$0] }.joined(separator: " ") + "\n"
+        }
+        let s = directory.appendingPathComponent("train.de").path, t = directory.appendingPathComponent("train.en").path
+        try source.write(toFile: s, atomically: true, encoding: .utf8)
+        try target.write(toFile: t, atomically: true, encoding: .utf8)
+        var training = TranslationTraining(source: s, target: t, name: "de-en")
+        (training.embedding, training.hidden, training.layers, training.batch, training.epochs) = (8, 8, 1, 8, 1)
+        _ = try training.run(in: store)
         return store
     }
 
@@ -100,6 +116,35 @@ import Testing
             }
             let health = try await request("GET", "/healthz", nil, [:])
             #expect(health.json["sessions"] as? Int == 1)
+        }
+    }
+
+    /// A translation is the library's, attention included; two lines or a bad beam are refused.
+    @Test func translationsAreTheLibrarysOwn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-tr-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let system = try TranslationSystem(store: try Self.store(in: directory), model: "de-en")
+        var options = Translator.Options(beam: 3, nbest: 2)
+        options.attention = true
+        let reference = Self.canonical(try JSONEncoder().encode(try system.translate(["ein hund rennt"],
+                                                                                     options: options)[0]))
+        try await Self.withServer(models: ["m", "de-en"]) { request in
+            let reply = try await request("POST", "/v1/translate", Self.json(["model": "de-en", "text": "ein hund rennt",
+                                                                              "beam": 3, "nbest": 2,
+                                                                              "attention": true]), [:])
+            #expect(reply.status == 200 && Self.canonical(reply.body) == reference)
+            let first = try await request("POST", "/v1/translate", Self.json(["text": "ein hund rennt", "beam": 3,
+                                                                              "nbest": 2, "attention": true]), [:])
+            #expect(Self.canonical(first.body) == reference)  // the first translation model served
+            let twoLines = try await request("POST", "/v1/translate", Self.json(["text": "ein\nhund"]), [:])
+            let badBeam = try await request("POST", "/v1/translate", Self.json(["text": "ein", "beam": 0]), [:])
+            let badNBest = try await request("POST", "/v1/translate", Self.json(["text": "ein", "nbest": 9]), [:])
+            let wrongKind = try await request("POST", "/v1/suggest", Self.json(["text": "a", "model": "de-en"]), [:])
+            #expect((twoLines.status, badBeam.status, badNBest.status, wrongKind.status) == (400, 400, 400, 400))
+            let models = try #require(try await request("GET", "/v1/models", nil, [:]).json["models"] as? [[String: Any]])
+            #expect(models.map { $0["kind"] as? String } == ["language-model", "translation"])
+            #expect(models[1]["targetVocabulary"] as? String == "de-en.target")
         }
     }
 
