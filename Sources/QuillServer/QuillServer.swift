@@ -39,6 +39,10 @@ public enum QuillServer {
             try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
         }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.post("v1/suggest") { request, context in
             let body = try await request.decode(as: SuggestRequest.self, context: context)
             return try json(try await models.suggest(body))

@@ -12,6 +12,18 @@ import Testing
     /// A store with a random word model `m` over a small vocabulary, and a tiny translation model `de-en` trained
     /// for an epoch on a few sentence pairs.
     static func store(in directory: URL) throws -> Store {
+        let store = try languageModelStore(in: directory)
+        // The demo's model (scripts/demo.sh) by name, over the embedded corpus's vocabulary, random weights.
+        let (demo, _) = try store.buildVocabulary(
+            corpus: TestSupport.packageRoot.appendingPathComponent("corpora/default/train.txt").path, name: "default")
+        let lstm = try LanguageModel(.init(kind: .lstm, vocabulary: demo.count, embedding: 8, hidden: 8, layers: 1))
+        var rng = RNG(seed: 5)
+        lstm.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
+        try store.saveLanguageModel(lstm, name: "default-lstm", vocabulary: "default")
+        return store
+    }
+
+    static func languageModelStore(in directory: URL) throws -> Store {
         let corpus = directory.appendingPathComponent("corpus.txt")
         try "the cat sat on the mat\nthe cat ate the rat\n".write(to: corpus, atomically: true, encoding: .utf8)
         let store = try Store(path: directory.appendingPathComponent("s.sqlite").path)
@@ -184,6 +196,55 @@ import Testing
         }
     }
 
+    /// Every operation of `/openapi.json` has an example request; each, sent as it is, gets a 200 whose body the
+    /// operation's schema accepts.
+    @Test func everyExampleOfTheDocumentWorks() async throws {
+        try await Self.withServer(models: ["default-lstm", "de-en"]) { request in
+            let reply = try await request("GET", "/openapi.json", nil, [:])
+            let document = try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            #expect(Set(paths.keys) == ["/healthz", "/readyz", "/v1/models", "/v1/suggest", "/v1/translate"])
+            for (path, operations) in paths.sorted(by: { $0.key < $1.key }) {
+                for (method, operation) in operations {
+                    let operation = try #require(operation as? [String: Any])
+                    var body: Data?
+                    if let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any] {
+                        let example = try #require((content["application/json"] as? [String: Any])?["example"],
+                                                   "\(method) \(path) has no example")
+                        body = try JSONSerialization.data(withJSONObject: example)
+                    }
+                    let reply = try await request(method.uppercased(), path, body, [:])
+                    #expect(reply.status == 200, "\(method) \(path): \(String(decoding: reply.body, as: UTF8.self))")
+                    let responses = try #require(operation["responses"] as? [String: Any])
+                    let ok = try #require(responses["200"] as? [String: Any])
+                    let schema = try #require(((ok["content"] as? [String: Any])?["application/json"]
+                        as? [String: Any])?["schema"])
+                    let value = try JSONSerialization.jsonObject(with: reply.body)
+                    let problems = SchemaCheck(document: document).problems(of: value, against: schema, at: path)
+                    #expect(problems.isEmpty, "\(method) \(path): \(problems)")
+                }
+            }
+        }
+    }
+
+    /// The check above can fail: it finds a missing field, a wrong type, a value outside an enum, an unexpected key.
+    @Test func theSchemaCheckFindsWhatIsWrong() throws {
+        let body = Data(OpenAPIDocument.json.utf8)
+        let document = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        let check = SchemaCheck(document: document)
+        let suggestions: [String: Any] = ["text": "a", "continuation": "", "suggestions": [["token": " b",
+                                                                                          "completion": "b",
+                                                                                          "probability": "high"]]]
+        #expect(check.problems(of: suggestions, against: ["$ref": "#/components/schemas/Suggestions"], at: "$")
+            == ["$: no prefix", "$.suggestions[0].probability: not a number"])
+        let model: [String: Any] = ["name": "m", "kind": "ngram", "storedKind": "kn", "vocabulary": "v",
+                                    "vocabularySize": 2.5]
+        #expect(Set(check.problems(of: model, against: ["$ref": "#/components/schemas/ServedModel"], at: "$"))
+            == ["$.kind: ngram is not one of [\"language-model\", \"translation\"]", "$.vocabularySize: not an integer"])
+        #expect(check.problems(of: ["text": "a", "beam": 2, "temperature": 1], against: [
+            "$ref": "#/components/schemas/TranslateRequest"], at: "$") == ["$: unexpected temperature"])
+    }
+
     @Test func aTokenKeepsOthersOut() async throws {
         var settings = QuillServer.Settings()
         settings.token = "s3cret"
@@ -196,5 +257,53 @@ import Testing
             #expect((none.status, wrong.status, right.status, health.status) == (401, 401, 200, 200))
         }
         #expect(QuillServer.Settings.isLoopback("127.0.0.1") && !QuillServer.Settings.isLoopback("0.0.0.0"))
+    }
+}
+
+/// The part of JSON Schema the document uses: `$ref` into the document, `type`, `properties`, `required`,
+/// `additionalProperties: false`, `items`, `enum`. Returns what does not match, with where.
+struct SchemaCheck {
+    let document: [String: Any]
+
+    func problems(of value: Any, against schema: Any, at place: String) -> [String] {
+        guard var schema = schema as? [String: Any] else { return ["\(place): the schema is not an object"] }
+        if let reference = schema["$ref"] as? String {
+            var target: Any? = document
+            for part in reference.dropFirst(2).split(separator: "/") { target = (target as? [String: Any])?[String(part)] }
+            guard let resolved = target as? [String: Any] else { return ["\(place): no \(reference)"] }
+            schema = resolved
+        }
+        var found: [String] = []
+        if let allowed = schema["enum"] as? [String], !allowed.contains(value as? String ?? "\u{0}") {
+            found.append("\(place): \(value) is not one of \(allowed)")
+        }
+        switch schema["type"] as? String {
+        case "object":
+            guard let object = value as? [String: Any] else { return ["\(place): not an object"] }
+            let properties = schema["properties"] as? [String: Any] ?? [:]
+            for key in schema["required"] as? [String] ?? [] where object[key] == nil {
+                found.append("\(place): no \(key)")
+            }
+            for (key, item) in object {
+                if let property = properties[key] {
+                    found += problems(of: item, against: property, at: "\(place).\(key)")
+                } else if schema["additionalProperties"] as? Bool == false {
+                    found.append("\(place): unexpected \(key)")
+                }
+            }
+        case "array":
+            guard let array = value as? [Any] else { return ["\(place): not an array"] }
+            if let items = schema["items"] {
+                for (i, item) in array.enumerated() { found += problems(of: item, against: items, at: "\(place)[\(i)]") }
+            }
+        case "string": if !(value is String) { found.append("\(place): not a string") }
+        case "boolean": if !(value is Bool) { found.append("\(place): not a boolean") }
+        case "integer": if (value as? NSNumber).map({ $0.doubleValue == $0.doubleValue.rounded() }) != true {
+            found.append("\(place): not an integer")
+        }
+        case "number": if !(value is NSNumber) { found.append("\(place): not a number") }
+        default: break
+        }
+        return found
     }
 }
