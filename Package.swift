@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // ICU4C from the system, and a C shim whose header exposes only plain C types: a Swift file that sees both
@@ -46,7 +48,10 @@ let package = Package(
                                               "QuillDecode", "QuillTensor", "QuillNGram", "QuillMetrics"]),
 
         // `quill serve`: the HTTP API over the library, in a module of its own so that `Quill` has no networking.
-        .target(name: "QuillServer", dependencies: ["Quill", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "QuillServer", dependencies: [
+            "Quill", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
 
         // Bytes from a terminal in raw mode → key presses and pastes; no I/O, so it can be tested and fuzzed alone.
         .target(name: "QuillTerminal"),

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
+import Prometheus
 import Quill
 
 /// `quill serve`: the HTTP application over ``ServedModels``. The `Quill` library has no networking; this module is
@@ -28,7 +30,9 @@ public enum QuillServer {
                                    onListening: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router(context: ServerContext.self)
+        let registry = ServerMetrics.registry
         router.addMiddleware {
+            MetricsMiddleware()
             ProblemMiddleware()
             if let token = settings.token { BearerTokenMiddleware(token: token) }
         }
@@ -39,6 +43,10 @@ public enum QuillServer {
             try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
         }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
         router.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
@@ -69,6 +77,20 @@ public enum QuillServer {
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// Request counts and latency histograms (Hummingbird's `MetricsMiddleware` through swift-metrics) in Prometheus's
+/// registry, which `/metrics` prints. The process's metrics system is bootstrapped once, on first use.
+enum ServerMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Latency buckets from 100 µs to 10 s: a keystroke's suggestions take well under a millisecond.
+        factory.defaultDurationHistogramBuckets = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000,
+                                                   100_000, 250_000, 1_000_000, 10_000_000].map { .microseconds($0) }
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
 }
 
 /// The request context: request bodies over 1 MiB are refused with 413 (the longest text a request may carry is

@@ -245,6 +245,24 @@ import Testing
             "$ref": "#/components/schemas/TranslateRequest"], at: "$") == ["$: unexpected temperature"])
     }
 
+    /// `/metrics` counts requests by endpoint and status, with latency histograms, in Prometheus's text format.
+    @Test func metricsCountRequests() async throws {
+        try await Self.withServer(models: ["m"]) { request in
+            for _ in 0..<3 { _ = try await request("POST", "/v1/suggest", Self.json(["text": "the cat"]), [:]) }
+            _ = try await request("POST", "/v1/suggest", Self.json(["text": "the", "k": 99]), [:])
+            let reply = try await request("GET", "/metrics", nil, [:])
+            let text = String(decoding: reply.body, as: UTF8.self)
+            let lines = text.split(separator: "\n").filter { $0.hasPrefix("hb_requests{") && $0.contains("/v1/suggest") }
+            #expect(reply.status == 200)
+            #expect(lines.contains { $0.contains("\"200\"") && Double($0.split(separator: " ").last!)! >= 3 }, "\(lines)")
+            #expect(lines.contains { $0.contains("\"400\"") }, "\(lines)")
+            let durations = text.split(separator: "\n").filter {
+                $0.hasPrefix("http_server_request_duration_count{") && $0.contains("/v1/suggest") && $0.contains("\"200\"")
+            }
+            #expect(durations.count == 1 && Double(durations[0].split(separator: " ").last!)! >= 3, "\(durations)")
+        }
+    }
+
     @Test func aTokenKeepsOthersOut() async throws {
         var settings = QuillServer.Settings()
         settings.token = "s3cret"
