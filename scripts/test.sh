@@ -3,10 +3,12 @@
 # the slow example runs kept out of `swift test` (scripts/test-examples.sh: examples/*.sh, and the example package
 # that depends on Quill, built as another package would), and the reliability checks that fit CI's time
 # (scripts/test-reliability.sh: kills, concurrent use, a full disk, on a release build; and the run charts in headless
-# Chromium, installed with apt-get when missing).
+# Chromium, installed with apt-get when missing); and the web page of `quill serve` in headless Chromium through
+# Selenium (scripts/test-web.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift test
 scripts/test-examples.sh
 scripts/test-reliability.sh
+scripts/test-web.sh

@@ -43,6 +43,10 @@ public enum QuillServer {
             try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
         }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
