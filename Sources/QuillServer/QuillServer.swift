@@ -43,18 +43,11 @@ public enum QuillServer {
             try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
         }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: WebPage.html)))
-        }
+        router.get("/") { _, _ in content(ByteBuffer(string: WebPage.html), type: "text/html") }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            content(ByteBuffer(bytes: registry.emitToBuffer()), type: "text/plain; version=0.0.4")
         }
-        router.get("openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
+        router.get("openapi.json") { _, _ in content(ByteBuffer(string: OpenAPIDocument.json), type: "application/json") }
         router.post("v1/suggest") { request, context in
             let body = try await request.decode(as: SuggestRequest.self, context: context)
             return try json(try await models.suggest(body))
@@ -73,13 +66,16 @@ public enum QuillServer {
         }, logger: logger)
     }
 
-    /// A JSON response (`application/json`), encoded as the CLI's JSON Lines are.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// A JSON response, encoded as the CLI's JSON Lines are.
+    static func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return content(ByteBuffer(bytes: try encoder.encode(value)), type: "application/json")
+    }
+
+    /// A 200 response of UTF-8 text of a media type.
+    static func content(_ body: ByteBuffer, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "\(type); charset=utf-8"], body: ResponseBody(byteBuffer: body))
     }
 }
 
