@@ -16,6 +16,9 @@ public enum QuillServer {
         public var port = 8080
         /// When set, every request but `/healthz` must carry `Authorization: Bearer <token>` (else 401).
         public var token: String?
+        /// Browsers let pages from this origin (or from any, `*`) call the API; nil (the default): no CORS headers,
+        /// so only pages the server itself serves can.
+        public var allowedOrigin: String?
         public init() {}
 
         /// Whether `host` is a loopback address, reachable from this machine only.
@@ -33,6 +36,9 @@ public enum QuillServer {
         let registry = ServerMetrics.registry
         router.addMiddleware {
             MetricsMiddleware()
+            if let origin = settings.allowedOrigin {
+                CORSMiddleware<ServerContext>(allowOrigin: origin == "*" ? .all : .custom(origin))
+            }
             ProblemMiddleware()
             if let token = settings.token { BearerTokenMiddleware(token: token) }
         }

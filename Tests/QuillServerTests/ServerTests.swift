@@ -54,6 +54,7 @@ import Testing
     struct Reply {
         var status: Int
         var body: Data
+        var allowOrigin: String?
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
@@ -80,7 +81,9 @@ import Testing
             request.httpBody = payload
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             let (data, response) = try await URLSession.shared.data(for: request)
-            return Reply(status: (response as! HTTPURLResponse).statusCode, body: data)
+            let http = response as! HTTPURLResponse
+            return Reply(status: http.statusCode, body: data,
+                         allowOrigin: http.value(forHTTPHeaderField: "Access-Control-Allow-Origin"))
         }
     }
 
@@ -260,6 +263,24 @@ import Testing
                 $0.hasPrefix("http_server_request_duration_count{") && $0.contains("/v1/suggest") && $0.contains("\"200\"")
             }
             #expect(durations.count == 1 && Double(durations[0].split(separator: " ").last!)! >= 3, "\(durations)")
+        }
+    }
+
+    /// CORS is off unless an origin is allowed; then preflights and requests carry it.
+    @Test func browsersFromOtherOriginsOnlyWhenAllowed() async throws {
+        let origin = ["Origin": "https://example.org"]
+        try await Self.withServer(models: ["m"]) { request in
+            let reply = try await request("GET", "/v1/models", nil, origin)
+            #expect(reply.status == 200 && reply.allowOrigin == nil)
+        }
+        var settings = QuillServer.Settings()
+        settings.allowedOrigin = "https://example.org"
+        try await Self.withServer(models: ["m"], settings: settings) { request in
+            let plain = try await request("GET", "/v1/models", nil, origin)
+            let preflight = try await request("OPTIONS", "/v1/suggest", nil, origin.merging([
+                "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"]) { a, _ in a })
+            #expect(plain.status == 200 && plain.allowOrigin == "https://example.org")
+            #expect(preflight.status < 300 && preflight.allowOrigin == "https://example.org")
         }
     }
 

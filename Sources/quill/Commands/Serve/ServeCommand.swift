@@ -38,6 +38,10 @@ struct ServeCommand: StoreBackedCommand {
     @Flag(help: "Listen on a non-loopback --host without a --token.")
     var allowAnyone = false
 
+    @Option(help: ArgumentHelp("Let pages from this origin (e.g. https://example.org, or * for any) call the API "
+        + "from a browser (CORS; off by default).", valueName: "origin"))
+    var allowOrigin: String?
+
     @Option(parsing: .number, help: "Typing sessions kept at most (the least recently used goes first).")
     var maxSessions = 256
 
@@ -67,6 +71,7 @@ struct ServeCommand: StoreBackedCommand {
         settings.host = host
         settings.port = port
         settings.token = token
+        settings.allowedOrigin = allowOrigin
         let (host, names) = (host, served.list.map { "\($0.name) (\($0.kind.rawValue))" })
         let app = QuillServer.application(models: served, settings: settings) { port in
             note("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)/ — "
