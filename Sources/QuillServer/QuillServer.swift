@@ -43,10 +43,10 @@ public enum QuillServer {
             if let token = settings.token { BearerTokenMiddleware(token: token) }
         }
         router.get("healthz") { _, _ in
-            try json(Health(status: "ok", models: models.list.count, sessions: await models.sessionCount()))
+            try json(Health(status: "ok", models: models.list.count, sessions: models.sessionCount))
         }
         router.get("readyz") { _, _ in
-            try json(Health(status: "ready", models: models.list.count, sessions: await models.sessionCount()))
+            try json(Health(status: "ready", models: models.list.count, sessions: models.sessionCount))
         }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
         router.get("/") { _, _ in content(ByteBuffer(string: WebPage.html), type: "text/html") }

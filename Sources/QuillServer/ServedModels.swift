@@ -73,7 +73,11 @@ public final class ServedModels: @unchecked Sendable {
     // Touched on `queue` only.
     private var languageModels: [String: LanguageModelEntry] = [:]
     private var translators: [String: TranslationSystem] = [:]
-    private var sessions: [String: Session] = [:]
+    private var sessions: [String: Session] = [:] {
+        didSet { counts.withLock { $0 = sessions.count } }
+    }
+    /// The number of sessions, readable without waiting for the queue (health checks must not wait behind models).
+    private let counts = LockedCount()
 
     /// Loads `names` from `store`.
     /// - Throws: `StoreError` for a model the store does not have; ``NotServable`` for an n-gram model (not
@@ -107,10 +111,8 @@ public final class ServedModels: @unchecked Sendable {
         self.list = list
     }
 
-    /// Sessions held now.
-    public func sessionCount() async -> Int {
-        (try? await onQueue { [self] in sessions.count }) ?? 0
-    }
+    /// Sessions held now; answered at once, even while the models are busy.
+    public var sessionCount: Int { counts.withLock { $0 } }
 
     /// Suggestions for a text being typed.
     public func suggest(_ request: SuggestRequest) async throws -> Suggestions {
@@ -199,5 +201,17 @@ public final class ServedModels: @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
+    }
+}
+
+/// An integer behind a lock.
+private final class LockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func withLock<T>(_ body: (inout Int) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }
