@@ -55,13 +55,6 @@ public final class ServedModels: @unchecked Sendable {
     public let limits: Limits
     public let precision: Stepper.Precision
 
-    private struct LanguageModelEntry {
-        var weights: InferenceWeights
-        var vocabulary: Vocabulary
-        /// Serves requests without a session: suggestions depend on the text only, so one completer (which keeps
-        /// the states of the last text it read) serves them all.
-        var shared: Autocompleter
-    }
 
     private struct Session {
         var model: String
@@ -71,7 +64,9 @@ public final class ServedModels: @unchecked Sendable {
 
     private let queue = DispatchQueue(label: "quill.serve.models")
     // Touched on `queue` only.
-    private var languageModels: [String: LanguageModelEntry] = [:]
+    /// Per language model, the completer of requests without a session: suggestions depend on the text only, so one
+    /// completer (which keeps the states of the last text it read) serves them all. Sessions share its weights.
+    private var languageModels: [String: Autocompleter] = [:]
     private var translators: [String: TranslationSystem] = [:]
     private var sessions: [String: Session] = [:] {
         didSet { counts.withLock { $0 = sessions.count } }
@@ -99,9 +94,7 @@ public final class ServedModels: @unchecked Sendable {
             case .recurrentLanguageModel, .convolutionalLanguageModel:
                 let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
                 let weights = try InferenceWeights(model: model, precision: precision)
-                languageModels[name] = LanguageModelEntry(
-                    weights: weights, vocabulary: vocabulary,
-                    shared: try Autocompleter(weights: weights, vocabulary: vocabulary))
+                languageModels[name] = try Autocompleter(weights: weights, vocabulary: vocabulary)
                 list.append(ServedModel(name: name, kind: .languageModel, storedKind: record.kind,
                                         vocabulary: record.vocabularyName, vocabularySize: vocabulary.count))
             case .ngram, nil:
@@ -179,8 +172,8 @@ public final class ServedModels: @unchecked Sendable {
 
     /// The session's completer (made, or remade for another model), or the model's shared one. On `queue`.
     private func completer(for model: String, session id: String?) throws -> Autocompleter {
-        let entry = languageModels[model]!
-        guard let id else { return entry.shared }
+        let shared = languageModels[model]!
+        guard let id else { return shared }
         let now = Date()
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < limits.sessionIdleSeconds }
         if var session = sessions[id], session.model == model {
@@ -192,7 +185,7 @@ public final class ServedModels: @unchecked Sendable {
            let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
             sessions[oldest.key] = nil
         }
-        let completer = try Autocompleter(weights: entry.weights, vocabulary: entry.vocabulary)
+        let completer = try Autocompleter(weights: shared.stepper.weights, vocabulary: shared.vocabulary)
         sessions[id] = Session(model: model, completer: completer, lastUsed: now)
         return completer
     }

@@ -11,9 +11,10 @@ struct ServeCommand: StoreBackedCommand {
         abstract: "Serve stored models over HTTP: suggestions while typing, translation (docs/serve.md).",
         discussion: """
             Loads each --model once (language models and translation models) and answers JSON requests: \
-            POST /v1/suggest, POST /v1/translate, GET /v1/models, GET /healthz. Listens on 127.0.0.1 unless \
-            --host says otherwise; any other address needs --token (clients send `Authorization: Bearer TOKEN`) \
-            or --allow-anyone. Ctrl-C or SIGTERM stops it after the requests in flight.
+            POST /v1/suggest, POST /v1/translate, GET /v1/models, GET /healthz, GET /readyz; GET /metrics \
+            (Prometheus), GET /openapi.json (the API), and a page to try the models at /. Listens on 127.0.0.1 \
+            unless --host says otherwise; any other address needs --token (clients send `Authorization: Bearer \
+            TOKEN`) or --allow-anyone. Ctrl-C or SIGTERM stops it after the requests in flight.
 
             Examples:
               quill serve --model demo
