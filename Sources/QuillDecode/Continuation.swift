@@ -103,17 +103,61 @@ public enum ContinuationSearch {
         -> Continuation {
         var state = state
         var distribution = logProbabilities
-        var continuation = Continuation(tokens: [], logProbability: 0)
-        while continuation.tokens.count < maxTokens {
-            let token = distribution.withUnsafeBufferPointer {
-                options.sample($0, excluding: rule.excluded, rng: &rng)
-            }
-            if rule.isStop(token) { break }
-            continuation.tokens.append(token)
-            continuation.logProbability += Double(distribution[Int(token)])
-            if rule.isFinal(token) || continuation.tokens.count == maxTokens { break }
+        var draw = ContinuationDraw(sampling: options, maxTokens: maxTokens, rule: rule, rng: rng)
+        while let token = distribution.withUnsafeBufferPointer({ draw.next(from: $0) }), !draw.isFinished {
             distribution = stepper.step(token: token, state: &state)
         }
-        return continuation
+        rng = draw.rng
+        return draw.continuation
+    }
+}
+
+/// A continuation chosen one token at a time by a caller that steps the model itself (a server stepping many
+/// clients' streams in one batched step): greedy, or sampled as ``ContinuationSearch/sample(stepper:state:logProbabilities:options:maxTokens:rule:rng:)``
+/// samples, which is this draw with its own stepping.
+public struct ContinuationDraw: Sendable {
+    /// The tokens drawn so far and their log-probability.
+    public private(set) var continuation = Continuation(tokens: [], logProbability: 0)
+    /// Whether the continuation has ended: no token is to be stepped or drawn any more.
+    public private(set) var isFinished: Bool
+    /// The generator, advanced by every draw.
+    public private(set) var rng: RNG
+    /// nil: the most likely token (greedy).
+    private let sampling: SamplingOptions?
+    private let maxTokens: Int
+    private let rule: StopRule
+
+    /// - Parameter sampling: nil takes the most likely token each time.
+    public init(sampling: SamplingOptions?, maxTokens: Int, rule: StopRule, rng: RNG) {
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.rule = rule
+        self.rng = rng
+        isFinished = maxTokens <= 0
+    }
+
+    /// The greedy draw (temperature 0, beam width 1) or the sampled one that `options` ask for, seeded from it.
+    /// - Precondition: `options.beamWidth == 1` or `options.samples` (a beam search is not drawn token by token).
+    public init(_ options: DecodingOptions, rule: StopRule) {
+        precondition(options.samples || options.beamWidth == 1, "a beam search is not drawn token by token")
+        self.init(sampling: options.samples ? options.sampling : nil, maxTokens: options.maxTokens, rule: rule,
+                  rng: RNG(seed: options.seed))
+    }
+
+    /// Takes the next token from `distribution` (the stream's next-token log-probabilities) and returns it, or nil
+    /// when the continuation ends before it (the stop rule, or nothing left to draw). After a token that ends the
+    /// continuation (``isFinished``), the token is returned but is not to be stepped.
+    public mutating func next(from distribution: UnsafeBufferPointer<Float>) -> Int32? {
+        guard !isFinished else { return nil }
+        let token = sampling.map { $0.sample(distribution, excluding: rule.excluded, rng: &rng) }
+            ?? TokenSelection.topK(distribution, k: 1, excluding: rule.excluded)[0].id
+        if rule.isStop(token) {
+            isFinished = true
+            return nil
+        }
+        continuation.tokens.append(token)
+        continuation.logProbability += Double(distribution[Int(token)])
+        isFinished = rule.isFinal(token) || continuation.tokens.count >= maxTokens
+        return token
     }
 }

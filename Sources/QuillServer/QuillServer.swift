@@ -19,6 +19,10 @@ public enum QuillServer {
         /// Browsers let pages from this origin (or from any, `*`) call the API; nil (the default): no CORS headers,
         /// so only pages the server itself serves can.
         public var allowedOrigin: String?
+        /// A request body must arrive within this many seconds (else 408).
+        public var bodyDeadline: Double = 10
+        /// A connection idle this long between requests is closed.
+        public var idleTimeout: TimeAmount = .seconds(60)
         public init() {}
 
         /// Whether `host` is a loopback address, reachable from this machine only.
@@ -42,12 +46,17 @@ public enum QuillServer {
             ProblemMiddleware()
             if let token = settings.token { BearerTokenMiddleware(token: token) }
         }
-        router.get("healthz") { _, _ in
-            try json(Health(status: "ok", models: models.list.count, sessions: models.sessionCount))
+        @Sendable func health(_ status: String) -> Health {
+            Health(status: status, models: models.list.count, sessions: models.sessionCount,
+                   generations: models.liveGenerations)
         }
-        router.get("readyz") { _, _ in
-            try json(Health(status: "ready", models: models.list.count, sessions: models.sessionCount))
+        let deadline = settings.bodyDeadline
+        @Sendable func body<T: Decodable & Sendable>(_ type: T.Type, _ request: Request, _ context: ServerContext) async throws
+            -> T {
+            try await receive(type, from: request, context: context, within: deadline)
         }
+        router.get("healthz") { _, _ in try json(health("ok")) }
+        router.get("readyz") { _, _ in try json(health("ready")) }
         router.get("v1/models") { _, _ in try json(ServedModelList(models: models.list)) }
         router.get("/") { _, _ in content(ByteBuffer(string: WebPage.html), type: "text/html") }
         router.get("metrics") { _, _ in
@@ -55,27 +64,84 @@ public enum QuillServer {
         }
         router.get("openapi.json") { _, _ in content(ByteBuffer(string: OpenAPIDocument.json), type: "application/json") }
         router.post("v1/suggest") { request, context in
-            let body = try await request.decode(as: SuggestRequest.self, context: context)
-            return try json(try await models.suggest(body))
+            try json(try await models.suggest(try await body(SuggestRequest.self, request, context)))
+        }
+        router.post("v1/next") { request, context in
+            try json(try await models.next(try await body(NextRequest.self, request, context)))
+        }
+        router.post("v1/score") { request, context in
+            try json(try await models.score(try await body(ScoreRequest.self, request, context)))
+        }
+        router.post("v1/generate") { request, context in
+            let generation = try await body(GenerateRequest.self, request, context)
+            let events = try await models.generate(generation)
+            guard generation.stream == true else {
+                for await case let .done(result) in events { return try json(result) }
+                throw CancellationError()
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8",
+                                                   .cacheControl: "no-cache"],
+                            body: ResponseBody { writer in
+                                // A write to a client that went away throws: leaving the loop ends the stream,
+                                // which stops the generation before its next step.
+                                for await event in events { try await writer.write(try serverSentEvent(event)) }
+                                try await writer.finish(nil)
+                            })
         }
         router.post("v1/translate") { request, context in
-            let body = try await request.decode(as: TranslateRequest.self, context: context)
-            return try json(try await models.translate(body))
+            try json(try await models.translate(try await body(TranslateRequest.self, request, context)))
+        }
+        router.post("v1/embed") { request, context in
+            try json(try await models.embed(try await body(LinesRequest.self, request, context)))
+        }
+        router.post("v1/anomaly") { request, context in
+            try json(try await models.anomalies(try await body(LinesRequest.self, request, context)))
         }
         var configuration = ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
                                                      serverName: "quill")
         configuration.reuseAddress = true
         var logger = Logger(label: "quill.serve")
         logger.logLevel = .warning
-        return Application(router: router, configuration: configuration, onServerRunning: { channel in
+        return Application(router: router, server: .http1(configuration: .init(idleTimeout: settings.idleTimeout)),
+                           configuration: configuration, onServerRunning: { channel in
             await onListening(channel.localAddress?.port ?? settings.port)
         }, logger: logger)
+    }
+
+    /// A request's JSON body, received within `seconds`: a client that sends its body too slowly gets 408 rather than
+    /// holding the request open (it never holds the models: they see only complete requests).
+    static func receive<T: Decodable & Sendable>(_ type: T.Type, from request: Request, context: ServerContext,
+                                                 within seconds: Double) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await request.decode(as: type, context: context) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let body = try await group.next()!  else {
+                throw HTTPError(.requestTimeout, message: "the request body did not arrive within \(seconds) s")
+            }
+            return body
+        }
+    }
+
+    /// One server-sent event: `event: token` with a ``GeneratedToken``, or `event: done` with the ``Generation``.
+    static func serverSentEvent(_ event: GenerationEvent) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let (name, data): (String, Data)
+        switch event {
+        case let .token(token): (name, data) = ("token", try encoder.encode(token))
+        case let .done(generation): (name, data) = ("done", try encoder.encode(generation))
+        }
+        return ByteBuffer(string: "event: \(name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
     }
 
     /// A JSON response, encoded as the CLI's JSON Lines are.
     static func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return content(ByteBuffer(bytes: try encoder.encode(value)), type: "application/json")
     }
 

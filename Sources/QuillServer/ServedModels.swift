@@ -1,5 +1,6 @@
 import Foundation
 import Quill
+import Synchronization
 
 /// Why a request cannot be served: each becomes a 4xx response with a JSON body naming the problem.
 public struct RequestProblem: Error, Equatable, CustomStringConvertible {
@@ -28,8 +29,9 @@ public struct NotServable: Error, Equatable, CustomStringConvertible {
 /// The models one server serves, loaded once at start-up: read-only weights shared by every request, and the typing
 /// sessions that reuse their state.
 ///
-/// The model work of all requests runs on one serial queue, off Swift's cooperative threads (a model step is
-/// milliseconds of CPU that would otherwise hold one of them); the threads of a step come from Quill's thread pool.
+/// All model work runs on one ``ModelWorker`` thread, off Swift's cooperative threads (a model step is milliseconds of
+/// CPU that would otherwise hold one of them); the threads of a step come from Quill's thread pool. Requests of
+/// different clients that step a language model (`next`, `score`, `generate`) are stepped together there.
 public final class ServedModels: @unchecked Sendable {
     /// Bounds on what clients can make the server hold.
     public struct Limits: Sendable {
@@ -39,14 +41,27 @@ public final class ServedModels: @unchecked Sendable {
         public var sessionIdleSeconds: Double = 600
         /// The longest text of one request, in UTF-8 bytes (the model reads at most its last ``ContextCap`` tokens).
         public var textBytes = 64 * 1024
+        /// Lines of one `/v1/score`, `/v1/embed` or `/v1/anomaly` request.
+        public var lines = 256
+        /// Tokens one generation may ask for.
+        public var generatedTokens = 1024
         public init() {}
     }
 
-    /// How the models step.
+    /// How the models step and what the suggestions mix in.
     public struct Options: Sendable {
         /// The language models' weights: float32 (exact) or int8 (a quarter of the memory traffic per step).
         public var precision = Stepper.Precision.float32
         public var limits = Limits()
+        /// Lines or streams stepped together at most; 1: no batching across clients.
+        public var maxBatch = 64
+        /// A stored n-gram model mixed into the suggestions and next-token distributions of every served language
+        /// model of its vocabulary, with its share (`--mix`, `--mix-weight`).
+        public var mix: (name: String, weight: Float)?
+        /// The continuous cache of each session's text (``Autocompleter/documentCache``); nil turns it off.
+        public var documentCache: ContinuousCache.Settings? = .default
+        /// Show again a word passed over (``Autocompleter/repeatsPassedOver``).
+        public var repeatsPassedOver = false
         public init() {}
     }
 
@@ -54,7 +69,13 @@ public final class ServedModels: @unchecked Sendable {
     public let list: [ServedModel]
     public let limits: Limits
     public let precision: Stepper.Precision
-
+    /// Tokens generated so far, and generations stopped because their client went away.
+    public var generatedTokens: Int { generated.load(ordering: .relaxed) }
+    public var abandonedGenerations: Int { abandoned.load(ordering: .relaxed) }
+    /// Generations being stepped now.
+    public var liveGenerations: Int { live.load(ordering: .relaxed) }
+    /// The most lines or streams stepped together so far.
+    public var largestBatch: Int { worker.largestBatch.load(ordering: .relaxed) }
 
     private struct Session {
         var model: String
@@ -62,55 +83,96 @@ public final class ServedModels: @unchecked Sendable {
         var lastUsed: Date
     }
 
-    private let queue = DispatchQueue(label: "quill.serve.models")
-    // Touched on `queue` only.
-    /// Per language model, the completer of requests without a session: suggestions depend on the text only, so one
-    /// completer (which keeps the states of the last text it read) serves them all. Sessions share its weights.
-    private var languageModels: [String: Autocompleter] = [:]
-    private var translators: [String: TranslationSystem] = [:]
-    private var sessions: [String: Session] = [:] {
-        didSet { counts.withLock { $0 = sessions.count } }
+    /// A served language model: the completer of requests without a session (suggestions depend on the text only,
+    /// so one completer, which keeps the states of the last text it read, serves them all; sessions share its
+    /// weights), its mixture and its encoder.
+    private struct LanguageModelEntry: @unchecked Sendable {  // its completer is used on the worker only
+        var completer: Autocompleter
+        var mixture: NGramMixture?
+        var encoder: TextEncoder
     }
-    /// The number of sessions, readable without waiting for the queue (health checks must not wait behind models).
-    private let counts = LockedCount()
+
+    private let options: Options
+    private var worker: ModelWorker!
+    // Touched on the worker only.
+    private var languageModels: [String: LanguageModelEntry] = [:]
+    private var translators: [String: TranslationSystem] = [:]
+    private var autoencoders: [String: SequenceAutoencoder] = [:]
+    private var sessions: [String: Session] = [:] {
+        didSet { counts.store(sessions.count, ordering: .relaxed) }
+    }
+    /// The number of sessions, readable without waiting for the worker (health checks must not wait behind models).
+    private let counts = Atomic<Int>(0)
+    private let generated = Atomic<Int>(0), abandoned = Atomic<Int>(0), live = Atomic<Int>(0)
 
     /// Loads `names` from `store`.
     /// - Throws: `StoreError` for a model the store does not have; ``NotServable`` for an n-gram model (not
-    ///   servable alone); `StoredModelError` for one that cannot be rebuilt.
+    ///   servable alone); `StoredModelError` for one that cannot be rebuilt; the store's error when `options.mix`
+    ///   names an n-gram model of no served language model's vocabulary.
     public init(store: Store, models names: [String], options: Options = Options()) throws {
+        self.options = options
         limits = options.limits
         precision = options.precision
         var list: [ServedModel] = []
+        var mixFailure: (any Error)?
         for name in names where !list.contains(where: { $0.name == name }) {
             let record = try store.model(named: name)
             switch ModelFamily(kind: record.kind) {
             case .translation:
                 let system = try TranslationSystem(store: store, model: name)
                 translators[name] = system
+                let reconstructs = system.stored.source.fingerprint == system.stored.target.fingerprint
+                autoencoders[name] = try SequenceAutoencoder(system.stored, requireReconstruction: false)
                 list.append(ServedModel(name: name, kind: .translation, storedKind: record.kind,
                                         vocabulary: record.vocabularyName, vocabularySize: system.stored.source.count,
                                         targetVocabulary: record.targetVocabularyName,
-                                        targetVocabularySize: system.stored.target.count))
+                                        targetVocabularySize: system.stored.target.count, reconstructs: reconstructs))
             case .recurrentLanguageModel, .convolutionalLanguageModel:
                 let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
                 let weights = try InferenceWeights(model: model, precision: precision)
-                languageModels[name] = try Autocompleter(weights: weights, vocabulary: vocabulary)
+                let completer = try Autocompleter(weights: weights, vocabulary: vocabulary)
+                var mixture: NGramMixture?
+                if let mix = options.mix {
+                    do {
+                        mixture = NGramMixture(model: try store.ngramModel(named: mix.name, for: name,
+                                                                           vocabulary: vocabulary),
+                                               weight: mix.weight)
+                    } catch { mixFailure = mixFailure ?? error }
+                }
+                Self.configure(completer, mixture: mixture, options: options)
+                languageModels[name] = LanguageModelEntry(completer: completer, mixture: mixture,
+                                                          encoder: try TextEncoder(vocabulary))
                 list.append(ServedModel(name: name, kind: .languageModel, storedKind: record.kind,
-                                        vocabulary: record.vocabularyName, vocabularySize: vocabulary.count))
+                                        vocabulary: record.vocabularyName, vocabularySize: vocabulary.count,
+                                        mixedWith: mixture == nil ? nil : options.mix?.name))
             case .ngram, nil:
                 throw NotServable(model: name, kind: record.kind)
             }
         }
+        if let mixFailure, !languageModels.values.contains(where: { $0.mixture != nil }) { throw mixFailure }
         self.list = list
+        let entries = languageModels
+        worker = ModelWorker(maxBatch: options.maxBatch,
+                             steppers: entries.mapValues { Stepper(weights: $0.completer.stepper.weights) }) { q in
+            let entry = entries[q.model]!
+            return try Predictor(weights: entry.completer.stepper.weights, vocabulary: entry.completer.vocabulary,
+                                 options: Predictor.Options(task: q.task, suggestions: q.k), ngram: entry.mixture)
+        }
+    }
+
+    private static func configure(_ completer: Autocompleter, mixture: NGramMixture?, options: Options) {
+        completer.documentCache = options.documentCache
+        completer.repeatsPassedOver = options.repeatsPassedOver
+        completer.ngram = mixture
     }
 
     /// Sessions held now; answered at once, even while the models are busy.
-    public var sessionCount: Int { counts.withLock { $0 } }
+    public var sessionCount: Int { counts.load(ordering: .relaxed) }
 
     /// Suggestions for a text being typed.
     public func suggest(_ request: SuggestRequest) async throws -> Suggestions {
         let k = request.k ?? 5
-        guard (1...50).contains(k) else { throw RequestProblem.invalid("k must be 1…50 (got \(k))") }
+        try check(k, in: 1...50, "k")
         try checkText(request.text)
         if let id = request.session {
             guard (1...64).contains(id.utf8.count),
@@ -118,37 +180,173 @@ public final class ServedModels: @unchecked Sendable {
             else { throw RequestProblem.invalid("session must be 1…64 ASCII letters, digits, '-' or '_'") }
         }
         let name = try modelName(request.model, kind: .languageModel)
-        return try await onQueue { [self] in
+        return try await worker.run { [self] in
             let completer = try completer(for: name, session: request.session)
             completer.k = k
             return try completer.suggestions(for: request.text, continuation: request.continuation ?? true)
         }
     }
 
+    /// The most likely next tokens after a text (`quill predict --task next`), stepped with the other clients'.
+    public func next(_ request: NextRequest) async throws -> Predictor.Prediction {
+        let k = request.k ?? 10
+        try check(k, in: 1...50, "k")
+        try checkLine(request.text, "text")
+        let name = try modelName(request.model, kind: .languageModel)
+        return try await worker.predict(request.text, question: .init(model: name, task: .next, k: k))
+    }
+
+    /// Each line's log-probability (`quill predict --task score`), stepped with the other clients' lines.
+    public func score(_ request: ScoreRequest) async throws -> Scores {
+        try checkLines(request.lines)
+        let name = try modelName(request.model, kind: .languageModel)
+        let question = ModelWorker.Question(model: name, task: .score, k: 1)
+        return try await Scores(scores: withThrowingTaskGroup(of: (Int, Predictor.Prediction).self) { group in
+            for (i, line) in request.lines.enumerated() {
+                group.addTask { [worker] in (i, try await worker!.predict(line, question: question)) }
+            }
+            var scores = [Predictor.Prediction?](repeating: nil, count: request.lines.count)
+            for try await (i, score) in group { scores[i] = score }
+            return scores.map { $0! }
+        })
+    }
+
+    /// A continuation of a prompt, as `quill generate` makes it: its events (`token`s, then `done`), produced as the
+    /// worker steps it with the other live generations. Ending the iteration (the client went away) stops the
+    /// generation before its next step.
+    public func generate(_ request: GenerateRequest) async throws -> AsyncStream<GenerationEvent> {
+        let options = request.decoding
+        do { try options.validate() } catch { throw RequestProblem.invalid("\(error)") }
+        try check(options.maxTokens, in: 1...limits.generatedTokens, "maxTokens")
+        try check(options.beamWidth, in: 1...16, "beam")
+        if let topK = options.topK { try check(topK, in: 1...1_000_000, "topK") }
+        try checkLine(request.prompt, "prompt")
+        let name = try modelName(request.model, kind: .languageModel)
+        let entry = try await worker.run { [self] in languageModels[name]! }
+        let vocabulary = entry.completer.vocabulary
+        let sentence = StopRule.sentence(in: vocabulary)
+        // As `quill generate`: only a line break or the end token ends a generation, not a sentence's end.
+        let rule = StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
+        let ids = try await worker.run {
+            [entry.encoder.lineStart] + ContextCap.cut(try entry.encoder.ids(of: request.prompt),
+                                                         to: ContextCap.defaultTokens, keeping: .end).ids
+        }
+        let (events, sink) = AsyncStream.makeStream(of: GenerationEvent.self)
+        let stepper = entry.completer.stepper
+        if !options.samples && options.beamWidth > 1 {
+            // A beam's best continuation is known only at its end: one task, its tokens sent together.
+            Task { [self] in
+                let result = try? await worker.run {
+                    var state = stepper.initialState()
+                    var distribution: [Float] = []
+                    for id in ids { distribution = stepper.step(token: id, state: &state) }
+                    return ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: distribution,
+                                                   width: options.beamWidth, maxTokens: options.maxTokens,
+                                                   rule: rule).first ?? Continuation(tokens: [], logProbability: 0)
+                }
+                let continuation = result ?? Continuation(tokens: [], logProbability: 0)
+                self.generated.add(continuation.tokens.count, ordering: .relaxed)
+                for (i, token) in continuation.tokens.enumerated() {
+                    sink.yield(.token(GeneratedToken(index: i, text: entry.encoder.text(of: [token]),
+                                                     logProbability: nil)))
+                }
+                sink.yield(.done(Generation(prompt: request.prompt, text: entry.encoder.text(of: continuation.tokens),
+                                            generated: continuation.tokens.count,
+                                            logProbability: continuation.logProbability)))
+                sink.finish()
+            }
+            return events
+        }
+        live.add(1, ordering: .relaxed)
+        let stream = GenerationStream(
+            model: name, prompt: ids, promptText: request.prompt, initialState: stepper.initialState(),
+            draw: ContinuationDraw(options, rule: rule), encoder: entry.encoder,
+            send: { sink.yield($0) }, finish: { sink.finish() },
+            ended: { [self] tokens, cancelled in
+                generated.add(tokens, ordering: .relaxed)
+                if cancelled { abandoned.add(1, ordering: .relaxed) }
+                live.subtract(1, ordering: .relaxed)
+            })
+        sink.onTermination = { termination in
+            if case .cancelled = termination { stream.cancel() }
+        }
+        worker.start(stream)
+        return events
+    }
+
     /// One sentence translated.
     public func translate(_ request: TranslateRequest) async throws -> TranslationSystem.Translation {
         let beam = request.beam ?? 5, nbest = request.nbest ?? 1
-        guard (1...64).contains(beam) else { throw RequestProblem.invalid("beam must be 1…64 (got \(beam))") }
-        guard (1...beam).contains(nbest) else {
-            throw RequestProblem.invalid("nbest must be 1…beam (\(beam)) (got \(nbest))")
-        }
-        try checkText(request.text)
-        guard !request.text.contains(where: \.isNewline) else {
-            throw RequestProblem.invalid("text must be one sentence, without a line break")
-        }
+        try check(beam, in: 1...64, "beam")
+        try check(nbest, in: 1...beam, "nbest")
+        try checkLine(request.text, "text")
         let name = try modelName(request.model, kind: .translation)
-        return try await onQueue { [self] in
+        return try await worker.run { [self] in
             var options = Translator.Options(beam: beam, nbest: nbest)
             options.attention = request.attention ?? false
             return try translators[name]!.translate([request.text], options: options)[0]
         }
     }
 
+    /// Each line's vector from an encoder-decoder's encoder (`quill embed`).
+    public func embed(_ request: LinesRequest) async throws -> Embeddings {
+        try checkLines(request.lines)
+        let name = try modelName(request.model, kind: .translation)
+        return try await worker.run { [self] in Embeddings(embeddings: try autoencoders[name]!.embed(request.lines)) }
+    }
+
+    /// Each line's reconstruction loss under a sequence autoencoder (`quill anomaly`); without a model named, the
+    /// first served one whose vocabularies are one.
+    public func anomalies(_ request: LinesRequest) async throws -> Anomalies {
+        try checkLines(request.lines)
+        let name: String
+        if let named = request.model {
+            name = try modelName(named, kind: .translation)
+            guard list.first(where: { $0.name == name })?.reconstructs == true else {
+                throw RequestProblem.invalid("model '\(name)' translates between two vocabularies, so it cannot "
+                    + "score how well it reproduces a line: /v1/anomaly needs a sequence autoencoder (quill "
+                    + "autoencoder train)")
+            }
+        } else {
+            guard let first = list.first(where: { $0.reconstructs == true }) else {
+                throw RequestProblem.notFound("no sequence autoencoder is served (a translation model whose two "
+                    + "vocabularies are one; quill autoencoder train makes one)")
+            }
+            name = first.name
+        }
+        return try await worker.run { [self] in
+            Anomalies(anomalies: try autoencoders[name]!.anomalies(request.lines))
+        }
+    }
+
     // MARK: - Helpers
+
+    private func check(_ value: Int, in range: ClosedRange<Int>, _ name: String) throws {
+        guard range.contains(value) else {
+            throw RequestProblem.invalid("\(name) must be \(range.lowerBound)…\(range.upperBound) (got \(value))")
+        }
+    }
 
     private func checkText(_ text: String) throws {
         guard text.utf8.count <= limits.textBytes else {
             throw RequestProblem.invalid("text is \(text.utf8.count) bytes; the limit is \(limits.textBytes)")
+        }
+    }
+
+    /// A text that must be one line.
+    private func checkLine(_ text: String, _ name: String) throws {
+        try checkText(text)
+        guard !text.contains(where: \.isNewline) else {
+            throw RequestProblem.invalid("\(name) must be one line, without a line break")
+        }
+    }
+
+    private func checkLines(_ lines: [String]) throws {
+        try check(lines.count, in: 1...limits.lines, "the number of lines")
+        for (i, line) in lines.enumerated() {
+            do { try checkLine(line, "each line") } catch let problem as RequestProblem {
+                throw RequestProblem.invalid("line \(i + 1): \(problem.message)")
+            }
         }
     }
 
@@ -170,10 +368,10 @@ public final class ServedModels: @unchecked Sendable {
         return first.name
     }
 
-    /// The session's completer (made, or remade for another model), or the model's shared one. On `queue`.
+    /// The session's completer (made, or remade for another model), or the model's shared one. On the worker.
     private func completer(for model: String, session id: String?) throws -> Autocompleter {
-        let shared = languageModels[model]!
-        guard let id else { return shared }
+        let entry = languageModels[model]!
+        guard let id else { return entry.completer }
         let now = Date()
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastUsed) < limits.sessionIdleSeconds }
         if var session = sessions[id], session.model == model {
@@ -185,26 +383,10 @@ public final class ServedModels: @unchecked Sendable {
            let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
             sessions[oldest.key] = nil
         }
-        let completer = try Autocompleter(weights: shared.stepper.weights, vocabulary: shared.vocabulary)
+        let completer = try Autocompleter(weights: entry.completer.stepper.weights,
+                                          vocabulary: entry.completer.vocabulary)
+        Self.configure(completer, mixture: entry.mixture, options: options)
         sessions[id] = Session(model: model, completer: completer, lastUsed: now)
         return completer
-    }
-
-    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-}
-
-/// An integer behind a lock.
-private final class LockedCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func withLock<T>(_ body: (inout Int) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
     }
 }

@@ -11,8 +11,10 @@ struct ServeCommand: StoreBackedCommand {
         abstract: "Serve stored models over HTTP: suggestions while typing, translation (docs/serve.md).",
         discussion: """
             Loads each --model once (language models and translation models) and answers JSON requests: \
-            POST /v1/suggest, POST /v1/translate, GET /v1/models, GET /healthz, GET /readyz; GET /metrics \
-            (Prometheus), GET /openapi.json (the API), and a page to try the models at /. Listens on 127.0.0.1 \
+            POST /v1/suggest, /v1/next, /v1/score, /v1/generate (streamed as server-sent events with \
+            "stream": true), /v1/translate, /v1/embed, /v1/anomaly; GET /v1/models, /healthz, /readyz, /metrics \
+            (Prometheus), /openapi.json (the API), and a page to try the models at /. Requests of different clients \
+            that step a language model are stepped together (up to --max-batch). Listens on 127.0.0.1 \
             unless --host says otherwise; any other address needs --token (clients send `Authorization: Bearer \
             TOKEN`) or --allow-anyone. Ctrl-C or SIGTERM stops it after the requests in flight.
 
@@ -49,6 +51,13 @@ struct ServeCommand: StoreBackedCommand {
     @Option(help: "Weights the language models step with: float32 or int8.")
     var precision: SteppingPrecision = .float32
 
+    @Option(parsing: .number, help: ArgumentHelp("Requests of different clients stepped together at most "
+        + "(1: each alone).", valueName: "n"))
+    var maxBatch = 64
+
+    @OptionGroup(title: "Suggestions")
+    var choice: SuggestionOptions
+
     @OptionGroup
     var store: StoreOptions
 
@@ -56,6 +65,7 @@ struct ServeCommand: StoreBackedCommand {
         if models.isEmpty { throw ValidationError("give at least one --model to serve") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535 (got \(port))") }
         if maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1 (got \(maxSessions))") }
+        if !(1...1024).contains(maxBatch) { throw ValidationError("--max-batch must be 1…1024 (got \(maxBatch))") }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         if !QuillServer.Settings.isLoopback(host), token == nil, !allowAnyone {
             throw ValidationError("--host \(host) lets other machines in: give --token (clients then send "
@@ -67,6 +77,10 @@ struct ServeCommand: StoreBackedCommand {
         var options = ServedModels.Options()
         options.limits.sessions = maxSessions
         options.precision = precision.precision
+        options.maxBatch = maxBatch
+        options.mix = choice.ngram.named
+        options.documentCache = choice.noDocumentCache ? nil : .default
+        options.repeatsPassedOver = choice.repeatSuggestions
         let served = try ServedModels(store: store, models: models, options: options)
         var settings = QuillServer.Settings()
         settings.host = host
