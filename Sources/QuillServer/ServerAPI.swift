@@ -135,6 +135,7 @@ public struct ScoreRequest: Codable, Sendable, Equatable {
 /// The answer of `/v1/score`: one ``Predictor/Prediction`` (`tokens`, `logProbability`, `perplexity`) per line.
 public struct Scores: Codable, Sendable, Equatable {
     public var scores: [Predictor.Prediction]
+    public init(scores: [Predictor.Prediction]) { self.scores = scores }
 }
 
 /// `POST /v1/generate`: a continuation of a prompt (``Generation``), streamed token by token with `"stream": true`.
@@ -209,9 +210,11 @@ public struct LinesRequest: Codable, Sendable, Equatable {
 /// The answer of `/v1/embed`: each line's vector, numbered from 1 (``SequenceAutoencoder/Embedding``).
 public struct Embeddings: Codable, Sendable, Equatable {
     public var embeddings: [SequenceAutoencoder.Embedding]
+    public init(embeddings: [SequenceAutoencoder.Embedding]) { self.embeddings = embeddings }
 }
 
 /// The answer of `/v1/anomaly`: each line's reconstruction loss (``SequenceAutoencoder/Anomaly``).
 public struct Anomalies: Codable, Sendable, Equatable {
     public var anomalies: [SequenceAutoencoder.Anomaly]
+    public init(anomalies: [SequenceAutoencoder.Anomaly]) { self.anomalies = anomalies }
 }

@@ -20,6 +20,14 @@ import Testing
         var rng = RNG(seed: 5)
         lstm.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
         try store.saveLanguageModel(lstm, name: "default-lstm", vocabulary: "default")
+        // A sequence autoencoder `ae`: the German side on both sides, one vocabulary.
+        let lines = directory.appendingPathComponent("train.de").path
+        var autoencoder = TranslationTraining(source: lines, target: lines, name: "ae")
+        autoencoder.jointVocabulary = true
+        autoencoder.attention = false
+        (autoencoder.embedding, autoencoder.hidden, autoencoder.layers, autoencoder.batch, autoencoder.epochs) =
+            (8, 8, 1, 8, 1)
+        _ = try autoencoder.run(in: store)
         return store
     }
 
@@ -58,10 +66,29 @@ import Testing
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
+    /// A running server: its port, its models, and requests to it.
+    struct Client: Sendable {
+        var port: Int
+        var served: ServedModels
+        var request: @Sendable (_ method: String, _ path: String, _ body: Data?, _ headers: [String: String])
+            async throws -> Reply
+
+        func post(_ path: String, _ body: [String: Any]) async throws -> Reply {
+            try await request("POST", path, ServerTests.json(body), [:])
+        }
+    }
+
     /// Runs `body` against a server of `models` (with `settings`), then stops it.
     static func withServer(models: [String], options: ServedModels.Options = .init(),
                            settings: QuillServer.Settings = .init(),
                            _ body: @Sendable (_ request: @Sendable (String, String, Data?, [String: String]) async throws -> Reply) async throws -> Void)
+        async throws {
+        try await withClient(models: models, options: options, settings: settings) { try await body($0.request) }
+    }
+
+    /// Runs `body` with a client of a server of `models` (with `settings`), then stops it.
+    static func withClient(models: [String], options: ServedModels.Options = .init(),
+                           settings: QuillServer.Settings = .init(), _ body: @Sendable (Client) async throws -> Void)
         async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -75,7 +102,7 @@ import Testing
         defer { server.cancel() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        try await body { method, path, payload, headers in
+        try await body(Client(port: port, served: served) { method, path, payload, headers in
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             request.httpBody = payload
@@ -84,7 +111,7 @@ import Testing
             let http = response as! HTTPURLResponse
             return Reply(status: http.statusCode, body: data,
                          allowOrigin: http.value(forHTTPHeaderField: "Access-Control-Allow-Origin"))
-        }
+        })
     }
 
     static func json(_ object: [String: Any]) -> Data { try! JSONSerialization.data(withJSONObject: object) }
@@ -202,11 +229,12 @@ import Testing
     /// Every operation of `/openapi.json` has an example request; each, sent as it is, gets a 200 whose body the
     /// operation's schema accepts.
     @Test func everyExampleOfTheDocumentWorks() async throws {
-        try await Self.withServer(models: ["default-lstm", "de-en"]) { request in
+        try await Self.withServer(models: ["default-lstm", "de-en", "ae"]) { request in
             let reply = try await request("GET", "/openapi.json", nil, [:])
             let document = try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: [String: Any]])
-            #expect(Set(paths.keys) == ["/healthz", "/readyz", "/v1/models", "/v1/suggest", "/v1/translate"])
+            #expect(Set(paths.keys) == ["/healthz", "/readyz", "/v1/models", "/v1/suggest", "/v1/next", "/v1/score",
+                                        "/v1/generate", "/v1/translate", "/v1/embed", "/v1/anomaly"])
             for (path, operations) in paths.sorted(by: { $0.key < $1.key }) {
                 for (method, operation) in operations {
                     let operation = try #require(operation as? [String: Any])
