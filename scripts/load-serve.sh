@@ -2,8 +2,9 @@
 # Load test of `quill serve` with wrk (docs/serve.md). A model of the ptb-medium shape (2×650 LSTM, PTB's 10k-word
 # vocabulary, trained only briefly: the load figures depend on the shape, not the quality) is served with int8
 # weights, then:
-#   1. typists: 1, 2, 4 … 128 concurrent sessions, each typing PTB valid text into POST /v1/suggest one character per
-#      request (its whole text so far, its own session id); the knee, where p99 passes 10 ms, from that ladder;
+#   1. typists: 1, 2, 4 … 256 concurrent sessions, each typing PTB valid text into POST /v1/suggest one character per
+#      request (its whole text so far, its own session id) at KEYS_PER_SECOND (10) keystrokes a second; the knee,
+#      where p99 passes 10 ms, from that ladder; then 16 typists typing flat out (no pause: the most it serves);
 #   2. next-token: POST /v1/next at 64 connections, with --max-batch 64 and --max-batch 1 (when the binary has it);
 #   3. soak: 16 typists for --minutes-soak minutes, sampling the server's RSS every 10 s.
 # Ends with a Markdown table (also DIR/report.md); every raw JSON line is in DIR/results.jsonl and DIR/rss.jsonl.
@@ -14,7 +15,7 @@
 #   scripts/load-serve.sh --out /tmp/load --corpora DIR          # DIR holds ptb/ (default ../shared/corpora)
 #
 # Environment: TRAIN_MINUTES (training budget; 1, or 0.2 with --quick), LEVELS (typist counts, default
-# "1 2 4 8 16 32 64 128"), DURATION (seconds per wrk run).
+# "1 2 4 8 16 32 64 128 256"), KEYS_PER_SECOND (each typist's pace, default 10), DURATION (seconds per wrk run), QUILL (another quill binary; never built).
 # Exit status: 0 every run answered without errors; 1 a run failed or had errors (the table says which); 2 it cannot
 # run (no PTB, no wrk, bad options).
 set -euo pipefail
@@ -38,15 +39,17 @@ while [ $# -gt 0 ]; do
 done
 if [ "$quick" = 1 ]; then duration=${DURATION:-5} soak_minutes=${soak_minutes:-1} train_minutes=${TRAIN_MINUTES:-0.2}
 else duration=${DURATION:-20} soak_minutes=${soak_minutes:-10} train_minutes=${TRAIN_MINUTES:-1}; fi
-levels=${LEVELS:-1 2 4 8 16 32 64 128}
+levels=${LEVELS:-1 2 4 8 16 32 64 128 256}
+pace=${KEYS_PER_SECOND:-10}
 [[ $soak_minutes =~ ^[0-9]+([.][0-9]+)?$ ]] || die 2 "--minutes-soak takes a number of minutes (got $soak_minutes)"
 
 train=$corpora/ptb/ptb.train.txt valid=$corpora/ptb/ptb.valid.txt
 [ -f "$train" ] && [ -f "$valid" ] || die 2 "PTB not found: need $train and $valid (--corpora DIR)"
 command -v wrk >/dev/null || die 2 "wrk not found (apt-get install wrk)"
 command -v python3 >/dev/null || die 2 "python3 not found (the report needs it)"
+[ -z "${QUILL:-}" ] || [ -x "$QUILL" ] || die 2 "QUILL=$QUILL is not an executable"
 
-quill=.build/release/quill
+quill=${QUILL:-.build/release/quill}
 if [ ! -x "$quill" ]; then
     say "no $quill: building it"
     swift build -c release --product quill >&2
@@ -87,7 +90,7 @@ else
     say "training ptb-medium (2×650 LSTM, PTB train's vocabulary) for $train_minutes min into $store"
     if ! "$quill" train --preset ptb-medium --cell lstm --layers 2 --hidden 650 --embedding 650 --epochs 1 \
         --time-budget "$train_minutes" --corpus "$train" --name ptb-medium --replace --store "$store" \
-        2>"$out/train.log"; then
+        >"$out/train.log" 2>&1; then
         tr '\r' '\n' <"$out/train.log" | tail -5 >&2
         die 1 "training failed (log: $out/train.log)"
     fi
@@ -112,6 +115,7 @@ start_server() {
     local name=$1 log=$out/server-$1.log
     shift
     stop_server
+    : >"$log" # before the server starts writing it, so the wait below finds it
     "$quill" serve --model ptb-medium --precision int8 --port 0 --store "$store" "$@" 2>"$log" &
     server_pid=$!
     local tries=0
@@ -125,7 +129,7 @@ start_server() {
     for text in the "the company" "the company said"; do
         curl -sf -o /dev/null "$url/v1/suggest" -d "{\"text\": \"$text\", \"k\": 3}" || say "warm-up request failed"
     done
-    say "server $name: $url (pid $server_pid) $*"
+    say "server $name: $url (pid $server_pid)${*:+, with $*}"
 }
 
 server_cpu() { # the server's user + system CPU seconds so far
@@ -146,15 +150,15 @@ sample_rss() {
     rss_line "/proc/$server_pid/status" >>"$rss"
 }
 
-# run_wrk LABEL PHASE SCRIPT CONNECTIONS THREADS SECONDS [, "FIELD": VALUE…]: one wrk run. Its JSON line, with the
+# run_wrk LABEL PHASE SCRIPT CONNECTIONS THREADS SECONDS [, "FIELD": VALUE…] [KEYS_PER_SECOND]: one wrk run. Its JSON line, with the
 # label, the connections, the server's CPU seconds and the extra fields, goes to results.jsonl; a summary to stderr.
 # The label is also the session-id prefix, so every run's typists start with fresh sessions.
 run_wrk() {
     local label=$1 phase=$2 script=$3 connections=$4 threads=$5 seconds=$6 extra=${7:-} cpu0 result
-    say "$label: $connections connections, ${seconds} s…"
+    say "$label: wrk -t $threads -c $connections -d ${seconds}s…"
     cpu0=$(server_cpu)
     wrk -t "$threads" -c "$connections" -d "${seconds}s" --timeout 10s --latency -s "scripts/load/$script.lua" \
-        "$url" -- "$valid" "$label" >"$out/$label.wrk.txt" 2>&1 &
+        "$url" -- "$valid" "$label" "${8:-$pace}" >"$out/$label.wrk.txt" 2>&1 &
     wrk_pid=$!
     [ "$phase" != soak ] || sample_rss
     wait "$wrk_pid" || say "wrk exited with status $? (output: $out/$label.wrk.txt)"
@@ -171,8 +175,9 @@ run_wrk() {
 start_server typists
 for c in $levels; do
     # One connection per thread: each wrk thread's Lua state is one typist.
-    run_wrk "typists-$c" typists typist "$c" "$c" "$duration"
+    run_wrk "typists-$c" typists typist "$c" "$c" "$duration" ", \"keys_per_second\": $pace"
 done
+run_wrk "flat-out-16" stress typist 16 16 "$duration" ', "keys_per_second": 0' 0
 
 # --- 2. next-token throughput, batched across clients or not -----------------------------------------------------
 if [ "$max_batch" = true ]; then
@@ -189,7 +194,7 @@ fi
 soak_seconds=$(awk -v m="$soak_minutes" 'BEGIN { printf "%d", m * 60 }')
 if [ "$soak_seconds" -gt 0 ]; then
     start_server soak
-    run_wrk soak-16 soak typist 16 16 "$soak_seconds"
+    run_wrk soak-16 soak typist 16 16 "$soak_seconds" ", \"keys_per_second\": $pace"
 fi
 stop_server
 

@@ -2,8 +2,14 @@
 -- character per request, sending its whole text so far with its own session id, as the page does per keystroke.
 --
 --   wrk -t 16 -c 16 -d 20s --latency -s scripts/load/typist.lua http://127.0.0.1:PORT -- TEXT_FILE [SESSION_PREFIX]
+--       [KEYS_PER_SECOND]
 --
--- done() prints one JSON line: requests, errors, non-2xx responses, req/s, latency percentiles in ms, wrk's CPU.
+-- A typist pauses 1/KEYS_PER_SECOND between keystrokes (default 10 a second, a fast typist; 0: no pause, each
+-- keystroke sent as soon as the last answer came, a stress test rather than a person). wrk's latency does not count
+-- the pause.
+--
+-- done() prints one JSON line: wrk threads (= typists), requests, errors, non-2xx responses, req/s, latency
+-- percentiles in ms, wrk's own CPU seconds. (wrk tells the script its threads, not its connections.)
 -- next.lua loads this file for setup, response and done, and replaces init and request.
 
 -- Named in the JSON line; next.lua overrides them.
@@ -33,6 +39,7 @@ local function char_length(b)
 end
 
 local lines, line_index, typed = {}, 1, 0
+local pause_ms = 100
 local session
 -- Globals, so done() can read them from each thread with thread:get.
 status_counts, non2xx = {}, 0
@@ -60,7 +67,14 @@ function init(args)
       os.exit(2)
    end
    session = (args[2] or "typist") .. "-" .. id
+   local keys_per_second = tonumber(args[3] or "10") or 10
+   pause_ms = keys_per_second > 0 and math.floor(1000 / keys_per_second) or 0
    wrk.headers["Content-Type"] = "application/json"
+end
+
+-- wrk waits this many ms before each request of the thread: the typist's pause between keystrokes.
+function delay()
+   return pause_ms
 end
 
 function request()
@@ -96,7 +110,7 @@ function done(summary, latency, requests)
    local e = summary.errors
    local seconds = summary.duration / 1e6
    local ms = function(us) return us / 1000 end
-   io.write(string.format('{"script": "%s", "endpoint": "%s", "connections": %d, "duration_s": %.3f, '
+   io.write(string.format('{"script": "%s", "endpoint": "%s", "threads": %d, "duration_s": %.3f, '
       .. '"requests": %d, "non2xx": %d, "statuses": {%s}, "errors": {"connect": %d, "read": %d, "write": %d, '
       .. '"status": %d, "timeout": %d}, "requests_per_s": %.2f, "ok_per_s": %.2f, "latency_ms": {"p50": %.3f, '
       .. '"p90": %.3f, "p99": %.3f, "max": %.3f, "mean": %.3f}, "wrk_cpu_s": %.2f}\n',
