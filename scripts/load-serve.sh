@@ -5,7 +5,7 @@
 #   1. typists: 1, 2, 4 … 256 concurrent sessions, each typing PTB valid text into POST /v1/suggest one character per
 #      request (its whole text so far, its own session id) at KEYS_PER_SECOND (10) keystrokes a second; the knee,
 #      where p99 passes 10 ms, from that ladder; then 16 typists typing flat out (no pause: the most it serves);
-#   2. next-token: POST /v1/next at 64 connections, with --max-batch 64 and --max-batch 1 (when the binary has it);
+#   2. next-token: POST /v1/next at 64 connections, with --max-batch 64 and --max-batch 1, int8 and float32;
 #   3. soak: 16 typists for --minutes-soak minutes, sampling the server's RSS every 10 s.
 # Ends with a Markdown table (also DIR/report.md); every raw JSON line is in DIR/results.jsonl and DIR/rss.jsonl.
 #
@@ -181,9 +181,13 @@ run_wrk "flat-out-16" stress typist 16 16 "$duration" ', "keys_per_second": 0' 0
 
 # --- 2. next-token throughput, batched across clients or not -----------------------------------------------------
 if [ "$max_batch" = true ]; then
-    for mb in 64 1; do
-        start_server "next-max-batch-$mb" --max-batch "$mb"
-        run_wrk "next-max-batch-$mb" next next 64 4 "$duration" ", \"max_batch\": $mb"
+    # int8 (the served precision) and float32: whether batching pays depends on what bounds one stream's step.
+    for precision in int8 float32; do
+        for mb in 64 1; do
+            label=next-$precision-max-batch-$mb
+            start_server "$label" --max-batch "$mb" --precision "$precision"
+            run_wrk "$label" next next 64 4 "$duration" ", \"max_batch\": $mb, \"precision\": \"$precision\""
+        done
     done
 else
     say "this quill serve has no --max-batch yet: /v1/next measured once, without the batching comparison"

@@ -150,6 +150,29 @@ public final class Autocompleter {
         restart()
     }
 
+    /// A new session like `other`: the same read-only weights, vocabulary and settings (suggestions, decoding, cache,
+    /// n-gram mixture), sharing its tokenizer and prefix index, which are built once per vocabulary (for a 10k-word
+    /// vocabulary they cost far more than the one step a session starts with). Its context is empty.
+    public init(sessionLike other: Autocompleter) {
+        vocabulary = other.vocabulary
+        stepper = Stepper(weights: other.stepper.weights)
+        encoder = other.encoder
+        index = other.index
+        rule = other.rule
+        isCharacterModel = other.isCharacterModel
+        k = other.k
+        decoding = other.decoding
+        repeatsPassedOver = other.repeatsPassedOver
+        maxContext = other.maxContext
+        documentCache = other.documentCache
+        mixture = other.mixture
+        var state = stepper.initialState()
+        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
+        start = (state, logProbabilities)
+        contextTail = [encoder.lineStart]
+        restart()
+    }
+
     /// Reads `line` (and the corpus's line break after it, see ``TextEncoder/lineIDs(of:)``) as text typed before the text of ``suggestions(for:continuation:)``:
     /// the model's state starts after it, and the continuous cache remembers it. `quill complete` appends each line
     /// committed, so suggestions follow the whole session, as the keystroke savings are measured on running text.

@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import Prometheus
 import Quill
+import Synchronization
 
 /// `quill serve`: the HTTP application over ``ServedModels``. The `Quill` library has no networking; this module is
 /// all of it (docs/serve.md).
@@ -108,21 +109,28 @@ public enum QuillServer {
         }, logger: logger)
     }
 
-    /// A request's JSON body, received within `seconds`: a client that sends its body too slowly gets 408 rather than
-    /// holding the request open (it never holds the models: they see only complete requests).
+    /// A request's JSON body, received within `seconds`: a client that sends its body too slowly gets 408 (and the
+    /// connection is closed) rather than holding the request open. It never holds the models: they see only
+    /// complete requests. The wait is a race, not a task group, which would wait for a body read that may never end.
     static func receive<T: Decodable & Sendable>(_ type: T.Type, from request: Request, context: ServerContext,
                                                  within seconds: Double) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await request.decode(as: type, context: context) }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
+        let first = FirstOnly()
+        return try await withCheckedThrowingContinuation { continuation in
+            let decoding = Task {
+                do {
+                    let body = try await request.decode(as: type, context: context)
+                    if first.claim() { continuation.resume(returning: body) }
+                } catch {
+                    if first.claim() { continuation.resume(throwing: error) }
+                }
             }
-            defer { group.cancelAll() }
-            guard let body = try await group.next()!  else {
-                throw HTTPError(.requestTimeout, message: "the request body did not arrive within \(seconds) s")
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                guard first.claim() else { return }
+                decoding.cancel()
+                continuation.resume(throwing: HTTPError(.requestTimeout, headers: [.connection: "close"],
+                                                        message: "the request body did not arrive within \(seconds) s"))
             }
-            return body
         }
     }
 
@@ -149,6 +157,12 @@ public enum QuillServer {
     static func content(_ body: ByteBuffer, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: "\(type); charset=utf-8"], body: ResponseBody(byteBuffer: body))
     }
+}
+
+/// Lets one of several racing tasks through.
+final class FirstOnly: Sendable {
+    private let taken = Atomic<Bool>(false)
+    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// Request counts and latency histograms (Hummingbird's `MetricsMiddleware` through swift-metrics) in Prometheus's

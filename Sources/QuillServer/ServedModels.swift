@@ -383,9 +383,7 @@ public final class ServedModels: @unchecked Sendable {
            let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
             sessions[oldest.key] = nil
         }
-        let completer = try Autocompleter(weights: entry.completer.stepper.weights,
-                                          vocabulary: entry.completer.vocabulary)
-        Self.configure(completer, mixture: entry.mixture, options: options)
+        let completer = Autocompleter(sessionLike: entry.completer)
         sessions[id] = Session(model: model, completer: completer, lastUsed: now)
         return completer
     }

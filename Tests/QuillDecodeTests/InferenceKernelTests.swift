@@ -46,6 +46,34 @@ import Testing
         }
     }
 
+    /// A vector's result has the same bits alone or among others (a server steps many clients' streams together, and
+    /// each must get what it gets alone): int8 blocks widened once for several vectors, float32, and rows too wide to
+    /// widen.
+    @Test(arguments: simdPaths)
+    func aVectorsResultDoesNotDependOnItsNeighbours(path: Int32) {
+        for (R, K) in [(9, 650), (6, 37), (5, 4100)] {
+            let w = randomFloats(R * K, seed: UInt64(K))
+            let n = 5, x = randomFloats(n * K, seed: 11), bias = randomFloats(R, seed: 12)
+            for precision in Stepper.steppingPrecisions {
+                let matrix = w.withUnsafeBufferPointer {
+                    InferenceMatrix(copying: $0.baseAddress!, rows: R, columns: K, precision: precision)
+                }
+                var together = [Float](repeating: 0, count: n * R)
+                matrix.multiply(x, ldx: K, vectors: n, bias: bias, into: &together, ldy: R,
+                                pool: ThreadPool(threads: 1), path: path)
+                for b in 0..<n {
+                    var alone = [Float](repeating: 0, count: R)
+                    x.withUnsafeBufferPointer { x in
+                        matrix.multiply(x.baseAddress! + b * K, ldx: K, vectors: 1, bias: bias, into: &alone, ldy: R,
+                                        pool: ThreadPool(threads: 1), path: path)
+                    }
+                    #expect(bits(alone) == bits(Array(together[(b * R)..<((b + 1) * R)])),
+                            "\(precision) path \(path) R \(R) K \(K) vector \(b)")
+                }
+            }
+        }
+    }
+
     /// A column slice (the GRU's `W_hh` half) and no bias; rows split over threads give the same bits.
     @Test(arguments: simdPaths)
     func slicesAndThreadsGiveTheSameBits(path: Int32) {

@@ -49,8 +49,9 @@ public final class RawConnection {
         }
     }
 
-    /// What the server sends until it closes the connection or `timeout` seconds pass.
-    public func receive(timeout: Double) -> String {
+    /// What the server sends until it closes the connection or `timeout` seconds pass (or, with `marker`, until
+    /// what came contains it).
+    public func receive(timeout: Double, until marker: String? = nil) -> String {
         var received = Data()
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -61,6 +62,7 @@ public final class RawConnection {
             let n = recv(socketDescriptor, &buffer, buffer.count, 0)
             guard n > 0 else { break }
             received.append(contentsOf: buffer[..<n])
+            if let marker, String(decoding: received, as: UTF8.self).contains(marker) { break }
         }
         return String(decoding: received, as: UTF8.self)
     }

@@ -105,17 +105,18 @@ def table(results_path, rss_path):
                        f"keystrokes/s answered (p50 {r['latency_ms']['p50']:.2f} ms, p99 "
                        f"{r['latency_ms']['p99']:.2f} ms): the most the server answers, not a latency target.")
 
-    nxt = {r.get("max_batch"): r for r in runs if r.get("phase") == "next"}
+    nxt = {(r.get("precision", "int8"), r.get("max_batch")): r for r in runs if r.get("phase") == "next"}
     if nxt:
         def rate(r):
             return f"{r['ok_per_s']:.1f} req/s" if verdict(r) != "FAILED" else f"FAILED ({why(r)})"
-        if 64 in nxt and 1 in nxt:
-            a, b = nxt[64], nxt[1]
-            ratio = (f"{a['ok_per_s'] / b['ok_per_s']:.2f}×" if verdict(a) != "FAILED" and verdict(b) != "FAILED"
-                     else "n/a (a run failed)")
-            out.append(f"- **Next-token** at 64 connections: --max-batch 64 {rate(a)}, --max-batch 1 {rate(b)}; "
-                       f"ratio {ratio}.")
-        else:
+        for precision in ("int8", "float32"):
+            if (precision, 64) in nxt and (precision, 1) in nxt:
+                a, b = nxt[(precision, 64)], nxt[(precision, 1)]
+                ratio = (f"{a['ok_per_s'] / b['ok_per_s']:.2f}×" if verdict(a) != "FAILED" and verdict(b) != "FAILED"
+                         else "n/a (a run failed)")
+                out.append(f"- **Next-token**, {precision}, 64 connections: --max-batch 64 {rate(a)}, --max-batch 1 "
+                           f"{rate(b)}; batching gives {ratio}.")
+        if (None, None) in nxt or all(k[1] is None for k in nxt):
             r = next(iter(nxt.values()))
             out.append(f"- **Next-token** at 64 connections: {rate(r)} with the server's default; this quill "
                        "serve has no --max-batch, so no batching ratio.")

@@ -4,9 +4,10 @@
 --   wrk -t 16 -c 16 -d 20s --latency -s scripts/load/typist.lua http://127.0.0.1:PORT -- TEXT_FILE [SESSION_PREFIX]
 --       [KEYS_PER_SECOND]
 --
--- A typist pauses 1/KEYS_PER_SECOND between keystrokes (default 10 a second, a fast typist; 0: no pause, each
--- keystroke sent as soon as the last answer came, a stress test rather than a person). wrk's latency does not count
--- the pause.
+-- A typist pauses about 1/KEYS_PER_SECOND between keystrokes (default 10 a second, a fast typist; 0: no pause, each
+-- keystroke sent as soon as the last answer came, a stress test rather than a person): each pause is drawn from
+-- 0.5…1.5 times the mean, as people's are uneven, so typists do not press keys in lockstep (which would make every
+-- keystroke of a round queue behind all the others). wrk's latency does not count the pause.
 --
 -- done() prints one JSON line: wrk threads (= typists), requests, errors, non-2xx responses, req/s, latency
 -- percentiles in ms, wrk's own CPU seconds. (wrk tells the script its threads, not its connections.)
@@ -68,13 +69,14 @@ function init(args)
    end
    session = (args[2] or "typist") .. "-" .. id
    local keys_per_second = tonumber(args[3] or "10") or 10
-   pause_ms = keys_per_second > 0 and math.floor(1000 / keys_per_second) or 0
+   pause_ms = keys_per_second > 0 and 1000 / keys_per_second or 0
+   math.randomseed(id * 7919)
    wrk.headers["Content-Type"] = "application/json"
 end
 
 -- wrk waits this many ms before each request of the thread: the typist's pause between keystrokes.
 function delay()
-   return pause_ms
+   return math.floor(pause_ms * (0.5 + math.random()))
 end
 
 function request()
