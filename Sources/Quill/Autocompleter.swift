@@ -302,12 +302,16 @@ public final class Autocompleter {
                 textSteps += 1
             }
         }
+        // Only the last new token's distribution is read: the others step without the decoder.
         for id in ids[common...] {
-            var state = cache[cache.count - 1]
-            lastLogProbabilities = stepper.step(token: id, state: &state)
+            var state = [cache[cache.count - 1]]
+            stepper.advance(tokens: [id], states: &state)
             textSteps += 1
             cachedIDs.append(id)
-            cache.append(state)
+            cache.append(state[0])
+        }
+        if common < ids.count {
+            stepper.distributions(after: [cache[cache.count - 1]], logProbabilities: &lastLogProbabilities)
         }
         // Only the last distribution is kept, so only it is mixed (the continuous cache takes in every state).
         adjust(&lastLogProbabilities, state: cache[cache.count - 1])

@@ -180,23 +180,29 @@ public final class Predictor {
             prefixes.append(prefix)
             truncated.append(cut || isPart)
         }
-        // Step all lines together, position by position; keep each line's final state and distribution.
-        let n = lines.count, V = stepper.vocabularySize
+        // Step all lines together, position by position; keep each line's final state and distribution. Only
+        // `score` reads a distribution at every position: the other tasks step without the decoder and decode each
+        // line's final state once, at the end.
+        let n = lines.count, V = stepper.vocabularySize, scores = options.task == .score
         var states = [Stepper.State](repeating: stepper.initialState(), count: n)
         var last = [[Float]](repeating: [], count: n)
         var logProbability = [Double](repeating: 0, count: n)
         var active = Array(0..<n)
         var distributions: [Float] = []
-        var batchStates = states
-        stepper.step(tokens: [Int32](repeating: encoder.lineStart, count: n), states: &batchStates,
-                     logProbabilities: &distributions)
-        states = batchStates
-        for i in 0..<n { last[i] = Array(distributions[(i * V)..<((i + 1) * V)]) }
+        func step(_ tokens: [Int32], _ batch: inout [Stepper.State]) {
+            if scores {
+                stepper.step(tokens: tokens, states: &batch, logProbabilities: &distributions)
+            } else {
+                stepper.advance(tokens: tokens, states: &batch)
+            }
+        }
+        step([Int32](repeating: encoder.lineStart, count: n), &states)
+        if scores { for i in 0..<n { last[i] = Array(distributions[(i * V)..<((i + 1) * V)]) } }
         // A scored line's last token (its line break) is predicted, never stepped.
-        let stepped = contexts.map { options.task == .score ? $0.count - 1 : $0.count }
+        let stepped = contexts.map { scores ? $0.count - 1 : $0.count }
         var position = 0
         while true {
-            if options.task == .score {
+            if scores {
                 for i in active where position < contexts[i].count {
                     logProbability[i] += Double(last[i][Int(contexts[i][position])])
                 }
@@ -204,13 +210,16 @@ public final class Predictor {
             active = active.filter { position < stepped[$0] }
             guard !active.isEmpty else { break }
             var batch = active.map { states[$0] }
-            stepper.step(tokens: active.map { contexts[$0][position] }, states: &batch,
-                         logProbabilities: &distributions)
+            step(active.map { contexts[$0][position] }, &batch)
             for (j, i) in active.enumerated() {
                 states[i] = batch[j]
-                last[i] = Array(distributions[(j * V)..<((j + 1) * V)])
+                if scores { last[i] = Array(distributions[(j * V)..<((j + 1) * V)]) }
             }
             position += 1
+        }
+        if !scores {
+            stepper.distributions(after: states, logProbabilities: &distributions)
+            for i in 0..<n { last[i] = Array(distributions[(i * V)..<((i + 1) * V)]) }
         }
         var mixture = ngram
         return (0..<n).map { i in

@@ -154,13 +154,41 @@ public final class Stepper {
         states.withUnsafeMutableBufferPointer { run(tokens: tokens, states: $0, into: logProbabilities) }
     }
 
+    /// Steps each stream `i` by `tokens[i]`, updating `states[i]`, without the decoder: for tokens whose next-token
+    /// distribution nobody reads (all but the last of a text being read in), about half a step's work for a word
+    /// model. ``distributions(after:logProbabilities:)`` gives a distribution later from the state.
+    public func advance(tokens: [Int32], states: inout [State]) {
+        precondition(tokens.count == states.count, "one token per stream")
+        states.withUnsafeMutableBufferPointer { run(tokens: tokens, states: $0, into: nil) }
+    }
+
+    /// The next-token log-probabilities after each of `states`, `[n][V]` into `logProbabilities` (resized as needed):
+    /// the decoder over the state's top output (its last ``outputWidth`` values), the same numbers the step that made
+    /// the state returned.
+    public func distributions(after states: [State], logProbabilities: inout [Float]) {
+        let n = states.count, V = vocabularySize, width = outputWidth
+        guard n > 0 else { return }
+        if logProbabilities.count != n * V { logProbabilities = [Float](repeating: 0, count: n * V) }
+        let top = grow(&hNew, n * width)
+        for (b, state) in states.enumerated() {
+            precondition(state.hidden.count >= width, "a state of another model shape (use initialState())")
+            state.hidden.withUnsafeBufferPointer {
+                (top + b * width).update(from: $0.baseAddress! + $0.count - width, count: width)
+            }
+        }
+        logProbabilities.withUnsafeMutableBufferPointer {
+            decode(top, ldx: width, columns: width, n: n, into: $0, gemm: precision == .float32 && n >= gemmThreshold)
+        }
+    }
+
     private func grow(_ buffer: inout AlignedBuffer, _ count: Int) -> UnsafeMutablePointer<Float> {
         if buffer.count < count { buffer = AlignedBuffer(count: count) }
         return buffer.base
     }
 
+    /// One step; `out` nil skips the decoder.
     private func run(tokens: [Int32], states: UnsafeMutableBufferPointer<State>,
-                     into out: UnsafeMutableBufferPointer<Float>) {
+                     into out: UnsafeMutableBufferPointer<Float>?) {
         switch weights.architecture {
         case let .recurrent(c): runRecurrent(c, tokens: tokens, states: states, into: out)
         case let .gatedConvolutional(c): runConvolutional(c, tokens: tokens, states: states, into: out)
@@ -168,11 +196,11 @@ public final class Stepper {
     }
 
     private func runRecurrent(_ c: LanguageModel.Configuration, tokens: [Int32], states: UnsafeMutableBufferPointer<State>,
-                              into out: UnsafeMutableBufferPointer<Float>) {
+                              into out: UnsafeMutableBufferPointer<Float>?) {
         let n = tokens.count, V = c.vocabulary, E = c.embedding, H = c.hidden, G = c.kind.gates * H
         let cell = c.kind.cell, hasCell = cell.hasCellState, w = weights
         guard n > 0 else { return }
-        precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
+        precondition((out?.count ?? n * V) >= n * V, "the output holds \(out?.count ?? 0) floats, not n·V = \(n * V)")
         for state in states {
             precondition(state.hidden.count == c.layers * H && state.cell.count == (hasCell ? c.layers * H : 0),
                          "a state of another model shape (use initialState())")
@@ -236,7 +264,7 @@ public final class Stepper {
                 }
             }
         }
-        decode(hNew, ldx: H, columns: H, n: n, into: out, gemm: useGEMM)
+        if let out { decode(hNew, ldx: H, columns: H, n: n, into: out, gemm: useGEMM) }
     }
 
     /// The decoder and a log-softmax: `out[n][V]` from the top layer's outputs (`columns` floats, rows `ldx` apart).
@@ -257,10 +285,10 @@ public final class Stepper {
     /// window then moves on by one step in the state.
     private func runConvolutional(_ c: GatedConvolutionalLanguageModel.Configuration, tokens: [Int32],
                                   states: UnsafeMutableBufferPointer<State>,
-                                  into out: UnsafeMutableBufferPointer<Float>) {
+                                  into out: UnsafeMutableBufferPointer<Float>?) {
         let n = tokens.count, V = c.vocabulary, E = c.embedding, C = c.channels, k = c.width, w = weights
         guard n > 0 else { return }
-        precondition(out.count >= n * V, "the output holds \(out.count) floats, not n·V = \(n * V)")
+        precondition((out?.count ?? n * V) >= n * V, "the output holds \(out?.count ?? 0) floats, not n·V = \(n * V)")
         let stateCount = c.contextPerStream + C
         for state in states {
             precondition(state.hidden.count == stateCount && state.cell.isEmpty,
@@ -303,7 +331,7 @@ public final class Stepper {
                 ($0.baseAddress! + offset).update(from: x + b * Dmax, count: C)
             }
         }
-        decode(x, ldx: Dmax, columns: C, n: n, into: out, gemm: useGEMM)
+        if let out { decode(x, ldx: Dmax, columns: C, n: n, into: out, gemm: useGEMM) }
     }
 
     /// `y[n][R] = x·W[:, columnOffset..<columnOffset + K]ᵀ + bias`: GEMV, or GEMM for many float32 streams.

@@ -52,6 +52,33 @@ import Testing
     }
 }
 
+/// Stepping without the decoder, then decoding the state, gives the bits the full step gives: for every recurrence
+/// kind and the gated convolutional model, float32 and int8, one stream or several.
+@Suite struct AdvanceThenDecodeTests {
+    static func models() throws -> [any StreamLanguageModel] {
+        try [CellKind.lstm, .gru, .rnnTanh].map { try StepperTests.model($0) }
+            + [try ConvolutionalStepperTests.model(embedding: 6, width: 3)]
+    }
+
+    @Test(arguments: Stepper.steppingPrecisions)
+    func advancingThenDecodingIsStepping(precision: Stepper.Precision) throws {
+        for model in try Self.models() {
+            let stepper = try Stepper(model: model, precision: precision)
+            let tokens: [[Int32]] = [[4, 9, 1], [2, 2, 7], [11, 3, 5]]
+            var stepped = [Stepper.State](repeating: stepper.initialState(), count: 3), advanced = stepped
+            var full: [Float] = [], decoded: [Float] = []
+            for position in 0..<3 {
+                let column = tokens.map { $0[position] }
+                stepper.step(tokens: column, states: &stepped, logProbabilities: &full)
+                stepper.advance(tokens: column, states: &advanced)
+            }
+            stepper.distributions(after: advanced, logProbabilities: &decoded)
+            #expect(stepped == advanced, "\(type(of: model)) \(precision)")
+            #expect(full.map(\.bitPattern) == decoded.map(\.bitPattern), "\(type(of: model)) \(precision)")
+        }
+    }
+}
+
 /// The stepper runs a gated convolutional model too: its state is the window of past block inputs.
 @Suite struct ConvolutionalStepperTests {
     static let V = 19
