@@ -3,6 +3,10 @@
 // No unsafeFlags anywhere, so other packages can depend on Quill.
 import PackageDescription
 
+// `QUILL_MPI=1` adds the MPI layer (Open MPI from the system: libopenmpi-dev) and its check program; without it
+// neither the library nor the command line needs MPI. scripts/build-mpi.sh builds it (docs/scale-out.md).
+let withMPI = Context.environment["QUILL_MPI"] == "1"
+
 let package = Package(
     name: "Quill",
     platforms: [.macOS(.v13)],
@@ -11,7 +15,7 @@ let package = Package(
         .executable(name: "quill", targets: ["quill"]),
         // The REPL's key decoding, a product of its own so that the fuzz harnesses (fuzz/) can import it.
         .library(name: "QuillTerminal", targets: ["QuillTerminal"]),
-    ],
+    ] + (withMPI ? [.executable(name: "quill-mpi-check", targets: ["quill-mpi-check"])] : []),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -81,5 +85,9 @@ let package = Package(
         // Depends on the executable so `swift test` builds it; most tests run the built binary, a few test its
         // terminal UI directly.
         .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTerminal", "QuillTestSupport"]),
-    ]
+    ] + (withMPI ? [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "QuillMPI", dependencies: ["CMPI"]),
+        .executableTarget(name: "quill-mpi-check", dependencies: ["QuillMPI"]),
+    ] : [])
 )

@@ -4,7 +4,8 @@
 # that depends on Quill, built as another package would), and the reliability checks that fit CI's time
 # (scripts/test-reliability.sh: kills, concurrent use, a full disk, on a release build; and the run charts in headless
 # Chromium, installed with apt-get when missing); and the web page of `quill serve` in headless Chromium through
-# Selenium (scripts/test-web.sh).
+# Selenium (scripts/test-web.sh); and the MPI layer on 1–3 ranks (scripts/test-mpi.sh, Open MPI installed when
+# missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,4 @@ swift test
 scripts/test-examples.sh
 scripts/test-reliability.sh
 scripts/test-web.sh
+scripts/test-mpi.sh

@@ -1,0 +1,84 @@
+import CMPI
+import Foundation
+
+/// The processes of an MPI job (Open MPI): who this one is, and the collective operations data-parallel work needs.
+///
+/// Built only when asked (`QUILL_MPI=1`, see docs/scale-out.md), so the library and the default build need no MPI.
+/// A program started without `mpirun` is a world of one rank, and every collective is then a copy.
+public final class MPIWorld: @unchecked Sendable {
+    /// An MPI call that failed, with its code and MPI's message.
+    public struct Failure: Error, CustomStringConvertible {
+        public var call: String
+        public var code: Int32
+        public var description: String
+    }
+
+    /// This process's rank, 0 ..< ``size``.
+    public let rank: Int
+    /// The number of processes.
+    public let size: Int
+
+    /// Starts MPI (once per process). Open MPI reads what `mpirun` set in the environment.
+    public init() throws {
+        var provided: Int32 = 0
+        try Self.check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init_thread")
+        var rank: Int32 = 0, size: Int32 = 0
+        try Self.check(MPI_Comm_rank(quill_mpi_world(), &rank), "MPI_Comm_rank")
+        try Self.check(MPI_Comm_size(quill_mpi_world(), &size), "MPI_Comm_size")
+        self.rank = Int(rank)
+        self.size = Int(size)
+    }
+
+    /// Ends MPI; call once, after the last collective.
+    public func finalize() { MPI_Finalize() }
+
+    /// Ends the whole job from any rank (the others are killed by `mpirun`): for a rank that cannot go on.
+    public func abort(code: Int32 = 1) -> Never {
+        MPI_Abort(quill_mpi_world(), code)
+        exit(code)
+    }
+
+    public func barrier() throws { try Self.check(MPI_Barrier(quill_mpi_world()), "MPI_Barrier") }
+
+    /// The element-wise sum over all ranks of `buffer`, into `buffer` on every rank, **summed in rank order**
+    /// (`((b₀ + b₁) + b₂) + …`) whatever the job's size or network: every rank gets the same bits, and the result
+    /// is that of a sequential loop over the ranks' buffers. (`MPI_Allreduce` leaves the order to the algorithm the
+    /// library picks, which varies with size and topology.) The cost is gathering all `size` buffers on each rank:
+    /// `(size − 1)·count` floats received per rank, against about `2·count` for a ring all-reduce.
+    public func allReduceSumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1 else { return }
+        let count = buffer.count
+        var all = [Float](repeating: 0, count: count * size)
+        try all.withUnsafeMutableBufferPointer { gathered in
+            try Self.check(MPI_Allgather(buffer.baseAddress, Int32(count), quill_mpi_float(), gathered.baseAddress,
+                                         Int32(count), quill_mpi_float(), quill_mpi_world()), "MPI_Allgather")
+            for i in 0..<count { buffer[i] = gathered[i] }
+            for r in 1..<size {
+                let part = gathered.baseAddress! + r * count
+                for i in 0..<count { buffer[i] += part[i] }
+            }
+        }
+    }
+
+    /// The element-wise sum over all ranks by `MPI_Allreduce`: the library's fastest algorithm, in an order it
+    /// chooses (the same bits on every rank of one job, not necessarily those of a sequential sum).
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1 else { return }
+        try Self.check(MPI_Allreduce(quill_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), quill_mpi_float(),
+                                     quill_mpi_sum(), quill_mpi_world()), "MPI_Allreduce")
+    }
+
+    /// `buffer` of rank `root` copied into `buffer` on every rank.
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, from root: Int = 0) throws {
+        try Self.check(MPI_Bcast(buffer.baseAddress, Int32(buffer.count), quill_mpi_byte(), Int32(root),
+                                 quill_mpi_world()), "MPI_Bcast")
+    }
+
+    private static func check(_ code: Int32, _ call: String) throws {
+        guard code != quill_mpi_success() else { return }
+        var text = [CChar](repeating: 0, count: Int(quill_mpi_max_error_string()))
+        var length: Int32 = 0
+        MPI_Error_string(code, &text, &length)
+        throw Failure(call: call, code: code, description: "\(call) failed: \(String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+    }
+}

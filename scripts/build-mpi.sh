@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds Quill's MPI layer (docs/scale-out.md): installs Open MPI from Debian when missing (libopenmpi-dev,
+# openmpi-bin), then builds with QUILL_MPI=1 into .build-mpi (its own scratch path: the default build stays free of
+# MPI). The last line printed is the path of the built binary.
+#
+#   scripts/build-mpi.sh            # release build of quill-mpi-check
+#   scripts/build-mpi.sh debug
+set -euo pipefail
+cd "$(dirname "$0")/.."
+configuration=${1:-release}
+case $configuration in release|debug) ;; *) echo "build-mpi: release or debug, not '$configuration'" >&2; exit 2 ;; esac
+if ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c 2>/dev/null; then
+    echo "build-mpi: installing Open MPI (libopenmpi-dev, openmpi-bin)" >&2
+    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+    $sudo apt-get install -y -q libopenmpi-dev openmpi-bin >&2
+fi
+QUILL_MPI=1 swift build -c "$configuration" --scratch-path .build-mpi --product quill-mpi-check >&2
+echo "$PWD/.build-mpi/$configuration/quill-mpi-check"
