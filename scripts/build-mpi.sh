@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 configuration=${1:-release}
 case $configuration in release|debug) ;; *) echo "build-mpi: release or debug, not '$configuration'" >&2; exit 2 ;; esac
 if ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c 2>/dev/null; then
-    echo "build-mpi: installing Open MPI (libopenmpi-dev, openmpi-bin)" >&2
+    echo "build-mpi: installing Open MPI (libopenmpi-dev, openmpi-bin) and pkg-config" >&2
     sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-    $sudo apt-get install -y -q libopenmpi-dev openmpi-bin >&2
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenmpi-dev openmpi-bin pkg-config >&2
 fi
 QUILL_MPI=1 swift build -c "$configuration" --scratch-path .build-mpi --product quill-mpi-check >&2
 echo "$PWD/.build-mpi/$configuration/quill-mpi-check"
