@@ -143,9 +143,7 @@ public final class Autocompleter {
         index = TokenPrefixIndex(vocabulary)
         rule = StopRule.sentence(in: vocabulary)
         isCharacterModel = vocabulary.settings.level == .character
-        var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
-        start = (state, logProbabilities)
+        start = Self.lineStart(stepper, encoder)
         contextTail = [encoder.lineStart]
         restart()
     }
@@ -166,9 +164,7 @@ public final class Autocompleter {
         maxContext = other.maxContext
         documentCache = other.documentCache
         mixture = other.mixture
-        var state = stepper.initialState()
-        let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
-        start = (state, logProbabilities)
+        start = Self.lineStart(stepper, encoder)
         contextTail = [encoder.lineStart]
         restart()
     }
@@ -192,11 +188,16 @@ public final class Autocompleter {
         restart()
     }
 
-    /// Forgets the context: suggestions start from the beginning of a line again.
-    public func clearContext() {
+    /// The state and distribution after the line start alone: where every text starts without a context.
+    private static func lineStart(_ stepper: Stepper, _ encoder: TextEncoder) -> (Stepper.State, [Float]) {
         var state = stepper.initialState()
         let logProbabilities = stepper.step(token: encoder.lineStart, state: &state)
-        start = (state, logProbabilities)
+        return (state, logProbabilities)
+    }
+
+    /// Forgets the context: suggestions start from the beginning of a line again.
+    public func clearContext() {
+        start = Self.lineStart(stepper, encoder)
         contextCache = nil
         contextTail = [encoder.lineStart]
         restart()
@@ -304,15 +305,13 @@ public final class Autocompleter {
         }
         // Only the last new token's distribution is read: the others step without the decoder.
         for id in ids[common...] {
-            var state = [cache[cache.count - 1]]
-            stepper.advance(tokens: [id], states: &state)
+            var state = cache[cache.count - 1]
+            stepper.advance(token: id, state: &state)
             textSteps += 1
             cachedIDs.append(id)
-            cache.append(state[0])
+            cache.append(state)
         }
-        if common < ids.count {
-            stepper.distributions(after: [cache[cache.count - 1]], logProbabilities: &lastLogProbabilities)
-        }
+        if common < ids.count { lastLogProbabilities = stepper.distribution(after: cache[cache.count - 1]) }
         // Only the last distribution is kept, so only it is mixed (the continuous cache takes in every state).
         adjust(&lastLogProbabilities, state: cache[cache.count - 1])
         return (cache[cache.count - 1], lastLogProbabilities)
@@ -394,5 +393,12 @@ extension StopRule {
         })
         return StopRule(excluded: [Vocabulary.unknownID, Vocabulary.beginID, Vocabulary.padID],
                         isFinal: { final.contains($0) }, isStop: { stop.contains($0) })
+    }
+
+    /// Where a generation ends (`quill generate`, `/v1/generate`): before a line break or `<eos>` only, a sentence's
+    /// end not ending it; the specials are never produced, as in ``sentence(in:)``.
+    public static func lineEnd(in vocabulary: Vocabulary) -> StopRule {
+        let sentence = StopRule.sentence(in: vocabulary)
+        return StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
     }
 }

@@ -44,16 +44,8 @@ extension StreamLanguageModel {
         }
         let encoder = try TextEncoder(vocabulary)
         let ids = [encoder.lineStart] + (try encoder.ids(of: prompt))
-        let stepper = try Stepper(model: self)
-        var state = stepper.initialState()
-        var logProbabilities: [Float] = []
-        for id in ids { logProbabilities = stepper.step(token: id, state: &state) }
-        // Only a line break or <eos> ends a completion (not a sentence's end).
-        let sentence = StopRule.sentence(in: vocabulary)
-        let rule = StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
-        var rng = RNG(seed: options.seed)
-        let continuation = ContinuationSearch.decode(options, stepper: stepper, state: state,
-                                                     logProbabilities: logProbabilities, rule: rule, rng: &rng)
+        let continuation = ContinuationSearch.decode(options, stepper: try Stepper(model: self), after: ids,
+                                                     rule: .lineEnd(in: vocabulary))
         return Generation(prompt: prompt, text: encoder.text(of: continuation.tokens),
                           generated: continuation.tokens.count, logProbability: continuation.logProbability)
     }

@@ -65,6 +65,20 @@ public enum DecodingOptionsError: Error, Equatable, Sendable, CustomStringConver
 }
 
 extension ContinuationSearch {
+    /// The continuation `options` choose after reading `ids` from the start state (all but the last without the
+    /// decoder), with a generator seeded from ``DecodingOptions/seed``: what `quill generate` and the server's
+    /// `/v1/generate` give for a prompt.
+    /// - Precondition: `ids` is not empty (a prompt starts with the line start).
+    public static func decode(_ options: DecodingOptions, stepper: Stepper, after ids: [Int32],
+                              rule: StopRule) -> Continuation {
+        precondition(!ids.isEmpty, "a prompt starts with the line start")
+        var state = stepper.initialState()
+        for id in ids { stepper.advance(token: id, state: &state) }
+        var rng = RNG(seed: options.seed)
+        return decode(options, stepper: stepper, state: state, logProbabilities: stepper.distribution(after: state),
+                      rule: rule, rng: &rng)
+    }
+
     /// The continuation `options` choose after `state`: the best of a beam search of width ``DecodingOptions/beamWidth``
     /// (width 1: greedy) at temperature 0, else a sample drawn with `rng` (seeded by the caller from
     /// ``DecodingOptions/seed``). Stops as `rule` says, or after ``DecodingOptions/maxTokens`` tokens.

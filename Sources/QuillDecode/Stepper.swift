@@ -162,6 +162,20 @@ public final class Stepper {
         states.withUnsafeMutableBufferPointer { run(tokens: tokens, states: $0, into: nil) }
     }
 
+    /// ``advance(tokens:states:)`` for one stream.
+    public func advance(token: Int32, state: inout State) {
+        withUnsafeMutablePointer(to: &state) { s in
+            run(tokens: [token], states: UnsafeMutableBufferPointer(start: s, count: 1), into: nil)
+        }
+    }
+
+    /// ``distributions(after:logProbabilities:)`` for one stream, `[V]`.
+    public func distribution(after state: State) -> [Float] {
+        var logProbabilities: [Float] = []
+        distributions(after: [state], logProbabilities: &logProbabilities)
+        return logProbabilities
+    }
+
     /// The next-token log-probabilities after each of `states`, `[n][V]` into `logProbabilities` (resized as needed):
     /// the decoder over the state's top output (its last ``outputWidth`` values), the same numbers the step that made
     /// the state returned.

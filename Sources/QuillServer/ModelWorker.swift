@@ -43,8 +43,7 @@ final class ModelWorker: @unchecked Sendable {
     private let makePredictor: (Question) throws -> Predictor
     private let steppers: [String: Stepper]
 
-    /// Batches counted for `/metrics`-free introspection in tests: the largest number of lines or streams stepped
-    /// together so far.
+    /// The largest number of lines or streams stepped together so far (tests read it).
     let largestBatch = Atomic<Int>(0)
 
     /// - Parameters:
@@ -110,67 +109,72 @@ final class ModelWorker: @unchecked Sendable {
 
     /// The waiting lines, question by question in order of arrival, `maxBatch` at a time per predictor call.
     private func predict(_ pending: [PendingLine]) {
-        var order: [Question] = []
-        var groups: [Question: [PendingLine]] = [:]
-        for line in pending {
-            if groups[line.question] == nil { order.append(line.question) }
-            groups[line.question, default: []].append(line)
-        }
-        for question in order {
-            let group = groups[question]!
+        for (question, batch) in batches(of: pending, by: \.question) {
             let predictor: Predictor
             do {
                 predictor = try predictors[question] ?? makePredictor(question)
                 predictors[question] = predictor
             } catch {
-                for line in group { line.reply(.failure(error)) }
+                for line in batch { line.reply(.failure(error)) }
                 continue
             }
-            for start in stride(from: 0, to: group.count, by: maxBatch) {
-                let batch = group[start..<min(group.count, start + maxBatch)]
-                note(batch: batch.count)
-                do {
-                    let predictions = try predictor.predict(batch.map { (number: 1, text: $0.text) })
-                    for (line, prediction) in zip(batch, predictions) { line.reply(.success(prediction)) }
-                } catch {
-                    // One line's failure (it cannot be tokenized) is its own: the others are predicted alone.
-                    for line in batch {
-                        line.reply(Result { try predictor.predict([(number: 1, text: line.text)])[0] })
-                    }
-                }
+            do {
+                let predictions = try predictor.predict(batch.map { (number: 1, text: $0.text) })
+                for (line, prediction) in zip(batch, predictions) { line.reply(.success(prediction)) }
+            } catch {
+                // One line's failure (it cannot be tokenized) is its own: the others are predicted alone.
+                for line in batch { line.reply(Result { try predictor.predict([(number: 1, text: line.text)])[0] }) }
             }
         }
     }
 
-    /// One token more for every live stream: a batched step per model, `maxBatch` streams at a time.
+    /// One token more for every live stream, `maxBatch` streams of a model per step: those still reading their
+    /// prompt step without the decoder (nobody reads their distribution), the others with it.
     private func stepStreams() {
         streams.removeAll { stream in
             guard stream.isCancelled else { return false }
             stream.stop()
             return true
         }
-        var order: [String] = []
-        var byModel: [String: [GenerationStream]] = [:]
-        for stream in streams {
-            if byModel[stream.model] == nil { order.append(stream.model) }
-            byModel[stream.model, default: []].append(stream)
-        }
-        for model in order {
-            let stepper = steppers[model]!, all = byModel[model]!, V = stepper.vocabularySize
-            for start in stride(from: 0, to: all.count, by: maxBatch) {
-                let batch = Array(all[start..<min(all.count, start + maxBatch)])
-                note(batch: batch.count)
-                var states = batch.map(\.state)
-                stepper.step(tokens: batch.map(\.input), states: &states, logProbabilities: &distributions)
+        for (model, batch) in batches(of: streams, by: \.model) {
+            let stepper = steppers[model]!, V = stepper.vocabularySize
+            let reading = batch.filter { !$0.needsDistribution }, drawing = batch.filter(\.needsDistribution)
+            if !reading.isEmpty {
+                var states = reading.map(\.state)
+                stepper.advance(tokens: reading.map(\.input), states: &states)
+                for (stream, state) in zip(reading, states) { stream.readPrompt(after: state) }
+            }
+            if !drawing.isEmpty {
+                var states = drawing.map(\.state)
+                stepper.step(tokens: drawing.map(\.input), states: &states, logProbabilities: &distributions)
                 distributions.withUnsafeBufferPointer { rows in
-                    for (j, stream) in batch.enumerated() {
-                        stream.state = states[j]
-                        stream.advance(after: UnsafeBufferPointer(rebasing: rows[(j * V)..<((j + 1) * V)]))
+                    for (j, stream) in drawing.enumerated() {
+                        stream.drawToken(after: states[j], from: UnsafeBufferPointer(rebasing: rows[(j * V)..<((j + 1) * V)]))
                     }
                 }
             }
         }
         streams.removeAll(where: \.isFinished)
+    }
+
+    /// `items` grouped by `key` (the groups in the order their first item came), each group cut into runs of at most
+    /// ``maxBatch``: the batches of one step or predictor call.
+    private func batches<Item, Key: Hashable>(of items: [Item], by key: (Item) -> Key) -> [(Key, [Item])] {
+        var order: [Key] = []
+        var groups: [Key: [Item]] = [:]
+        for item in items {
+            let k = key(item)
+            if groups[k] == nil { order.append(k) }
+            groups[k, default: []].append(item)
+        }
+        let batches = order.flatMap { k in
+            let group = groups[k]!
+            return stride(from: 0, to: group.count, by: maxBatch).map {
+                (k, Array(group[$0..<min(group.count, $0 + maxBatch)]))
+            }
+        }
+        for (_, batch) in batches { note(batch: batch.count) }
+        return batches
     }
 
     private func note(batch: Int) {
@@ -184,8 +188,8 @@ final class GenerationStream: @unchecked Sendable {
     let model: String
     /// The token the next step reads.
     private(set) var input: Int32
-    /// The state after the tokens stepped so far (set by the worker after each step).
-    var state: Stepper.State
+    /// The state after the tokens stepped so far.
+    private(set) var state: Stepper.State
     private(set) var isFinished = false
     private var prompt: [Int32]
     private var position = 1
@@ -220,13 +224,20 @@ final class GenerationStream: @unchecked Sendable {
     func cancel() { cancelled.store(true, ordering: .relaxed) }
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
 
-    /// After a step that read ``input``: the next prompt token, or a token drawn from `distribution`.
-    func advance(after distribution: UnsafeBufferPointer<Float>) {
-        if position < prompt.count {
-            input = prompt[position]
-            position += 1
-            return
-        }
+    /// Whether the step that reads ``input`` must give its distribution: the prompt's last token and every drawn one.
+    var needsDistribution: Bool { position >= prompt.count }
+
+    /// After a step without the decoder that read a prompt token (not the last): the next prompt token.
+    func readPrompt(after state: Stepper.State) {
+        precondition(!needsDistribution)
+        self.state = state
+        input = prompt[position]
+        position += 1
+    }
+
+    /// After a step that read ``input`` and gave `distribution`: a token drawn from it and sent, or the end.
+    func drawToken(after state: Stepper.State, from distribution: UnsafeBufferPointer<Float>) {
+        self.state = state
         if let token = draw.next(from: distribution) {
             send(.token(GeneratedToken(index: draw.continuation.tokens.count - 1, text: encoder.text(of: [token]),
                                        logProbability: Double(distribution[Int(token)]))))

@@ -52,9 +52,13 @@ public enum QuillServer {
                    generations: models.liveGenerations)
         }
         let deadline = settings.bodyDeadline
-        @Sendable func body<T: Decodable & Sendable>(_ type: T.Type, _ request: Request, _ context: ServerContext) async throws
-            -> T {
-            try await receive(type, from: request, context: context, within: deadline)
+        /// A POST whose JSON body `handle` answers with a JSON value.
+        func post<Body: Decodable & Sendable>(_ path: RouterPath, _ handle: @escaping @Sendable (Body) async throws
+            -> some Encodable) {
+            router.post(path) { request, context in
+                try json(try await handle(try await receive(Body.self, from: request, context: context,
+                                                            within: deadline)))
+            }
         }
         router.get("healthz") { _, _ in try json(health("ok")) }
         router.get("readyz") { _, _ in try json(health("ready")) }
@@ -64,17 +68,11 @@ public enum QuillServer {
             content(ByteBuffer(bytes: registry.emitToBuffer()), type: "text/plain; version=0.0.4")
         }
         router.get("openapi.json") { _, _ in content(ByteBuffer(string: OpenAPIDocument.json), type: "application/json") }
-        router.post("v1/suggest") { request, context in
-            try json(try await models.suggest(try await body(SuggestRequest.self, request, context)))
-        }
-        router.post("v1/next") { request, context in
-            try json(try await models.next(try await body(NextRequest.self, request, context)))
-        }
-        router.post("v1/score") { request, context in
-            try json(try await models.score(try await body(ScoreRequest.self, request, context)))
-        }
+        post("v1/suggest", models.suggest)
+        post("v1/next", models.next)
+        post("v1/score", models.score)
         router.post("v1/generate") { request, context in
-            let generation = try await body(GenerateRequest.self, request, context)
+            let generation = try await receive(GenerateRequest.self, from: request, context: context, within: deadline)
             let events = try await models.generate(generation)
             guard generation.stream == true else {
                 for await case let .done(result) in events { return try json(result) }
@@ -89,15 +87,9 @@ public enum QuillServer {
                                 try await writer.finish(nil)
                             })
         }
-        router.post("v1/translate") { request, context in
-            try json(try await models.translate(try await body(TranslateRequest.self, request, context)))
-        }
-        router.post("v1/embed") { request, context in
-            try json(try await models.embed(try await body(LinesRequest.self, request, context)))
-        }
-        router.post("v1/anomaly") { request, context in
-            try json(try await models.anomalies(try await body(LinesRequest.self, request, context)))
-        }
+        post("v1/translate", models.translate)
+        post("v1/embed", models.embed)
+        post("v1/anomaly", models.anomalies)
         var configuration = ApplicationConfiguration(address: .hostname(settings.host, port: settings.port),
                                                      serverName: "quill")
         configuration.reuseAddress = true
@@ -115,6 +107,7 @@ public enum QuillServer {
     static func receive<T: Decodable & Sendable>(_ type: T.Type, from request: Request, context: ServerContext,
                                                  within seconds: Double) async throws -> T {
         let first = FirstOnly()
+        let timer = TaskHandle()
         return try await withCheckedThrowingContinuation { continuation in
             let decoding = Task {
                 do {
@@ -123,39 +116,59 @@ public enum QuillServer {
                 } catch {
                     if first.claim() { continuation.resume(throwing: error) }
                 }
+                timer.cancel()  // else every request would leave a sleeping task behind for `seconds`
             }
-            Task {
+            timer.set(Task {
                 try? await Task.sleep(for: .seconds(seconds))
                 guard first.claim() else { return }
                 decoding.cancel()
                 continuation.resume(throwing: HTTPError(.requestTimeout, headers: [.connection: "close"],
                                                         message: "the request body did not arrive within \(seconds) s"))
-            }
+            })
         }
     }
 
     /// One server-sent event: `event: token` with a ``GeneratedToken``, or `event: done` with the ``Generation``.
     static func serverSentEvent(_ event: GenerationEvent) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let (name, data): (String, Data)
         switch event {
-        case let .token(token): (name, data) = ("token", try encoder.encode(token))
-        case let .done(generation): (name, data) = ("done", try encoder.encode(generation))
+        case let .token(token): (name, data) = ("token", try encoded(token))
+        case let .done(generation): (name, data) = ("done", try encoded(generation))
         }
         return ByteBuffer(string: "event: \(name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
     }
 
     /// A JSON response, encoded as the CLI's JSON Lines are.
     static func json(_ value: some Encodable) throws -> Response {
+        content(ByteBuffer(bytes: try encoded(value)), type: "application/json")
+    }
+
+    /// JSON as the CLI's JSON Lines print it: keys sorted, slashes plain.
+    static func encoded(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return content(ByteBuffer(bytes: try encoder.encode(value)), type: "application/json")
+        return try encoder.encode(value)
     }
 
     /// A 200 response of UTF-8 text of a media type.
     static func content(_ body: ByteBuffer, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: "\(type); charset=utf-8"], body: ResponseBody(byteBuffer: body))
+    }
+}
+
+/// A task set after the code that may cancel it was written (the body's reader cancels the timer started after it).
+final class TaskHandle: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+
+    func set(_ task: Task<Void, Never>) {
+        self.task.withLock { $0 = task }
+        if cancelled.load(ordering: .acquiring) { task.cancel() }
+    }
+
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        task.withLock { $0?.cancel() }
     }
 }
 

@@ -68,7 +68,6 @@ public final class ServedModels: @unchecked Sendable {
     /// What `GET /v1/models` lists, in the order given.
     public let list: [ServedModel]
     public let limits: Limits
-    public let precision: Stepper.Precision
     /// Tokens generated so far, and generations stopped because their client went away.
     public var generatedTokens: Int { generated.load(ordering: .relaxed) }
     public var abandonedGenerations: Int { abandoned.load(ordering: .relaxed) }
@@ -92,7 +91,6 @@ public final class ServedModels: @unchecked Sendable {
         var encoder: TextEncoder
     }
 
-    private let options: Options
     private var worker: ModelWorker!
     // Touched on the worker only.
     private var languageModels: [String: LanguageModelEntry] = [:]
@@ -110,9 +108,7 @@ public final class ServedModels: @unchecked Sendable {
     ///   servable alone); `StoredModelError` for one that cannot be rebuilt; the store's error when `options.mix`
     ///   names an n-gram model of no served language model's vocabulary.
     public init(store: Store, models names: [String], options: Options = Options()) throws {
-        self.options = options
         limits = options.limits
-        precision = options.precision
         var list: [ServedModel] = []
         var mixFailure: (any Error)?
         for name in names where !list.contains(where: { $0.name == name }) {
@@ -129,7 +125,7 @@ public final class ServedModels: @unchecked Sendable {
                                         targetVocabularySize: system.stored.target.count, reconstructs: reconstructs))
             case .recurrentLanguageModel, .convolutionalLanguageModel:
                 let (model, vocabulary) = try store.loadStreamLanguageModel(named: name)
-                let weights = try InferenceWeights(model: model, precision: precision)
+                let weights = try InferenceWeights(model: model, precision: options.precision)
                 let completer = try Autocompleter(weights: weights, vocabulary: vocabulary)
                 var mixture: NGramMixture?
                 if let mix = options.mix {
@@ -139,7 +135,9 @@ public final class ServedModels: @unchecked Sendable {
                                                weight: mix.weight)
                     } catch { mixFailure = mixFailure ?? error }
                 }
-                Self.configure(completer, mixture: mixture, options: options)
+                completer.documentCache = options.documentCache
+                completer.repeatsPassedOver = options.repeatsPassedOver
+                completer.ngram = mixture
                 languageModels[name] = LanguageModelEntry(completer: completer, mixture: mixture,
                                                           encoder: try TextEncoder(vocabulary))
                 list.append(ServedModel(name: name, kind: .languageModel, storedKind: record.kind,
@@ -158,12 +156,6 @@ public final class ServedModels: @unchecked Sendable {
             return try Predictor(weights: entry.completer.stepper.weights, vocabulary: entry.completer.vocabulary,
                                  options: Predictor.Options(task: q.task, suggestions: q.k), ngram: entry.mixture)
         }
-    }
-
-    private static func configure(_ completer: Autocompleter, mixture: NGramMixture?, options: Options) {
-        completer.documentCache = options.documentCache
-        completer.repeatsPassedOver = options.repeatsPassedOver
-        completer.ngram = mixture
     }
 
     /// Sessions held now; answered at once, even while the models are busy.
@@ -223,10 +215,7 @@ public final class ServedModels: @unchecked Sendable {
         try checkLine(request.prompt, "prompt")
         let name = try modelName(request.model, kind: .languageModel)
         let entry = try await worker.run { [self] in languageModels[name]! }
-        let vocabulary = entry.completer.vocabulary
-        let sentence = StopRule.sentence(in: vocabulary)
-        // As `quill generate`: only a line break or the end token ends a generation, not a sentence's end.
-        let rule = StopRule(excluded: sentence.excluded, isStop: sentence.isStop)
+        let rule = StopRule.lineEnd(in: entry.completer.vocabulary)
         let ids = try await worker.run {
             [entry.encoder.lineStart] + ContextCap.cut(try entry.encoder.ids(of: request.prompt),
                                                          to: ContextCap.defaultTokens, keeping: .end).ids
@@ -236,16 +225,10 @@ public final class ServedModels: @unchecked Sendable {
         if !options.samples && options.beamWidth > 1 {
             // A beam's best continuation is known only at its end: one task, its tokens sent together.
             Task { [self] in
-                let result = try? await worker.run {
-                    var state = stepper.initialState()
-                    var distribution: [Float] = []
-                    for id in ids { distribution = stepper.step(token: id, state: &state) }
-                    return ContinuationSearch.beam(stepper: stepper, state: state, logProbabilities: distribution,
-                                                   width: options.beamWidth, maxTokens: options.maxTokens,
-                                                   rule: rule).first ?? Continuation(tokens: [], logProbability: 0)
-                }
-                let continuation = result ?? Continuation(tokens: [], logProbability: 0)
-                self.generated.add(continuation.tokens.count, ordering: .relaxed)
+                let continuation = (try? await worker.run {
+                    ContinuationSearch.decode(options, stepper: stepper, after: ids, rule: rule)
+                }) ?? Continuation(tokens: [], logProbability: 0)
+                generated.add(continuation.tokens.count, ordering: .relaxed)
                 for (i, token) in continuation.tokens.enumerated() {
                     sink.yield(.token(GeneratedToken(index: i, text: entry.encoder.text(of: [token]),
                                                      logProbability: nil)))

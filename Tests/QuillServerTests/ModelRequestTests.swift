@@ -17,13 +17,11 @@ import Testing
     /// The library's side of the comparisons: the test store's models, loaded as the CLI loads them.
     final class Library: @unchecked Sendable {
         let store: Store
-        let directory: URL
+        private let directory: TemporaryDirectory
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-lib-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = try ServerTests.store(in: directory)
+            directory = try TemporaryDirectory(prefix: "quill-serve-lib")
+            store = try ServerTests.store(in: directory.url)
         }
-        deinit { try? FileManager.default.removeItem(at: directory) }
 
         func predictor(_ task: Predictor.Task, k: Int = 10, model: String = "default-lstm") throws -> Predictor {
             let (lm, vocabulary) = try store.loadStreamLanguageModel(named: model)

@@ -90,10 +90,9 @@ import Testing
     static func withClient(models: [String], options: ServedModels.Options = .init(),
                            settings: QuillServer.Settings = .init(), _ body: @Sendable (Client) async throws -> Void)
         async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let served = try ServedModels(store: try store(in: directory), models: models, options: options)
+        let directory = try TemporaryDirectory(prefix: "quill-serve")
+        defer { withExtendedLifetime(directory) {} }
+        let served = try ServedModels(store: try store(in: directory.url), models: models, options: options)
         var settings = settings
         settings.port = 0
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
@@ -138,11 +137,8 @@ import Testing
     /// session is kept.
     @Test(arguments: [Stepper.Precision.float32, .int8])
     func suggestionsAreTheLibrarysOwn(precision: Stepper.Precision) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-lib-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try Self.store(in: directory)
-        let (model, vocabulary) = try store.loadStreamLanguageModel(named: "m")
+        let library = try ModelRequestTests.Library()
+        let (model, vocabulary) = try withExtendedLifetime(library) { try library.store.loadStreamLanguageModel(named: "m") }
         let completer = try Autocompleter(model: model, vocabulary: vocabulary, precision: precision)
         completer.k = 3
         let reference = Self.canonical(try JSONEncoder().encode(try completer.suggestions(for: "the cat s")))
@@ -163,10 +159,8 @@ import Testing
 
     /// A translation is the library's, attention included; two lines or a bad beam are refused.
     @Test func translationsAreTheLibrarysOwn() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quill-serve-tr-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let system = try TranslationSystem(store: try Self.store(in: directory), model: "de-en")
+        let library = try ModelRequestTests.Library()
+        let system = try withExtendedLifetime(library) { try TranslationSystem(store: library.store, model: "de-en") }
         var options = Translator.Options(beam: 3, nbest: 2)
         options.attention = true
         let reference = Self.canonical(try JSONEncoder().encode(try system.translate(["ein hund rennt"],

@@ -2,7 +2,8 @@
 --
 --   wrk -t 4 -c 64 -d 20s --latency -s scripts/load/next.lua http://127.0.0.1:PORT -- TEXT_FILE
 --
--- setup, response and done (the counters and the JSON line) are typist.lua's, loaded from beside this file.
+-- setup, response and done (the counters and the JSON line) and read_text are typist.lua's, loaded from beside this
+-- file; init, request and delay are its own: next-token clients do not pause between requests.
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "typist.lua")
@@ -15,16 +16,8 @@ local requests, next_request = {}, 1
 
 function init(args)
    local path = args[1] -- args[0] is the URL
-   local f = path and io.open(path, "rb")
-   if not f then
-      io.stderr:write("next.lua: cannot read the text file '", tostring(path), "' (pass it after --)\n")
-      os.exit(2)
-   end
-   local size = f:seek("end")
    math.randomseed(id)
-   f:seek("set", math.random(0, math.max(size - CHUNK, 0)))
-   local data = f:read(CHUNK) or ""
-   f:close()
+   local data = read_text(path, "next.lua", CHUNK, function(size) return math.random(0, math.max(size - CHUNK, 0)) end)
    local words = {}
    for word in data:gmatch("%S+") do table.insert(words, word) end
    table.remove(words, 1) -- maybe cut by the offset
@@ -40,6 +33,11 @@ function init(args)
       local text = table.concat(words, " ", start, start + n - 1)
       requests[i] = wrk.format("POST", "/v1/next", nil, '{"text": ' .. json_string(text) .. ', "k": 10}')
    end
+end
+
+-- No pause: typist.lua's delay() would otherwise wait a typist's 100 ms between requests.
+function delay()
+   return 0
 end
 
 function request()

@@ -45,19 +45,27 @@ local session
 -- Globals, so done() can read them from each thread with thread:get.
 status_counts, non2xx = {}, 0
 
-function init(args)
-   local path = args[1] -- args[0] is the URL
+-- At most `count` bytes of the text file `path` (the script's first argument), from the offset `offset_in(file size)`
+-- gives; exits with status 2 naming `who` when the file cannot be read. Global: next.lua reads its text with it too.
+function read_text(path, who, count, offset_in)
    local f = path and io.open(path, "rb")
    if not f then
-      io.stderr:write("typist.lua: cannot read the text file '", tostring(path), "' (pass it after --)\n")
+      io.stderr:write(who, ": cannot read the text file '", tostring(path), "' (pass it after --)\n")
       os.exit(2)
    end
-   local size = f:seek("end")
-   -- Spread the typists over the file (golden-ratio steps), each starting at a line boundary.
-   local offset = math.floor(((id * 0.6180339887498949) % 1) * math.max(size - CHUNK, 0))
+   local offset = offset_in(f:seek("end"))
    f:seek("set", offset)
-   local data = f:read(CHUNK) or ""
+   local data = f:read(count) or ""
    f:close()
+   return data, offset
+end
+
+function init(args)
+   local path = args[1] -- args[0] is the URL
+   -- Spread the typists over the file (golden-ratio steps), each starting at a line boundary.
+   local data, offset = read_text(path, "typist.lua", CHUNK, function(size)
+      return math.floor(((id * 0.6180339887498949) % 1) * math.max(size - CHUNK, 0))
+   end)
    if offset > 0 then data = data:gsub("^[^\n]*\n", "", 1) end
    for line in data:gmatch("([^\n]*)\n") do -- the last, unterminated, piece is dropped
       line = line:match("^%s*(.-)%s*$")
