@@ -3,8 +3,9 @@
 // No unsafeFlags anywhere, so other packages can depend on Quill.
 import PackageDescription
 
-// `QUILL_MPI=1` adds the MPI layer (Open MPI from the system: libopenmpi-dev) and its check program; without it
-// neither the library nor the command line needs MPI. scripts/build-mpi.sh builds it (docs/scale-out.md).
+// `QUILL_MPI=1` adds the MPI layer (Open MPI from the system: libopenmpi-dev), its check program, and MPI to `quill`
+// (data-parallel training and sharded prediction under mpirun); without it neither the library nor the command line
+// needs MPI. scripts/build-mpi.sh builds it (docs/scale-out.md).
 let withMPI = Context.environment["QUILL_MPI"] == "1"
 
 let package = Package(
@@ -61,7 +62,7 @@ let package = Package(
         .target(name: "QuillTerminal"),
         .executableTarget(name: "quill", dependencies: [
             "Quill", "QuillServer", "QuillTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + (withMPI ? ["QuillMPI"] : [])),
         // The benchmarks also call CICU directly, to time ICU alone as the peer of Quill's tokenizer.
         .executableTarget(name: "quill-bench", dependencies: [
             "Quill", "QuillNN", "QuillTensor", "CICU", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,7 +88,8 @@ let package = Package(
         .testTarget(name: "QuillCLITests", dependencies: ["quill", "QuillTerminal", "QuillTestSupport"]),
     ] + (withMPI ? [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "QuillMPI", dependencies: ["CMPI"]),
+        // MPI as QuillTrain's ProcessGroup: `quill` built with it runs as N ranks under mpirun.
+        .target(name: "QuillMPI", dependencies: ["CMPI", "QuillTrain"]),
         .executableTarget(name: "quill-mpi-check", dependencies: ["QuillMPI"]),
     ] : [])
 )

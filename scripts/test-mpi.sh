@@ -3,7 +3,8 @@
 # rank order and checks the result bit for bit against the sequential sum; the job fails on any mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-check=$(scripts/build-mpi.sh release | tail -1)
+quill=$(scripts/build-mpi.sh release | tail -1)
+check=$(dirname "$quill")/quill-mpi-check
 # CI runs as root, which mpirun refuses unless told; --oversubscribe lets 3 ranks share 2 cores.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 for ranks in 1 2 3; do

@@ -4,6 +4,28 @@ import Foundation
 /// restoring its latest checkpoint, and recording how it ended. A family's session supplies its options, data, model
 /// and objective; the epochs are the one ``QuillTrain/TrainingLoop``.
 enum StoreTrainingRun {
+    /// Makes a session on every rank of `group` (or the one process) and agrees that all could: a rank whose `make`
+    /// threw says so to the others, and every rank then stops (rank 0 marks a run it created failed). The other
+    /// ranks learn rank 0's run id here.
+    static func start<Session: StartedRun>(group: (any ProcessGroup)?, store: Store, _ make: () throws -> Session)
+        throws -> Session {
+        guard let group, group.size > 1 else { return try make() }
+        let session: Session
+        do {
+            session = try make()
+        } catch {
+            _ = group.sum([1, 0])
+            throw error
+        }
+        let agreed = group.sum([0, group.rank == 0 ? Double(session.runID) : 0])
+        guard agreed[0] == 0 else {
+            if group.rank == 0 { try? store.finishRun(session.runID, status: .failed) }
+            throw TrainingRunError.otherRankFailed(ranks: Int(agreed[0]))
+        }
+        session.runID = Int64(agreed[1])
+        return session
+    }
+
     /// Checks that a run named `name` can start (no live run owns the name; no model of that name unless `replace`),
     /// or that run `resume` can continue (not finished, not running elsewhere, options that `check` accepts).
     /// - Returns: the run to resume, or nil for a new run.
@@ -11,9 +33,16 @@ enum StoreTrainingRun {
     ///   ``QuillStore/StoreError/alreadyExists(kind:name:)``.
     /// - Parameter epochs: the epochs asked for; a finished run continues only when they are more than it trained
     ///   (training it further), and is refused otherwise.
+    /// - Parameter leads: false for a rank other than 0 of a data-parallel job: it checks the options of a resume
+    ///   but not who owns the name or the run (rank 0 does, and claims the run meanwhile).
     static func checkStart(name: String, resume: Int64?, replace: Bool, epochs: Int? = nil, in store: Store,
-                           checkOptions: (_ run: Int64) throws -> Void) throws -> RunRecord? {
+                           leads: Bool = true, checkOptions: (_ run: Int64) throws -> Void) throws -> RunRecord? {
         if resume == nil { try StoreName.validate(name, kind: "model") }  // before any slow work
+        if !leads {
+            guard let resume else { return nil }
+            try checkOptions(resume)
+            return try store.run(id: resume)
+        }
         let me = RunOwner.current
         if let resume {
             let run = try store.run(id: resume)
@@ -129,35 +158,46 @@ enum StoreTrainingRun {
     }
 
     /// Runs the loop's remaining epochs and records how the run ended: finished with its model, interrupted (a stop
-    /// request), or failed (divergence or any error; the last good checkpoint is kept).
+    /// request), or failed (divergence or any error; the last good checkpoint is kept). Without a recorder (a rank
+    /// other than 0) nothing is written, and the model's id is rank 0's.
     /// - Returns: what the loop did and the id of the model saved under the run's name.
     /// - Throws: ``TrainingRunError/interrupted(run:place:)``, ``TrainingRunError/diverged(run:epoch:step:checkpoint:)``
     ///   or the error that ended the run.
-    static func train<Objective>(_ loop: TrainingLoop<Objective>, recorder: StoreRecorder,
+    static func train<Objective>(_ loop: TrainingLoop<Objective>, run runID: Int64, recorder: StoreRecorder?,
                                  progress: ((TrainingProgress) -> Void)?, epochEnd: ((EpochReport) throws -> Void)?,
                                  shouldStop: (() -> Bool)?) throws -> (summary: TrainingLoop<Objective>.Summary,
                                                                        modelID: Int64) {
-        let store = recorder.store, runID = recorder.runID, name = recorder.name
+        let store = recorder?.store
         do {
             let summary = try loop.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
-            if summary.savedEpoch == nil, (try? store.model(named: name)) == nil {
-                try recorder.saveModel(notes: [:])  // nothing trained in this session and no model yet: save it
+            var modelID: Int64 = 0
+            if let recorder, let store {
+                if summary.savedEpoch == nil, (try? store.model(named: recorder.name)) == nil {
+                    try recorder.saveModel(notes: [:])  // nothing trained in this session and no model yet: save it
+                }
+                modelID = try store.model(named: recorder.name).id
+                try store.finishRun(runID, status: .finished, modelID: modelID)
             }
-            let modelID = try store.model(named: name).id
-            try store.finishRun(runID, status: .finished, modelID: modelID)
+            if let group = loop.group, group.size > 1 { modelID = Int64(group.sum([Double(modelID)])[0]) }
             return (summary, modelID)
         } catch TrainError.stopped(let place) {
-            try store.finishRun(runID, status: .interrupted)
+            try store?.finishRun(runID, status: .interrupted)
             throw TrainingRunError.interrupted(run: runID, place: place)
         } catch TrainError.diverged(let epoch, let step, let checkpoint) {
-            try? store.finishRun(runID, status: .failed)
+            try? store?.finishRun(runID, status: .failed)
             throw TrainingRunError.diverged(run: runID, epoch: epoch, step: step, checkpoint: checkpoint)
         } catch let error as TrainingRunError {
-            try? store.finishRun(runID, status: .failed)
+            try? store?.finishRun(runID, status: .failed)
             throw error
         } catch {
-            try? store.finishRun(runID, status: .failed)  // may fail too (a full disk): resuming works either way
+            try? store?.finishRun(runID, status: .failed)  // may fail too (a full disk): resuming works either way
             throw TrainingRunError.failed(run: runID, reason: String(describing: error))
         }
     }
+}
+
+/// A family's training session as ``StoreTrainingRun/start(group:store:_:)`` sees it: the run it trains, which the
+/// ranks other than 0 learn from rank 0.
+protocol StartedRun: AnyObject {
+    var runID: Int64 { get set }
 }

@@ -32,6 +32,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
     /// Training was asked to stop before its run started (while the vocabulary was built or the text encoded), so
     /// nothing was stored: no run, no vocabulary.
     case stoppedBeforeStart
+    /// In a data-parallel job, `ranks` other processes could not start the run (each says why on its own); this one
+    /// stops with them, and a run rank 0 had created is marked failed.
+    case otherRankFailed(ranks: Int)
 
     /// An option whose value differs between a run and its resume.
     public struct OptionChange: Equatable, Sendable {
@@ -76,6 +79,9 @@ public enum TrainingRunError: Error, Equatable, CustomStringConvertible {
         case .stoppedBeforeStart:
             return "training stopped before its run started (while building the vocabulary or encoding the text); "
                 + "nothing was stored"
+        case let .otherRankFailed(ranks):
+            return "\(ranks) other process\(ranks == 1 ? "" : "es") of the job could not start the run (\(ranks == 1 ? "its" : "their") "
+                + "own message says why); nothing was trained"
         }
     }
 

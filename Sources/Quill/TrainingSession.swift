@@ -21,15 +21,22 @@ extension LanguageModelTraining {
     ///     interrupted and throws ``TrainingRunError/interrupted(run:place:)``. Asked too while the vocabulary is
     ///     built and the text encoded, before the run starts: `true` there stores nothing and throws
     ///     ``TrainingRunError/stoppedBeforeStart``.
+    ///   - group: the data-parallel job this process is one rank of (docs/scale-out.md), or nil. Every rank calls
+    ///     `run` with the same options and the same store path (a filesystem every rank reads); each trains its
+    ///     share of the batch's streams, and rank 0 alone writes to the store. The result is that of one process at
+    ///     the whole batch, up to the order of the additions.
     /// - Throws: ``LanguageModelError/invalidOption(_:)`` for bad options; ``TrainingRunError`` for a run that cannot
     ///   start or resume, a diverging loss (the run is marked failed, the last good checkpoint kept) or a stop;
     ///   ``StoreError`` (e.g. a model of that name exists and ``replace`` is off); ``TextError`` / ``TrainError`` for
-    ///   a corpus that cannot be read or is too small.
+    ///   a corpus that cannot be read or is too small; ``TrainingRunError/otherRankFailed`` in a data-parallel job
+    ///   when another rank could not start.
     public func run(in store: Store, progress: ((Progress) -> Void)? = nil,
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
-                    shouldStop: (() -> Bool)? = nil) throws -> Result {
-        try validate()
-        let session = try TrainingSession(self, store: store, shouldStop: shouldStop)
+                    shouldStop: (() -> Bool)? = nil, group: (any ProcessGroup)? = nil) throws -> Result {
+        let session = try StoreTrainingRun.start(group: group, store: store) {
+            try validate()
+            return try TrainingSession(self, store: store, shouldStop: shouldStop, group: group)
+        }
         return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
@@ -37,7 +44,10 @@ extension LanguageModelTraining {
 /// One session of a language model's training run: resolves the vocabulary and data, builds the model, checks the
 /// run can start, and hands the epochs to a ``TrainingLoop``, which records checkpoints and the best model in the
 /// store through a ``StoreRecorder``.
-final class TrainingSession {
+///
+/// In a data-parallel job, ranks other than 0 follow: the same checks, vocabulary, data and initial parameters, read
+/// only; their share of the streams; no recorder and no store writes.
+final class TrainingSession: StartedRun {
     private let options: LanguageModelTraining
     private let store: Store
     private let start = Date()
@@ -46,15 +56,20 @@ final class TrainingSession {
     private let validIDs: TokenIDs?
     private let model: any StreamLanguageModel
     private let loop: TrainingLoop<LanguageModelObjective>
-    private let recorder: StoreRecorder
+    /// Rank 0's (or a single process's) store side; nil on the other ranks of a data-parallel job.
+    private let recorder: StoreRecorder?
+    var runID: Int64
 
-    init(_ options: LanguageModelTraining, store: Store, shouldStop: (() -> Bool)? = nil) throws {
+    init(_ options: LanguageModelTraining, store: Store, shouldStop: (() -> Bool)? = nil,
+         group: (any ProcessGroup)? = nil) throws {
         self.options = options
         self.store = store
         let sessionStart = StoreRecorder.now()
         let me = RunOwner.current
+        let leads = (group?.rank ?? 0) == 0
         let resumed = try StoreTrainingRun.checkStart(name: options.name, resume: options.resume,
-                                                      replace: options.replace, epochs: options.epochs, in: store) { resume in
+                                                      replace: options.replace, epochs: options.epochs, in: store,
+                                                      leads: leads) { resume in
             try options.checkResumable(try LanguageModelTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
@@ -79,21 +94,22 @@ final class TrainingSession {
         let objective: LanguageModelObjective
         do {
             objective = try LanguageModelObjective(model: model, trainIDs: trainIDs.ids, batch: options.batch,
-                                                   steps: options.steps, validIDs: validIDs?.ids)
+                                                   steps: options.steps, validIDs: validIDs?.ids, group: group)
         } catch let TrainError.corpusTooSmall(tokens, batchSize, nil) {
             throw TrainError.corpusTooSmall(tokens: tokens, batchSize: batchSize, file: options.corpus)
         }
 
-        let runID: Int64
         try checkStop()
         if let resumed {
             runID = resumed.id
-        } else {
+        } else if leads {
             if isNew { try store.saveVocabulary(vocabulary, name: vocabularyName, replace: true) }
             runID = try store.createRun(name: options.name, configJSON: try options.configurationJSON(), owner: me)
+        } else {
+            runID = 0  // rank 0's, once every rank has started (StoreTrainingRun.start)
         }
-        recorder = StoreRecorder(store: store, runID: runID, name: options.name, notes: options.notes,
-                                 sessionStart: sessionStart) { [model, name = options.name] notes in
+        recorder = !leads ? nil : StoreRecorder(store: store, runID: runID, name: options.name, notes: options.notes,
+                                                sessionStart: sessionStart) { [model, name = options.name] notes in
             let wasTraining = model.isTraining
             model.isTraining = false
             defer { model.isTraining = wasTraining }
@@ -106,15 +122,13 @@ final class TrainingSession {
             checkpointMinutes: options.checkpointMinutes, dataFingerprint: vocabulary.fingerprint,
             timeBudget: options.timeBudget.map { $0 * 60 })
         loop = TrainingLoop(objective: objective, optimizer: options.makeOptimizer(for: model.parameters),
-                            configuration: configuration, recorder: recorder, rng: rng.split())
+                            configuration: configuration, recorder: recorder, rng: rng.split(), group: group)
         if resumed != nil {
             try StoreTrainingRun.restoreLatestCheckpoint(run: runID, model: options.name,
                                                          fingerprint: vocabulary.fingerprint, loop: loop, in: store)
-            try store.claimRun(runID, owner: me)
+            if leads { try store.claimRun(runID, owner: me) }
         }
     }
-
-    private var runID: Int64 { recorder.runID }
 
     /// The stored vocabulary the options name, or the one built from the corpus (to be stored under the model's name
     /// when `isNew`, once the run can start).
@@ -140,7 +154,7 @@ final class TrainingSession {
     func run(progress: ((LanguageModelTraining.Progress) -> Void)?,
              epochEnd: ((LanguageModelTraining.EpochReport) throws -> Void)?,
              shouldStop: (() -> Bool)?) throws -> LanguageModelTraining.Result {
-        let (summary, modelID) = try StoreTrainingRun.train(loop, recorder: recorder, progress: progress,
+        let (summary, modelID) = try StoreTrainingRun.train(loop, run: runID, recorder: recorder, progress: progress,
                                                             epochEnd: epochEnd, shouldStop: shouldStop)
         return LanguageModelTraining.Result(
             runID: runID, modelID: modelID, vocabulary: vocabularyName, epochs: summary.epochs,

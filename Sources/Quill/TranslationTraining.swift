@@ -181,9 +181,11 @@ public struct TranslationTraining: TrainingRunOptions, Equatable {
     /// ``LanguageModelTraining/run(in:progress:epochEnd:shouldStop:)`` does for language models.
     public func run(in store: Store, progress: ((TrainingProgress) -> Void)? = nil,
                     epochEnd: ((EpochReport) throws -> Void)? = nil,
-                    shouldStop: (() -> Bool)? = nil) throws -> Result {
-        try validate()
-        let session = try TranslationSession(self, store: store, shouldStop: shouldStop)
+                    shouldStop: (() -> Bool)? = nil, group: (any ProcessGroup)? = nil) throws -> Result {
+        let session = try StoreTrainingRun.start(group: group, store: store) {
+            try validate()
+            return try TranslationSession(self, store: store, shouldStop: shouldStop, group: group)
+        }
         return try session.run(progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
     }
 }
@@ -240,7 +242,7 @@ public enum TSVColumns: String, Codable, Sendable, CaseIterable {
 
 /// One session of a translation model's training run: resolves the vocabularies and the pairs, builds the model,
 /// checks the run can start, and hands the epochs to the ``QuillTrain/TrainingLoop``.
-final class TranslationSession {
+final class TranslationSession: StartedRun {
     private let options: TranslationTraining
     private let store: Store
     private let start = Date()
@@ -249,14 +251,18 @@ final class TranslationSession {
     private let valid: ParallelCorpus?
     private let model: EncoderDecoder
     private let loop: TrainingLoop<TranslationObjective>
-    private let recorder: StoreRecorder
+    /// Rank 0's (or a single process's) store side; nil on the other ranks of a data-parallel job.
+    private let recorder: StoreRecorder?
+    var runID: Int64
 
-    init(_ options: TranslationTraining, store: Store, shouldStop: (() -> Bool)? = nil) throws {
+    init(_ options: TranslationTraining, store: Store, shouldStop: (() -> Bool)? = nil,
+         group: (any ProcessGroup)? = nil) throws {
         self.options = options
         self.store = store
         let sessionStart = StoreRecorder.now()
+        let leads = (group?.rank ?? 0) == 0
         let resumed = try StoreTrainingRun.checkStart(name: options.name, resume: options.resume,
-                                                      replace: options.replace, in: store) { resume in
+                                                      replace: options.replace, in: store, leads: leads) { resume in
             try options.checkResumable(try TranslationTraining.resuming(run: resume, in: store), run: resume)
         }
         // Everything up to the first write is checked first, so a failed start leaves the store as it was.
@@ -287,12 +293,13 @@ final class TranslationSession {
         model.parameters.initialize(.uniform(scale: options.initScale), rng: &rng)
         let batcher = try SentencePairBatcher(corpus: train, batchSize: options.batch, maxTokens: options.maxTokens,
                                               seed: options.seed)
-        let objective = TranslationObjective(model: model, batcher: batcher, validation: valid)
+        let objective = TranslationObjective(model: model, batcher: batcher, validation: valid, group: group)
 
         try StoreTrainingRun.checkStop(shouldStop)
-        let runID: Int64
         if let resumed {
             runID = resumed.id
+        } else if !leads {
+            runID = 0  // rank 0's, once every rank has started (StoreTrainingRun.start)
         } else {
             for side in [vocabularies.source, vocabularies.target] where side.isNew {
                 try store.saveVocabulary(side.vocabulary, name: side.name, replace: true)
@@ -300,8 +307,8 @@ final class TranslationSession {
             runID = try store.createRun(name: options.name, configJSON: try options.configurationJSON(),
                                         owner: RunOwner.current)
         }
-        recorder = StoreRecorder(store: store, runID: runID, name: options.name, notes: options.notes,
-                                 sessionStart: sessionStart) { [model, names, name = options.name] notes in
+        recorder = !leads ? nil : StoreRecorder(store: store, runID: runID, name: options.name, notes: options.notes,
+                                                sessionStart: sessionStart) { [model, names, name = options.name] notes in
             let wasTraining = model.isTraining
             model.isTraining = false
             defer { model.isTraining = wasTraining }
@@ -317,11 +324,11 @@ final class TranslationSession {
         let optimizer = options.optimizer.make(for: model.parameters, learningRate: options.learningRate,
                                                weightDecay: options.optimizer.defaultWeightDecay)
         loop = TrainingLoop(objective: objective, optimizer: optimizer, configuration: configuration,
-                            recorder: recorder, rng: rng.split())
+                            recorder: recorder, rng: rng.split(), group: group)
         if resumed != nil {
             try StoreTrainingRun.restoreLatestCheckpoint(run: runID, model: options.name, fingerprint: fingerprint,
                                                          loop: loop, in: store)
-            try store.claimRun(runID, owner: RunOwner.current)
+            if leads { try store.claimRun(runID, owner: RunOwner.current) }
         }
     }
 
@@ -366,10 +373,10 @@ final class TranslationSession {
 
     func run(progress: ((TrainingProgress) -> Void)?, epochEnd: ((EpochReport) throws -> Void)?,
              shouldStop: (() -> Bool)?) throws -> TranslationTraining.Result {
-        let (summary, modelID) = try StoreTrainingRun.train(loop, recorder: recorder, progress: progress,
+        let (summary, modelID) = try StoreTrainingRun.train(loop, run: runID, recorder: recorder, progress: progress,
                                                             epochEnd: epochEnd, shouldStop: shouldStop)
         return TranslationTraining.Result(
-            runID: recorder.runID, modelID: modelID, sourceVocabulary: names.source, targetVocabulary: names.target,
+            runID: runID, modelID: modelID, sourceVocabulary: names.source, targetVocabulary: names.target,
             epochs: summary.epochs, savedEpoch: summary.savedEpoch, stoppedEarly: summary.stoppedEarly,
             budgetSpent: summary.budgetSpent, parameterCount: model.parameters.parameterCount,
             trainReport: train.report, validPairs: valid?.count, seconds: Date().timeIntervalSince(start))

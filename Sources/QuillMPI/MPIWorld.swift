@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import QuillTrain
 
 /// The processes of an MPI job (Open MPI): who this one is, and the collective operations data-parallel work needs.
 ///
@@ -46,18 +47,40 @@ public final class MPIWorld: @unchecked Sendable {
     /// library picks, which varies with size and topology.) The cost is gathering all `size` buffers on each rank:
     /// `(size − 1)·count` floats received per rank, against about `2·count` for a ring all-reduce.
     public func allReduceSumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try sumInRankOrder(buffer, type: quill_mpi_float())
+    }
+
+    /// ``allReduceSumInRankOrder(_:)`` for doubles.
+    public func allReduceSumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try sumInRankOrder(buffer, type: quill_mpi_double())
+    }
+
+    private func sumInRankOrder<Scalar: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<Scalar>,
+                                                             type: MPI_Datatype) throws {
         guard size > 1 else { return }
         let count = buffer.count
-        var all = [Float](repeating: 0, count: count * size)
-        try all.withUnsafeMutableBufferPointer { gathered in
-            try Self.check(MPI_Allgather(buffer.baseAddress, Int32(count), quill_mpi_float(), gathered.baseAddress,
-                                         Int32(count), quill_mpi_float(), quill_mpi_world()), "MPI_Allgather")
-            for i in 0..<count { buffer[i] = gathered[i] }
-            for r in 1..<size {
-                let part = gathered.baseAddress! + r * count
-                for i in 0..<count { buffer[i] += part[i] }
+        let gathered = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: count * size)
+        defer { gathered.deallocate() }
+        try Self.check(MPI_Allgather(buffer.baseAddress, Int32(count), type, gathered.baseAddress, Int32(count), type,
+                                     quill_mpi_world()), "MPI_Allgather")
+        for i in 0..<count { buffer[i] = gathered[i] }
+        for r in 1..<size {
+            let part = gathered.baseAddress! + r * count
+            for i in 0..<count { buffer[i] += part[i] }
+        }
+    }
+
+    /// Every rank's `values` (the same count on each), concatenated in rank order, on every rank.
+    public func allGather(_ values: [Float]) throws -> [Float] {
+        guard size > 1 else { return values }
+        var all = [Float](repeating: 0, count: values.count * size)
+        try values.withUnsafeBufferPointer { mine in
+            try all.withUnsafeMutableBufferPointer { all in
+                try Self.check(MPI_Allgather(mine.baseAddress, Int32(mine.count), quill_mpi_float(), all.baseAddress,
+                                             Int32(mine.count), quill_mpi_float(), quill_mpi_world()), "MPI_Allgather")
             }
         }
+        return all
     }
 
     /// The element-wise sum over all ranks by `MPI_Allreduce`: the library's fastest algorithm, in an order it
@@ -80,5 +103,30 @@ public final class MPIWorld: @unchecked Sendable {
         var length: Int32 = 0
         MPI_Error_string(code, &text, &length)
         throw Failure(call: call, code: code, description: "\(call) failed: \(String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+    }
+}
+
+/// MPI as the process group of data-parallel training. A failed MPI call ends the whole job, as MPI's default error
+/// handler would: a rank cannot go on alone while the others wait for it.
+extension MPIWorld: ProcessGroup {
+    public func sum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        orAbort { try allReduceSumInRankOrder(buffer) }
+    }
+
+    public func sum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        orAbort { try allReduceSumInRankOrder(buffer) }
+    }
+
+    public func gather(_ values: [Float]) -> [Float] {
+        orAbort { try allGather(values) }
+    }
+
+    private func orAbort<T>(_ body: () throws -> T) -> T {
+        do {
+            return try body()
+        } catch {
+            FileHandle.standardError.write(Data("quill: error: rank \(rank): \(error)\n".utf8))
+            abort()
+        }
     }
 }

@@ -20,10 +20,13 @@ public final class ThreadPool: @unchecked Sendable {
     /// The process-wide pool: `QUILL_THREADS`, else the number of cores.
     public static let shared = ThreadPool(threads: ThreadPool.defaultThreadCount)
 
-    /// `QUILL_THREADS` if set to a positive integer, else the number of active cores.
+    /// `QUILL_THREADS` if set to a positive integer, else the number of active cores; under Open MPI's `mpirun`,
+    /// the cores shared among the ranks on this host (`OMPI_COMM_WORLD_LOCAL_SIZE`), at least one each.
     public static var defaultThreadCount: Int {
-        if let s = ProcessInfo.processInfo.environment["QUILL_THREADS"], let n = Int(s), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
+        let environment = ProcessInfo.processInfo.environment
+        if let s = environment["QUILL_THREADS"], let n = Int(s), n > 0 { return n }
+        let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere))
     }
 
     /// Threads that run a job, the caller included.

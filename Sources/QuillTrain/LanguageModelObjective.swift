@@ -10,6 +10,11 @@ import QuillTensor
 /// objective's, not the loop's: ``carriedState`` saves it under the model's names
 /// (``StreamLanguageModel/carriedStateLayout(batch:)``: `state.hidden` and `state.cell` of a recurrent model,
 /// `state.context` of a convolutional one).
+///
+/// In a data-parallel job (`group`) each rank trains its share of the streams
+/// (``DataParallel/languageModelShard(of:batch:rank:size:)``) while its position, carried state and validation are
+/// those of the whole batch: a checkpoint is the one a single process at the whole batch writes, and the
+/// validation loss is summed over the ranks' shares of the validation streams.
 public final class LanguageModelObjective: TrainingObjective {
     public let model: any StreamLanguageModel
     public private(set) var batcher: Batcher
@@ -18,18 +23,31 @@ public final class LanguageModelObjective: TrainingObjective {
     /// Validation ids, evaluated with `B = validationBatch` streams and windows of `T`.
     public let validIDs: [Int32]?
     public let validationBatch: Int
+    /// The job this objective is one rank of; `nil` for one process.
+    public let group: (any ProcessGroup)?
 
     private var inputs: [Int32]
     private var targets: [Int32]
     private var lastSteps = 0
 
     /// - Parameters:
+    ///   - batch: the whole job's batch (streams), a multiple of the group's size.
     ///   - validIDs: validation ids; evaluated with `min(batch, count / 2)` streams (at least 1).
-    /// - Throws: ``TrainError`` when the stream is too small for `batch` streams.
+    ///   - group: the data-parallel job, if any; every rank passes the same ids.
+    /// - Throws: ``TrainError`` when the stream is too small for `batch` streams; ``DataParallel/ShapeError`` when
+    ///   `batch` does not split over the group.
     public init(model: any StreamLanguageModel, trainIDs: [Int32], batch: Int, steps: Int,
-                validIDs: [Int32]? = nil) throws {
+                validIDs: [Int32]? = nil, group: (any ProcessGroup)? = nil) throws {
         self.model = model
-        batcher = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)
+        self.group = group
+        let size = group?.size ?? 1
+        if size > 1 {
+            _ = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)  // the whole corpus's own error first
+            let shard = try DataParallel.languageModelShard(of: trainIDs, batch: batch, rank: group!.rank, size: size)
+            batcher = try Batcher(ids: Array(shard), batchSize: batch / size, steps: steps)
+        } else {
+            batcher = try Batcher(ids: trainIDs, batchSize: batch, steps: steps)
+        }
         self.validIDs = validIDs
         validationBatch = max(1, min(batch, (validIDs?.count ?? 0) / 2))
         inputs = [Int32](repeating: 0, count: batcher.windowCapacity)
@@ -38,7 +56,14 @@ public final class LanguageModelObjective: TrainingObjective {
 
     public var parameters: ParameterSet { model.parameters }
     public var batchesPerEpoch: Int { batcher.windowCount }
-    public var dataPosition: DataPosition { .stream(batcher.state) }
+    /// The position in the whole batch's terms (a rank's batcher holds `1/size` of the streams).
+    public var dataPosition: DataPosition {
+        var state = batcher.state
+        state.batchSize *= ranks
+        return .stream(state)
+    }
+
+    private var ranks: Int { group?.size ?? 1 }
 
     public func startEpoch(_ epoch: Int) {
         batcher.startEpoch()
@@ -48,19 +73,23 @@ public final class LanguageModelObjective: TrainingObjective {
     /// Continues an epoch at `position` from the carried tensors the model names (absent: zeros).
     /// - Throws: ``TrainError`` when the position belongs to another stream shape, or a state has the wrong size.
     public func resume(at position: DataPosition, carried tensors: [NamedTensor]) throws {
-        guard case let .stream(position) = position else {
+        guard case var .stream(position) = position, position.batchSize % ranks == 0 else {
             throw TrainError.batcherMismatch(saved: position.shape, current: dataPosition.shape)
         }
+        position.batchSize /= ranks
         let layout = model.carriedStateLayout(batch: batcher.batchSize)
+        let wholeLayout = model.carriedStateLayout(batch: batcher.batchSize * ranks)
         var state: [[Float]] = []
-        for (name, shape) in layout {
+        for ((name, shape), (_, wholeShape)) in zip(layout, wholeLayout) {
             guard let saved = tensors.first(where: { $0.name == name }) else { break }
-            let size = shape.reduce(1, *)
+            let size = wholeShape.reduce(1, *)
             guard saved.values.count == size else {
                 throw TrainError.stateFormat(reason: "the saved state '\(name)' has \(saved.values.count) values; this "
                     + "model and batch carry \(size)")
             }
-            state.append(saved.values)
+            state.append(ranks == 1 ? saved.values
+                : DataParallel.streams(of: saved.values, localShape: shape, wholeShape: wholeShape,
+                                       rank: group!.rank, size: ranks))
         }
         try batcher.restore(position)
         carried = state.count == layout.count && !layout.isEmpty ? state : nil
@@ -86,17 +115,40 @@ public final class LanguageModelObjective: TrainingObjective {
         carried = model.finalState
     }
 
+    /// The whole batch's carried state: in a data-parallel job, gathered from every rank (a collective call).
     public var carriedState: [NamedTensor] {
-        guard let carried else { return [] }
-        return zip(model.carriedStateLayout(batch: batcher.batchSize), carried).map {
-            NamedTensor(name: $0.0.name, shape: $0.0.shape, values: $0.1)
+        let layout = model.carriedStateLayout(batch: batcher.batchSize)
+        let wholeLayout = model.carriedStateLayout(batch: batcher.batchSize * ranks)
+        // Zeros stand for a state not yet carried: a rank must take part in the gather whatever its own state.
+        let local = carried ?? layout.map { [Float](repeating: 0, count: $0.1.reduce(1, *)) }
+        if ranks == 1, carried == nil { return [] }
+        var anyCarried = carried != nil
+        if let group { anyCarried = group.any([anyCarried])[0] }
+        guard anyCarried else { return [] }
+        return zip(zip(layout, wholeLayout), local).map { shapes, values in
+            let ((name, shape), (_, wholeShape)) = shapes
+            guard let group, ranks > 1 else { return NamedTensor(name: name, shape: shape, values: values) }
+            return NamedTensor(name: name, shape: wholeShape,
+                               values: DataParallel.gatherStreams(values, localShape: shape, wholeShape: wholeShape,
+                                                                  group: group))
         }
     }
 
+    /// The validation loss of the whole validation set. In a data-parallel job whose validation batch splits over
+    /// the ranks, each rank evaluates its share of the streams and the sums are added over the ranks (the same loss
+    /// as one process's up to the order of the additions); otherwise every rank evaluates all of it.
     public func validationLoss(pool: ThreadPool) throws -> Double? {
         guard let validIDs else { return nil }
-        return try QuillTrain.evaluate(model: model, ids: validIDs, batch: validationBatch, steps: batcher.steps,
-                                       pool: pool).meanLoss
+        guard let group, ranks > 1, validationBatch % ranks == 0 else {
+            return try QuillTrain.evaluate(model: model, ids: validIDs, batch: validationBatch, steps: batcher.steps,
+                                           pool: pool).meanLoss
+        }
+        let shard = try DataParallel.languageModelShard(of: validIDs, batch: validationBatch, rank: group.rank,
+                                                        size: ranks)
+        let mine = try QuillTrain.evaluate(model: model, ids: Array(shard), batch: validationBatch / ranks,
+                                           steps: batcher.steps, pool: pool)
+        let totals = group.sum([mine.totalLoss, Double(mine.targets)])
+        return totals[0] / totals[1]
     }
 
     /// A cross-entropy whose perplexity `exp(loss)` overflows has diverged, though the loss itself is finite.

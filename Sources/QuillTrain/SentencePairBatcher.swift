@@ -109,9 +109,16 @@ public struct SentencePairBatcher: Sendable {
         return order[batchStarts[k]..<batchStarts[k + 1]]
     }
 
-    /// Writes batch `k` into `batch`, reusing its buffers' capacity.
+    /// In a data-parallel job: this rank's share of each batch (``fill(batch:into:)`` writes rows
+    /// `⌊n·rank/ranks⌋ ..< ⌊n·(rank + 1)/ranks⌋` of a batch of `n`). The plan, and so the position a checkpoint
+    /// saves, is the whole job's.
+    public var rank = 0, ranks = 1
+
+    /// Writes batch `k` (this rank's share of it) into `batch`, reusing its buffers' capacity.
     public func fill(batch k: Int, into batch: inout SentencePairBatch) {
-        let rows = pairs(ofBatch: k)
+        let whole = pairs(ofBatch: k)
+        let rows = whole.dropFirst(whole.count * rank / ranks).prefix(whole.count * (rank + 1) / ranks
+            - whole.count * rank / ranks)
         let b = rows.count
         var s = 0, t = 0
         for i in rows {

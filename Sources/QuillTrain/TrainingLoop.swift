@@ -167,18 +167,21 @@ public struct EpochReport: Sendable, Equatable {
     public var seconds: Double
 }
 
-/// One batch: forward, zero the gradients, backward, `afterBackward`, the global norm (clipped to `clipNorm`), and
-/// the optimizer's update unless the loss or the norm is NaN or infinite; then the objective carries its state.
-/// - Returns: what the batch measured, or `nil` when the epoch is done.
+/// One batch: forward, zero the gradients, backward, the whole job's gradient when `group` is a data-parallel job
+/// (``DataParallel``), the global norm (clipped to `clipNorm`), and the optimizer's update unless the loss or the
+/// norm is NaN or infinite; then the objective carries its state.
+/// - Returns: what the batch measured (over all ranks of `group`), or `nil` when the epoch is done.
 public func trainStep<Objective: TrainingObjective>(
     _ objective: Objective, optimizer: any Optimizer, clipNorm: Float?, rng: inout RNG, pool: ThreadPool = .shared,
-    afterBackward: ((ParameterSet) -> Void)? = nil
+    group: (any ProcessGroup)? = nil
 ) -> StepResult? {
-    guard let batch = objective.forward(rng: &rng, pool: pool) else { return nil }
+    var rankRNG = group.map { DataParallel.rankGenerator(&rng, group: $0) }
+    guard let local = rankRNG == nil ? objective.forward(rng: &rng, pool: pool)
+        : objective.forward(rng: &rankRNG!, pool: pool) else { return nil }
     let parameters = objective.parameters
     parameters.zeroGradients()
     objective.backward(pool: pool)
-    afterBackward?(parameters)
+    let batch = group.map { DataParallel.reduce(local, gradients: parameters.gradients.buffer, over: $0) } ?? local
     let norm = if let clipNorm {
         GradientClipping.clipGlobalNorm(parameters, maxNorm: clipNorm, pool: pool)
     } else {
@@ -253,9 +256,11 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public let pool: ThreadPool
     /// Draws the dropout masks (and any other randomness of the objective); part of a checkpoint.
     public var rng: RNG
-    /// Called with the parameters between backward and clipping: where a data-parallel all-reduce of the gradients
-    /// goes.
-    public var afterBackward: ((ParameterSet) -> Void)?
+    /// The job this process is one rank of, for data-parallel training (``DataParallel``); `nil` for one process.
+    /// Every rank runs the same loop over its own share of the data (the objective's), with every decision (a stop,
+    /// the time budget, a checkpoint's minutes) agreed over the group so all take the same path; only rank 0 should
+    /// have a recorder.
+    public let group: (any ProcessGroup)?
 
     public private(set) var schedule: LearningRateSchedule
     public private(set) var earlyStopping: EarlyStopping
@@ -274,8 +279,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     private var resumeInEpoch: (position: DataPosition, carried: [NamedTensor], loss: RunningMean)?
 
     public init(objective: Objective, optimizer: any Optimizer, configuration: Configuration,
-                recorder: (any TrainingRecorder)?, rng: RNG, pool: ThreadPool = .shared) {
+                recorder: (any TrainingRecorder)?, rng: RNG, pool: ThreadPool = .shared,
+                group: (any ProcessGroup)? = nil) {
         self.objective = objective
+        self.group = group
         self.optimizer = optimizer
         self.configuration = configuration
         self.recorder = recorder
@@ -359,14 +366,15 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             reports.append(report)
             try epochEnd?(report)
             epoch += 1
-            if isBudgetSpent {
+            let (budgetSpent, stop) = agree(isBudgetSpent, epoch <= configuration.epochs && shouldStop?() == true)
+            if budgetSpent {
                 return Summary(epochs: reports, savedEpoch: savedEpoch, stoppedEarly: false, budgetSpent: true)
             }
             if earlyStopping.shouldStop {
                 stoppedEarly = epoch <= configuration.epochs
                 break
             }
-            if epoch <= configuration.epochs, shouldStop?() == true, let lastCheckpoint {
+            if stop, let lastCheckpoint {
                 throw TrainError.stopped(at: lastCheckpoint)
             }
         }
@@ -393,7 +401,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         var targets = 0
         while objective.dataPosition.batch < windows,
               let step = trainStep(objective, optimizer: optimizer, clipNorm: configuration.clipNorm, rng: &rng,
-                                   pool: pool, afterBackward: afterBackward) {
+                                   pool: pool, group: group) {
             sessionSteps += 1
             guard step.isFinite else {
                 throw TrainError.diverged(epoch: epoch, step: globalStep, checkpoint: lastCheckpoint)
@@ -407,9 +415,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 epoch: epoch, epochs: configuration.epochs, window: done, windows: windows, loss: step.loss,
                 tokensPerSecond: seconds > 0 ? Double(targets) / seconds : 0, seconds: seconds,
                 etaSeconds: seconds > 0 ? Double(windows - done) * seconds / Double(done - firstWindow) : nil))
-            guard done < windows, !isBudgetSpent else { break }
-            let stop = shouldStop?() ?? false
-            if stop || checkpointDue {
+            guard done < windows else { break }
+            let (budgetSpent, stop, due) = agree(isBudgetSpent, shouldStop?() ?? false, checkpointDue)
+            if budgetSpent { break }
+            if stop || due {
                 let place = try checkpoint(epochLoss: epochLoss, complete: false, metrics: [
                     TrainingMetric(step: globalStep, epoch: epoch, loss: epochLoss.mean, wallSeconds: wallTime),
                 ])
@@ -442,7 +451,19 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                            seconds: Date().timeIntervalSince(epochStart))
     }
 
-    /// Whether the run has spent ``Configuration/timeBudget``.
+    /// The flags as the whole job raised them (any rank), so that every rank takes the same path; as they are for one
+    /// process.
+    private func agree(_ a: Bool, _ b: Bool) -> (Bool, Bool) {
+        let all = group?.any([a, b]) ?? [a, b]
+        return (all[0], all[1])
+    }
+
+    private func agree(_ a: Bool, _ b: Bool, _ c: Bool) -> (Bool, Bool, Bool) {
+        let all = group?.any([a, b, c]) ?? [a, b, c]
+        return (all[0], all[1], all[2])
+    }
+
+    /// Whether the run has spent ``Configuration/timeBudget`` (on this rank's clock; see ``agree(_:_:)``).
     private var isBudgetSpent: Bool { configuration.timeBudget.map { wallTime >= $0 } ?? false }
 
     private var checkpointDue: Bool {
@@ -470,6 +491,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         let windows = batchesPerEpoch
         let place = CheckpointPlace(epoch: epoch, window: complete ? windows : objective.dataPosition.batch,
                                     windows: windows, step: globalStep)
+        // A data-parallel objective gathers its carried state from every rank: all ranks come here, recorder or not.
+        let carried = complete ? [] : objective.carriedState
         guard let recorder else { return place }
         let parameters = objective.parameters
         var tensors = parameters.entries.map { entry in
@@ -478,7 +501,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         tensors += optimizer.stateBuffers.map { name, buffer in
             NamedTensor(name: "optimizer." + name, shape: [buffer.count], values: Array(buffer.buffer))
         }
-        if !complete { tensors += objective.carriedState }
+        tensors += carried
         try recorder.saveCheckpoint(state: state(epochLoss: epochLoss, complete: complete), tensors: tensors,
                                     metrics: metrics)
         lastCheckpointTime = Date()

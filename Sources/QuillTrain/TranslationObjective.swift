@@ -15,10 +15,12 @@ public final class TranslationObjective: TrainingObjective {
     private var batch = SentencePairBatch()
     private var sourceLengths: [Int32] = []
 
+    /// - Parameter group: the data-parallel job, if any: each rank trains its share of every batch's rows.
     public init(model: EncoderDecoder, batcher: SentencePairBatcher, validation: ParallelCorpus? = nil,
-                validationBatch: Int? = nil) {
+                validationBatch: Int? = nil, group: (any ProcessGroup)? = nil) {
         self.model = model
         self.batcher = batcher
+        if let group { (self.batcher.rank, self.batcher.ranks) = (group.rank, group.size) }
         self.validation = validation
         self.validationBatch = max(1, validationBatch ?? batcher.batchSize)
     }
@@ -38,11 +40,15 @@ public final class TranslationObjective: TrainingObjective {
 
     public func forward(rng: inout RNG, pool: ThreadPool) -> BatchLoss? {
         guard batcher.next(into: &batch) else { return nil }
+        // A batch with fewer rows than ranks leaves some ranks none: no targets, no gradient.
+        guard batch.rows > 0 else { return BatchLoss(loss: 0, targets: 0) }
         let loss = Self.loss(of: batch, model: model, lengths: &sourceLengths, rng: &rng, pool: pool)
         return BatchLoss(loss: loss, targets: batch.targetTokens)
     }
 
-    public func backward(pool: ThreadPool) { model.backward(pool: pool) }
+    public func backward(pool: ThreadPool) {
+        if batch.rows > 0 { model.backward(pool: pool) }
+    }
     public func commit() {}
     public var carriedState: [NamedTensor] { [] }
 

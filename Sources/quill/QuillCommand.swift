@@ -42,7 +42,15 @@ struct QuillCommand: ParsableCommand {
             command = try parseAsRoot()
             try command!.run()
         } catch {
-            exit(withError: ErrorHints.withHint(error, in: command))
+            let error = ErrorHints.withHint(error, in: command)
+            guard let group = Job.group else { exit(withError: error) }
+            // In an MPI job: every rank says what stopped it, and a rank's error of its own ends the job.
+            let code = exitCode(for: error).rawValue
+            if code != 0 || !(error is ExitCode) {
+                FileHandle.standardError.write(Data(((group.rank == 0 ? "" : "rank \(group.rank): ")
+                    + fullMessage(for: error) + "\n").utf8))
+            }
+            Job.exitAfter(error, agreed: Job.everyRankStopped, code: code)
         }
     }
 

@@ -87,20 +87,31 @@ final class MemoryRecorder: TrainingRecorder {
         #expect(tensors == state)
     }
 
-    /// The hook sees the gradients after backward and before clipping: zeroing them leaves the parameters as they
-    /// were (SGD without momentum or decay), and the norm reported is the hook's.
-    @Test func theHookRunsBetweenBackwardAndClipping() throws {
+    /// A data-parallel group sums the gradients after backward and before clipping: a group whose sum zeroes them
+    /// leaves the parameters as they were (SGD without momentum or decay), and the loop asks it to agree on its
+    /// decisions after each batch.
+    @Test func theGroupSumsGradientsBetweenBackwardAndClipping() throws {
         let objective = try RegressionObjective(count: 16, batch: 4)
         let before = Array(objective.parameters.values.buffer)
-        let loop = Self.loop(objective, .sgd, epochs: 1, clip: 1e-9)
-        var calls = 0
-        loop.afterBackward = { parameters in
-            calls += 1
-            #expect(parameters.gradients.buffer.contains { $0 != 0 }, "backward has run")
-            parameters.gradients.zero()
-        }
+        let group = ZeroingGroup()
+        let loop = TrainingLoop(objective: objective, optimizer: SGD(for: objective.parameters, learningRate: 0.01),
+                                configuration: .init(epochs: 1, clipNorm: 1e-9, schedule: .constant(0.01)),
+                                recorder: nil, rng: RNG(seed: 1), group: group)
         _ = try loop.run()
-        #expect(calls == 4 && Array(objective.parameters.values.buffer) == before)
+        #expect(group.gradientSums == 4 && group.sawNonZero && Array(objective.parameters.values.buffer) == before)
+    }
+
+    /// One rank alone whose gradient sum yields zeros.
+    final class ZeroingGroup: ProcessGroup {
+        let rank = 0, size = 1
+        var gradientSums = 0, sawNonZero = false
+        func sum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+            gradientSums += 1
+            if buffer.contains(where: { $0 != 0 }) { sawNonZero = true }
+            for i in buffer.indices { buffer[i] = 0 }
+        }
+        func sum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
+        func gather(_ values: [Float]) -> [Float] { values }
     }
 
     /// Stopped between two batches, restored into a fresh objective and optimizer, the loop ends bit-identical to one

@@ -26,14 +26,16 @@ extension TrainingRunCommand {
         StopSignals.install()
         let bar = ProgressBar(label: "training")
         defer { bar.finish() }  // erased on errors too, so the message starts clean
-        var announced = false, windowsDone = false
+        var announced = Job.isFollower, windowsDone = false  // in an MPI job, rank 0 alone reports
         do {
             return try train({ progress in
                 windowsDone = true
-                bar.update(progress)
+                if !Job.isFollower { bar.update(progress) }
             }, { report in
                 bar.finish()
-                FileHandle.standardError.write(Data((summary(of: report, epochs: epochs) + "\n").utf8))
+                if !Job.isFollower {
+                    FileHandle.standardError.write(Data((summary(of: report, epochs: epochs) + "\n").utf8))
+                }
             }, {
                 guard StopSignals.requested != nil else { return false }
                 if !announced {
@@ -46,6 +48,11 @@ extension TrainingRunCommand {
             })
         } catch let error as TrainingRunError {
             bar.finish()
+            switch error {
+            case .interrupted, .stoppedBeforeStart, .diverged, .otherRankFailed: Job.everyRankStopped = true
+            default: break
+            }
+            if Job.isFollower, case .interrupted = error { throw StopSignals.exitCode(for: StopSignals.requested ?? SIGINT) }
             switch error {
             case .interrupted, .stoppedBeforeStart: break
             default: throw CLIError(message(for: error))
@@ -62,7 +69,7 @@ extension TrainingRunCommand {
             throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
                 + "trained in with --store (or QUILL_STORE)")
         }
-        return try store.open(resume == nil ? .create : .readWrite)
+        return try Job.openStore(store) { try store.open(resume == nil ? .create : .readWrite) }
     }
 
     /// `quill train --resume RUN`, with the `--store` this command was given.
@@ -105,7 +112,7 @@ extension TrainingRunCommand {
             return "rename or delete that model and `\(resumeCommand(run))`, or train under another --name"
         case let .busy(run, _):
             return "wait for it to end, or stop it (Ctrl-C in its terminal, or kill) and then `\(resumeCommand(run))`"
-        case .finished, .notResumable, .stoppedBeforeStart:
+        case .finished, .notResumable, .stoppedBeforeStart, .otherRankFailed:
             return nil
         }
     }

@@ -318,8 +318,10 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     func run(store: Store) throws {
         let training = try training(store: store)
         let result = try train(epochs: training.epochs) { progress, epochEnd, shouldStop in
-            try training.run(in: store, progress: progress, epochEnd: epochEnd, shouldStop: shouldStop)
+            try training.run(in: store, progress: progress, epochEnd: epochEnd, shouldStop: shouldStop,
+                             group: Job.group)
         }
+        if Job.isFollower { return }
         if result.stoppedEarly, let saved = result.savedEpoch {
             FileHandle.standardError.write(Data(("early stopping: validation perplexity has not improved for "
                 + "\(training.patience ?? 0) epochs; the model of epoch \(saved) is saved\n").utf8))

@@ -1,0 +1,72 @@
+import Foundation
+import Quill
+#if canImport(QuillMPI)
+import QuillMPI
+#endif
+
+/// The MPI job this process is one rank of, when `quill` is built with MPI (`QUILL_MPI=1`, scripts/build-mpi.sh) and
+/// started by `mpirun -np N` with N > 1; otherwise none, and every command runs as one process.
+///
+/// Rank 0 does what a single process does; the other ranks (followers) do their share of the work, read the store
+/// but never write it, and print nothing but their errors.
+enum Job {
+    /// The job, or nil for one process.
+    nonisolated(unsafe) static let group: (any ProcessGroup)? = {
+        #if canImport(QuillMPI)
+        guard let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"], size != "1" else { return nil }
+        do {
+            let world = try MPIWorld()
+            atexit { Job.finish() }
+            return world
+        } catch {
+            FileHandle.standardError.write(Data("quill: error: \(error)\n".utf8))
+            exit(1)
+        }
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Set when the error that ends the command is one every rank met at the same point (see ``exitAfter``).
+    nonisolated(unsafe) static var everyRankStopped = false
+
+    /// Whether this process is a rank other than 0 of a job.
+    static var isFollower: Bool { (group?.rank ?? 0) != 0 }
+
+    /// Ends MPI when the process exits normally.
+    private static func finish() {
+        #if canImport(QuillMPI)
+        (group as? MPIWorld)?.finalize()
+        #endif
+    }
+
+    /// Ends the process after `error`. In a job, an error every rank met at the same point (a stop all agreed on, a
+    /// loss that diverged everywhere, a rank that could not start) exits as one process would; any other error may
+    /// leave the other ranks waiting for this one, so it ends the whole job (`MPI_Abort`).
+    static func exitAfter(_ error: Error, agreed: Bool, code: Int32) -> Never {
+        #if canImport(QuillMPI)
+        if !agreed, let world = group as? MPIWorld { world.abort(code: code) }
+        #endif
+        exit(code)
+    }
+
+    /// Opens the store on every rank: rank 0 with `open` (which may create it), the others read-only once rank 0 has
+    /// it open, so no two processes create one file.
+    static func openStore(_ options: StoreOptions, _ open: () throws -> Store) throws -> Store {
+        guard let group, group.size > 1 else { return try open() }
+        if group.rank == 0 {
+            do {
+                let store = try open()
+                _ = group.any([false])
+                return store
+            } catch {
+                _ = group.any([true])
+                throw error
+            }
+        }
+        guard !group.any([false])[0] else {
+            throw CLIError("rank 0 could not open the store \(options.resolvedPath); its message says why")
+        }
+        return try options.open(.readOnly)
+    }
+}
