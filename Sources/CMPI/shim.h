@@ -6,6 +6,7 @@ static inline MPI_Comm quill_mpi_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype quill_mpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype quill_mpi_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype quill_mpi_byte(void) { return MPI_BYTE; }
+static inline MPI_Datatype quill_mpi_int(void) { return MPI_INT; }
 static inline MPI_Op quill_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op quill_mpi_max(void) { return MPI_MAX; }
 static inline int quill_mpi_success(void) { return MPI_SUCCESS; }

@@ -83,6 +83,36 @@ public final class MPIWorld: @unchecked Sendable {
         return all
     }
 
+    /// Rank `root`'s bytes on every rank: their count first, then the bytes.
+    public func broadcast(bytes: [UInt8], from root: Int) throws -> [UInt8] {
+        var count = Int64(bytes.count)
+        try withUnsafeMutableBytes(of: &count) { try broadcast($0, from: root) }
+        var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count))
+        try result.withUnsafeMutableBytes { try broadcast($0, from: root) }
+        return result
+    }
+
+    /// Every rank's bytes (any count each), in rank order, on rank `root` (`MPI_Gather` of the counts, then
+    /// `MPI_Gatherv`); an empty array on the others.
+    public func gather(bytes: [UInt8], to root: Int) throws -> [[UInt8]] {
+        var counts = [Int32](repeating: 0, count: size)
+        var mine = Int32(bytes.count)
+        try Self.check(MPI_Gather(&mine, 1, quill_mpi_int(), &counts, 1, quill_mpi_int(), Int32(root),
+                                  quill_mpi_world()), "MPI_Gather")
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<max(size, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var all = [UInt8](repeating: 0, count: rank == root ? Int(counts.reduce(0, +)) : 0)
+        try bytes.withUnsafeBufferPointer { mineBytes in
+            try all.withUnsafeMutableBufferPointer { allBytes in
+                try Self.check(MPI_Gatherv(mineBytes.baseAddress, Int32(mineBytes.count), quill_mpi_byte(),
+                                           allBytes.baseAddress, counts, offsets, quill_mpi_byte(), Int32(root),
+                                           quill_mpi_world()), "MPI_Gatherv")
+            }
+        }
+        guard rank == root else { return [] }
+        return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
+    }
+
     /// The element-wise sum over all ranks by `MPI_Allreduce`: the library's fastest algorithm, in an order it
     /// chooses (the same bits on every rank of one job, not necessarily those of a sequential sum).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
@@ -119,6 +149,14 @@ extension MPIWorld: ProcessGroup {
 
     public func gather(_ values: [Float]) -> [Float] {
         orAbort { try allGather(values) }
+    }
+
+    public func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] {
+        orAbort { try broadcast(bytes: bytes, from: root) }
+    }
+
+    public func gather(_ bytes: [UInt8], to root: Int) -> [[UInt8]] {
+        orAbort { try gather(bytes: bytes, to: root) }
     }
 
     private func orAbort<T>(_ body: () throws -> T) -> T {

@@ -18,6 +18,10 @@ public protocol ProcessGroup: AnyObject {
     func sum(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Every rank's `values` (the same count on each), concatenated in rank order, on every rank.
     func gather(_ values: [Float]) -> [Float]
+    /// Rank `root`'s `bytes` (any count) on every rank; the others' `bytes` are ignored.
+    func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8]
+    /// Every rank's `bytes` (any count each), in rank order, on rank `root`; an empty array on the others.
+    func gather(_ bytes: [UInt8], to root: Int) -> [[UInt8]]
 }
 
 extension ProcessGroup {

@@ -46,7 +46,7 @@ struct QuillCommand: ParsableCommand {
             guard let group = Job.group else { exit(withError: error) }
             // In an MPI job: every rank says what stopped it, and a rank's error of its own ends the job.
             let code = exitCode(for: error).rawValue
-            if code != 0 || !(error is ExitCode) {
+            if !(error is ExitCode) {
                 FileHandle.standardError.write(Data(((group.rank == 0 ? "" : "rank \(group.rank): ")
                     + fullMessage(for: error) + "\n").utf8))
             }

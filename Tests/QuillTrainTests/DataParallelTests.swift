@@ -228,6 +228,15 @@ final class ThreadGroup: @unchecked Sendable {
         func gather(_ values: [Float]) -> [Float] {
             group.exchange(rank: rank, values.map(Double.init)).flatMap { $0.map(Float.init) }
         }
+
+        func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] {
+            group.exchange(rank: rank, bytes.map(Double.init))[root].map { UInt8($0) }
+        }
+
+        func gather(_ bytes: [UInt8], to root: Int) -> [[UInt8]] {
+            let all = group.exchange(rank: rank, bytes.map(Double.init))
+            return rank == root ? all.map { $0.map { UInt8($0) } } : []
+        }
     }
 
     /// Every rank's deposit, once all have deposited (floats travel as doubles, exactly).

@@ -112,6 +112,8 @@ final class MemoryRecorder: TrainingRecorder {
         }
         func sum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
         func gather(_ values: [Float]) -> [Float] { values }
+        func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] { bytes }
+        func gather(_ bytes: [UInt8], to root: Int) -> [[UInt8]] { [bytes] }
     }
 
     /// Stopped between two batches, restored into a fresh objective and optimizer, the loop ends bit-identical to one

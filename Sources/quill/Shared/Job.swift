@@ -69,4 +69,23 @@ enum Job {
         }
         return try options.open(.readOnly)
     }
+
+    /// One round of work shared over the ranks, in input order: rank 0 hands out `items` in contiguous ranges, one
+    /// per rank, every rank runs `work` on its range, and rank 0 gets all outputs back in the order of `items`.
+    /// Without a job, `work(items)`.
+    ///
+    /// Rank 0 ends the rounds with `items` nil (it then gets nil). The other ranks pass nil and loop while the
+    /// result is not nil: `while try Job.shareRound(nil, work) != nil {}`.
+    static func shareRound<Item: Codable, Output: Codable>(_ items: [Item]?, _ work: ([Item]) throws -> [Output])
+        throws -> [Output]? {
+        guard let group, group.size > 1 else { return try items.map(work) }
+        let encoded = group.rank == 0 ? try JSONEncoder().encode(items) : Data()
+        let round = try JSONDecoder().decode([Item]?.self, from: Data(group.broadcast(Array(encoded), from: 0)))
+        guard let round else { return nil }
+        let n = round.count, r = group.rank, size = group.size
+        let mine = try work(Array(round[(n * r / size)..<(n * (r + 1) / size)]))
+        let parts = group.gather(Array(try JSONEncoder().encode(mine)), to: 0)
+        guard group.rank == 0 else { return [] }
+        return try parts.flatMap { try JSONDecoder().decode([Output].self, from: Data($0)) }
+    }
 }

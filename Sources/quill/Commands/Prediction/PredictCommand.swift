@@ -90,6 +90,13 @@ struct PredictCommand: StoreBackedCommand {
                                       precision: precision.precision,
                                       ngram: try ngram.mixture(for: self.model, vocabulary: vocabulary, store: store))
 
+        // In an MPI job the lines are shared out a round of --batch-lines per rank at a time (Job.shareRound).
+        let predict = { (texts: [PredictedText]) in try predictor.predict(texts.map { ($0.number, $0.text, $0.isPart) }) }
+        if Job.isFollower {
+            while try Job.shareRound(nil, predict) != nil {}
+            return
+        }
+        let roundLines = batchLines * (Job.group?.size ?? 1)
         let bytes = ContextCap.bytes(forTokens: maxContext)
         let reader = try LineReader(path: input, holding: options.keeps == .start ? .start(bytes: bytes)
                                     : .end(bytes: bytes))
@@ -99,8 +106,10 @@ struct PredictCommand: StoreBackedCommand {
         var invalidLines = 0
         var pending: [(number: Int, record: LineRecord?, text: String?, isPart: Bool)] = []
         func flush() throws {
-            let texts = pending.compactMap { entry in entry.text.map { (entry.number, $0, entry.isPart) } }
-            var predictions = try predictor.predict(texts)[...]
+            let texts = pending.compactMap { entry in
+                entry.text.map { PredictedText(number: entry.number, text: $0, isPart: entry.isPart) }
+            }
+            var predictions = try Job.shareRound(texts, predict)![...]
             for entry in pending {
                 let record = entry.record ?? .prediction(predictions.removeFirst())
                 try writer.write(try jsonLine(Numbered(line: entry.number, value: record)) + "\n")
@@ -118,14 +127,22 @@ struct PredictCommand: StoreBackedCommand {
             case .success(let text):
                 pending.append((line.number, nil, text, line.isPart))
             }
-            if pending.count >= batchLines { try flush() }
+            if pending.count >= roundLines { try flush() }
         }
         try flush()
+        _ = try Job.shareRound(nil, predict)
         try writer.close()
         if invalidLines > 0 {
             throw CLIError("\(invalidLines) line\(invalidLines == 1 ? " was" : "s were") not valid UTF-8 in \(reader.name); "
                 + "their records hold the error, every other line was predicted")
         }
+    }
+
+    /// A line to predict, as the ranks of an MPI job pass it around.
+    struct PredictedText: Codable {
+        var number: Int
+        var text: String
+        var isPart: Bool
     }
 
     /// What `predict` prints for a line: the library's ``Predictor/Prediction``, or `{"empty": true}`, or

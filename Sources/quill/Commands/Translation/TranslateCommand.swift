@@ -105,9 +105,19 @@ struct TranslateCommand: StoreBackedCommand {
             }
             return
         }
+        // In an MPI job the lines are shared out a round of --sentences per rank at a time (Job.shareRound).
+        let translate = { (lines: [NumberedLine]) in
+            try system.translate(lines.map(\.text), options: options, firstLine: lines.first?.number ?? 1)
+        }
+        if Job.isFollower {
+            while try Job.shareRound(nil, translate) != nil {}
+            return
+        }
         let output = OutputBuffer()
-        try readLines(try LineReader(path: input), batch: search.sentences) { lines, first in
-            for translation in try system.translate(lines, options: options, firstLine: first) {
+        defer { _ = try? Job.shareRound(nil, translate) }
+        try readLines(try LineReader(path: input), batch: search.sentences * (Job.group?.size ?? 1)) { lines, first in
+            let numbered = lines.enumerated().map { NumberedLine(number: first + $0.offset, text: $0.element) }
+            for translation in try Job.shareRound(numbered, translate)! {
                 switch format {
                 case .text:
                     for candidate in translation.translations {
@@ -219,4 +229,10 @@ struct TranslationAttentionCommand: StoreBackedCommand {
             print(svg)
         }
     }
+}
+
+/// A line of input and its number, as the ranks of an MPI job pass it around.
+struct NumberedLine: Codable {
+    var number: Int
+    var text: String
 }
