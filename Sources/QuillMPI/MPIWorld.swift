@@ -18,6 +18,12 @@ public final class MPIWorld: @unchecked Sendable {
     public let rank: Int
     /// The number of processes.
     public let size: Int
+    /// The float sums (in training, the gradients' all-reduce) this process has made: how many, of how many floats
+    /// in all, and the seconds spent in them, waiting for the other ranks included.
+    public private(set) var floatSums = (calls: 0, floats: 0, seconds: 0.0)
+    /// The parts of this rank's slice that the rank-order all-reduce receives, kept between calls: a buffer
+    /// allocated per call costs its page faults every step.
+    private var scratch: [UInt8] = []
 
     /// Starts MPI (once per process). Open MPI reads what `mpirun` set in the environment.
     public init() throws {
@@ -44,8 +50,12 @@ public final class MPIWorld: @unchecked Sendable {
     /// The element-wise sum over all ranks of `buffer`, into `buffer` on every rank, **summed in rank order**
     /// (`((b₀ + b₁) + b₂) + …`) whatever the job's size or network: every rank gets the same bits, and the result
     /// is that of a sequential loop over the ranks' buffers. (`MPI_Allreduce` leaves the order to the algorithm the
-    /// library picks, which varies with size and topology.) The cost is gathering all `size` buffers on each rank:
-    /// `(size − 1)·count` floats received per rank, against about `2·count` for a ring all-reduce.
+    /// library picks, which varies with size and topology.)
+    ///
+    /// A reduce-scatter then an all-gather, as a ring all-reduce moves data: rank `j` owns the `j`-th of `size`
+    /// slices; every rank sends each owner its part of that slice (`MPI_Alltoallv`), the owner adds the `size` parts
+    /// in rank order, and the sums are gathered back into every rank's buffer (`MPI_Allgatherv`). Each rank sends and
+    /// receives about `2·(size − 1)/size·count` floats and adds `count/size` of them per other rank.
     public func allReduceSumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try sumInRankOrder(buffer, type: quill_mpi_float())
     }
@@ -57,17 +67,29 @@ public final class MPIWorld: @unchecked Sendable {
 
     private func sumInRankOrder<Scalar: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<Scalar>,
                                                              type: MPI_Datatype) throws {
-        guard size > 1 else { return }
+        guard size > 1, let base = buffer.baseAddress else { return }
         let count = buffer.count
-        let gathered = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: count * size)
-        defer { gathered.deallocate() }
-        try Self.check(MPI_Allgather(buffer.baseAddress, Int32(count), type, gathered.baseAddress, Int32(count), type,
-                                     quill_mpi_world()), "MPI_Allgather")
-        for i in 0..<count { buffer[i] = gathered[i] }
-        for r in 1..<size {
-            let part = gathered.baseAddress! + r * count
-            for i in 0..<count { buffer[i] += part[i] }
+        // Slice j is [offsets[j], offsets[j] + counts[j]); this rank owns slice `rank`.
+        let counts = (0..<size).map { Int32(count * ($0 + 1) / size - count * $0 / size) }
+        let offsets = (0..<size).map { Int32(count * $0 / size) }
+        let mine = Int(counts[rank])
+        let stride = MemoryLayout<Scalar>.stride
+        if scratch.count < mine * size * stride { scratch = [UInt8](repeating: 0, count: mine * size * stride) }
+        try scratch.withUnsafeMutableBytes { raw in
+            let parts = raw.baseAddress!.bindMemory(to: Scalar.self, capacity: mine * size)
+            let partCounts = [Int32](repeating: Int32(mine), count: size)
+            let partOffsets = (0..<size).map { Int32($0 * mine) }
+            try Self.check(MPI_Alltoallv(base, counts, offsets, type, parts, partCounts, partOffsets, type,
+                                         quill_mpi_world()), "MPI_Alltoallv")
+            let sum = base + Int(offsets[rank])
+            for i in 0..<mine { sum[i] = parts[i] }
+            for r in 1..<size {
+                let part = parts + r * mine
+                for i in 0..<mine { sum[i] += part[i] }
+            }
         }
+        try Self.check(MPI_Allgatherv(quill_mpi_in_place(), 0, type, base, counts, offsets, type, quill_mpi_world()),
+                       "MPI_Allgatherv")
     }
 
     /// Every rank's `values` (the same count on each), concatenated in rank order, on every rank.
@@ -140,7 +162,11 @@ public final class MPIWorld: @unchecked Sendable {
 /// handler would: a rank cannot go on alone while the others wait for it.
 extension MPIWorld: ProcessGroup {
     public func sum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        let start = DispatchTime.now().uptimeNanoseconds
         orAbort { try allReduceSumInRankOrder(buffer) }
+        floatSums.calls += 1
+        floatSums.floats += buffer.count
+        floatSums.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     public func sum(_ buffer: UnsafeMutableBufferPointer<Double>) {

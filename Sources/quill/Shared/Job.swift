@@ -33,10 +33,19 @@ enum Job {
     /// Whether this process is a rank other than 0 of a job.
     static var isFollower: Bool { (group?.rank ?? 0) != 0 }
 
-    /// Ends MPI when the process exits normally.
+    /// Ends MPI when the process exits normally. With `QUILL_MPI_REPORT=1` each rank first writes one JSON line to
+    /// standard error: its float all-reduces (in training, the gradients') and the seconds spent in them
+    /// (scripts/bench-mpi.sh reads it).
     private static func finish() {
         #if canImport(QuillMPI)
-        (group as? MPIWorld)?.finalize()
+        guard let world = group as? MPIWorld else { return }
+        if ProcessInfo.processInfo.environment["QUILL_MPI_REPORT"] == "1" {
+            let sums = world.floatSums
+            FileHandle.standardError.write(Data(("{\"mpi_report\": true, \"rank\": \(world.rank), \"size\": \(world.size), "
+                + "\"all_reduces\": \(sums.calls), \"floats\": \(sums.floats), "
+                + "\"all_reduce_seconds\": \(sums.seconds)}\n").utf8))
+        }
+        world.finalize()
         #endif
     }
 
