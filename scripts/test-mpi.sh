@@ -7,7 +7,8 @@
 #     one never stopped; resumed on 1 process it ends too (the checkpoint is the whole batch's).
 #  4. A rank that dies (SIGKILL to rank 1): the job ends non-zero, the store checks clean with the last checkpoint,
 #     and the run resumes on 2 ranks to the model of a run never stopped, bit for bit.
-#  5. Sharded prediction: `mpirun -np 2 quill predict` and `quill translate` print what one process prints.
+#  5. Sharded prediction: `mpirun -np 2 quill predict` prints what one process prints.
+#  6. Two hosts as network namespaces over TCP (scripts/test-mpi-hosts.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quill=$(scripts/build-mpi.sh release | tail -1)
@@ -101,4 +102,27 @@ for ranks in 2 3; do
     cmp -s "$work/one.jsonl" "$work/dp.jsonl" || fail "predict on $ranks ranks differs from one process"
     echo "test-mpi: predict on $ranks ranks: $(wc -l <"$work/dp.jsonl") lines, identical to one process"
 done
+# 5b. Translation: trained on 2 ranks (each its share of every sentence batch) as on one process, up to rounding;
+# `quill translate` on 2 and 3 ranks prints what one process prints.
+head -n 400 "$corpus" >"$work/source.txt"
+tr '[:lower:]' '[:upper:]' <"$work/source.txt" >"$work/target.txt"
+translation=(translation train --source "$work/source.txt" --target "$work/target.txt" --preset tiny --embedding 16
+             --hidden 16 --dropout 0 --epochs 1 --batch 16 --max-batches 12 --name tr)
+QUILL_THREADS=1 "$quill" "${translation[@]}" --store "$work/tr1.sqlite" >/dev/null 2>&1 || fail "translation train"
+"${mpi[@]}" 2 "$quill" "${translation[@]}" --store "$work/tr2.sqlite" >"$work/tr2.out" 2>&1 ||
+    { cat "$work/tr2.out"; fail "translation train on 2 ranks"; }
+difference=$(scripts/mpi-compare.py "$work/tr1.sqlite" tr "$work/tr2.sqlite" tr)
+echo "test-mpi: translation on 2 ranks vs one process, 12 batches: largest difference $difference"
+python3 -c "import sys; sys.exit(0 if $difference < 3e-4 else 1)" || fail "translation on 2 ranks differs by $difference"
+head -n 45 "$work/source.txt" >"$work/sentences.txt"
+"$quill" translate --model tr --store "$work/tr1.sqlite" --sentences 4 "$work/sentences.txt" >"$work/one.txt"
+for ranks in 2 3; do
+    "${mpi[@]}" "$ranks" "$quill" translate --model tr --store "$work/tr1.sqlite" --sentences 4 "$work/sentences.txt" \
+        >"$work/dp.txt"
+    cmp -s "$work/one.txt" "$work/dp.txt" || fail "translate on $ranks ranks differs from one process"
+    echo "test-mpi: translate on $ranks ranks: $(wc -l <"$work/dp.txt") lines, identical to one process"
+done
+
+# 6. Two hosts made of network namespaces, over TCP (needs root; says so and skips otherwise).
+scripts/test-mpi-hosts.sh "$quill"
 echo "test-mpi: passed"
