@@ -8,6 +8,7 @@
 #  4. A rank that dies (SIGKILL to rank 1): the job ends non-zero, the store checks clean with the last checkpoint,
 #     and the run resumes on 2 ranks to the model of a run never stopped, bit for bit.
 #  5. Sharded prediction: `mpirun -np 2 quill predict` prints what one process prints.
+#  5c. Search: `mpirun -np 2 quill search` finds what `--jobs 2` finds.
 #  6. Two hosts as network namespaces over TCP (scripts/test-mpi-hosts.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,6 +123,21 @@ for ranks in 2 3; do
     cmp -s "$work/one.txt" "$work/dp.txt" || fail "translate on $ranks ranks differs from one process"
     echo "test-mpi: translate on $ranks ranks: $(wc -l <"$work/dp.txt") lines, identical to one process"
 done
+
+# 5c. Search: trials spread over 2 ranks (one in a child process of rank 0) find what --jobs 2 finds.
+echo '{"cells": ["lstm", "gru"], "hidden": [16, 32], "layers": [1], "ngramOrders": [3], "trials": 4,
+       "minEpochs": 1, "maxEpochs": 3, "reduction": 2, "bptt": [20]}' >"$work/space.json"
+search=(search --corpus "$corpus" --valid "$valid" --space "$work/space.json" --budget 5 --name s --format jsonl)
+QUILL_THREADS=2 "$quill" "${search[@]}" --jobs 2 --store "$work/s1.sqlite" >"$work/s1.jsonl" 2>/dev/null ||
+    fail "search --jobs 2"
+"${mpi[@]}" 2 "$quill" "${search[@]}" --store "$work/s2.sqlite" >"$work/s2.jsonl" 2>"$work/s2.err" ||
+    { cat "$work/s2.err"; fail "search on 2 ranks"; }
+trials() { python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print(t.get("model"), t.get("epochs"), t.get("validPerplexity"), t.get("best", {}).get("model") if "best" in t else "")' "$1"; }
+diff <(trials "$work/s1.jsonl") <(trials "$work/s2.jsonl") || fail "the search on 2 ranks found other results"
+echo "test-mpi: search on 2 ranks: $(grep -c '"model"' "$work/s2.jsonl") lines, the trials and best of --jobs 2"
 
 # 6. Two hosts made of network namespaces, over TCP (needs root; says so and skips otherwise).
 scripts/test-mpi-hosts.sh "$quill"

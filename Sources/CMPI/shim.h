@@ -12,3 +12,5 @@ static inline MPI_Op quill_mpi_max(void) { return MPI_MAX; }
 static inline int quill_mpi_success(void) { return MPI_SUCCESS; }
 static inline void *quill_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int quill_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline int quill_mpi_any_source(void) { return MPI_ANY_SOURCE; }
+static inline int quill_mpi_status_source(const MPI_Status *status) { return status->MPI_SOURCE; }

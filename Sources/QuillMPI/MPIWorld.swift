@@ -135,6 +135,39 @@ public final class MPIWorld: @unchecked Sendable {
         return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
     }
 
+    /// Sends `bytes` to rank `destination` under `tag` (`MPI_Send`): a message between two ranks, for work handed
+    /// out one piece at a time (the search's trials).
+    public func send(_ bytes: [UInt8], to destination: Int, tag: Int32) throws {
+        try bytes.withUnsafeBufferPointer { buffer in
+            try Self.check(MPI_Send(buffer.baseAddress, Int32(buffer.count), quill_mpi_byte(), Int32(destination), tag,
+                                    quill_mpi_world()), "MPI_Send")
+        }
+    }
+
+    /// The rank a message with `tag` waits from (`source`, or any rank when nil), without receiving it
+    /// (`MPI_Iprobe`); nil when none has arrived.
+    public func pendingMessage(from source: Int? = nil, tag: Int32) throws -> Int? {
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        try Self.check(MPI_Iprobe(source.map(Int32.init) ?? quill_mpi_any_source(), tag, quill_mpi_world(), &flag,
+                                  &status), "MPI_Iprobe")
+        return flag != 0 ? Int(quill_mpi_status_source(&status)) : nil
+    }
+
+    /// Receives the next message with `tag` from rank `source` (`MPI_Probe` for its size, then `MPI_Recv`).
+    public func receive(from source: Int, tag: Int32) throws -> [UInt8] {
+        var status = MPI_Status()
+        try Self.check(MPI_Probe(Int32(source), tag, quill_mpi_world(), &status), "MPI_Probe")
+        var count: Int32 = 0
+        try Self.check(MPI_Get_count(&status, quill_mpi_byte(), &count), "MPI_Get_count")
+        var bytes = [UInt8](repeating: 0, count: Int(count))
+        try bytes.withUnsafeMutableBufferPointer { buffer in
+            try Self.check(MPI_Recv(buffer.baseAddress, count, quill_mpi_byte(), Int32(source), tag, quill_mpi_world(),
+                                    &status), "MPI_Recv")
+        }
+        return bytes
+    }
+
     /// The element-wise sum over all ranks by `MPI_Allreduce`: the library's fastest algorithm, in an order it
     /// chooses (the same bits on every rank of one job, not necessarily those of a sequential sum).
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {

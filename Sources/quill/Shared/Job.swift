@@ -59,13 +59,13 @@ enum Job {
         exit(code)
     }
 
-    /// Opens the store on every rank: rank 0 with `open` (which may create it), the others read-only once rank 0 has
-    /// it open, so no two processes create one file.
-    static func openStore(_ options: StoreOptions, _ open: () throws -> Store) throws -> Store {
-        guard let group, group.size > 1 else { return try open() }
+    /// Opens the store on every rank: rank 0 in `mode` (which may create it); the others once rank 0 has it open, so
+    /// no two processes create one file, read-only or read-write as `mode` is.
+    static func openStore(_ options: StoreOptions, _ mode: Store.OpenMode) throws -> Store {
+        guard let group, group.size > 1, mode != .readOnly else { return try options.open(mode) }
         if group.rank == 0 {
             do {
-                let store = try open()
+                let store = try options.open(mode)
                 _ = group.any([false])
                 return store
             } catch {
@@ -76,7 +76,7 @@ enum Job {
         guard !group.any([false])[0] else {
             throw CLIError("rank 0 could not open the store \(options.resolvedPath); its message says why")
         }
-        return try options.open(.readOnly)
+        return try options.open(.readWrite)
     }
 
     /// One round of work shared over the ranks, in input order: rank 0 hands out `items` in contiguous ranges, one

@@ -111,7 +111,7 @@ extension StoreBackedCommand {
     static var openMode: Store.OpenMode { .readOnly }
 
     func run() throws {
-        let opened = try store.open(Self.openMode)
+        let opened = try Job.openStore(store, Self.openMode)
         try run(store: opened)
     }
 }

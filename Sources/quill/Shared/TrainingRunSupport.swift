@@ -69,7 +69,7 @@ extension TrainingRunCommand {
             throw CLIError("\(store.resolvedPath): no such store, so no run to resume; pass the store the run was "
                 + "trained in with --store (or QUILL_STORE)")
         }
-        return try Job.openStore(store) { try store.open(resume == nil ? .create : .readWrite) }
+        return try Job.openStore(store, resume == nil ? .create : .readWrite)
     }
 
     /// `quill train --resume RUN`, with the `--store` this command was given.

@@ -97,6 +97,19 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
         search.replace = replace
         if let trial = worker.workerTrial { return try runWorker(search, trial: trial, store: store) }
         if jobs > 1 { search.processes = trialProcesses() }
+        #if canImport(QuillMPI)
+        // Under mpirun: one trial per rank at a time (SearchRanks).
+        if let ranks = SearchRanks() {
+            if Job.isFollower { return try ranks.follow(search, store: store) }
+            search.processes = ranks.trialProcesses(local: trialProcesses(jobs: ranks.world.size))
+        }
+        defer {
+            if let ranks = SearchRanks(), !Job.isFollower {
+                ranks.end()
+                Job.everyRankStopped = true  // the others are ending normally: no abort, whatever rank 0's error
+            }
+        }
+        #endif
         let result: SearchResult
         do {
             result = try train(epochs: 0) { progress, _, shouldStop in
@@ -161,7 +174,7 @@ extension SearchCommand {
     /// `--jobs N`: each trial of a rung trains in a `quill search` process of its own (these options plus the
     /// worker's), with its share of the threads (1/N, or more when fewer trials are left); its standard error goes
     /// to a log shown when it fails.
-    func trialProcesses() -> TrialProcesses {
+    func trialProcesses(jobs: Int? = nil) -> TrialProcesses {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let environment = ProcessInfo.processInfo.environment
@@ -171,7 +184,7 @@ extension SearchCommand {
         if let vocabulary { arguments += ["--vocabulary", vocabulary] }
         if let path = store.path { arguments += ["--store", path] }
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("quill-search-\(getpid())")
-        return TrialProcesses(jobs: jobs) { [arguments] request in
+        return TrialProcesses(jobs: jobs ?? self.jobs) { [arguments] request in
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             var worker = arguments + ["--worker-trial", request.trial, "--worker-epochs", String(request.epochs),
                                       "--worker-deadline", String(request.deadline.timeIntervalSince1970)]
@@ -215,7 +228,10 @@ final class TrialChildProcess: TrialProcess {
         defer { try? output.close() }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_THREADS": String(threads)]) { $1 }
+        // Without the MPI job's variables: a trial started by rank 0 of `mpirun … quill search` is a process alone.
+        process.environment = ProcessInfo.processInfo.environment
+            .filter { key, _ in !["OMPI_", "PMIX_", "OPAL_"].contains { key.hasPrefix($0) } }
+            .merging(["QUILL_THREADS": String(threads)]) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = output
