@@ -41,6 +41,15 @@ for ranks in 2 3; do
     python3 -c "import sys; sys.exit(0 if $difference < 3e-4 else 1)" || fail "$ranks ranks differ by $difference"
 done
 
+# The gated CNN: 2 ranks against one process; its checkpoints gather the context [B][C] (the batch axis first).
+gcnn=(train --corpus "$corpus" --cell gcnn --hidden 32 --layers 2 --width 3 --dropout 0 --bptt 20 --batch 8
+      --epochs 1 --max-windows 24 --checkpoint-every 5)
+"${mpi[@]}" 2 "$quill" "${gcnn[@]}" --name g --store "$work/g.sqlite" >/dev/null 2>&1 || fail "gcnn on 2 ranks"
+QUILL_THREADS=1 "$quill" "${gcnn[@]}" --name g --store "$work/g1.sqlite" >/dev/null 2>&1 || fail "gcnn alone"
+difference=$(scripts/mpi-compare.py "$work/g1.sqlite" g "$work/g.sqlite" g)
+echo "test-mpi: gated CNN on 2 ranks vs one process, 24 Adam steps: largest difference $difference"
+python3 -c "import sys; sys.exit(0 if $difference < 3e-4 else 1)" || fail "the gated CNN on 2 ranks differs by $difference"
+
 # 3 and 4 train long enough to be stopped midway: 3 epochs, a checkpoint every 10 windows.
 long=(train --corpus "$corpus" --valid "$valid" --hidden 128 --dropout 0.2 --bptt 20 --batch 8 --epochs 3
       --checkpoint-every 10)
