@@ -486,7 +486,9 @@ public struct HyperparameterSearch: Sendable {
         // An epoch counts once validated (a stop between an epoch's last window and its validation leaves the
         // validation to the resumed run).
         trial.epochs = metrics.filter { $0.split == .valid }.map(\.epoch).max() ?? 0
-        trial.rung = max(rung, (0...16).last { space.epochs(rung: $0) <= trial.epochs } ?? 0)
+        // The last rung whose epochs it has reached, among the rungs that add epochs (past maxEpochs none do).
+        let rungs = (0...16).prefix { $0 == 0 || space.epochs(rung: $0 - 1) < space.epochs(rung: $0) }
+        trial.rung = max(rung, rungs.last { space.epochs(rung: $0) <= trial.epochs } ?? 0)
         trial.validPerplexity = metrics.filter { $0.split == .valid }.compactMap(\.perplexity).min()
         trial.seconds = metrics.compactMap(\.wallSeconds).max() ?? 0
         return trial

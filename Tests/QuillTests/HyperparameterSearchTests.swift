@@ -43,6 +43,8 @@ import Testing
             #expect(started.filter { $0.1 == 1 }.count == 4 && started.filter { $0.1 == 2 }.count == 2)
             let advanced = Set(started.filter { $0.1 == 2 }.map(\.0))
             #expect(neural.filter { $0.epochs == 2 }.map(\.model).sorted() == advanced.sorted())
+            // A trial's rung is the last it trained in: 1 for those at maxEpochs (2), 0 for the others.
+            #expect(neural.map(\.rung).sorted() == [0, 0, 1, 1])
             let best = try #require(result.best)
             #expect(best.validPerplexity == result.trials.compactMap(\.validPerplexity).min())
             #expect(try store.model(named: "best").vocabularyName == "best")
