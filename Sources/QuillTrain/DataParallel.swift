@@ -70,14 +70,42 @@ public enum DataParallel {
     /// their sum. With each rank's loss a mean over its targets (or, for a language model's `--loss sum`, over its
     /// streams, whose share is the same), that is the gradient of the whole batch's mean, whatever each rank's share:
     /// sentence batches split unevenly too. Every rank then clips and updates with the same bits.
+    ///
+    /// With `sparse` (an embedding table whose gradient only the batch's rows have), only the rows some rank
+    /// touched cross the network: the union of the ranks' rows, packed, summed, unpacked; the other rows are zero on
+    /// every rank. The sums are those of the dense buffer, added in the same order.
     /// - Returns: the whole batch's mean loss and targets.
-    static func reduce(_ local: BatchLoss, gradients: UnsafeMutableBufferPointer<Float>, over group: any ProcessGroup)
-        -> BatchLoss {
+    static func reduce(_ local: BatchLoss, gradients: UnsafeMutableBufferPointer<Float>, sparse: SparseRows? = nil,
+                       over group: any ProcessGroup) -> BatchLoss {
         let totals = group.sum([local.loss * Double(local.targets), Double(local.targets)])
         let weight = Float(Double(local.targets) / totals[1])
-        for i in gradients.indices { gradients[i] *= weight }
-        group.sum(gradients)
-        return BatchLoss(loss: totals[0] / totals[1], targets: Int(totals[1]))
+        let whole = BatchLoss(loss: totals[0] / totals[1], targets: Int(totals[1]))
+        guard let sparse, sparse.offset + sparse.rowCount * sparse.width <= gradients.count else {
+            for i in gradients.indices { gradients[i] *= weight }
+            group.sum(gradients)
+            return whole
+        }
+        let tableEnd = sparse.offset + sparse.rowCount * sparse.width
+        for range in [0..<sparse.offset, tableEnd..<gradients.count] where !range.isEmpty {
+            let part = UnsafeMutableBufferPointer(rebasing: gradients[range])
+            for i in part.indices { part[i] *= weight }
+            group.sum(part)
+        }
+        var touched = [Float](repeating: 0, count: sparse.rowCount)
+        for row in sparse.rows { touched[Int(row)] = 1 }
+        touched.withUnsafeMutableBufferPointer { group.sum($0) }
+        let union = touched.indices.filter { touched[$0] > 0 }
+        let width = sparse.width, table = gradients.baseAddress! + sparse.offset
+        var packed = [Float](repeating: 0, count: union.count * width)
+        for (k, row) in union.enumerated() {
+            for j in 0..<width { packed[k * width + j] = table[row * width + j] * weight }
+        }
+        packed.withUnsafeMutableBufferPointer { group.sum($0) }
+        table.update(repeating: 0, count: sparse.rowCount * width)
+        for (k, row) in union.enumerated() {
+            for j in 0..<width { table[row * width + j] = packed[k * width + j] }
+        }
+        return whole
     }
 
     /// Rank `group.rank`'s generator for one step, split from the generator every rank shares: the ranks draw

@@ -151,6 +151,16 @@ public final class LanguageModelObjective: TrainingObjective {
         return totals[0] / totals[1]
     }
 
+    /// The rows of `embedding.weight` the last window fed in, unless the decoder shares the table (tied): only they
+    /// have a gradient.
+    public var sparseGradientRows: SparseRows? {
+        let parameters = model.parameters
+        guard let table = parameters.entry("embedding.weight"), table.shape.count == 2,
+              parameters.entry("decoder.weight") != nil else { return nil }
+        return SparseRows(offset: table.offset, rowCount: table.shape[0], width: table.shape[1],
+                          rows: Array(inputs[..<(lastSteps * batcher.batchSize)]))
+    }
+
     /// A cross-entropy whose perplexity `exp(loss)` overflows has diverged, though the loss itself is finite.
     public func hasDiverged(loss: Double) -> Bool { !exp(loss).isFinite }
 

@@ -62,10 +62,28 @@ public protocol TrainingObjective: AnyObject {
     func validationLoss(pool: ThreadPool) throws -> Double?
     /// Whether an epoch's mean loss (training or validation) means training diverged. By default: NaN or infinite.
     func hasDiverged(loss: Double) -> Bool
+    /// The rows of an embedding table the last batch touched, when only they have a gradient: a data-parallel job
+    /// then sends only those (``DataParallel``). By default nil: the whole gradient is dense.
+    var sparseGradientRows: SparseRows? { get }
 }
 
 extension TrainingObjective {
     public func hasDiverged(loss: Double) -> Bool { !loss.isFinite }
+    public var sparseGradientRows: SparseRows? { nil }
+}
+
+/// An embedding table in the flat gradient buffer, and the rows of it a batch touched (any order, repeats allowed):
+/// the other rows' gradients are zero.
+public struct SparseRows: Sendable {
+    /// Where the table `[rowCount][width]` starts in the flat buffer.
+    public var offset: Int
+    public var rowCount: Int
+    public var width: Int
+    public var rows: [Int32]
+
+    public init(offset: Int, rowCount: Int, width: Int, rows: [Int32]) {
+        (self.offset, self.rowCount, self.width, self.rows) = (offset, rowCount, width, rows)
+    }
 }
 
 /// Where the loop writes checkpoints and keeps the best model: a store, a directory, or nothing (`nil`).
@@ -181,7 +199,10 @@ public func trainStep<Objective: TrainingObjective>(
     let parameters = objective.parameters
     parameters.zeroGradients()
     objective.backward(pool: pool)
-    let batch = group.map { DataParallel.reduce(local, gradients: parameters.gradients.buffer, over: $0) } ?? local
+    let batch = group.map {
+        DataParallel.reduce(local, gradients: parameters.gradients.buffer, sparse: objective.sparseGradientRows,
+                            over: $0)
+    } ?? local
     let norm = if let clipNorm {
         GradientClipping.clipGlobalNorm(parameters, maxNorm: clipNorm, pool: pool)
     } else {

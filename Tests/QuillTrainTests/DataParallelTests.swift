@@ -142,6 +142,40 @@ import Testing
         #expect(alone.count == whole[0].count && alone.allSatisfy(\.isFinite))
     }
 
+    /// An embedding table's gradient sent as the union of the rows the ranks touched gives the bits of the dense
+    /// sum, on every rank (the rows no rank touched are zero).
+    @Test func sparseRowsSumAsTheDenseBuffer() throws {
+        let (offset, rowCount, width, count) = (6, 8, 4, 50)
+        let rows: [[Int32]] = [[1, 3, 1], [3, 5]]
+        func gradients(rank: Int) -> [Float] {
+            var rng = RNG(seed: UInt64(rank + 7))
+            return (0..<count).map { i in
+                let inTable = (offset..<(offset + rowCount * width)).contains(i)
+                let row = Int32((i - offset) / width)
+                return inTable && !rows[rank].contains(row) ? 0 : rng.uniform(-0.5, 0.5)
+            }
+        }
+        let targets = [30, 20]
+        for sparse in [false, true] {
+            let group = ThreadGroup(size: 2)
+            let results = try Self.ranks(2) { rank -> [Float] in
+                var buffer = gradients(rank: rank)
+                let local = BatchLoss(loss: 1, targets: targets[rank])
+                _ = buffer.withUnsafeMutableBufferPointer {
+                    DataParallel.reduce(local, gradients: $0, sparse: sparse ? SparseRows(
+                        offset: offset, rowCount: rowCount, width: width, rows: rows[rank]) : nil,
+                                        over: group.member(rank))
+                }
+                return buffer
+            }
+            #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern))
+            let expected = zip(gradients(rank: 0), gradients(rank: 1)).map { a, b in
+                a * Float(30.0 / 50.0) + b * Float(20.0 / 50.0)
+            }
+            #expect(results[0].map(\.bitPattern) == expected.map(\.bitPattern), "sparse: \(sparse)")
+        }
+    }
+
     /// A carried state gathered from the ranks and split again gives each rank its own streams back, for a batch
     /// axis in the middle ([L][B][H]) and first ([B][C]).
     @Test(arguments: [([2, 3, 4], [2, 6, 4]), ([3, 5], [6, 5])])
