@@ -10,7 +10,7 @@ under `no_sync()`, i.e. without the all-reduce) / (median window with it).
 
   python pytorch_ddp_lstm.py --configs ptb-small,ptb-medium --ranks 1,2 --windows 40
 """
-import argparse, json, os, statistics, sys, time
+import argparse, contextlib, json, os, statistics, sys, time
 
 import torch
 import torch.distributed as dist
@@ -29,17 +29,11 @@ def windows_timed(model, opt, data, state, windows, V, T, sync=True):
         dist.barrier()
         t0 = time.perf_counter()
         state = detach(state)
-        if sync:
+        with contextlib.nullcontext() if sync else model.no_sync():  # no_sync: backward without the all-reduce
             logits, state = model(x, state)
             loss = loss_fn(logits.view(-1, V), y.reshape(-1))
             opt.zero_grad()
             loss.backward()
-        else:
-            with model.no_sync():
-                logits, state = model(x, state)
-                loss = loss_fn(logits.view(-1, V), y.reshape(-1))
-                opt.zero_grad()
-                loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         times.append(time.perf_counter() - t0)
