@@ -8,7 +8,7 @@ import QuillMPI
 /// started by `mpirun -np N` with N > 1; otherwise none, and every command runs as one process.
 ///
 /// Rank 0 does what a single process does; the other ranks (followers) do their share of the work, read the store
-/// but never write it, and print nothing but their errors.
+/// but never write it (the search's trials excepted: each is a run of its own), and print nothing but their errors.
 enum Job {
     /// The job, or nil for one process.
     nonisolated(unsafe) static let group: (any ProcessGroup)? = {
