@@ -7,39 +7,48 @@ import Darwin
 #endif
 
 /// Buffered writes to a file descriptor: a streaming command collects its output in a 64 KB block and writes each
-/// full block with one `write(2)`, rather than one `print` per token.
+/// full block with one `write(2)`, rather than one `print` per token. The block is raw memory and integers are
+/// formatted into it directly: `quill tokenize` writes millions of short tokens, and a `String` or an array append
+/// per token would cost more than tokenizing them.
 final class OutputBuffer {
     private let fd: Int32
     private let name: String
     private let ownsDescriptor: Bool
-    private var buffer: [UInt8] = []
+    private let storage: UnsafeMutablePointer<UInt8>
+    private var count = 0
     private let capacity: Int
 
     /// Writes to standard output.
     init(capacity: Int = 1 << 16) {
-        fd = 1; name = "<stdout>"; ownsDescriptor = false; self.capacity = capacity
-        buffer.reserveCapacity(capacity)
+        fd = 1; name = "<stdout>"; ownsDescriptor = false; self.capacity = max(64, capacity)
+        storage = .allocate(capacity: self.capacity)
     }
 
     /// Writes to a file, created or truncated; "-" is standard output.
     init(path: String, capacity: Int = 1 << 16) throws {
-        self.capacity = capacity
-        buffer.reserveCapacity(capacity)
-        if path == "-" { fd = 1; name = "<stdout>"; ownsDescriptor = false; return }
-        let d = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if d < 0 { throw CLIError("\(path): cannot write: \(String(cString: strerror(errno)))") }
-        fd = d; name = path; ownsDescriptor = true
+        self.capacity = max(64, capacity)
+        if path == "-" {
+            fd = 1; name = "<stdout>"; ownsDescriptor = false
+        } else {
+            let d = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            if d < 0 { throw CLIError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+            fd = d; name = path; ownsDescriptor = true
+        }
+        storage = .allocate(capacity: self.capacity)
     }
 
     deinit {
         try? flush()
         if ownsDescriptor { close(fd) }
+        storage.deallocate()
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if buffer.count + bytes.count > capacity { try flush() }
+        if count + bytes.count > capacity { try flush() }
         if bytes.count >= capacity { try writeAll(bytes); return }
-        buffer.append(contentsOf: bytes)
+        if let base = bytes.baseAddress { (storage + count).update(from: base.assumingMemoryBound(to: UInt8.self),
+                                                                   count: bytes.count) }
+        count += bytes.count
     }
 
     func write(_ string: String) throws {
@@ -47,18 +56,42 @@ final class OutputBuffer {
         try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
+    @inline(__always)
     func write(byte: UInt8) throws {
-        if buffer.count == capacity { try flush() }
-        buffer.append(byte)
+        if count == capacity { try flush() }
+        storage[count] = byte
+        count += 1
     }
 
-    /// Writes a decimal integer.
-    func write(_ value: Int) throws { try write(String(value)) }
+    /// Writes a decimal integer, formatted in place.
+    func write(_ value: Int) throws {
+        if count + 20 > capacity { try flush() }
+        var magnitude = value.magnitude, digits = 0
+        repeat { digits += 1; magnitude /= 10 } while magnitude > 0
+        if value < 0 { storage[count] = UInt8(ascii: "-"); count += 1 }
+        magnitude = value.magnitude
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            storage[count + i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        }
+        count += digits
+    }
+
+    /// Lets `body` write at most `maximum` bytes straight into the block; it returns how many it wrote.
+    func withSpace(_ maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) throws {
+        if count + maximum > capacity { try flush() }
+        precondition(maximum <= capacity, "a write of \(maximum) bytes does not fit the \(capacity)-byte block")
+        count += body(storage + count)
+    }
+
+    /// The block's size: a single ``withSpace(_:_:)`` may ask for up to this.
+    var blockSize: Int { capacity }
 
     func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try writeAll($0) }
-        buffer.removeAll(keepingCapacity: true)
+        guard count > 0 else { return }
+        let pending = count
+        count = 0
+        try writeAll(UnsafeRawBufferPointer(start: storage, count: pending))
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

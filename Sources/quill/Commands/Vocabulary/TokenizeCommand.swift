@@ -136,21 +136,31 @@ struct TokenWriter {
         lineOpen = false
     }
 
-    /// The token escaped as in ``VocabularyFile``. Printable ASCII and spaces (most tokens) are escaped here byte by
-    /// byte, without making a `String`; anything else goes through `VocabularyFile.escape`.
+    /// The token escaped as in ``VocabularyFile``. Printable ASCII and spaces (most tokens) are escaped here in one
+    /// pass straight into the output block, without making a `String`; anything else goes through
+    /// `VocabularyFile.escape`.
     private func writeEscaped(_ token: UnsafeRawBufferPointer) throws {
-        guard token.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) else {
-            try output.write(VocabularyFile.escape(String(decoding: token, as: UTF8.self)))
-            return
+        let n = token.count
+        if n * 2 <= output.blockSize {
+            var plain = true
+            try output.withSpace(n * 2) { out in
+                var written = 0
+                for b in token {
+                    guard b >= 0x20 && b < 0x7F && b != 0x5C else { plain = false; return 0 }
+                    if b == 0x20 {
+                        out[written] = 0x5C
+                        out[written + 1] = UInt8(ascii: "s")
+                        written += 2
+                    } else {
+                        out[written] = b
+                        written += 1
+                    }
+                }
+                return written
+            }
+            if plain { return }
         }
-        var start = 0
-        for (i, b) in token.enumerated() where b == 0x20 {
-            if i > start { try output.write(UnsafeRawBufferPointer(rebasing: token[start..<i])) }
-            try output.write(byte: 0x5C)
-            try output.write(byte: UInt8(ascii: "s"))
-            start = i + 1
-        }
-        if token.count > start { try output.write(UnsafeRawBufferPointer(rebasing: token[start...])) }
+        try output.write(VocabularyFile.escape(String(decoding: token, as: UTF8.self)))
     }
 
     /// Whether the token ends with a line break (LF, VT, FF, CR, NEL, U+2028, U+2029): it then ends its line.
