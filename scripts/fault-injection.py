@@ -32,6 +32,7 @@ check failed.
   scripts/fault-injection.py --disk-full
 """
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -267,11 +268,21 @@ def disk_full(quill, family, work):
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         while process.poll() is None and not (inspect(store).get("has_checkpoint")):
             time.sleep(0.05)
-        # Leave 64 KiB: the next checkpoint cannot fit.
-        free = os.statvfs(mount)
+        # Leave at most 64 KiB: the next checkpoint cannot fit. Filled a MiB at a time, as the run writes too: a
+        # write sized from one statvfs can meet ENOSPC when the run's WAL grew meanwhile (a full disk is the aim).
         filler = os.path.join(mount, "filler")
         with open(filler, "wb") as f:
-            f.write(b"\0" * max(0, free.f_bavail * free.f_frsize - 65536))
+            try:
+                while True:
+                    free = os.statvfs(mount)
+                    left = free.f_bavail * free.f_frsize - 65536
+                    if left <= 0:
+                        break
+                    f.write(b"\0" * min(left, 1 << 20))
+                    f.flush()
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
         _, err = process.communicate()
         state = inspect(store)
         result.update({"exit": process.returncode, "error": " ".join(err.split())[-400:],
