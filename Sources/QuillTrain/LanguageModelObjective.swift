@@ -118,16 +118,16 @@ public final class LanguageModelObjective: TrainingObjective {
     /// The whole batch's carried state: in a data-parallel job, gathered from every rank (a collective call).
     public var carriedState: [NamedTensor] {
         let layout = model.carriedStateLayout(batch: batcher.batchSize)
+        guard let group, ranks > 1 else {
+            guard let carried else { return [] }
+            return zip(layout, carried).map { NamedTensor(name: $0.0.name, shape: $0.0.shape, values: $0.1) }
+        }
+        // Every rank takes part whatever its own state; zeros stand for one not yet carried.
+        guard group.any([carried != nil])[0] else { return [] }
         let wholeLayout = model.carriedStateLayout(batch: batcher.batchSize * ranks)
-        // Zeros stand for a state not yet carried: a rank must take part in the gather whatever its own state.
         let local = carried ?? layout.map { [Float](repeating: 0, count: $0.1.reduce(1, *)) }
-        if ranks == 1, carried == nil { return [] }
-        var anyCarried = carried != nil
-        if let group { anyCarried = group.any([anyCarried])[0] }
-        guard anyCarried else { return [] }
         return zip(zip(layout, wholeLayout), local).map { shapes, values in
             let ((name, shape), (_, wholeShape)) = shapes
-            guard let group, ranks > 1 else { return NamedTensor(name: name, shape: shape, values: values) }
             return NamedTensor(name: name, shape: wholeShape,
                                values: DataParallel.gatherStreams(values, localShape: shape, wholeShape: wholeShape,
                                                                   group: group))

@@ -193,9 +193,14 @@ public func trainStep<Objective: TrainingObjective>(
     _ objective: Objective, optimizer: any Optimizer, clipNorm: Float?, rng: inout RNG, pool: ThreadPool = .shared,
     group: (any ProcessGroup)? = nil
 ) -> StepResult? {
-    var rankRNG = group.map { DataParallel.rankGenerator(&rng, group: $0) }
-    guard let local = rankRNG == nil ? objective.forward(rng: &rng, pool: pool)
-        : objective.forward(rng: &rankRNG!, pool: pool) else { return nil }
+    let forward: BatchLoss?
+    if let group {
+        var mine = DataParallel.rankGenerator(&rng, group: group)  // this rank's masks; `rng` stays the job's
+        forward = objective.forward(rng: &mine, pool: pool)
+    } else {
+        forward = objective.forward(rng: &rng, pool: pool)
+    }
+    guard let local = forward else { return nil }
     let parameters = objective.parameters
     parameters.zeroGradients()
     objective.backward(pool: pool)

@@ -49,6 +49,9 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
             one and stops (a second Ctrl-C quits at once); `quill train --resume RUN` continues from the latest, \
             ending exactly as if never stopped. On resume only --epochs, --lr, --clip, --patience and --time-budget may change.
 
+            Built with MPI (scripts/build-mpi.sh), `mpirun -np N quill train …` trains on N processes, each a share \
+            of --batch (a multiple of N), rank 0 alone writing the store (docs/scale-out.md).
+
             Presets (--preset; any option given overrides the preset's):
             \(TrainingPreset.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
 
