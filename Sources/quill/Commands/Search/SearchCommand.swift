@@ -99,12 +99,13 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
         if jobs > 1 { search.processes = trialProcesses() }
         #if canImport(QuillMPI)
         // Under mpirun: one trial per rank at a time (SearchRanks).
-        if let ranks = SearchRanks() {
+        let ranks = SearchRanks()
+        if let ranks {
             if Job.isFollower { return try ranks.follow(search, store: store) }
             search.processes = ranks.trialProcesses(local: trialProcesses(jobs: ranks.world.size))
         }
         defer {
-            if let ranks = SearchRanks(), !Job.isFollower {
+            if let ranks {
                 ranks.end()
                 Job.everyRankStopped = true  // the others are ending normally: no abort, whatever rank 0's error
             }
