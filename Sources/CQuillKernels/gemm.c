@@ -514,8 +514,8 @@ void quill_gemm_scale(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
 
 // MARK: - Per-thread scratch
 
-static _Thread_local float *scratch_ptr[3];
-static _Thread_local int64_t scratch_cap[3];
+static _Thread_local float *scratch_ptr[QUILL_GEMM_SCRATCH_SLOTS];
+static _Thread_local int64_t scratch_cap[QUILL_GEMM_SCRATCH_SLOTS];
 
 // A thread's scratch is freed when the thread exits (a pool's workers when the pool goes, a dispatch worker when it
 // idles out): a key whose destructor runs at exit, set once the thread has scratch. LeakSanitizer found them leaked.
@@ -527,7 +527,9 @@ static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_
 float *quill_gemm_scratch(int32_t slot, int64_t count) {
     if (count < 1) count = 1;
     if (scratch_cap[slot] < count) {
-        if (!scratch_ptr[0] && !scratch_ptr[1] && !scratch_ptr[2]) {
+        int any = 0;
+        for (int s = 0; s < QUILL_GEMM_SCRATCH_SLOTS; s++) any |= scratch_ptr[s] != NULL;
+        if (!any) {
             pthread_once(&scratch_key_once, scratch_key_create);
             pthread_setspecific(scratch_key, scratch_ptr);  // any non-NULL value: the destructor runs
         }
@@ -540,5 +542,5 @@ float *quill_gemm_scratch(int32_t slot, int64_t count) {
 }
 
 void quill_gemm_scratch_release(void) {
-    for (int s = 0; s < 3; s++) { free(scratch_ptr[s]); scratch_ptr[s] = NULL; scratch_cap[s] = 0; }
+    for (int s = 0; s < QUILL_GEMM_SCRATCH_SLOTS; s++) { free(scratch_ptr[s]); scratch_ptr[s] = NULL; scratch_cap[s] = 0; }
 }

@@ -110,19 +110,101 @@ void quill_bf16_convert_rows(const float *a, int64_t lda, int64_t m, int64_t k, 
 
 int64_t quill_bf16_packed_count(int64_t k, int64_t n) { return round_up(k, 2) * round_up(n, NR); }
 
-void quill_bf16_pack_b(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
-                       int64_t q0, int64_t q1) {
-    const int64_t kp = round_up(k, 2);
+/// One 32-bit word of a packed panel: the bfloat16 of k = 2p in the low half, of k = 2p + 1 in the high half (the
+/// element order of the layout on a little-endian CPU).
+typedef uint32_t __attribute__((may_alias)) word_alias;
+BF16_INLINE uint32_t pair_word(float lo, float hi) { return (uint32_t)to_bf16(lo) | ((uint32_t)to_bf16(hi) << 16); }
+
+/// Panels `[q0, q1)`, written word by word: `d[p][jj]` for pair p and column jj of the panel. Every word is one pair
+/// of the same rounding, whichever loop writes it, so the two compiled copies below give the same bits.
+BF16_INLINE void pack_b_body(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
+                             int64_t q0, int64_t q1) {
+    const int64_t kp = round_up(k, 2), full = k / 2;
     for (int64_t q = q0; q < q1; q++) {
-        uint16_t *d = dst + q * kp * NR;
-        for (int64_t jj = 0; jj < NR; jj++) {
-            const int64_t j = q * NR + jj;
-            for (int64_t p = 0; p < kp; p++) {
-                const float v = (j < n && p < k) ? (trans_b ? b[j * ldb + p] : b[p * ldb + j]) : 0.0f;
-                d[(p >> 1) * 2 * NR + jj * 2 + (p & 1)] = to_bf16(v);
+        word_alias *d = (word_alias *)(dst + q * kp * NR);
+        const int64_t j0 = q * NR;
+        const int cols = (int)(n - j0 < NR ? n - j0 : NR);
+        if (trans_b) {
+            // B stored [N][K]: column j of op(B) is row j of b, contiguous in k.
+            for (int jj = 0; jj < cols; jj++) {
+                const float *s = b + (j0 + jj) * ldb;
+                for (int64_t p = 0; p < full; p++) d[p * NR + jj] = pair_word(s[2 * p], s[2 * p + 1]);
+                if (k & 1) d[full * NR + jj] = pair_word(s[k - 1], 0.0f);
+            }
+        } else {
+            // B stored [K][N]: the two rows of a pair, contiguous in j.
+            for (int64_t p = 0; p < full; p++) {
+                const float *r0 = b + 2 * p * ldb + j0, *r1 = r0 + ldb;
+                for (int jj = 0; jj < cols; jj++) d[p * NR + jj] = pair_word(r0[jj], r1[jj]);
+            }
+            if (k & 1) {
+                const float *r0 = b + (k - 1) * ldb + j0;
+                for (int jj = 0; jj < cols; jj++) d[full * NR + jj] = pair_word(r0[jj], 0.0f);
             }
         }
+        if (cols < NR) {
+            for (int64_t p = 0; p < kp / 2; p++)
+                for (int jj = cols; jj < NR; jj++) d[p * NR + jj] = 0;
+        }
     }
+}
+
+/// `dst[i][p] = bf16(a[p][i])` for A stored `[K][M]`: tiles of 16 × 16 so both sides stay in cache lines.
+BF16_INLINE void convert_transposed_body(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
+                                         int64_t ldd) {
+    enum { TILE = 16 };
+    for (int64_t i0 = 0; i0 < m; i0 += TILE) {
+        const int64_t i1 = i0 + TILE < m ? i0 + TILE : m;
+        for (int64_t p0 = 0; p0 < k; p0 += TILE) {
+            const int64_t p1 = p0 + TILE < k ? p0 + TILE : k;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t p = p0; p < p1; p++) dst[i * ldd + p] = to_bf16(a[p * lda + i]);
+        }
+        for (int64_t i = i0; i < i1; i++)
+            for (int64_t p = k; p < ldd; p++) dst[i * ldd + p] = 0;
+    }
+}
+
+static void pack_b_portable(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
+                            int64_t q0, int64_t q1) {
+    pack_b_body(trans_b, k, n, b, ldb, dst, q0, q1);
+}
+
+static void convert_transposed_portable(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
+                                        int64_t ldd) {
+    convert_transposed_body(a, lda, m, k, dst, ldd);
+}
+
+#if defined(__x86_64__)
+static ATTR_BW void pack_b_avx512(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
+                                  int64_t q0, int64_t q1) {
+    pack_b_body(trans_b, k, n, b, ldb, dst, q0, q1);
+}
+
+static ATTR_BW void convert_transposed_avx512(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
+                                              int64_t ldd) {
+    convert_transposed_body(a, lda, m, k, dst, ldd);
+}
+#endif
+
+void quill_bf16_pack_b(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
+                       int64_t q0, int64_t q1) {
+#if defined(__x86_64__)
+    if (cpu_features() & 1) { pack_b_avx512(trans_b, k, n, b, ldb, dst, q0, q1); return; }
+#endif
+    pack_b_portable(trans_b, k, n, b, ldb, dst, q0, q1);
+}
+
+void quill_bf16_convert_rows_transposed(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
+                                        int64_t ldd) {
+#if defined(__x86_64__)
+    if (cpu_features() & 1) { convert_transposed_avx512(a, lda, m, k, dst, ldd); return; }
+#endif
+    convert_transposed_portable(a, lda, m, k, dst, ldd);
+}
+
+uint16_t *quill_bf16_scratch(int32_t slot, int64_t count) {
+    return (uint16_t *)quill_gemm_scratch(3 + slot, (count + 1) / 2);
 }
 
 // MARK: - Portable kernel: one row × one panel at a time, 32 float32 lanes, the two products of a pair in k order.

@@ -19,12 +19,7 @@ public final class BFloat16Matrix: @unchecked Sendable {
         let count = max(1, Int(quill_bf16_packed_count(Int64(k), Int64(n))))
         storage = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64)
             .bindMemory(to: UInt16.self, capacity: count)
-        let storage = storage, nr = Int(QUILL_BF16_NR), panels = (n + nr - 1) / nr
-        let perItem = 8
-        pool.parallelFor((panels + perItem - 1) / perItem) { item in
-            quill_bf16_pack_b(1, Int64(k), Int64(n), weights, Int64(ld), storage, Int64(item * perItem),
-                              Int64(min(panels, (item + 1) * perItem)))
-        }
+        bfloat16Pack(transposed: true, k: k, n: n, b: weights, ldb: ld, into: storage, pool: pool)
     }
 
     deinit { storage.deallocate() }
@@ -44,17 +39,12 @@ public final class BFloat16Matrix: @unchecked Sendable {
                                 accumulate ? 1 : 0)
     }
 
-    /// `c = a·Wᵀ (+ c) (+ bias)` over `rows` bfloat16 rows, in items of up to 128 rows × 128 columns over the pool
-    /// (every element is one kernel accumulator, whichever item computes it: the same bits for any thread count).
+    /// `c = a·Wᵀ (+ c) (+ bias)` over `rows` bfloat16 rows, over the pool (``bfloat16Multiply``: the same bits for
+    /// any thread count).
     public func multiply(rows m: Int, a: UnsafePointer<UInt16>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          bias: UnsafePointer<Float>?, accumulate: Bool, pool: ThreadPool, path: Int32 = -1) {
-        let rowBlock = 128, columnBlock = 128, n = outputs
-        let columnItems = (n + columnBlock - 1) / columnBlock, rowItems = (m + rowBlock - 1) / rowBlock
-        pool.parallelFor(rowItems * columnItems) { item in
-            let r0 = item / columnItems * rowBlock, j0 = item % columnItems * columnBlock
-            multiply(rows: min(rowBlock, m - r0), a: a + r0 * lda, lda: lda, columns: j0..<min(n, j0 + columnBlock),
-                     c: c + r0 * ldc, ldc: ldc, bias: bias, accumulate: accumulate, path: path)
-        }
+        bfloat16Multiply(m: m, n: outputs, k: inputs, a: a, lda: lda, packed: storage, c: c, ldc: ldc, bias: bias,
+                         accumulate: accumulate, pool: pool, path: path)
     }
 }
 

@@ -9,6 +9,8 @@ import QuillTensor
 public final class Dense {
     public let inputs: Int, outputs: Int
     public let weight: Tensor, dWeight: Tensor, bias: Tensor, dBias: Tensor
+    /// The arithmetic of the three products (forward, and the two of backward); float32 by default.
+    public var precision = Precision.float32
 
     /// `<prefix>.weight` `[O][D]`, `<prefix>.bias` `[O]`.
     public static func layout(prefix: String, inputs: Int, outputs: Int) -> ParameterLayout {
@@ -35,18 +37,18 @@ public final class Dense {
     public func forward(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
                         pool: ThreadPool = .shared) {
         gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: input, lda: inputs, b: weight.base, ldb: inputs,
-             c: output, ldc: outputs, bias: bias.base, pool: pool)
+             c: output, ldc: outputs, bias: bias.base, pool: pool, precision: precision)
     }
 
     /// `dW += dOutputᵀ·input`, `db += Σₙ dOutput[n]`, and `dInput = dOutput·W` (written) when asked for.
     public func backward(input: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, rows: Int,
                          dInput: UnsafeMutablePointer<Float>?, pool: ThreadPool = .shared) {
         gemm(transposeA: true, m: outputs, n: inputs, k: rows, a: dOutput, lda: outputs, b: input, ldb: inputs,
-             beta: 1, c: dWeight.base, ldc: inputs, pool: pool)
+             beta: 1, c: dWeight.base, ldc: inputs, pool: pool, precision: precision)
         Bias.accumulateColumnSums(of: dOutput, rows: rows, columns: outputs, into: dBias.base, pool: pool)
         if let dInput {
             gemm(m: rows, n: inputs, k: outputs, a: dOutput, lda: outputs, b: weight.base, ldb: inputs,
-                 c: dInput, ldc: inputs, pool: pool)
+                 c: dInput, ldc: inputs, pool: pool, precision: precision)
         }
     }
 }

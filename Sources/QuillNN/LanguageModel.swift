@@ -63,6 +63,12 @@ public final class LanguageModel {
     public var dropout: Float = 0 {
         didSet { precondition(dropout >= 0 && dropout < 1, "dropout \(dropout) outside [0, 1)") }
     }
+    /// The arithmetic of the recurrent layers' and the decoder's products: ``Precision/bfloat16`` for mixed-precision
+    /// training and scoring (float32 parameters, gradients and sums; bfloat16 GEMM operands). float32 by default.
+    public var precision: Precision {
+        get { decoder.precision }
+        set { decoder.precision = newValue; rnn.precision = newValue }
+    }
     /// Training mode (dropout active) or evaluation mode (dropout ignored); training by default, as PyTorch's modules.
     public var isTraining = true
     /// Whether forward computes the loss gradient that backward needs: off for pure scoring, which then writes no

@@ -22,6 +22,9 @@ public final class RecurrentLayer {
     public let inputSize: Int, hiddenSize: Int
     public let weightIH: Tensor, dWeightIH: Tensor, weightHH: Tensor, dWeightHH: Tensor
     public let biasIH: Tensor, dBiasIH: Tensor, biasHH: Tensor, dBiasHH: Tensor
+    /// The arithmetic of every product (the input projection, each step's `Wₕₕ` forward and back, the weight and
+    /// input gradients); float32 by default. The cell's step itself is float32 in both.
+    public var precision = Precision.float32
 
     private var gatesCache = Scratch(), hiddenProjection = Scratch(), hCache = Scratch(), cCache = Scratch()
     private var dGates = Scratch(), dHiddenProjection = Scratch(), dH = Scratch(), dHTotal = Scratch()
@@ -93,7 +96,7 @@ public final class RecurrentLayer {
         // The input projection of all T steps, one GEMM.
         let gates = gatesCache.pointer(T * B * G)
         gemm(transposeB: true, m: T * B, n: G, k: D, a: input, lda: D, b: weightIH.base, ldb: D, c: gates, ldc: G,
-             bias: inputBias(), pool: pool)
+             bias: inputBias(), pool: pool, precision: precision)
         recur(steps: T, batch: B, h0: h0, c0: c0, pool: pool)
     }
 
@@ -115,7 +118,7 @@ public final class RecurrentLayer {
         // `P` `[V + 1][G]`: row V is the projection of a zero row (the biases alone), for negative ids.
         let p = tokenTable.pointer((V + 1) * G), bias = inputBias()
         gemm(transposeB: true, m: V, n: G, k: D, a: table, lda: D, b: weightIH.base, ldb: D, c: p, ldc: G,
-             bias: bias, pool: pool)
+             bias: bias, pool: pool, precision: precision)
         (p + V * G).update(from: bias, count: G)
         tableRows.removeAll(keepingCapacity: true)
         for n in 0..<N { tableRows.append(ids[n] < 0 ? Int32(V) : ids[n]) }
@@ -167,7 +170,7 @@ public final class RecurrentLayer {
         // `Wₕₕᵀ` packed once for the T per-step GEMMs (the weights do not change within a window); bit-identical
         // to the unpacked call.
         let whh = PackedMatrix.packing(hiddenPacking, transposed: true, rows: H, columns: G, b: weightHH.base, ldb: H,
-                                       pool: pool)
+                                       precision: precision, pool: pool)
         hiddenPacking = whh
         for t in 0..<T {
             cell.forward(stepBuffers(t), multiply: { h, out, bias, accumulate in
@@ -223,7 +226,7 @@ public final class RecurrentLayer {
             if let dFinalCell { dc.update(from: dFinalCell, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
         }
         hiddenBackwardPacking = PackedMatrix.packing(hiddenBackwardPacking, rows: G, columns: H, b: weightHH.base,
-                                                     ldb: H, pool: pool)
+                                                     ldb: H, precision: precision, pool: pool)
         packedBackward = hiddenBackwardPacking  // dh = dGates·Wₕₕ
         backwardCursor = T
     }
@@ -268,10 +271,10 @@ public final class RecurrentLayer {
         packedBackward = nil
         if let input {
             gemm(transposeA: true, m: G, n: D, k: T * B, a: dG, lda: G, b: input, ldb: D, beta: 1,
-                 c: dWeightIH.base, ldc: D, pool: pool)
+                 c: dWeightIH.base, ldc: D, pool: pool, precision: precision)
         }
         gemm(transposeA: true, m: G, n: H, k: T * B, a: dGh, lda: G, b: h, ldb: H, beta: 1, c: dWeightHH.base,
-             ldc: H, pool: pool)
+             ldc: H, pool: pool, precision: precision)
         if cell.addsHiddenIntoGates {
             // Both biases enter every gate the same way, so their gradients are the same column sums: one pass.
             let sums = biasSums.pointer(G)
@@ -293,12 +296,14 @@ public final class RecurrentLayer {
             EmbeddingLookup.scatterAdd(dOutput: dG, ids: tokens.ids, count: T * B, dTable: s, vocabulary: V,
                                        dimension: G, pool: pool)
             gemm(transposeA: true, m: G, n: D, k: V, a: s, lda: G, b: tokens.table, ldb: D, beta: 1,
-                 c: dWeightIH.base, ldc: D, pool: pool)
+                 c: dWeightIH.base, ldc: D, pool: pool, precision: precision)
             if let dInput {
-                gemm(m: V, n: D, k: G, a: s, lda: G, b: weightIH.base, ldb: D, beta: 1, c: dInput, ldc: D, pool: pool)
+                gemm(m: V, n: D, k: G, a: s, lda: G, b: weightIH.base, ldb: D, beta: 1, c: dInput, ldc: D, pool: pool,
+                     precision: precision)
             }
         } else if let dInput {
-            gemm(m: T * B, n: D, k: G, a: dG, lda: G, b: weightIH.base, ldb: D, c: dInput, ldc: D, pool: pool)
+            gemm(m: T * B, n: D, k: G, a: dG, lda: G, b: weightIH.base, ldb: D, c: dInput, ldc: D, pool: pool,
+                 precision: precision)
         }
     }
 }
@@ -332,10 +337,10 @@ extension RecurrentLayer {
         steps = 0
         stepCapacity = capacity
         hiddenPacking = PackedMatrix.packing(hiddenPacking, transposed: true, rows: H, columns: G, b: weightHH.base,
-                                             ldb: H, pool: pool)
+                                             ldb: H, precision: precision, pool: pool)
         packedForward = hiddenPacking
         packedInput = PackedMatrix.packing(packedInput, transposed: true, rows: D, columns: G, b: weightIH.base, ldb: D,
-                                           pool: pool)
+                                           precision: precision, pool: pool)
     }
 
     /// The steps run since ``beginSteps(capacity:batch:h0:c0:pool:)``.
@@ -370,7 +375,7 @@ extension RecurrentLayer {
         beginBackward(dFinalHidden: dFinalHidden, dFinalCell: dFinalCell, pool: pool)
         let G = cell.gates * hiddenSize
         packedInputBackward = PackedMatrix.packing(packedInputBackward, rows: G, columns: inputSize, b: weightIH.base,
-                                                   ldb: inputSize, pool: pool)
+                                                   ldb: inputSize, precision: precision, pool: pool)
     }
 
     /// Steps back through the latest step not yet stepped back: `dOutput` `[B][H]` is the gradient of that step's

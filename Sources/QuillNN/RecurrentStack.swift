@@ -36,6 +36,11 @@ public final class RecurrentStack {
 
     /// The outputs of the top layer `[T][B][H]` after forward.
     public var output: UnsafeMutablePointer<Float> { layers[layers.count - 1].output }
+    /// The arithmetic of every layer's products (``RecurrentLayer/precision``).
+    public var precision: Precision {
+        get { layers[0].precision }
+        set { for layer in layers { layer.precision = newValue } }
+    }
     /// The final hidden states `[L][B][H]` after forward.
     public var finalHidden: UnsafeMutablePointer<Float> { finalH.buffer.base }
     /// The final cell states `[L][B][H]` after forward (LSTM only).

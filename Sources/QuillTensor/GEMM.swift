@@ -36,14 +36,22 @@ public enum GEMMKernel: Int32, CaseIterable, Sendable {
 ///     bit-identical to a separate `Bias.add`), nil for none.
 ///   - pool: the threads to use; `ThreadPool(threads: 1)` for a serial call.
 ///   - kernel: the microkernel family (tests compare them; `best` otherwise).
+///   - precision: ``Precision/bfloat16`` rounds op(A) and op(B) to bfloat16 (into the calling thread's scratch) and
+///     sums their products in float32; it takes `alpha` 1 and `beta` 0 or 1, and ignores `kernel`.
 public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                  c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-                 pool: ThreadPool = .shared, kernel: GEMMKernel = .best) {
+                 pool: ThreadPool = .shared, kernel: GEMMKernel = .best, precision: Precision = .float32) {
     checkShapes(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     precondition(kernel.isSupported, "GEMM kernel \(kernel) is not supported on this CPU")
     guard m > 0, n > 0 else { return }
     guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
+    if precision == .bfloat16 {
+        let packed = quill_bf16_scratch(1, quill_bf16_packed_count(Int64(k), Int64(n)))!
+        bfloat16Pack(transposed: transposeB, k: k, n: n, b: b, ldb: ldb, into: packed, pool: pool)
+        return gemmBFloat16(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, packed: packed,
+                            beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
+    }
     var plan = quill_gemm_plan()
     quill_gemm_plan_init(&plan, kernel.rawValue, transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n),
                          Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
@@ -60,9 +68,9 @@ private func scaleOnly(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Floa
 }
 
 /// Multiplies by a pre-packed op(B): `C = alpha · op(A) · B + beta · C`, with `C` `M×N`, op(A) `M×K`, and `K`, `N`
-/// and the kernel taken from `packedB`.
+/// and the kernel and precision taken from `packedB` (a bfloat16 packing takes `alpha` 1 and `beta` 0 or 1).
 ///
-/// Bit-identical to the unpacked call with the same B and kernel; faster when the same B (weights) multiplies many
+/// Bit-identical to the unpacked call with the same B, kernel and precision; faster when the same B (weights) multiplies many
 /// small A (an LSTM's time steps), since B is packed once.
 public func gemm(transposeA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  packedB: PackedMatrix, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -71,13 +79,30 @@ public func gemm(transposeA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePo
     checkShapes(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, lda: lda, ldb: max(1, n), ldc: ldc)
     guard m > 0, n > 0 else { return }
     guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
+    if packedB.precision == .bfloat16 {
+        return withExtendedLifetime(packedB) {
+            gemmBFloat16(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                         packed: packedB.bfloat16Storage, beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
+        }
+    }
     var plan = quill_gemm_plan()
     quill_gemm_plan_init(&plan, packedB.kernel.rawValue, transposeA ? 1 : 0, 0, Int64(m), Int64(n), Int64(k),
                          alpha, a, Int64(lda), nil, 0, beta, c, Int64(ldc))
     plan.bias = bias
-    plan.packed_b = packedB.storage
+    plan.packed_b = packedB.floatStorage
     plan.b_is_packed = 1
     withExtendedLifetime(packedB) { run(&plan, pool: pool) }
+}
+
+/// The bfloat16 product by a packed op(B): op(A) rounded into the calling thread's scratch, then the kernel.
+private func gemmBFloat16(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                          packed: UnsafePointer<UInt16>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                          bias: UnsafePointer<Float>?, pool: ThreadPool) {
+    precondition(alpha == 1 && (beta == 0 || beta == 1), "a bfloat16 GEMM takes alpha 1 and beta 0 or 1")
+    let ldd = (k + 1) / 2 * 2, rows = quill_bf16_scratch(0, Int64(m * ldd))!
+    bfloat16Rows(transposed: transposeA, m: m, k: k, a: a, lda: lda, into: rows, ldd: ldd, pool: pool)
+    bfloat16Multiply(m: m, n: n, k: k, a: rows, lda: ldd, packed: packed, c: c, ldc: ldc, bias: bias,
+                     accumulate: beta == 1, pool: pool)
 }
 
 /// Multiplies matrices stored densely in arrays: `C = alpha · op(A) · op(B) + beta · C` (strides = widths).
@@ -121,7 +146,7 @@ public func gemmReference(transposeA: Bool = false, transposeB: Bool = false, m:
 }
 
 /// GEMMs below this many multiply-adds run on the calling thread: waking workers would cost more than it saves.
-private let serialMultiplyAdds = 1 << 16
+let serialMultiplyAdds = 1 << 16
 
 private func run(_ plan: inout quill_gemm_plan, pool: ThreadPool) {
     if plan.a_direct == 0 { plan.packed_a = quill_gemm_scratch(0, plan.packed_a_count) }

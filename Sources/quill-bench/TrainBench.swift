@@ -23,6 +23,9 @@ struct TrainBench: ParsableCommand {
     var config: [String] = ["ptb-small", "ptb-medium", "char-512"]
     @Option(help: "Thread counts to measure (repeat the option); default 2.")
     var threads: [Int] = [2]
+    @Option(help: ArgumentHelp("GEMM precisions to measure (repeat the option): float32, bfloat16 (mixed: bfloat16 "
+                               + "operands, float32 weights and sums)."))
+    var precision: [Precision] = [.float32]
     @Option(help: "Training windows per measurement (the peer's default 30; a third for H ≥ 1000).")
     var windows = 30
 
@@ -36,24 +39,27 @@ struct TrainBench: ParsableCommand {
 
     func run() throws {
         for name in config {
-            for t in threads {
-                let c = Self.configs[name]!
-                let pool = ThreadPool(threads: t)
-                let count = c.H < 1000 ? windows : max(8, windows / 3)
-                let tokensPerSecond = try Self.measure(c, windows: count, pool: pool)
-                let flopsPerToken = 2 * (c.L * 4 * c.H * (c.H + c.H) + c.H * c.V)
-                printJSON([
-                    "bench": "train", "config": name, "threads": t, "V": c.V, "H": c.H, "L": c.L, "T": c.T, "B": c.B,
-                    "tokens_per_s": (tokensPerSecond * 10).rounded() / 10,
-                    "gflops": (tokensPerSecond * 3 * Double(flopsPerToken) / 1e8).rounded() / 10,
-                ])
+            for p in precision {
+                for t in threads {
+                    let c = Self.configs[name]!
+                    let pool = ThreadPool(threads: t)
+                    let count = c.H < 1000 ? windows : max(8, windows / 3)
+                    let tokensPerSecond = try Self.measure(c, windows: count, precision: p, pool: pool)
+                    let flopsPerToken = 2 * (c.L * 4 * c.H * (c.H + c.H) + c.H * c.V)
+                    printJSON([
+                        "bench": "train", "config": name, "threads": t, "precision": p.rawValue, "V": c.V, "H": c.H,
+                        "L": c.L, "T": c.T, "B": c.B, "tokens_per_s": (tokensPerSecond * 10).rounded() / 10,
+                        "gflops": (tokensPerSecond * 3 * Double(flopsPerToken) / 1e8).rounded() / 10,
+                    ])
+                }
             }
         }
     }
 
-    static func measure(_ c: (V: Int, H: Int, L: Int, T: Int, B: Int), windows: Int, pool: ThreadPool) throws
-        -> Double {
+    static func measure(_ c: (V: Int, H: Int, L: Int, T: Int, B: Int), windows: Int, precision: Precision,
+                        pool: ThreadPool) throws -> Double {
         let model = try LanguageModel(.init(kind: .lstm, vocabulary: c.V, embedding: c.H, hidden: c.H, layers: c.L))
+        model.precision = precision
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: 0.1), rng: &rng)
         let sgd = SGD(for: model.parameters, learningRate: 1)

@@ -33,6 +33,14 @@ struct GEMMOperands {
         c0 = values(max(1, s.m * ldc))
     }
 
+    init(shape: GEMMShape, transposeA: Bool, transposeB: Bool, lda: Int, ldb: Int, ldc: Int, a: [Float], b: [Float],
+         c0: [Float]) {
+        self.shape = shape
+        self.transposeA = transposeA; self.transposeB = transposeB
+        self.lda = lda; self.ldb = ldb; self.ldc = ldc
+        self.a = a; self.b = b; self.c0 = c0
+    }
+
     /// `gemm` into a copy of `c0` (or of `c`, e.g. NaN-filled).
     func run(alpha: Float, beta: Float, c: [Float]? = nil, pool: ThreadPool, kernel: GEMMKernel = .best,
              packedB: PackedMatrix? = nil) -> [Float] {

@@ -56,8 +56,10 @@ void quill_gemm_compute_item(const quill_gemm_plan *plan, int64_t item);
 void quill_gemm_scale(int64_t m, int64_t n, float beta, float *c, int64_t ldc);
 
 /// A 64-byte-aligned scratch buffer of at least `count` floats, owned by the calling thread and reused across
-/// calls (grown, never shrunk, until `quill_gemm_scratch_release`). `slot` 0, 1 or 2: independent buffers (0 packed
-/// A, 1 packed B, 2 a compute item's B block).
+/// calls (grown, never shrunk, until `quill_gemm_scratch_release`). `slot` in `0 ..< QUILL_GEMM_SCRATCH_SLOTS`:
+/// independent buffers (0 packed A, 1 packed B, 2 a compute item's B block, 3 and 4 the bfloat16 GEMM's A rows and
+/// packed B, see `quill_bf16_scratch`).
+enum { QUILL_GEMM_SCRATCH_SLOTS = 5 };
 float *quill_gemm_scratch(int32_t slot, int64_t count);
 void quill_gemm_scratch_release(void);
 

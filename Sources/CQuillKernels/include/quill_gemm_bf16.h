@@ -34,12 +34,20 @@ float quill_bf16_to_float(uint16_t x);
 /// to even), zero-filling columns `K ..< ldd`.
 void quill_bf16_convert_rows(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst, int64_t ldd);
 
+/// The same for A stored transposed, `[K][M]` (row stride `lda ≥ M`): `dst[i][p] = bf16(a[p][i])`.
+void quill_bf16_convert_rows_transposed(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
+                                        int64_t ldd);
+
 /// Elements (uint16) of a packed op(B) `K×N`: Kp × N rounded up to 32.
 int64_t quill_bf16_packed_count(int64_t k, int64_t n);
 /// Packs panels `[q0, q1)` of op(B): B stored `K×N` (`b[p * ldb + j]`), or `N×K` when `trans_b` (`b[j * ldb + p]`,
 /// a weight matrix `[N][K]` as PyTorch stores it). `dst` is the whole packed array.
 void quill_bf16_pack_b(int32_t trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, uint16_t *dst,
                        int64_t q0, int64_t q1);
+
+/// The calling thread's scratch of at least `count` bfloat16 elements, 64-byte aligned, reused across calls: slot 0
+/// for converted A rows, 1 for a packed B (see `quill_gemm_scratch`).
+uint16_t *quill_bf16_scratch(int32_t slot, int64_t count);
 
 /// `C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k A[i][k]·B[k][j] + (bias ? bias[j] : 0)` for rows `i < m` and columns
 /// `j0 ≤ j < j1` (`j0` a multiple of 32; `j1 ≤ n`). `a` bfloat16 rows `[m][lda]`, `packed` the whole packed op(B)
