@@ -149,19 +149,20 @@ BF16_INLINE void pack_b_body(int32_t trans_b, int64_t k, int64_t n, const float 
     }
 }
 
-/// `dst[i][p] = bf16(a[p][i])` for A stored `[K][M]`: tiles of 16 × 16 so both sides stay in cache lines.
-BF16_INLINE void convert_transposed_body(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
-                                         int64_t ldd) {
-    enum { TILE = 16 };
-    for (int64_t i0 = 0; i0 < m; i0 += TILE) {
-        const int64_t i1 = i0 + TILE < m ? i0 + TILE : m;
-        for (int64_t p0 = 0; p0 < k; p0 += TILE) {
-            const int64_t p1 = p0 + TILE < k ? p0 + TILE : k;
-            for (int64_t i = i0; i < i1; i++)
-                for (int64_t p = p0; p < p1; p++) dst[i * ldd + p] = to_bf16(a[p * lda + i]);
-        }
-        for (int64_t i = i0; i < i1; i++)
-            for (int64_t p = k; p < ldd; p++) dst[i * ldd + p] = 0;
+/// The pair-major operand of A stored `[K][M]`: word `dst[p][i]` holds the pair (k = 2p, 2p + 1) of row i, so both
+/// source rows of a pair and the destination are read and written contiguously (no transposition in memory).
+BF16_INLINE void convert_pairs_body(const float *a, int64_t lda, int64_t m, int64_t k, word_alias *dst,
+                                    int64_t ldw) {
+    const int64_t full = k / 2;
+    for (int64_t p = 0; p < full; p++) {
+        const float *r0 = a + 2 * p * lda, *r1 = r0 + lda;
+        word_alias *d = dst + p * ldw;
+        for (int64_t i = 0; i < m; i++) d[i] = pair_word(r0[i], r1[i]);
+    }
+    if (k & 1) {
+        const float *r0 = a + (k - 1) * lda;
+        word_alias *d = dst + full * ldw;
+        for (int64_t i = 0; i < m; i++) d[i] = pair_word(r0[i], 0.0f);
     }
 }
 
@@ -170,9 +171,9 @@ static void pack_b_portable(int32_t trans_b, int64_t k, int64_t n, const float *
     pack_b_body(trans_b, k, n, b, ldb, dst, q0, q1);
 }
 
-static void convert_transposed_portable(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
-                                        int64_t ldd) {
-    convert_transposed_body(a, lda, m, k, dst, ldd);
+static void convert_pairs_portable(const float *a, int64_t lda, int64_t m, int64_t k, word_alias *dst,
+                                   int64_t ldw) {
+    convert_pairs_body(a, lda, m, k, dst, ldw);
 }
 
 #if defined(__x86_64__)
@@ -181,9 +182,9 @@ static ATTR_BW void pack_b_avx512(int32_t trans_b, int64_t k, int64_t n, const f
     pack_b_body(trans_b, k, n, b, ldb, dst, q0, q1);
 }
 
-static ATTR_BW void convert_transposed_avx512(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
-                                              int64_t ldd) {
-    convert_transposed_body(a, lda, m, k, dst, ldd);
+static ATTR_BW void convert_pairs_avx512(const float *a, int64_t lda, int64_t m, int64_t k, word_alias *dst,
+                                         int64_t ldw) {
+    convert_pairs_body(a, lda, m, k, dst, ldw);
 }
 #endif
 
@@ -195,12 +196,11 @@ void quill_bf16_pack_b(int32_t trans_b, int64_t k, int64_t n, const float *b, in
     pack_b_portable(trans_b, k, n, b, ldb, dst, q0, q1);
 }
 
-void quill_bf16_convert_rows_transposed(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
-                                        int64_t ldd) {
+void quill_bf16_convert_pairs(const float *a, int64_t lda, int64_t m, int64_t k, uint32_t *dst, int64_t ldw) {
 #if defined(__x86_64__)
-    if (cpu_features() & 1) { convert_transposed_avx512(a, lda, m, k, dst, ldd); return; }
+    if (cpu_features() & 1) { convert_pairs_avx512(a, lda, m, k, (word_alias *)dst, ldw); return; }
 #endif
-    convert_transposed_portable(a, lda, m, k, dst, ldd);
+    convert_pairs_portable(a, lda, m, k, (word_alias *)dst, ldw);
 }
 
 uint16_t *quill_bf16_scratch(int32_t slot, int64_t count) {
@@ -209,18 +209,20 @@ uint16_t *quill_bf16_scratch(int32_t slot, int64_t count) {
 
 // MARK: - Portable kernel: one row × one panel at a time, 32 float32 lanes, the two products of a pair in k order.
 
-static void gemm_portable(int64_t m, int64_t k, const uint16_t *a, int64_t lda, const uint16_t *packed, int64_t j0,
-                          int64_t j1, float *c, int64_t ldc, const float *bias, int32_t accumulate) {
+/// The left operand as words: word (row i, pair p) at `a[i * a_row + p * a_pair]`.
+static void gemm_portable(int64_t m, int64_t k, const uint32_t *a, int64_t a_row, int64_t a_pair,
+                          const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc, const float *bias,
+                          int32_t accumulate) {
     const int64_t pairs = round_up(k, 2) / 2;
     for (int64_t jb = j0; jb < j1; jb += NR) {
         const uint16_t *panel = packed + (jb / NR) * pairs * 2 * NR;
         const int cols = (int)(j1 - jb < NR ? j1 - jb : NR);
         for (int64_t i = 0; i < m; i++) {
-            const uint16_t *ar = a + i * lda;
             float acc[NR];
             for (int j = 0; j < NR; j++) acc[j] = 0;
             for (int64_t p = 0; p < pairs; p++) {
-                const float a0 = from_bf16(ar[2 * p]), a1 = from_bf16(ar[2 * p + 1]);
+                const uint32_t w = a[i * a_row + p * a_pair];
+                const float a0 = from_bf16((uint16_t)w), a1 = from_bf16((uint16_t)(w >> 16));
                 const uint16_t *bp = panel + p * 2 * NR;
                 for (int j = 0; j < NR; j++) {
                     acc[j] += a0 * from_bf16(bp[2 * j]);
@@ -240,22 +242,22 @@ static void gemm_portable(int64_t m, int64_t k, const uint16_t *a, int64_t lda, 
 // MARK: - AVX512_BF16 kernel: 8 rows × 32 columns, 16 zmm accumulators, A pairs broadcast from memory.
 
 #if defined(__x86_64__)
-BF16_INLINE ATTR_BF16 void uk_bf16_body(const int m, const int wide, int64_t pairs, const uint16_t *a, int64_t lda,
-                                        const uint16_t *b, float *c, int64_t ldc, int n, const float *bias,
-                                        int accumulate) {
+BF16_INLINE ATTR_BF16 void uk_bf16_body(const int m, const int wide, int64_t pairs, const uint32_t *a, int64_t a_row,
+                                        int64_t a_pair, const uint16_t *b, float *c, int64_t ldc, int n,
+                                        const float *bias, int accumulate) {
     __m512 acc0[X_MR], acc1[X_MR];
     const int32_t *ar[X_MR];
     for (int i = 0; i < X_MR; i++) {
         acc0[i] = _mm512_setzero_ps(); acc1[i] = _mm512_setzero_ps();
-        ar[i] = (const int32_t *)(a + (i < m ? i : 0) * lda);
+        ar[i] = (const int32_t *)(a + (i < m ? i : 0) * a_row);
     }
     const int32_t *bw = (const int32_t *)b;
-    for (int64_t p = 0; p < pairs; p++) {
+    for (int64_t p = 0, off = 0; p < pairs; p++, off += a_pair) {
         const __m512i b0 = _mm512_loadu_si512(bw), b1 = wide ? _mm512_loadu_si512(bw + 16) : _mm512_setzero_si512();
         _mm_prefetch((const char *)(bw + 8 * NR), _MM_HINT_T0);
         for (int i = 0; i < X_MR; i++) {
             if (i < m) {
-                const __m512i ai = _mm512_set1_epi32(ar[i][p]);
+                const __m512i ai = _mm512_set1_epi32(ar[i][off]);
                 acc0[i] = _mm512_dpbf16_ps(acc0[i], (__m512bh)ai, (__m512bh)b0);
                 if (wide) acc1[i] = _mm512_dpbf16_ps(acc1[i], (__m512bh)ai, (__m512bh)b1);
             }
@@ -281,50 +283,56 @@ BF16_INLINE ATTR_BF16 void uk_bf16_body(const int m, const int wide, int64_t pai
     }
 }
 
+#define UK_BF16_CASE(rows, wide) \
+    case rows: uk_bf16_body(rows, wide, pairs, a, a_row, a_pair, b, c, ldc, n, bias, accumulate); break;
 #define UK_BF16_ROWS(wide) \
     switch (m) { \
-    case 8: uk_bf16_body(8, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 7: uk_bf16_body(7, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 6: uk_bf16_body(6, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 5: uk_bf16_body(5, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 4: uk_bf16_body(4, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 3: uk_bf16_body(3, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    case 2: uk_bf16_body(2, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
-    default: uk_bf16_body(1, wide, pairs, a, lda, b, c, ldc, n, bias, accumulate); break; \
+    UK_BF16_CASE(8, wide) UK_BF16_CASE(7, wide) UK_BF16_CASE(6, wide) UK_BF16_CASE(5, wide) \
+    UK_BF16_CASE(4, wide) UK_BF16_CASE(3, wide) UK_BF16_CASE(2, wide) \
+    default: uk_bf16_body(1, wide, pairs, a, a_row, a_pair, b, c, ldc, n, bias, accumulate); break; \
     }
 
-static ATTR_BF16 void uk_bf16(int m, int64_t pairs, const uint16_t *a, int64_t lda, const uint16_t *b, float *c,
-                              int64_t ldc, int n, const float *bias, int accumulate) {
+static ATTR_BF16 void uk_bf16(int m, int64_t pairs, const uint32_t *a, int64_t a_row, int64_t a_pair,
+                              const uint16_t *b, float *c, int64_t ldc, int n, const float *bias, int accumulate) {
     if (n > 16) { UK_BF16_ROWS(1) } else { UK_BF16_ROWS(0) }
 }
 
 /// Panels outer, rows inner: a panel of B (Kp × 32 bfloat16, 41 KB for K = 650) is read from memory once and then
 /// from cache by every block of 8 rows.
-static ATTR_BF16 void gemm_avx512(int64_t m, int64_t k, const uint16_t *a, int64_t lda, const uint16_t *packed,
-                                  int64_t j0, int64_t j1, float *c, int64_t ldc, const float *bias,
-                                  int32_t accumulate) {
+static ATTR_BF16 void gemm_avx512(int64_t m, int64_t k, const uint32_t *a, int64_t a_row, int64_t a_pair,
+                                  const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc,
+                                  const float *bias, int32_t accumulate) {
     const int64_t pairs = round_up(k, 2) / 2;
     for (int64_t jb = j0; jb < j1; jb += NR) {
         const uint16_t *panel = packed + (jb / NR) * pairs * 2 * NR;
         const int cols = (int)(j1 - jb < NR ? j1 - jb : NR);
         for (int64_t ib = 0; ib < m; ib += X_MR) {
             const int rows = (int)(m - ib < X_MR ? m - ib : X_MR);
-            uk_bf16(rows, pairs, a + ib * lda, lda, panel, c + ib * ldc + jb, ldc, cols, bias ? bias + jb : NULL,
-                    accumulate);
+            uk_bf16(rows, pairs, a + ib * a_row, a_row, a_pair, panel, c + ib * ldc + jb, ldc, cols,
+                    bias ? bias + jb : NULL, accumulate);
         }
     }
 }
 #endif
 
+void quill_gemm_bf16_words(int32_t path, int64_t m, int64_t k, const uint32_t *a, int64_t a_row, int64_t a_pair,
+                           const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc, const float *bias,
+                           int32_t accumulate) {
+    if (m <= 0 || j1 <= j0) return;
+#if defined(__x86_64__)
+    if (resolve(path) == 2) {
+        gemm_avx512(m, k, a, a_row, a_pair, packed, j0, j1, c, ldc, bias, accumulate);
+        return;
+    }
+#endif
+    gemm_portable(m, k, a, a_row, a_pair, packed, j0, j1, c, ldc, bias, accumulate);
+}
+
 void quill_gemm_bf16_on_path(int32_t path, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                              const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc,
                              const float *bias, int32_t accumulate) {
     (void)n;
-    if (m <= 0 || j1 <= j0) return;
-#if defined(__x86_64__)
-    if (resolve(path) == 2) { gemm_avx512(m, k, a, lda, packed, j0, j1, c, ldc, bias, accumulate); return; }
-#endif
-    gemm_portable(m, k, a, lda, packed, j0, j1, c, ldc, bias, accumulate);
+    quill_gemm_bf16_words(path, m, k, (const uint32_t *)a, lda / 2, 1, packed, j0, j1, c, ldc, bias, accumulate);
 }
 
 void quill_gemm_bf16(int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda, const uint16_t *packed,

@@ -43,8 +43,8 @@ public final class BFloat16Matrix: @unchecked Sendable {
     /// any thread count).
     public func multiply(rows m: Int, a: UnsafePointer<UInt16>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          bias: UnsafePointer<Float>?, accumulate: Bool, pool: ThreadPool, path: Int32 = -1) {
-        bfloat16Multiply(m: m, n: outputs, k: inputs, a: a, lda: lda, packed: storage, c: c, ldc: ldc, bias: bias,
-                         accumulate: accumulate, pool: pool, path: path)
+        bfloat16Multiply(m: m, n: outputs, k: inputs, a: BFloat16Operand(rows: a, lda: lda), packed: storage, c: c,
+                         ldc: ldc, bias: bias, accumulate: accumulate, pool: pool, path: path)
     }
 }
 

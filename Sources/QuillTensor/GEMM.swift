@@ -99,9 +99,11 @@ private func gemmBFloat16(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float
                           packed: UnsafePointer<UInt16>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                           bias: UnsafePointer<Float>?, pool: ThreadPool) {
     precondition(alpha == 1 && (beta == 0 || beta == 1), "a bfloat16 GEMM takes alpha 1 and beta 0 or 1")
-    let ldd = (k + 1) / 2 * 2, rows = quill_bf16_scratch(0, Int64(m * ldd))!
-    bfloat16Rows(transposed: transposeA, m: m, k: k, a: a, lda: lda, into: rows, ldd: ldd, pool: pool)
-    bfloat16Multiply(m: m, n: n, k: k, a: rows, lda: ldd, packed: packed, c: c, ldc: ldc, bias: bias,
+    let words = UnsafeMutableRawPointer(quill_bf16_scratch(0, Int64(2 * BFloat16Operand.wordCount(m: m, k: k)))!)
+        .assumingMemoryBound(to: UInt32.self)
+    let operand = BFloat16Operand.converting(transposed: transposeA, m: m, k: k, a: a, lda: lda, into: words,
+                                             pool: pool)
+    bfloat16Multiply(m: m, n: n, k: k, a: operand, packed: packed, c: c, ldc: ldc, bias: bias,
                      accumulate: beta == 1, pool: pool)
 }
 

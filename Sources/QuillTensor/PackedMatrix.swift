@@ -78,5 +78,11 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
         }
     }
 
+    /// Calls `body` with the bfloat16 panels of a ``Precision/bfloat16`` packing (for ``bfloat16Multiply``).
+    public func withBFloat16Storage<R>(_ body: (UnsafePointer<UInt16>) throws -> R) rethrows -> R {
+        precondition(precision == .bfloat16, "withBFloat16Storage on a float32 packing")
+        return try withExtendedLifetime(self) { try body(bfloat16Storage) }
+    }
+
     deinit { storage.deallocate() }
 }

@@ -60,6 +60,47 @@ import QuillTensor
         }
     }
 
+    /// Both operand layouts (rows, and pair-major from a transposed A) on the portable kernel agree with the best
+    /// kernel of this CPU to float32 summation (they sum the same exact products, a pair's two in either order).
+    @Test(arguments: [GEMMShape(m: 13, n: 70, k: 33), GEMMShape(m: 130, n: 40, k: 257, pad: 3)])
+    func operandLayoutsAgreeOnEveryPath(shape: GEMMShape) {
+        for transposeA in [false, true] {
+            let x = GEMMOperands(shape, transposeA: transposeA, transposeB: true)
+            let packed = x.b.withUnsafeBufferPointer {
+                PackedMatrix(transposed: true, rows: shape.k, columns: shape.n, b: $0.baseAddress!, ldb: x.ldb,
+                             precision: .bfloat16)
+            }
+            let words = [UInt32](repeating: 0, count: BFloat16Operand.wordCount(m: shape.m, k: shape.k))
+            let magnitude = GEMMOperands(copying: x, transform: { abs(Self.rounded($0)) }).reference()
+            var results: [[Float]] = []
+            for path: Int32 in [0, -1] {
+                var out = x.c0
+                words.withUnsafeBufferPointer { w in
+                    x.a.withUnsafeBufferPointer { a in
+                        let operand = BFloat16Operand.converting(
+                            transposed: transposeA, m: shape.m, k: shape.k, a: a.baseAddress!, lda: x.lda,
+                            into: UnsafeMutablePointer(mutating: w.baseAddress!), pool: gemmPools[1])
+                        packed.withBFloat16Storage { packed in
+                            out.withUnsafeMutableBufferPointer {
+                                bfloat16Multiply(m: shape.m, n: shape.n, k: shape.k, a: operand, packed: packed,
+                                                 c: $0.baseAddress!, ldc: x.ldc, bias: nil, accumulate: false,
+                                                 pool: gemmPools[1], path: path)
+                            }
+                        }
+                    }
+                }
+                results.append(out)
+            }
+            for i in 0..<shape.m {
+                for j in 0..<shape.n {
+                    let e = i * x.ldc + j
+                    #expect(abs(results[0][e] - results[1][e]) <= Float(shape.k) * 0x1p-23 * magnitude[e] + 1e-30,
+                            "\(shape) tA \(transposeA) at \(i),\(j)")
+                }
+            }
+        }
+    }
+
     /// Repacking into a bfloat16 packing of the same shape reuses it; another precision gets a new one.
     @Test func packingReusesOnlyTheSamePrecision() {
         let b = [Float](repeating: 1, count: 12)

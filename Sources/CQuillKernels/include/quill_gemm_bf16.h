@@ -34,9 +34,10 @@ float quill_bf16_to_float(uint16_t x);
 /// to even), zero-filling columns `K ..< ldd`.
 void quill_bf16_convert_rows(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst, int64_t ldd);
 
-/// The same for A stored transposed, `[K][M]` (row stride `lda ≥ M`): `dst[i][p] = bf16(a[p][i])`.
-void quill_bf16_convert_rows_transposed(const float *a, int64_t lda, int64_t m, int64_t k, uint16_t *dst,
-                                        int64_t ldd);
+/// A stored transposed, `[K][M]` (row stride `lda ≥ M`), as the *pair-major* operand of `quill_gemm_bf16_words`:
+/// word `dst[p * ldw + i]` (`ldw ≥ M`) holds row i's pair (k = 2p, 2p + 1), the first in the low half (zero past K).
+/// Both rows of a pair are read contiguously, so this is as fast as the row conversion: no transposition in memory.
+void quill_bf16_convert_pairs(const float *a, int64_t lda, int64_t m, int64_t k, uint32_t *dst, int64_t ldw);
 
 /// Elements (uint16) of a packed op(B) `K×N`: Kp × N rounded up to 32.
 int64_t quill_bf16_packed_count(int64_t k, int64_t n);
@@ -54,6 +55,12 @@ uint16_t *quill_bf16_scratch(int32_t slot, int64_t count);
 /// of `k × n`; `bias` is indexed by absolute column. The sum is rounded once, then C, then the bias are added.
 void quill_gemm_bf16(int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda, const uint16_t *packed,
                      int64_t j0, int64_t j1, float *c, int64_t ldc, const float *bias, int32_t accumulate);
+/// The same with the left operand as 32-bit words, each a pair (k = 2p, 2p + 1) of one row: word (row i, pair p) at
+/// `a[i * a_row + p * a_pair]`. Rows as above are `a_row = lda / 2`, `a_pair = 1`; the pair-major operand of
+/// `quill_bf16_convert_pairs` is `a_row = 1`, `a_pair = ldw`. `path` as below.
+void quill_gemm_bf16_words(int32_t path, int64_t m, int64_t k, const uint32_t *a, int64_t a_row, int64_t a_pair,
+                           const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc, const float *bias,
+                           int32_t accumulate);
 /// The same on a chosen path: 0 portable, 2 AVX512_BF16 (a path the CPU lacks runs the portable one).
 void quill_gemm_bf16_on_path(int32_t path, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                              const uint16_t *packed, int64_t j0, int64_t j1, float *c, int64_t ldc,
