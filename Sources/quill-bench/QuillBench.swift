@@ -9,5 +9,5 @@ struct QuillBench: ParsableCommand {
         subcommands: [TokenizeBench.self, StreamMemoryBench.self, GEMMBench.self, LSTMCellBench.self,
                       PTBQualityBench.self, CharQualityBench.self, TrainBench.self, StepBench.self, ScoreBench.self,
                       KeystrokeBench.self, Seq2SeqBench.self, AutoencoderBench.self, BPEBench.self, NGramBench.self,
-                      GCNNBench.self])
+                      GCNNBench.self, PeakBench.self])
 }

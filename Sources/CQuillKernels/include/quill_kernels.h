@@ -7,6 +7,11 @@
 /// The SIMD path chosen at run time: 0 portable, 1 AVX2+FMA, 2 AVX-512, 3 NEON.
 int32_t quill_cpu_path(void);
 
+/// Peak-rate loops for `quill-bench peak` (x86-64 with AVX-512; 0 elsewhere): `iterations` rounds of 16 independent
+/// `vfmadd231ps zmm` (512 flops a round) or `vdpbf16ps zmm` (1024 flops a round; needs AVX512_BF16).
+float quill_peak_fma_f32(int64_t iterations);
+float quill_peak_dpbf16(int64_t iterations);
+
 #endif
 
 // GEMM (packed, cache-blocked, register-tiled; runtime-dispatched microkernels) and the thread pool under it.
