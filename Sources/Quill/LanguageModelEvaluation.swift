@@ -106,13 +106,13 @@ extension Store {
     ///   - steps: steps per window.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
     ///   - precision: `.float32` (the default) evaluates with the model itself (recurrent or convolutional);
-    ///     `.bfloat16` (recurrent models only) with a bfloat16
-    ///     ``Scorer`` over the same streams (the same tokens predicted from the same contexts), to measure what the
-    ///     reduced precision costs.
+    ///     `.bfloat16` or `.int8` (recurrent models only) with a ``Scorer`` in that precision over the same streams
+    ///     (the same tokens predicted from the same contexts), to measure what the reduced precision costs.
     ///   - progress: called after each window with (windows done, windows in all).
     /// - Throws: ``StoreError/notFound(kind:name:closest:)`` for an unknown model; ``LanguageModelError`` for a model that
     ///   cannot be rebuilt; ``EvaluationError`` for standard input or a text too short for `batch` streams; ``TextError`` for an unreadable file, invalid
-    ///   UTF-8 (naming the line and column) or a text without tokens; ``Stepper/UnsupportedPrecision`` for int8.
+    ///   UTF-8 (naming the line and column) or a text without tokens; ``Stepper/UnsupportedPrecision`` for a reduced
+    ///   precision on a gated convolutional model.
     public func evaluateLanguageModel(named name: String, text path: String, batch: Int = 1, steps: Int = 35,
                                       lossy: Bool = false, precision: Stepper.Precision = .float32,
                                       pool: ThreadPool = .shared,

@@ -53,6 +53,10 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
     public var tiedEmbeddings = false
     /// Dropout between layers while training (Zaremba et al.'s placement), in `[0, 1)`.
     public var dropout: Float = 0
+    /// The arithmetic of the matrix products: ``Precision/bfloat16`` trains in mixed precision (bfloat16 GEMM
+    /// operands; float32 weights, optimizer state and sums); `nil` is float32, and leaves the stored configuration as
+    /// before.
+    public var precision: Precision?
     /// Parameters start uniform in `±initScale` (Zaremba et al.'s small model: 0.1).
     public var initScale: Float = 0.1
 
@@ -115,7 +119,7 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case corpus, valid, vocabulary, tokenizer, minCount, maxVocabulary, name, preset, cell, layers, hidden,
-             width, embedding, tiedEmbeddings, dropout, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
+             width, embedding, tiedEmbeddings, dropout, precision, initScale, steps, batch, epochs, optimizer, learningRate, momentum,
              nesterov, weightDecay, schedule, decayAfter, decayFactor, decayPatience, clip, loss, patience, seed,
              maxWindowsPerEpoch, timeBudget, checkpointEvery, checkpointMinutes
     }
@@ -261,6 +265,8 @@ public struct LanguageModelTraining: TrainingRunOptions, Equatable {
                   "tied embeddings need the embedding size (\(embedding ?? hidden)) to equal the hidden size "
                     + "(\(hidden))")
         try check(dropout >= 0 && dropout < 1, "dropout must be in [0, 1) (got \(dropout))")
+        try check((precision ?? .float32).trains,
+                  "int8 is an inference format (quill eval --precision int8): train in float32 or bfloat16")
         try check(width == nil || cell == .gcnn, "the kernel width applies to the gated convolutional model only "
                     + "(cell gcnn)")
         try check(resolvedWidth >= 1, "the kernel width must be at least 1 (got \(resolvedWidth))")

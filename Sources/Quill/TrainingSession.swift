@@ -88,6 +88,7 @@ final class TrainingSession: StartedRun {
         let model = try options.makeModel(vocabularySize: vocabulary.count)
         self.model = model
         model.dropout = options.dropout
+        model.precision = options.precision ?? .float32
         model.lossReduction = options.loss
         var rng = RNG(seed: options.seed)
         model.parameters.initialize(.uniform(scale: options.initScale), rng: &rng)

@@ -21,21 +21,20 @@ import QuillTensor
 /// online softmax): neither a full row of logits, nor a softmax, nor a gradient is written. Sums are added in Double
 /// in a fixed order: the same bits for every thread count.
 ///
-/// With ``Precision/bfloat16`` (opt-in; float32 is the default) the same work runs on bfloat16 operands with float32
-/// sums (`quill_gemm_bf16`: `vdpbf16ps` on CPUs with AVX512_BF16, a portable loop elsewhere): ``prepare()`` rounds
-/// and packs the decoder and every layer's `W_ih`, `W_hh` once; a window rounds its activations (embeddings, each
-/// layer's outputs, each step's `h`) to bfloat16 before each GEMM, and keeps gates, cell states, logits and the
-/// log-sum-exp in float32. The recurrent stack then runs here rather than in the model (no forward caches are
-/// touched), the input projections and per-step GEMMs split over the pool by columns. Results are again the same
-/// for every thread count.
+/// With ``Precision/bfloat16`` or ``Precision/int8`` (opt-in; float32 is the default) the same work runs with those
+/// products (QuillTensor's `Precision`): the recurrent stack through the model's own layers with their `precision` set
+/// for the call (the same unroll and cell step as float32 and training), and the decoder's blocks packed once in that
+/// precision. bfloat16 rounds both operands of every product and sums in float32 (`vdpbf16ps`); int8 quantizes the
+/// weights per output and each product's activations per row, and sums exactly in int32 (`vpdpbusd`, AVX512_VNNI).
+/// Gates, cell states, logits and the log-sum-exp stay float32. Results are again the same for every thread count.
 ///
-/// In float32 it uses the model's forward caches: do not score while the same model trains or steps a window on
-/// another thread.
+/// It uses the model's forward caches (and sets its layers' precision while a window runs): do not score while the
+/// same model trains or steps a window on another thread.
 public final class Scorer {
     /// The number formats of ``Stepper/Precision`` a scorer runs.
     public typealias Precision = Stepper.Precision
-    /// float32 (exact) and bfloat16.
-    public static let scoringPrecisions: [Precision] = [.float32, .bfloat16]
+    /// float32 (exact), bfloat16 and int8.
+    public static let scoringPrecisions: [Precision] = [.float32, .bfloat16, .int8]
 
     /// The result for one sequence.
     public struct Score: Equatable, Sendable {
@@ -69,27 +68,22 @@ public final class Scorer {
     public var decoderColumns = 512
     /// The number format of the GEMMs.
     public let precision: Precision
-    /// The bfloat16 kernel: −1 the best this CPU has, 0 the portable one (for tests; `QUILL_BF16_PATH=0` in the
-    /// environment does the same for a whole process).
-    public var bfloat16Path: Int32 = -1
+    /// The same format as the products' arithmetic (`QuillTensor.Precision`).
+    private var products: QuillTensor.Precision { QuillTensor.Precision(rawValue: precision.rawValue)! }
     private let pool: ThreadPool
     private let serial = ThreadPool(threads: 1)
     private var embedded = AlignedBuffer(count: 0)
     private var packedDecoder: [PackedMatrix]?
-    fileprivate var reduced: ReducedWeights?
-    // bfloat16 scratch: rows of the current GEMM's left operand; a layer's gates [N][G] (GRU also gh [B][G]); the
-    // hidden states [T+1][B][H] of the layer running and of the one below; cell states [2][B][H].
-    fileprivate let rowsBF16 = BFloat16Rows(), stepBF16 = BFloat16Rows()
-    fileprivate var gates = AlignedBuffer(count: 0), hiddenGates = AlignedBuffer(count: 0)
-    fileprivate var states = [AlignedBuffer(count: 0), AlignedBuffer(count: 0)], cells = AlignedBuffer(count: 0)
+    /// The decoder's input rows, rounded or quantized once per window for all blocks of the vocabulary.
+    private lazy var decoderRowsPrepared = PreparedRows(precision: products)
 
     /// A float32 scorer.
     public convenience init(model: LanguageModel, batch: Int = 64, window: Int = 35, pool: ThreadPool = .shared) {
         self.init(model: model, checkedPrecision: .float32, batch: batch, window: window, pool: pool)
     }
 
-    /// A scorer in `precision` (float32 or bfloat16).
-    /// - Throws: ``Stepper/UnsupportedPrecision`` for int8 (a format for stepping).
+    /// A scorer in `precision` (float32, bfloat16 or int8).
+    /// - Throws: ``Stepper/UnsupportedPrecision`` for a format it does not run (none today).
     public convenience init(model: LanguageModel, precision: Precision, batch: Int = 64, window: Int = 35,
                             pool: ThreadPool = .shared) throws {
         guard Self.scoringPrecisions.contains(precision) else {
@@ -127,7 +121,7 @@ public final class Scorer {
             }
         }
         prepare()
-        defer { packedDecoder = nil; reduced = nil }
+        defer { packedDecoder = nil }
         var results: [Score] = []
         results.reserveCapacity(sequences.count)
         for start in stride(from: 0, to: sequences.count, by: batch) {
@@ -163,13 +157,9 @@ public final class Scorer {
     /// change).
     public func prepare() {
         let c = model.configuration, H = c.hidden, V = c.vocabulary, weight = model.decoder.weight.base
-        if precision == .bfloat16 {
-            reduced = ReducedWeights(model: model, pool: pool)
-            return
-        }
         packedDecoder = stride(from: 0, to: V, by: decoderColumns).map { v0 in
             PackedMatrix(transposed: true, rows: H, columns: min(decoderColumns, V - v0), b: weight + v0 * H, ldb: H,
-                         pool: pool)
+                         precision: products, pool: pool)
         }
     }
 
@@ -178,7 +168,7 @@ public final class Scorer {
     /// `state` to the window's end. Call ``prepare()`` first.
     public func scoreWindow(inputs: [Int32], targets: [Int32], steps T: Int, batch B: Int, state: inout BatchState,
                             adding sums: UnsafeMutableBufferPointer<Double>) {
-        guard packedDecoder != nil || reduced != nil else { preconditionFailure("call prepare() before scoreWindow") }
+        guard packedDecoder != nil else { preconditionFailure("call prepare() before scoreWindow") }
         let c = model.configuration, N = T * B, E = c.embedding, H = c.hidden
         precondition(inputs.count == N && targets.count == N && sums.count >= B, "window shapes do not match")
         if embedded.count < N * E { embedded = AlignedBuffer(count: N * E) }
@@ -186,27 +176,25 @@ public final class Scorer {
         inputs.withUnsafeBufferPointer {
             model.embedding.forward(ids: $0.baseAddress!, count: N, output: x, pool: pool)
         }
-        let top: UnsafePointer<Float>
-        if let reduced {
-            top = recurBFloat16(x, steps: T, batch: B, state: &state, weights: reduced)
-        } else {
-            state.hidden.withUnsafeBufferPointer { h0 in
-                state.cell.withUnsafeBufferPointer { c0 in
-                    model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,
-                                      c0: c.kind.hasCellState ? c0.baseAddress! : nil, pool: pool)
-                }
+        let trainingPrecision = model.rnn.precision
+        model.rnn.precision = products
+        defer { model.rnn.precision = trainingPrecision }
+        state.hidden.withUnsafeBufferPointer { h0 in
+            state.cell.withUnsafeBufferPointer { c0 in
+                model.rnn.forward(x, steps: T, batch: B, h0: h0.baseAddress!,
+                                  c0: c.kind.hasCellState ? c0.baseAddress! : nil, pool: pool)
             }
-            let stateCount = c.layers * B * H
-            state.hidden.withUnsafeMutableBufferPointer {
-                $0.baseAddress!.update(from: model.rnn.finalHidden, count: stateCount)
-            }
-            if c.kind.hasCellState {
-                state.cell.withUnsafeMutableBufferPointer {
-                    $0.baseAddress!.update(from: model.rnn.finalCell, count: stateCount)
-                }
-            }
-            top = UnsafePointer(model.rnn.output)
         }
+        let stateCount = c.layers * B * H
+        state.hidden.withUnsafeMutableBufferPointer {
+            $0.baseAddress!.update(from: model.rnn.finalHidden, count: stateCount)
+        }
+        if c.kind.hasCellState {
+            state.cell.withUnsafeMutableBufferPointer {
+                $0.baseAddress!.update(from: model.rnn.finalCell, count: stateCount)
+            }
+        }
+        let top = UnsafePointer(model.rnn.output)
         var logProbabilities = [Double](repeating: 0, count: N)
         logProbabilities.withUnsafeMutableBufferPointer { lp in
             targets.withUnsafeBufferPointer { targets in
@@ -223,13 +211,10 @@ public final class Scorer {
     /// log-sum-exp (`quill_logsumexp_update`), so only a `decoderRows × decoderColumns` tile of logits exists.
     private func decode(_ top: UnsafePointer<Float>, rows N: Int, targets: UnsafePointer<Int32>,
                         into out: UnsafeMutablePointer<Double>) {
-        let H = model.configuration.hidden, V = model.configuration.vocabulary, bias = model.decoder.bias.base
-        let rowsPerItem = decoderRows, columns = decoderColumns, serial = self.serial
-        let packed = packedDecoder ?? [], decoderBF16 = reduced?.decoder, path = bfloat16Path
-        // bfloat16: the rows rounded once, before the loop (each item reads its own).
-        let lda = decoderBF16?.rowStride ?? 0, a = rowsBF16
-        if decoderBF16 != nil { a.convert(top, lda: H, rows: N, columns: H, ldd: lda, pool: pool) }
-        let blocks = decoderBF16 != nil ? (V + columns - 1) / columns : packed.count
+        let H = model.configuration.hidden, bias = model.decoder.bias.base
+        let rowsPerItem = decoderRows, columns = decoderColumns, serial = self.serial, packed = packedDecoder!
+        let prepared = decoderRowsPrepared
+        prepared.prepare(m: N, k: H, a: top, lda: H, pool: pool)
         // Tiles are taken from and returned to a free list: at most `threads` items run at once.
         let tiles = TileList(count: rowsPerItem * columns)
         pool.parallelFor((N + rowsPerItem - 1) / rowsPerItem) { item in
@@ -238,15 +223,9 @@ public final class Scorer {
             defer { tiles.give(tile) }
             var runMax = [Float](repeating: -.infinity, count: rows), targetLogit = [Float](repeating: 0, count: rows)
             var runSum = [Double](repeating: 0, count: rows)
-            for j in 0..<blocks {
-                let v0 = j * columns, width = min(columns, V - v0)
-                if let decoderBF16 {
-                    decoderBF16.multiply(rows: rows, a: a.base + r0 * lda, lda: lda, columns: v0..<(v0 + width),
-                                         c: tile.base - v0, ldc: columns, path: path)
-                } else {
-                    gemm(m: rows, a: top + r0 * H, lda: H, packedB: packed[j], c: tile.base, ldc: columns,
-                         pool: serial)
-                }
+            for (j, block) in packed.enumerated() {
+                let v0 = j * columns, width = block.columns
+                prepared.multiply(rows: r0..<(r0 + rows), packedB: block, c: tile.base, ldc: columns, pool: serial)
                 quill_logsumexp_update(tile.base, Int64(rows), Int64(width), Int64(columns), Int64(v0),
                                        bias + v0, targets + r0, -1, &runMax, &runSum, &targetLogit)
             }
@@ -255,95 +234,6 @@ public final class Scorer {
                     ? 0 : Double(targetLogit[r]) - Double(runMax[r]) - log(runSum[r])
             }
         }
-    }
-}
-
-// MARK: - bfloat16
-
-extension Scorer {
-    /// The recurrent stack over one window in bfloat16 (see the type's documentation): from the embedded inputs `x`
-    /// `[T][B][E]` and `state`, returns the top layer's outputs `[T][B][H]` (valid until the next window) and carries
-    /// `state` to the window's end.
-    fileprivate func recurBFloat16(_ x: UnsafePointer<Float>, steps T: Int, batch B: Int, state: inout BatchState,
-                                   weights: ReducedWeights) -> UnsafePointer<Float> {
-        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, N = T * B, cell = c.kind.cell
-        if gates.count < N * G { gates = AlignedBuffer(count: N * G) }
-        if !cell.addsHiddenIntoGates && hiddenGates.count < B * G { hiddenGates = AlignedBuffer(count: B * G) }
-        for i in 0..<2 where states[i].count < (T + 1) * B * H { states[i] = AlignedBuffer(count: (T + 1) * B * H) }
-        if cell.hasCellState && cells.count < 2 * B * H { cells = AlignedBuffer(count: 2 * B * H) }
-        var input = x, D = c.embedding
-        for (l, layer) in weights.layers.enumerated() {
-            let h = states[l % 2].base, g0 = gates.base
-            // The input projections of all T steps, with the cell's input bias, one GEMM.
-            let lda = layer.input.rowStride
-            rowsBF16.convert(input, lda: D, rows: N, columns: D, ldd: lda, pool: pool)
-            layer.input.multiply(rows: N, a: rowsBF16.base, lda: lda, c: g0, ldc: G, bias: layer.inputBias.base,
-                                 accumulate: false, pool: pool, path: bfloat16Path)
-            state.hidden.withUnsafeBufferPointer { h.update(from: $0.baseAddress! + l * B * H, count: B * H) }
-            if cell.hasCellState {
-                state.cell.withUnsafeBufferPointer { cells.base.update(from: $0.baseAddress! + l * B * H, count: B * H) }
-            }
-            let ldh = layer.recurrent.rowStride
-            stepBF16.reserve(B * ldh)
-            for t in 0..<T {
-                let g = g0 + t * B * G
-                let step = CellForward(gates: g, hiddenGates: cell.addsHiddenIntoGates ? g : hiddenGates.base,
-                                       hiddenBias: layer.hiddenBias?.base, hPrev: h + t * B * H,
-                                       h: h + (t + 1) * B * H, cPrev: cells.base + (t % 2) * B * H,
-                                       c: cells.base + ((t + 1) % 2) * B * H, batch: B, hidden: H)
-                cell.forward(step, multiply: { hPrev, product, bias, accumulate in
-                    stepBF16.convert(hPrev, lda: H, rows: B, columns: H, ldd: ldh)
-                    layer.recurrent.multiply(rows: B, a: stepBF16.base, lda: ldh, c: product, ldc: G, bias: bias,
-                                             accumulate: accumulate, pool: pool, path: self.bfloat16Path)
-                }, pool: pool)
-            }
-            state.hidden.withUnsafeMutableBufferPointer {
-                ($0.baseAddress! + l * B * H).update(from: h + T * B * H, count: B * H)
-            }
-            if cell.hasCellState {
-                state.cell.withUnsafeMutableBufferPointer {
-                    ($0.baseAddress! + l * B * H).update(from: cells.base + (T % 2) * B * H, count: B * H)
-                }
-            }
-            input = UnsafePointer(h + B * H)
-            D = H
-        }
-        return input
-    }
-}
-
-/// A model's weights rounded to bfloat16 and packed for ``Scorer`` (``Scorer/prepare()``).
-struct ReducedWeights {
-    struct Layer {
-        /// `W_ih` `[G][D]` and `W_hh` `[G][H]`.
-        let input: BFloat16Matrix, recurrent: BFloat16Matrix
-        /// Added with the input projection: the cell's ``RecurrentCell/inputBias(biasIH:biasHH:into:count:)``.
-        let inputBias: AlignedBuffer
-        /// Added with each step's hidden projection: the cell's ``RecurrentCell/hiddenBias(_:)`` (the GRU's `b_hh`).
-        let hiddenBias: AlignedBuffer?
-    }
-
-    let layers: [Layer]
-    /// `W_dec` `[V][H]`.
-    let decoder: BFloat16Matrix
-
-    init(model: LanguageModel, pool: ThreadPool) {
-        let c = model.configuration, H = c.hidden, G = c.kind.gates * H, cell = c.kind.cell
-        layers = model.rnn.layers.enumerated().map { l, layer in
-            let D = l == 0 ? c.embedding : H
-            let inputBias = AlignedBuffer(count: G)
-            cell.inputBias(biasIH: layer.biasIH.base, biasHH: layer.biasHH.base, into: inputBias.base, count: G)
-            let hiddenBias = cell.hiddenBias(layer.biasHH.base).map { biasHH in
-                let b = AlignedBuffer(count: G)
-                b.base.update(from: biasHH, count: G)
-                return b
-            }
-            return Layer(input: BFloat16Matrix(weights: layer.weightIH.base, outputs: G, inputs: D, ld: D, pool: pool),
-                         recurrent: BFloat16Matrix(weights: layer.weightHH.base, outputs: G, inputs: H, ld: H,
-                                                   pool: pool),
-                         inputBias: inputBias, hiddenBias: hiddenBias)
-        }
-        decoder = BFloat16Matrix(weights: model.decoder.weight.base, outputs: c.vocabulary, inputs: H, ld: H, pool: pool)
     }
 }
 

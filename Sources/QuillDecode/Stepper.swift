@@ -27,11 +27,13 @@ import QuillTensor
 public final class Stepper {
     /// How the weights (and for bfloat16 the activations) are held for inference. Not every engine runs every
     /// format: the stepper runs ``steppingPrecisions`` (float32, int8: a step is bound by reading weights), the
-    /// ``Scorer`` ``Scorer/scoringPrecisions`` (float32, bfloat16: scoring is bound by multiply-adds).
+    /// ``Scorer`` ``Scorer/scoringPrecisions`` (float32, bfloat16, int8: scoring is bound by multiply-adds, and there
+    /// int8 also quantizes the activations per row to use `vpdpbusd`).
     public enum Precision: String, Codable, Sendable, CaseIterable {
         /// The model's own 32-bit weights: exactly the model's probabilities.
         case float32
-        /// 8-bit weights with a scale per output row: a quarter of the memory traffic of a step.
+        /// 8-bit weights with a scale per output row: a quarter of the memory traffic of a step (and, in the scorer,
+        /// activations quantized per row: integer products).
         case int8
         /// Weights and activations rounded to bfloat16 (8 significant bits), products summed in float32: twice the
         /// multiply-adds per instruction of float32 on CPUs with AVX512_BF16. Batch scoring only.

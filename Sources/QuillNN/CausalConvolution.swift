@@ -16,6 +16,8 @@ import QuillTensor
 public final class CausalConvolution {
     public let inputs: Int, outputs: Int, width: Int
     public let weight: Tensor, dWeight: Tensor, bias: Tensor, dBias: Tensor
+    /// The arithmetic of the products (forward and backward); float32 by default.
+    public var precision = Precision.float32
 
     /// `<prefix>.weight` `[k][O][D]`, `<prefix>.bias` `[O]`.
     public static func layout(prefix: String, inputs: Int, outputs: Int, width: Int) -> ParameterLayout {
@@ -39,7 +41,7 @@ public final class CausalConvolution {
         for j in 0..<width {
             gemm(transposeB: true, m: T * B, n: O, k: D, a: padded + j * B * D, lda: D, b: weight.base + j * O * D,
                  ldb: D, beta: j == 0 ? 0 : 1, c: output, ldc: O, bias: j == width - 1 ? bias.base : nil,
-                 pool: pool)
+                 pool: pool, precision: precision)
         }
     }
 
@@ -50,14 +52,14 @@ public final class CausalConvolution {
         let D = inputs, O = outputs, N = T * B
         for j in 0..<width {
             gemm(transposeA: true, m: O, n: D, k: N, a: dOutput, lda: O, b: padded + j * B * D, ldb: D, beta: 1,
-                 c: dWeight.base + j * O * D, ldc: D, pool: pool)
+                 c: dWeight.base + j * O * D, ldc: D, pool: pool, precision: precision)
         }
         Bias.accumulateColumnSums(of: dOutput, rows: N, columns: O, into: dBias.base, pool: pool)
         guard let dPadded else { return }
         dPadded.update(repeating: 0, count: (width - 1 + T) * B * D)
         for j in 0..<width {
             gemm(m: N, n: D, k: O, a: dOutput, lda: O, b: weight.base + j * O * D, ldb: D, beta: 1,
-                 c: dPadded + j * B * D, ldc: D, pool: pool)
+                 c: dPadded + j * B * D, ldc: D, pool: pool, precision: precision)
         }
     }
 }

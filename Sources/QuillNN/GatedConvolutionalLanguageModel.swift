@@ -64,6 +64,14 @@ public final class GatedConvolutionalLanguageModel: StreamLanguageModel {
     public var ignoreIndex: Int32 = -1
     public var lossReduction = LossReduction.mean
     /// The probability of zeroing an embedding or a block's gated output while training.
+    /// The arithmetic of the convolutions' and the decoder's products (``LanguageModel/precision``).
+    public var precision: Precision {
+        get { decoder.precision }
+        set {
+            decoder.precision = newValue
+            for convolution in convolutions { convolution.precision = newValue }
+        }
+    }
     public var dropout: Float = 0 {
         didSet { precondition(dropout >= 0 && dropout < 1, "dropout \(dropout) outside [0, 1)") }
     }

@@ -15,6 +15,9 @@ public protocol StreamLanguageModel: AnyObject {
     var isTraining: Bool { get set }
     /// The probability of zeroing an activation while training, where the model places dropout.
     var dropout: Float { get set }
+    /// The arithmetic of the model's matrix products: float32, or bfloat16 operands with float32 sums (mixed
+    /// precision; parameters, gradients and the rest stay float32).
+    var precision: Precision { get set }
     /// Whether forward computes the loss gradient backward needs (off: scoring only, PyTorch's `no_grad`).
     var computesGradient: Bool { get set }
     /// The tensors one window hands the next with `batch` streams: names (a checkpoint's keys) and shapes.

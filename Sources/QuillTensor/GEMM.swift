@@ -37,7 +37,8 @@ public enum GEMMKernel: Int32, CaseIterable, Sendable {
 ///   - pool: the threads to use; `ThreadPool(threads: 1)` for a serial call.
 ///   - kernel: the microkernel family (tests compare them; `best` otherwise).
 ///   - precision: ``Precision/bfloat16`` rounds op(A) and op(B) to bfloat16 (into the calling thread's scratch) and
-///     sums their products in float32; it takes `alpha` 1 and `beta` 0 or 1, and ignores `kernel`.
+///     sums their products in float32; ``Precision/int8`` quantizes them (inference: op(A) = A, op(B) = Wᵀ with
+///     `transposeB`). Both take `alpha` 1 and `beta` 0 or 1, and ignore `kernel`.
 public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                  c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
@@ -46,6 +47,14 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: 
     precondition(kernel.isSupported, "GEMM kernel \(kernel) is not supported on this CPU")
     guard m > 0, n > 0 else { return }
     guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
+    if precision == .int8 {
+        precondition(transposeB && !transposeA, "an int8 product is x·Wᵀ (transposeB, not transposeA): inference only")
+        precondition(alpha == 1 && (beta == 0 || beta == 1), "an int8 GEMM takes alpha 1 and beta 0 or 1")
+        let storage = UnsafeMutableRawPointer(quill_gemm_scratch(4, Int64(Int8Weights.layout(k: k, n: n).bytes / 4))!)
+        let weights = Int8Weights.packing(k: k, n: n, w: b, ldw: ldb, into: storage, pool: pool)
+        return int8Multiply(m: m, n: n, k: k, a: a, lda: lda, weights: weights, c: c, ldc: ldc, bias: bias,
+                            accumulate: beta == 1, pool: pool)
+    }
     if precision == .bfloat16 {
         let packed = quill_bf16_scratch(1, quill_bf16_packed_count(Int64(k), Int64(n)))!
         bfloat16Pack(transposed: transposeB, k: k, n: n, b: b, ldb: ldb, into: packed, pool: pool)
@@ -79,6 +88,14 @@ public func gemm(transposeA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePo
     checkShapes(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, lda: lda, ldb: max(1, n), ldc: ldc)
     guard m > 0, n > 0 else { return }
     guard k > 0, alpha != 0 else { return scaleOnly(m: m, n: n, beta: beta, c: c, ldc: ldc, bias: bias) }
+    if packedB.precision == .int8 {
+        precondition(!transposeA && alpha == 1 && (beta == 0 || beta == 1),
+                     "an int8 GEMM takes op(A) = A, alpha 1 and beta 0 or 1")
+        return withExtendedLifetime(packedB) {
+            int8Multiply(m: m, n: n, k: k, a: a, lda: lda, weights: packedB.int8Weights, c: c, ldc: ldc, bias: bias,
+                         accumulate: beta == 1, pool: pool)
+        }
+    }
     if packedB.precision == .bfloat16 {
         return withExtendedLifetime(packedB) {
             gemmBFloat16(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,

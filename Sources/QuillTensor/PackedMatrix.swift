@@ -4,7 +4,8 @@ import CQuillKernels
 ///
 /// An LSTM multiplies the same weights at every time step with a small `M` (the batch): packing them once instead of
 /// per call is what makes those shapes fast. A ``Precision/bfloat16`` packing holds op(B) rounded to bfloat16 in the
-/// layout of `quill_gemm_bf16`. Immutable after `init`; use with `gemm(…, packedB:)`.
+/// layout of `quill_gemm_bf16`; an ``Precision/int8`` one holds weights `W[N][K]` (op(B) = Wᵀ, `transposed`)
+/// quantized per output for `quill_gemm_i8`. Immutable after `init`; use with `gemm(…, packedB:)`.
 public final class PackedMatrix: @unchecked Sendable {  // immutable storage after init: safe to share
     /// `K`: rows of op(B).
     public let rows: Int
@@ -18,6 +19,13 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
 
     var floatStorage: UnsafeMutablePointer<Float> { storage.assumingMemoryBound(to: Float.self) }
     var bfloat16Storage: UnsafeMutablePointer<UInt16> { storage.assumingMemoryBound(to: UInt16.self) }
+    /// The int8 packing's parts (an ``Precision/int8`` packing).
+    var int8Weights: Int8Weights {
+        let layout = Int8Weights.layout(k: rows, n: columns)
+        return Int8Weights(packed: UnsafePointer(storage.assumingMemoryBound(to: Int8.self)),
+                           scale: UnsafePointer((storage + layout.scale).assumingMemoryBound(to: Float.self)),
+                           columnSums: UnsafePointer((storage + layout.sums).assumingMemoryBound(to: Int32.self)))
+    }
 
     /// Packs op(B): B stored `K×N` (row stride `ldb ≥ N`), or `N×K` when `transposed` (`ldb ≥ K`).
     public convenience init(transposed: Bool = false, rows k: Int, columns n: Int, b: UnsafePointer<Float>,
@@ -45,6 +53,7 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
         let bytes = switch precision {
         case .float32: 4 * Int(quill_gemm_packed_b_count(kernel.rawValue, Int64(k), Int64(n)))
         case .bfloat16: 2 * Int(quill_bf16_packed_count(Int64(k), Int64(n)))
+        case .int8: Int8Weights.layout(k: k, n: n).bytes
         }
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, bytes), alignment: 64)
     }
@@ -67,8 +76,15 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
 
     private func pack(transposed: Bool, b: UnsafePointer<Float>, ldb: Int, pool: ThreadPool) {
         let (k, n) = (rows, columns)
-        if precision == .bfloat16 {
+        switch precision {
+        case .bfloat16:
             return bfloat16Pack(transposed: transposed, k: k, n: n, b: b, ldb: ldb, into: bfloat16Storage, pool: pool)
+        case .int8:
+            precondition(transposed, "an int8 packing holds weights W[N][K] as op(B) = Wᵀ (transposed)")
+            _ = Int8Weights.packing(k: k, n: n, w: b, ldw: ldb, into: storage, pool: pool)
+            return
+        case .float32:
+            break
         }
         let (path, storage) = (kernel.rawValue, floatStorage)
         let panel = 128  // a multiple of every kernel's tile width
@@ -82,6 +98,12 @@ public final class PackedMatrix: @unchecked Sendable {  // immutable storage aft
     public func withBFloat16Storage<R>(_ body: (UnsafePointer<UInt16>) throws -> R) rethrows -> R {
         precondition(precision == .bfloat16, "withBFloat16Storage on a float32 packing")
         return try withExtendedLifetime(self) { try body(bfloat16Storage) }
+    }
+
+    /// Calls `body` with the parts of an ``Precision/int8`` packing (for ``int8Multiply``).
+    public func withInt8Weights<R>(_ body: (Int8Weights) throws -> R) rethrows -> R {
+        precondition(precision == .int8, "withInt8Weights on a \(precision) packing")
+        return try withExtendedLifetime(self) { try body(int8Weights) }
     }
 
     deinit { storage.deallocate() }

@@ -2,15 +2,22 @@ import CQuillKernels
 
 /// The arithmetic of a layer's matrix products.
 ///
-/// Everything else (parameters, optimizer state, activations, gradients, every sum) stays float32 in both:
+/// Everything else (parameters, optimizer state, activations, gradients, every other sum) stays float32:
 /// ``bfloat16`` rounds only the two operands of each GEMM to bfloat16 (8 significant bits), and their products,
 /// exact in float32, are summed in float32 — mixed precision as on TPUs and in `torch.autocast`. On a CPU with
-/// AVX512_BF16 (`vdpbf16ps`) a product then costs about half as much (docs/performance.md).
+/// AVX512_BF16 (`vdpbf16ps`) a product then costs about half as much (docs/performance.md). ``int8`` is for inference
+/// only (forward products by weights, `x·Wᵀ`): see `include/quill_gemm_i8.h`.
 public enum Precision: String, Codable, Sendable, CaseIterable {
     /// float32 operands (the reference).
     case float32
-    /// bfloat16 operands, float32 products and sums.
+    /// bfloat16 operands, float32 products and sums: training and inference.
     case bfloat16
+    /// Inference only: weights quantized to int8 per output, activations per row at each product, exact int32 sums
+    /// (`vpdpbusd`, AVX512_VNNI), rescaled to float32.
+    case int8
+
+    /// Whether a model can train in this precision (every product of backward included).
+    public var trains: Bool { self != .int8 }
 }
 
 /// A left-hand GEMM operand op(A) `M×K` rounded to bfloat16, as 32-bit words that each hold a pair (k = 2p, 2p + 1)

@@ -20,6 +20,8 @@ struct PTBQualityBench: ParsableCommand {
     var threads = ThreadPool.defaultThreadCount
     @Option(help: "Train at most this many windows per epoch (a quick check; the full run trains them all).")
     var windows = Int.max
+    @Option(help: "The products' arithmetic while training: float32 or bfloat16 (mixed precision).")
+    var precision = Precision.float32
 
     func run() throws {
         let preset = TrainingPreset.ptbSmall
@@ -36,6 +38,7 @@ struct PTBQualityBench: ParsableCommand {
         let model = try LanguageModel(.init(kind: .lstm, vocabulary: vocabulary.count, embedding: preset.embeddingSize,
                                             hidden: preset.hiddenSize, layers: preset.layers))
         model.lossReduction = preset.loss
+        model.precision = precision
         var rng = RNG(seed: 1)
         model.parameters.initialize(.uniform(scale: Float(preset.initScale)), rng: &rng)
         let sgd = SGD(for: model.parameters, learningRate: Float(preset.learningRate))
@@ -53,16 +56,23 @@ struct PTBQualityBench: ParsableCommand {
                 "bench": "ptb-quality", "epoch": report.epoch, "lr": report.learningRate,
                 "train_perplexity": report.trainPerplexity, "valid_perplexity": report.validPerplexity ?? 0,
                 "epoch_seconds": report.seconds, "threads": threads, "windows": loop.batchesPerEpoch,
-                "train_tokens_per_s": report.tokensPerSecond,
+                "train_tokens_per_s": report.tokensPerSecond, "precision": precision.rawValue,
             ])
         })
         // Test: reported once, for the configuration fixed above (batch 1 would be the strictest; Zaremba's code
         // evaluates with the training batch layout, as here).
+        // The trained weights are float32 whatever the training precision: the test is scored in float32, and also in
+        // the training precision when that differs.
         let testLoss = try evaluate(model: model, ids: test.ids, batch: preset.batchSize, steps: preset.steps,
                                     pool: pool).meanLoss
+        let wallSeconds = Date().timeIntervalSince(start)  // the recipe: training, validation and the test
+        model.precision = .float32
+        let float32TestLoss = try evaluate(model: model, ids: test.ids, batch: preset.batchSize, steps: preset.steps,
+                                           pool: pool).meanLoss
         printJSON([
-            "bench": "ptb-quality", "test_perplexity": exp(testLoss), "vocabulary": vocabulary.count,
-            "train_tokens": train.count, "wall_seconds": Date().timeIntervalSince(start), "threads": threads,
+            "bench": "ptb-quality", "test_perplexity": exp(float32TestLoss), "precision": precision.rawValue,
+            "test_perplexity_in_training_precision": exp(testLoss), "vocabulary": vocabulary.count,
+            "train_tokens": train.count, "wall_seconds": wallSeconds, "threads": threads,
             "reference_test_perplexity": preset.referenceTestPerplexity ?? 0,
         ])
     }

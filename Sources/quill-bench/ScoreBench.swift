@@ -29,7 +29,7 @@ struct ScoreBench: ParsableCommand {
     func validate() throws {
         guard threads >= 1, windows >= 3 else { throw ValidationError("--threads ≥ 1 and --windows ≥ 3") }
         guard Scorer.scoringPrecisions.contains(precision) else {
-            throw ValidationError("--precision: scoring runs float32 or bfloat16")
+            throw ValidationError("--precision: scoring runs float32, bfloat16 or int8")
         }
     }
 

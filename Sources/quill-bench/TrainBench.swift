@@ -35,6 +35,7 @@ struct TrainBench: ParsableCommand {
         }
         guard threads.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads must be at least 1") }
         guard windows >= 3 else { throw ValidationError("--windows must be at least 3") }
+        guard precision.allSatisfy(\.trains) else { throw ValidationError("--precision: training runs float32 or bfloat16") }
     }
 
     func run() throws {

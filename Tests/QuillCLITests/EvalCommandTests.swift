@@ -92,12 +92,15 @@ import Testing
         let (cli, valid) = try Self.trained()
         let f32 = try jsonObject(try #require(try cli.run("eval", "--model", "m", "--text", valid, "--format", "json")
             .stdoutLines.first))
-        let bf16 = try cli.run("eval", "--model", "m", "--text", valid, "--precision", "bfloat16", "--format", "json")
-        expectSuccess(bf16)
-        let line = try #require(bf16.stdoutLines.first)
-        let loss = try #require(try jsonObject(line)["loss"] as? Double)
-        #expect(abs(loss - (f32["loss"] as? Double ?? 0)) < 0.01 * loss)
-        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--precision", "int8"), status: 64,
+        for precision in ["bfloat16", "int8"] {
+            let reduced = try cli.run("eval", "--model", "m", "--text", valid, "--precision", precision, "--format",
+                                      "json")
+            expectSuccess(reduced)
+            let line = try #require(reduced.stdoutLines.first)
+            let loss = try #require(try jsonObject(line)["loss"] as? Double)
+            #expect(abs(loss - (f32["loss"] as? Double ?? 0)) < 0.01 * loss, "\(precision)")
+        }
+        expectFailure(try cli.run("eval", "--model", "m", "--text", valid, "--precision", "float16"), status: 64,
                       mentioning: ["--precision"])
         for command in ["complete", "predict"] {
             expectFailure(try cli.run(command, "--model", "m", "--precision", "bfloat16"), status: 64,

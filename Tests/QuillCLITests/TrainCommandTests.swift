@@ -33,6 +33,27 @@ import Testing
         #expect(!result.stderr.contains("pass --lossy"), "\(result.stderr)")
     }
 
+    /// `--precision bfloat16` trains in mixed precision: the run records it, a resume keeps it (and refuses another),
+    /// the model evaluates like any other; int8, an inference format, is refused with the reason.
+    @Test func bfloat16TrainingIsRecordedAndResumed() throws {
+        let (cli, corpus) = try Self.prepared()
+        let valid = try cli.write("valid.txt", "Ada walked down to the water.\nThe boats came in.\n")
+        let train = try cli.run(["train", "--corpus", corpus, "--valid", valid, "--vocabulary", "v", "--name", "m",
+                                 "--epochs", "1", "--precision", "bfloat16"] + Self.tinySizes)
+        expectSuccess(train)
+        let show = try cli.run("runs", "show", "1", "--format", "jsonl")
+        expectSuccess(show)
+        #expect(show.stdout.contains("\"precision\":\"bfloat16\""), "\(show.stdout)")
+        expectFailure(try cli.run("train", "--resume", "1", "--epochs", "2", "--precision", "float32"), status: 1,
+                      mentioning: ["precision"])
+        expectSuccess(try cli.run("train", "--resume", "1", "--epochs", "2"))
+        let eval = try cli.run("eval", "--model", "m", "--text", valid, "--format", "json")
+        expectSuccess(eval)
+        #expect(eval.stdout.contains("\"perplexity\""), "\(eval.stdout)")
+        expectFailure(try cli.run(["train", "--corpus", corpus, "--vocabulary", "v", "--name", "q", "--precision",
+                                   "int8"] + Self.tinySizes), status: 1, mentioning: ["int8 is an inference format"])
+    }
+
     /// `--cell gcnn` trains a gated convolutional model (`--width` steps per convolution), stores it as `gcnn-lm`,
     /// `eval` measures it and the stepping commands run it; `--width` without gcnn says what is wrong.
     @Test func aGatedConvolutionalModelTrainsAndEvaluates() throws {

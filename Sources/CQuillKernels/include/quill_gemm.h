@@ -57,9 +57,9 @@ void quill_gemm_scale(int64_t m, int64_t n, float beta, float *c, int64_t ldc);
 
 /// A 64-byte-aligned scratch buffer of at least `count` floats, owned by the calling thread and reused across
 /// calls (grown, never shrunk, until `quill_gemm_scratch_release`). `slot` in `0 ..< QUILL_GEMM_SCRATCH_SLOTS`:
-/// independent buffers (0 packed A, 1 packed B, 2 a compute item's B block, 3 and 4 the bfloat16 GEMM's A rows and
-/// packed B, see `quill_bf16_scratch`).
-enum { QUILL_GEMM_SCRATCH_SLOTS = 5 };
+/// independent buffers (0 packed A, 1 packed B, 2 a compute item's B block; 3 and 4 the bfloat16 or int8 GEMM's A
+/// rows and packed B, see `quill_bf16_scratch`; 5 and 6 the int8 GEMM's row scales and its B's scales and sums).
+enum { QUILL_GEMM_SCRATCH_SLOTS = 7 };
 float *quill_gemm_scratch(int32_t slot, int64_t count);
 void quill_gemm_scratch_release(void);
 

@@ -29,5 +29,6 @@ float quill_peak_dpbf16(int64_t iterations);
 #include "quill_gemv.h"
 // Inference: bfloat16 GEMM (batch scoring in reduced precision).
 #include "quill_gemm_bf16.h"
+#include "quill_gemm_i8.h"
 // Checksums: CRC32C of the store's tensors and vocabularies (QuillStore).
 #include "quill_crc32c.h"

@@ -265,9 +265,12 @@ enum SteppingPrecision: String, ExpressibleByArgument, CaseIterable {
     var precision: Stepper.Precision { Stepper.Precision(rawValue: rawValue)! }
 }
 
+/// `--precision` of `quill train`: the arithmetic of the products while training.
+extension Precision: ExpressibleByArgument {}
+
 /// `--precision` of `quill eval`: the formats the ``Scorer`` runs.
 enum ScoringPrecision: String, ExpressibleByArgument, CaseIterable {
-    case float32, bfloat16
+    case float32, bfloat16, int8
     var precision: Stepper.Precision { Stepper.Precision(rawValue: rawValue)! }
 }
 

@@ -47,8 +47,9 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
     @Option(parsing: .number, help: "Steps per window.")
     var bptt = 35
 
-    @Option(help: ArgumentHelp("float32 (the model itself) or bfloat16 (the batch scorer with bfloat16 weights and "
-        + "activations, float32 sums: faster on CPUs with AVX512_BF16, slightly different perplexity).",
+    @Option(help: ArgumentHelp("float32 (the model itself), bfloat16 (the batch scorer with bfloat16 weights and "
+        + "activations, float32 sums: faster on CPUs with AVX512_BF16) or int8 (weights and activations quantized, "
+        + "integer sums: AVX512_VNNI); the reduced ones change the perplexity slightly (docs/decoding.md).",
         valueName: "precision"))
     var precision: ScoringPrecision = .float32
 

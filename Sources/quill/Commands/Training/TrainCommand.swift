@@ -125,6 +125,13 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     @Option(parsing: .number, help: "Dropout between layers while training, in [0, 1). (default: 0)")
     var dropout: Float?
 
+    @Option(help: """
+        The arithmetic of the matrix products: float32, or bfloat16 (mixed precision: bfloat16 operands, float32 \
+        weights, optimizer state and sums; about 1.4× faster on a CPU with AVX512_BF16, see docs/performance.md). \
+        (default: float32)
+        """)
+    var precision: Precision?
+
     @Option(parsing: .number, help: "Parameters start uniform in ±this. (default: 0.1)")
     var initScale: Float?
 
@@ -286,6 +293,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
         if let embedding { t.embedding = embedding }
         if let tie { t.tiedEmbeddings = tie }
         if let dropout { t.dropout = dropout }
+        if let precision { t.precision = precision }
         if let initScale { t.initScale = initScale }
         if let bptt { t.steps = bptt }
         if let batch { t.batch = batch }
