@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Inference speed against PyTorch on the same machine, in the same run (the cores are shared: compare ratios, not
-# absolute numbers from different runs): Quill's `quill-bench step` (float32 and int8) and `score` (float32 and
-# bfloat16), then the peer's `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints every JSON
+# absolute numbers from different runs): Quill's `quill-bench step` (float32 and int8) and `score` (float32,
+# bfloat16, int8), then the peer's `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints every JSON
 # line and a ratio table.
 #
 #   scripts/bench-decode.sh                 # 2 threads, as the peer's default
@@ -23,7 +23,7 @@ for config in $CONFIGS; do
     for precision in float32 int8; do
         "$bench" step --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
     done
-    for precision in float32 bfloat16; do
+    for precision in float32 bfloat16 int8; do
         "$bench" score --config "$config" --precision "$precision" --threads "$THREADS" | tee -a "$out"
     done
 done

@@ -1,10 +1,9 @@
-// bfloat16 GEMM for inference: conversion, packing, and the AVX512_BF16 / portable kernels (see
-// include/quill_gemm_bf16.h for the layouts and docs/decoding.md for where the scorer uses it).
+// bfloat16 GEMM: conversion, packing, and the AVX512_BF16 / portable kernels (see include/quill_gemm_bf16.h for the
+// layouts; docs/kernels.md for training in mixed precision, docs/decoding.md for scoring).
 //
-// Why bfloat16 and not int8: measured on the target CPU (Zen 4, one core), `vdpbf16ps zmm` and `vpdpbusd zmm` both
-// sustain one instruction per cycle like `vfmadd231ps zmm`, i.e. 2× and 4× the multiply-adds of float32. 2× on the
-// GEMMs is enough for scoring, and bfloat16 needs no zero points, offset compensation or activation scales: an
-// activation is rounded to 8 significant bits and every product is exact in float32.
+// bfloat16 needs no zero points, offset compensation or activation scales: an activation is rounded to 8 significant
+// bits and every product is exact in float32, so the same kernel serves training (where the gradients' range rules
+// out int8) and scoring. For scoring alone, int8 (gemm_i8.c, `vpdpbusd`) doubles the multiply-adds again.
 #include "quill_gemm_bf16.h"
 #include "quill_kernels.h"
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-// bfloat16 GEMM for inference (batch scoring, see docs/decoding.md): C = op(A)·op(B) with A and B rounded to
-// bfloat16 (8-bit significand) and products summed in float32.
+// bfloat16 GEMM for mixed-precision training and batch scoring (docs/kernels.md, docs/decoding.md): C = op(A)·op(B)
+// with A and B rounded to bfloat16 (8-bit significand) and products summed in float32.
 //
 // Letters: `M` rows of C and A, `N` columns of C, `K` the reduction, `Kp = K` rounded up to even (pairs of k).
 // bfloat16 values are `uint16_t`: the upper half of a float32, rounded to nearest even.
