@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Inference speed against PyTorch on the same machine, in the same run (the cores are shared: compare ratios, not
 # absolute numbers from different runs): Quill's `quill-bench step` (float32 and int8) and `score` (float32,
-# bfloat16, int8), then the peer's `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints every JSON
-# line and a ratio table.
+# bfloat16, int8), then the peer's `pytorch_lstm.py --measures step,score`, for ptb-small and ptb-medium; prints
+# every JSON line and a ratio table.
 #
 #   scripts/bench-decode.sh                 # 2 threads, as the peer's default
 #   THREADS=1 scripts/bench-decode.sh
