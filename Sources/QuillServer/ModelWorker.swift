@@ -245,19 +245,22 @@ final class GenerationStream: @unchecked Sendable {
         }
         if draw.isFinished {
             let continuation = draw.continuation
-            send(.done(Generation(prompt: promptText, text: encoder.text(of: continuation.tokens),
-                                  generated: continuation.tokens.count,
-                                  logProbability: continuation.logProbability)))
-            end(cancelled: false)
+            let text = encoder.text(of: continuation.tokens)
+            end(cancelled: false, last: .done(Generation(prompt: promptText, text: text,
+                                                         generated: continuation.tokens.count,
+                                                         logProbability: continuation.logProbability)))
         }
     }
 
     /// Ends a cancelled stream.
     func stop() { end(cancelled: true) }
 
-    private func end(cancelled: Bool) {
+    /// Counts the stream's tokens, then sends `last` and finishes: counted before the client can see the end, so a
+    /// metric read after a reply includes that reply.
+    private func end(cancelled: Bool, last: GenerationEvent? = nil) {
         isFinished = true
-        finish()
         ended(draw.continuation.tokens.count, cancelled)
+        if let last { send(last) }
+        finish()
     }
 }
