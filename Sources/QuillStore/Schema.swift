@@ -34,7 +34,21 @@ enum Schema {
         Migration(version: 3, name: "subword-merges-and-translation-vocabularies",
                   sql: subwordMergesAndTranslationVocabularies),
         Migration(version: 4, name: "tensor-and-vocabulary-checksums", sql: tensorAndVocabularyChecksums),
+        Migration(version: 5, name: "record-quill-versions", sql: recordQuillVersions),
     ]
+
+    /// The name of the migration that creates `quill_versions` (a store opened with an older prefix of the list, as
+    /// tests do, has no such table to write to).
+    static let quillVersionsMigration = "record-quill-versions"
+
+    /// The releases of Quill that created the store or upgraded its schema, and when: a store records what made it.
+    /// (Only those: an ordinary open writes nothing, so a refused command leaves the file byte for byte as it was.)
+    private static let recordQuillVersions = """
+        CREATE TABLE quill_versions (
+            version     TEXT PRIMARY KEY CHECK (version <> ''),
+            recorded_at TEXT NOT NULL
+        ) STRICT;
+        """
 
     /// A CRC32C (`StoredChecksum`) beside every tensor's data and every vocabulary, verified on each load and by
     /// `Store.check()`. Rows written before this migration keep NULL (not verified); the triggers make every row

@@ -127,6 +127,17 @@ public final class Store {
         try migrate(to: migrations)
     }
 
+    /// The releases of Quill that created this store or upgraded its schema, oldest first (empty for a store made
+    /// before schema version 5: the release that upgrades it is the first recorded).
+    public func quillVersions() throws -> [StoreWriter] {
+        let exists = try database.scalarInt(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'quill_versions'")
+        guard exists > 0 else { return [] }
+        return try database.query("SELECT version, recorded_at FROM quill_versions ORDER BY recorded_at, version") {
+            StoreWriter(version: $0.string(0), recordedAt: $0.string(1))
+        }
+    }
+
     /// A second process waits up to 5 s for the write lock instead of failing at once with SQLITE_BUSY.
     private static func setBusyTimeout(_ database: Database) throws {
         try database.executeScript("PRAGMA busy_timeout = 5000")
@@ -190,6 +201,8 @@ public final class Store {
                 throw StoreError.corrupt(path: path, reason: "migration \(migration.version) is recorded twice")
             }
         }
+        // From the migration that creates `quill_versions` on (absent from the older prefixes tests open with).
+        let versionsTable = migrations.first { $0.name == Schema.quillVersionsMigration }?.version
         for migration in migrations {
             if let name = applied[migration.version] {
                 guard name == migration.name else { throw mismatch(migration, recordedAs: name) }
@@ -208,6 +221,12 @@ public final class Store {
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, \(Schema.now))",
                     migration.version, migration.name)
                 try database.executeScript("PRAGMA user_version = \(migration.version)")
+                // The release that creates or upgrades the store, in the same transaction as the migration.
+                if let since = versionsTable, migration.version >= since {
+                    try database.execute(
+                        "INSERT OR IGNORE INTO quill_versions(version, recorded_at) VALUES (?, \(Schema.now))",
+                        QuillVersion.current)
+                }
             }
         }
     }
@@ -247,8 +266,16 @@ public final class Store {
             runs: try count("runs"),
             checkpoints: try count("checkpoints"),
             tensors: try count("tensors"),
-            tensorBytes: try database.scalarInt("SELECT ifnull(sum(length(data)), 0) FROM tensors"))
+            tensorBytes: try database.scalarInt("SELECT ifnull(sum(length(data)), 0) FROM tensors"),
+            writers: try quillVersions())
     }
+}
+
+/// A release of Quill that created a store or upgraded its schema (a row of `quill_versions`).
+public struct StoreWriter: Codable, Sendable, Equatable {
+    public var version: String
+    /// ISO-8601 UTC: when it first did.
+    public var recordedAt: String
 }
 
 /// One row of `schema_migrations`.
@@ -278,5 +305,7 @@ public struct StoreInfo: Codable, Sendable, Equatable {
     public var tensors: Int
     /// Bytes of tensor data (4 per value).
     public var tensorBytes: Int64
+    /// The releases of Quill that created the store or upgraded its schema, oldest first.
+    public var writers: [StoreWriter]
 }
 

@@ -22,6 +22,7 @@ struct QuillCommand: ParsableCommand {
               quill runs list
               quill translation score --reference test.de output.de
             """,
+        version: QuillVersion.current,
         subcommands: [TokenizeCommand.self, VocabCommand.self, TrainCommand.self, EvalCommand.self,
                       EvalAutocompleteCommand.self, GenerateCommand.self, PredictCommand.self, CompleteCommand.self,
                       NGramCommand.self, ModelsCommand.self, RunsCommand.self, StoreCommand.self,

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import QuillStore
+import QuillTestSupport
 
 @Suite("Migrations")
 struct MigrationTests {
-    static let tables = ["checkpoints", "metrics", "models", "runs", "schema_migrations", "tensors",
+    static let tables = ["checkpoints", "metrics", "models", "quill_versions", "runs", "schema_migrations", "tensors",
                          "vocabularies", "vocabulary_merges", "vocabulary_tokens"]
 
     @Test("a fresh store has every migration, recorded and in user_version", arguments: StoreLocation.allCases)
@@ -72,6 +73,28 @@ struct MigrationTests {
             guard case let .corrupt(path, reason)? = error else { Issue.record("\(String(describing: error))"); return }
             #expect(path == temporary.path)
             #expect(reason.contains("something-else") && reason.contains("create-core-tables"))
+        }
+    }
+}
+
+/// `quill_versions`: the release that creates a store is recorded once; opening it again, even for writing, writes
+/// nothing; a store upgraded from before the table records the upgrading release.
+@Suite struct QuillVersionRecordTests {
+    @Test func theVersionHasTheFormOfARelease() {
+        let parts = QuillVersion.current.split(separator: ".")
+        #expect(parts.count == 3 && parts.allSatisfy { Int($0) != nil }, "\(QuillVersion.current)")
+    }
+
+    @Test func creationIsRecordedAndAnOpenWritesNothing() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            _ = try Store(path: path, mode: .create)
+            let recorded = try Store(path: path, mode: .readOnly).quillVersions()
+            #expect(recorded.map(\.version) == [QuillVersion.current])
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            _ = try Store(path: path, mode: .readWrite)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+            #expect(try Store(path: path, mode: .readOnly).quillVersions() == recorded)
         }
     }
 }

@@ -157,7 +157,9 @@ struct OpeningTests {
             #expect(info.schemaVersion == Store.currentSchemaVersion)
             #expect(info.migrations.map(\.name) == ["create-core-tables", "record-run-owner",
                                                    "subword-merges-and-translation-vocabularies",
-                                                   "tensor-and-vocabulary-checksums"])
+                                                   "tensor-and-vocabulary-checksums", "record-quill-versions"])
+            // The release that created the store, recorded once.
+            #expect(info.writers.map(\.version) == [QuillVersion.current])
             #expect(info.sqliteVersion.hasPrefix("3."))
             #expect(info.fileBytes > 0)
             #expect(info.vocabularies == 1 && info.models == 1 && info.runs == 1 && info.checkpoints == 1)

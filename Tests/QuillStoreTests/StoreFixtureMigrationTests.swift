@@ -71,8 +71,10 @@ import Testing
             #expect(try store.schemaVersion() == Store.currentSchemaVersion)
             #expect(try store.appliedMigrations().map(\.name)
                     == ["create-core-tables", "record-run-owner", "subword-merges-and-translation-vocabularies",
-                        "tensor-and-vocabulary-checksums"])
+                        "tensor-and-vocabulary-checksums", "record-quill-versions"])
             #expect(try store.database.scalarInt("PRAGMA user_version") == Int64(Store.currentSchemaVersion))
+            // Made before versions were recorded: the release that upgraded it is the first on record.
+            #expect(try store.quillVersions().map(\.version) == [QuillVersion.current])
             #expect(try Self.dump(store, columns: columns) == before)
             #expect(try Self.columnNames("models", store).last == "target_vocabulary_fingerprint")
             #expect(try rowCount("vocabulary_merges", in: store) == 0)

@@ -169,7 +169,7 @@ struct EmbedCommand: StoreBackedCommand {
               quill embed --model ae-en sentences.txt > vectors.jsonl
             """)
 
-    @Option(help: "The stored model.")
+    @Option(help: "The stored model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Argument(help: ArgumentHelp("Lines to embed; - or none for standard input.", valueName: "file"))
@@ -204,7 +204,7 @@ struct AnomalyCommand: StoreBackedCommand {
               quill anomaly --model ae-en incoming.txt --top 20
             """)
 
-    @Option(help: "The stored sequence autoencoder.")
+    @Option(help: "The stored sequence autoencoder.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(parsing: .number,

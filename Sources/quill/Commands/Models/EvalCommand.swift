@@ -35,7 +35,7 @@ struct EvalCommand: StoreBackedCommand, LossyReading {
             never the test text), else 0.35.
             """)
 
-    @Option(help: "The stored model.")
+    @Option(help: "The stored model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: ArgumentHelp("The UTF-8 text file to evaluate on.", valueName: "file"))

@@ -27,7 +27,8 @@ struct ModelsImportCommand: StoreBackedCommand {
     @Option(help: "The name to save the model under.")
     var name: String
 
-    @Option(help: "The stored vocabulary the model's token ids belong to.")
+    @Option(help: "The stored vocabulary the model's token ids belong to.",
+            completion: StoreNameCompletion.vocabularies)
     var vocabulary: String
 
     @Option(help: ArgumentHelp("The PyTorch submodule names, embedding,rnn,decoder. (default: as the file's "

@@ -36,7 +36,8 @@ struct NGramTrainCommand: StoreBackedCommand, LossyReading {
     @Option(help: ArgumentHelp("The UTF-8 training text.", valueName: "file"))
     var corpus: String
 
-    @Option(help: "A stored vocabulary to encode the corpus with (the whitespace level for PTB and WikiText).")
+    @Option(help: "A stored vocabulary to encode the corpus with (the whitespace level for PTB and WikiText).",
+            completion: StoreNameCompletion.vocabularies)
     var vocabulary: String
 
     @Option(parsing: .number, help: "The largest n: 1…\(KneserNeyModel.maximumOrder).")
@@ -87,7 +88,7 @@ struct NGramEvalCommand: StoreBackedCommand, LossyReading {
             every token from the ones before it, as `quill eval --batch 1` scores a recurrent model.
             """)
 
-    @Option(help: "The stored n-gram model.")
+    @Option(help: "The stored n-gram model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: ArgumentHelp("The UTF-8 text file to evaluate on.", valueName: "file"))

@@ -30,7 +30,7 @@ struct CompleteCommand: StoreBackedCommand {
               printf 'The harb\\nTo make bread you\\n' | quill complete --model tiny --k 3
             """)
 
-    @Option(help: "The stored model.")
+    @Option(help: "The stored model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(parsing: .number, help: "Suggestions shown (1…50).")

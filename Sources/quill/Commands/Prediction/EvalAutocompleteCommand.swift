@@ -28,7 +28,7 @@ struct EvalAutocompleteCommand: StoreBackedCommand {
                 --suggestions 3 --unknown-as unk      # as ../shared/bench/presage_ksr.sh spells <unk>
             """)
 
-    @Option(help: "The stored word-level model.")
+    @Option(help: "The stored word-level model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: ArgumentHelp("The UTF-8 text to type.", valueName: "file"))

@@ -19,7 +19,7 @@ struct GenerateCommand: StoreBackedCommand {
               quill generate --model tiny --prompt "Dear Lily," --temperature 0 --max-tokens 30
             """)
 
-    @Option(help: "The stored model.")
+    @Option(help: "The stored model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: "The text to continue.")

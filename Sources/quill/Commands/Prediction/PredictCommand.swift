@@ -37,7 +37,7 @@ struct PredictCommand: StoreBackedCommand {
               quill predict --model tiny --task generate --temperature 0.8 --seed 3 --input prompts.txt
             """)
 
-    @Option(help: "The stored model.")
+    @Option(help: "The stored model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: ArgumentHelp("The text, one input per line; - for standard input.", valueName: "file"))

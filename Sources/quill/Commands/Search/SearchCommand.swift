@@ -48,7 +48,8 @@ struct SearchCommand: StoreBackedCommand, TrainingRunCommand {
     @Option(help: "The name the best model is saved under (and the prefix of the trials).")
     var name: String
 
-    @Option(help: "Use this stored vocabulary instead of building one from the corpus.")
+    @Option(help: "Use this stored vocabulary instead of building one from the corpus.",
+            completion: StoreNameCompletion.vocabularies)
     var vocabulary: String?
 
     @Flag(help: "Continue the search of this name whose trials are in the store.")

@@ -5,8 +5,8 @@ import Quill
 struct StoreInfoCommand: StoreBackedCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show the store: path, schema version and migrations, journal mode, SQLite and ICU versions, "
-            + "size and counts.",
+        abstract: "Show the store: path, schema version and migrations, the Quill releases that wrote it, journal "
+            + "mode, SQLite and ICU versions, size and counts.",
         discussion: """
             --format jsonl prints one JSON object with the same fields, for scripts.
 
@@ -31,6 +31,11 @@ struct StoreInfoCommand: StoreBackedCommand {
                 ["schema version:", "\(info.schemaVersion) (this quill knows up to \(Store.currentSchemaVersion))"],
             ]
             rows += migrations.enumerated().map { [$0.offset == 0 ? "migrations:" : "", $0.element] }
+            let writers = info.writers.map { "\($0.version) (\(displayTime($0.recordedAt)))" }
+            rows += (writers.isEmpty ? ["none recorded (made before quill 0.19.0)"] : writers).enumerated().map {
+                [$0.offset == 0 ? "made by quill:" : "", $0.element]
+            }
+            rows += [["this quill:", QuillVersion.current]]
             rows += [
                 ["journal mode:", info.journalMode],
                 ["SQLite:", info.sqliteVersion],
@@ -47,6 +52,7 @@ struct StoreInfoCommand: StoreBackedCommand {
             var object = try jsonObject(info)
             object["icuVersion"] = icuVersion
             object["supportedSchemaVersion"] = Store.currentSchemaVersion
+            object["quillVersion"] = QuillVersion.current
             print(try jsonLine(object))
         }
     }

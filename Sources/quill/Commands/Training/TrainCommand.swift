@@ -72,7 +72,7 @@ struct TrainCommand: StoreBackedCommand, TrainingRunCommand {
     var valid: String?
 
     @Option(help: ArgumentHelp("A stored vocabulary to encode the text with. (default: build one from the corpus and "
-        + "store it under the model's name)", valueName: "name"))
+        + "store it under the model's name)", valueName: "name"), completion: StoreNameCompletion.vocabularies)
     var vocabulary: String?
 
     @Option(help: "The name to save the model (and its run) under.")

@@ -62,7 +62,7 @@ struct TranslateCommand: StoreBackedCommand {
               echo "Ein Hund rennt." | quill translate --model de-en --nbest 3 --format jsonl
             """)
 
-    @Option(help: "The stored translation model.")
+    @Option(help: "The stored translation model.", completion: StoreNameCompletion.models)
     var model: String
 
     @OptionGroup(title: "Search")
@@ -146,7 +146,7 @@ struct TranslationEvalCommand: StoreBackedCommand {
               quill translation eval --model de-en --source test2016.de --reference test2016.en --beam 5
             """)
 
-    @Option(help: "The stored translation model.")
+    @Option(help: "The stored translation model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Option(help: ArgumentHelp("The sentences to translate, one per line.", valueName: "file"))
@@ -195,7 +195,7 @@ struct TranslationAttentionCommand: StoreBackedCommand {
               quill translation attention --model de-en "Ein Hund rennt über die Wiese." --output attention.svg
             """)
 
-    @Option(help: "The stored translation model.")
+    @Option(help: "The stored translation model.", completion: StoreNameCompletion.models)
     var model: String
 
     @Argument(help: "The sentence to translate.")

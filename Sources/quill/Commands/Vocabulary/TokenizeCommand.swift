@@ -42,7 +42,7 @@ struct TokenizeCommand: ParsableCommand, LossyReading {
     var ids = false
 
     @Option(help: ArgumentHelp("A vocabulary in the store whose tokenizer settings (and, with --ids, ids) to use.",
-                               valueName: "name"))
+                               valueName: "name"), completion: StoreNameCompletion.vocabularies)
     var vocabulary: String?
 
     @OptionGroup(title: "Tokenizer options")
