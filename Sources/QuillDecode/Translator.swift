@@ -85,10 +85,9 @@ public final class Translator {
     /// The precisions a translator runs.
     public static let precisions: [Stepper.Precision] = [.float32, .bfloat16]
     private let pool: ThreadPool
-    /// bfloat16: each layer's `W_ih`, `W_hh` and the generator, rounded and packed once; the rows rounded per product.
-    private let reduced: (input: [BFloat16Matrix], hidden: [BFloat16Matrix], generator: BFloat16Matrix)?
-    private let rowsBF16 = BFloat16Rows()
-    private let packedInput: [PackedMatrix], packedHidden: [PackedMatrix], packedGenerator: PackedMatrix?
+    /// Each layer's `W_ih`, `W_hh` and the generator, packed once in the translator's precision (bfloat16: rounded;
+    /// the rows are then rounded per product, inside `gemm`).
+    private let packedInput: [PackedMatrix], packedHidden: [PackedMatrix], packedGenerator: PackedMatrix
     private var biases: [[Float]]
     // Row buffers, current and next: h and c per layer [L][N][H], the fed attentional outputs [N][H].
     private var hidden = [Scratch(), Scratch()], cells = [Scratch(), Scratch()], feeds = [Scratch()]
@@ -108,22 +107,17 @@ public final class Translator {
         self.precision = precision
         self.pool = pool
         let H = model.configuration.hidden, V = model.configuration.targetVocabulary
-        reduced = precision != .bfloat16 ? nil : (
-            model.decoder.map { BFloat16Matrix(weights: $0.weightIH.base, outputs: 4 * H, inputs: $0.inputSize,
-                                               ld: $0.inputSize, pool: pool) },
-            model.decoder.map { BFloat16Matrix(weights: $0.weightHH.base, outputs: 4 * H, inputs: H, ld: H, pool: pool) },
-            BFloat16Matrix(weights: model.generator.weight.base, outputs: V, inputs: H, ld: H, pool: pool))
-        // float32: the same matrices packed for `gemm` (bfloat16 needs none of them).
-        let float32 = precision == .float32
-        packedInput = !float32 ? [] : model.decoder.map {
+        let products = QuillTensor.Precision(rawValue: precision.rawValue)!
+        packedInput = model.decoder.map {
             PackedMatrix(transposed: true, rows: $0.inputSize, columns: 4 * H, b: $0.weightIH.base, ldb: $0.inputSize,
+                         precision: products, pool: pool)
+        }
+        packedHidden = model.decoder.map {
+            PackedMatrix(transposed: true, rows: H, columns: 4 * H, b: $0.weightHH.base, ldb: H, precision: products,
                          pool: pool)
         }
-        packedHidden = !float32 ? [] : model.decoder.map {
-            PackedMatrix(transposed: true, rows: H, columns: 4 * H, b: $0.weightHH.base, ldb: H, pool: pool)
-        }
-        packedGenerator = !float32 ? nil : PackedMatrix(transposed: true, rows: H, columns: V,
-                                                        b: model.generator.weight.base, ldb: H, pool: pool)
+        packedGenerator = PackedMatrix(transposed: true, rows: H, columns: V, b: model.generator.weight.base, ldb: H,
+                                       precision: products, pool: pool)
         biases = model.decoder.map { layer in
             var bias = [Float](repeating: 0, count: 4 * H)
             bias.withUnsafeMutableBufferPointer {
@@ -216,28 +210,15 @@ public final class Translator {
             for l in 0..<L {
                 let hNew = hOut + l * N * H, D = model.decoder[l].inputSize
                 biases[l].withUnsafeBufferPointer { bias in
-                    if let reduced {
-                        let w = reduced.input[l]
-                        rowsBF16.convert(layerInput, lda: D, rows: N, columns: D, ldd: w.rowStride, pool: pool)
-                        w.multiply(rows: N, a: rowsBF16.base, lda: w.rowStride, c: g, ldc: 4 * H,
-                                   bias: bias.baseAddress, accumulate: false, pool: pool)
-                    } else {
-                        gemm(m: N, a: layerInput, lda: D, packedB: packedInput[l], c: g, ldc: 4 * H,
-                             bias: bias.baseAddress, pool: pool)
-                    }
+                    gemm(m: N, a: layerInput, lda: D, packedB: packedInput[l], c: g, ldc: 4 * H,
+                         bias: bias.baseAddress, pool: pool)
                 }
-                let whh = packedHidden.isEmpty ? nil : packedHidden[l], threads = pool, reducedHidden = reduced?.hidden[l], rows = rowsBF16
+                let whh = packedHidden[l], threads = pool
                 LSTM.forward(CellForward(gates: g, hiddenGates: g, hiddenBias: nil, hPrev: h + l * N * H, h: hNew,
                                          cPrev: cs + l * N * H, c: cOut + l * N * H, batch: N, hidden: H),
                              multiply: { hPrev, out, bias, accumulate in
-                                 if let w = reducedHidden {
-                                     rows.convert(hPrev, lda: H, rows: N, columns: H, ldd: w.rowStride, pool: threads)
-                                     w.multiply(rows: N, a: rows.base, lda: w.rowStride, c: out, ldc: 4 * H,
-                                                bias: bias, accumulate: accumulate, pool: threads)
-                                 } else {
-                                     gemm(m: N, a: hPrev, lda: H, packedB: whh!, beta: accumulate ? 1 : 0, c: out,
-                                          ldc: 4 * H, bias: bias, pool: threads)
-                                 }
+                                 gemm(m: N, a: hPrev, lda: H, packedB: whh, beta: accumulate ? 1 : 0, c: out,
+                                      ldc: 4 * H, bias: bias, pool: threads)
                              }, pool: pool)
                 layerInput = UnsafePointer(hNew)
             }
@@ -255,14 +236,8 @@ public final class Translator {
                 attentionHistory.append(Array(UnsafeBufferPointer(start: attention.weights(slot: 0),
                                                                   count: N * S)))
             }
-            if let w = reduced?.generator {
-                rowsBF16.convert(a, lda: H, rows: N, columns: H, ldd: w.rowStride, pool: pool)
-                w.multiply(rows: N, a: rowsBF16.base, lda: w.rowStride, c: logp, ldc: V, bias: model.generator.bias.base,
-                           accumulate: false, pool: pool)
-            } else {
-                gemm(m: N, a: a, lda: H, packedB: packedGenerator!, c: logp, ldc: V, bias: model.generator.bias.base,
-                     pool: pool)
-            }
+            gemm(m: N, a: a, lda: H, packedB: packedGenerator, c: logp, ldc: V, bias: model.generator.bias.base,
+                 pool: pool)
             let perChunk = max(1, 32_768 / V)
             pool.parallelFor((N + perChunk - 1) / perChunk) { chunk in
                 let first = chunk * perChunk, count = min(N, first + perChunk) - first

@@ -35,7 +35,7 @@ public struct BFloat16Operand {
         self.pairStride = pairStride
     }
 
-    /// bfloat16 rows `[m][lda]` (`lda` even), as ``BFloat16Rows`` and `quill_bf16_convert_rows` write them.
+    /// bfloat16 rows `[m][lda]` (`lda` even), as `quill_bf16_convert_rows` writes them.
     public init(rows: UnsafePointer<UInt16>, lda: Int) {
         self.init(words: UnsafeRawPointer(rows).assumingMemoryBound(to: UInt32.self), rowStride: lda / 2,
                   pairStride: 1)

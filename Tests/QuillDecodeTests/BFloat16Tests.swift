@@ -91,29 +91,33 @@ let bfloat16Paths: [Int32] = quill_bf16_best_path() == 2 ? [0, 2] : [0]
     func threadsAndBlocksGiveTheSameBits(path: Int32) {
         let (M, N, K) = (37, 203, 77)
         let w = randomFloats(N * K, seed: 8), x = randomFloats(M * K, seed: 9)
-        let matrix = w.withUnsafeBufferPointer {
-            BFloat16Matrix(weights: $0.baseAddress!, outputs: N, inputs: K, ld: K)
+        // W [N][K] packed as op(B) = Wᵀ; x rounded into rows of stride lda.
+        let lda = (K + 1) / 2 * 2
+        var packed = [UInt16](repeating: 0, count: Int(quill_bf16_packed_count(Int64(K), Int64(N))))
+        w.withUnsafeBufferPointer {
+            quill_bf16_pack_b(1, Int64(K), Int64(N), $0.baseAddress!, Int64(K), &packed, 0, Int64((N + 31) / 32))
         }
-        let rows = BFloat16Rows(), lda = matrix.rowStride
-        rows.reserve(M * lda)
-        x.withUnsafeBufferPointer { rows.convert($0.baseAddress!, lda: K, rows: M, columns: K, ldd: lda) }
+        var rows = [UInt16](repeating: 0, count: M * lda)
+        quill_bf16_convert_rows(x, Int64(K), Int64(M), Int64(K), &rows, Int64(lda))
         let bias = randomFloats(N, seed: 10)
         var whole = [Float](repeating: 0, count: M * N)
-        bias.withUnsafeBufferPointer { bias in
-            matrix.multiply(rows: M, a: rows.base, lda: lda, columns: 0..<N, c: &whole, ldc: N,
-                            bias: bias.baseAddress!, path: path)
-        }
+        quill_gemm_bf16_on_path(path, Int64(M), Int64(N), Int64(K), rows, Int64(lda), packed, 0, Int64(N), &whole,
+                                Int64(N), bias, 0)
         for threads in 1...3 {
             let pool = ThreadPool(threads: threads)
             let out = AlignedBuffer(count: M * N)
             let rowItems = (M + 4) / 5, columnItems = (N + 31) / 32
-            bias.withUnsafeBufferPointer { bias in
-                let bias = bias.baseAddress!
-                pool.parallelFor(rowItems * columnItems) { item in
-                    let r0 = item / columnItems * 5, j0 = item % columnItems * 32
-                    matrix.multiply(rows: min(5, M - r0), a: rows.base + r0 * lda, lda: lda,
-                                    columns: j0..<min(N, j0 + 32), c: out.base + r0 * N, ldc: N, bias: bias,
-                                    path: path)
+            rows.withUnsafeBufferPointer { rows in
+                packed.withUnsafeBufferPointer { packed in
+                    bias.withUnsafeBufferPointer { bias in
+                        pool.parallelFor(rowItems * columnItems) { item in
+                            let r0 = item / columnItems * 5, j0 = item % columnItems * 32
+                            quill_gemm_bf16_on_path(path, Int64(min(5, M - r0)), Int64(N), Int64(K),
+                                                    rows.baseAddress! + r0 * lda, Int64(lda), packed.baseAddress!,
+                                                    Int64(j0), Int64(min(N, j0 + 32)), out.base + r0 * N, Int64(N),
+                                                    bias.baseAddress!, 0)
+                        }
+                    }
                 }
             }
             #expect(bits(Array(out.buffer)) == bits(whole), "\(threads) threads, path \(path)")
@@ -121,8 +125,6 @@ let bfloat16Paths: [Int32] = quill_bf16_best_path() == 2 ? [0, 2] : [0]
     }
 }
 
-/// The bfloat16 scorer against the float32 one on small random models of every cell kind: log-probabilities close,
-/// the same bits for 1, 2 and 3 threads, and the portable kernel close to the AVX-512 one.
 /// The scorer's reduced precisions (bfloat16 and int8) against float32, for every cell kind.
 @Suite struct BFloat16ScorerTests {
     /// A bound on the per-token difference from float32. Weights U(±0.3) with hidden 24: a logit is a sum of at most
