@@ -9,6 +9,8 @@
 #   4. scripts/package-deb.sh, then `dpkg -i` of the package, quill from /usr/bin, and `dpkg -r` (as root only; a
 #      machine with quill already installed from elsewhere skips this step, saying so).
 set -euo pipefail
+# Outputs are captured before they are searched: `producer | grep -q` under pipefail fails when grep exits at its
+# first match and the producer, still writing, dies of SIGPIPE (the CI run on 2aadd64 failed that way).
 cd "$(dirname "$0")/.."
 repo=$PWD
 work=$(mktemp -d)
@@ -32,13 +34,16 @@ export QUILL_STORE="$work/quill.sqlite"
     fail "train from $work"
 completion=$("$quill" generate --model tiny --prompt "The old fisherman" --temperature 0 --max-tokens 5)
 [[ "$completion" == "The old fisherman"* ]] || fail "generate printed '$completion'"
-"$quill" store info | grep -q "made by quill: *$expected" || fail "store info does not name quill $expected"
+info=$("$quill" store info)
+grep -q "made by quill: *$expected" <<<"$info" || fail "store info does not name quill $expected"
 
 export MANPATH="$prefix/share/man"
-man -P cat quill 2>/dev/null | grep -q "quill" || fail "man quill"
+main_page=$(man -P cat quill 2>/dev/null)
+grep -q "quill" <<<"$main_page" || fail "man quill"
 train_page=$(man -P cat quill-train 2>/dev/null)
 [ -n "$train_page" ] || fail "man quill-train"
-for option in $("$quill" train --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+help=$("$quill" train --help)
+for option in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$help" | sort -u); do
     [ "$option" = "--help" ] && continue
     grep -q -- "$option" <<<"$train_page" || fail "man quill-train lacks $option, which quill train --help lists"
 done
@@ -51,8 +56,10 @@ complete_words() {  # the words bash completion offers after "$@" (the last word
         _quill "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"  # as bash calls it
         printf "%s\n" "${COMPREPLY[@]}"' _ "$bash_script" "$@"
 }
-complete_words quill tra | grep -qx "train" || fail "bash completion of 'quill tra'"
-complete_words quill generate --model "" | grep -qx "tiny" || fail "bash completion of a stored model's name"
+offered=$(complete_words quill tra)
+grep -qx "train" <<<"$offered" || fail "bash completion of 'quill tra' offered: $offered"
+offered=$(complete_words quill generate --model "")
+grep -qx "tiny" <<<"$offered" || fail "bash completion of a stored model's name offered: $offered"
 [ -s "$prefix/share/zsh/site-functions/_quill" ] || fail "zsh completion not installed"
 [ -s "$prefix/share/fish/vendor_completions.d/quill.fish" ] || fail "fish completion not installed"
 echo "test-install: installed tree works from $work (quill $expected)" >&2
