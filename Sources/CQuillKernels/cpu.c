@@ -18,33 +18,36 @@ int32_t quill_cpu_path(void) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/// 16 independent chains of `vfmadd231ps zmm` (enough to cover the latency on both FMA pipes), `iterations` rounds:
-/// 16 · iterations · 16 lanes · 2 flops. Returns a value that depends on every chain, so none is optimised away.
+/// The body of each loop: 16 independent chains of `step` (enough to cover the latency on both pipes), `iterations`
+/// rounds, then a sum that depends on every chain, so none is optimised away.
+#define PEAK_LOOP(accumulator, start, step, add, reduce) \
+    accumulator acc[16]; \
+    for (int i = 0; i < 16; i++) acc[i] = start(i); \
+    for (int64_t n = 0; n < iterations; n++) \
+        for (int i = 0; i < 16; i++) acc[i] = step; \
+    accumulator sum = acc[0]; \
+    for (int i = 1; i < 16; i++) sum = add(sum, acc[i]); \
+    return (float)reduce(sum);
+
+#define START_PS(i) _mm512_set1_ps((float)(i))
+#define START_EPI32(i) _mm512_set1_epi32(i)
+
 __attribute__((target("avx512f"), noinline)) float quill_peak_fma_f32(int64_t iterations) {
-    __m512 acc[16];
     const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps((float)i);
-    for (int64_t n = 0; n < iterations; n++) {
-        for (int i = 0; i < 16; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
-    }
-    __m512 sum = acc[0];
-    for (int i = 1; i < 16; i++) sum = _mm512_add_ps(sum, acc[i]);
-    return _mm512_reduce_add_ps(sum);
+    PEAK_LOOP(__m512, START_PS, _mm512_fmadd_ps(acc[i], x, y), _mm512_add_ps, _mm512_reduce_add_ps)
 }
 
-/// The same with `vdpbf16ps zmm`: 16 · iterations · 16 lanes · 2 products · 2 flops.
 __attribute__((target("avx512f,avx512bf16"), noinline)) float quill_peak_dpbf16(int64_t iterations) {
-    __m512 acc[16];
     const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3F803F80), y = (__m512bh)_mm512_set1_epi32(0x33D633D6);
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_ps((float)i);
-    for (int64_t n = 0; n < iterations; n++) {
-        for (int i = 0; i < 16; i++) acc[i] = _mm512_dpbf16_ps(acc[i], x, y);
-    }
-    __m512 sum = acc[0];
-    for (int i = 1; i < 16; i++) sum = _mm512_add_ps(sum, acc[i]);
-    return _mm512_reduce_add_ps(sum);
+    PEAK_LOOP(__m512, START_PS, _mm512_dpbf16_ps(acc[i], x, y), _mm512_add_ps, _mm512_reduce_add_ps)
+}
+
+__attribute__((target("avx512f,avx512vnni"), noinline)) float quill_peak_dpbusd(int64_t iterations) {
+    const __m512i x = _mm512_set1_epi32(0x01010101), y = _mm512_set1_epi32(0x01FF01FF);
+    PEAK_LOOP(__m512i, START_EPI32, _mm512_dpbusd_epi32(acc[i], x, y), _mm512_add_epi32, _mm512_reduce_add_epi32)
 }
 #else
 float quill_peak_fma_f32(int64_t iterations) { (void)iterations; return 0; }
 float quill_peak_dpbf16(int64_t iterations) { (void)iterations; return 0; }
+float quill_peak_dpbusd(int64_t iterations) { (void)iterations; return 0; }
 #endif

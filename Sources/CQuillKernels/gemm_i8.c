@@ -242,21 +242,6 @@ static ATTR_VNNI void gemm_avx512(int64_t m, int64_t k, const uint8_t *a, int64_
     }
 }
 
-/// 16 independent chains of `vpdpbusd zmm`.
-__attribute__((target("avx512f,avx512vnni"), noinline)) int32_t quill_peak_dpbusd(int64_t iterations) {
-    if (quill_i8_best_path() != 2) return 0;
-    __m512i acc[16];
-    const __m512i x = _mm512_set1_epi32(0x01010101), y = _mm512_set1_epi32(0x01FF01FF);
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_epi32(i);
-    for (int64_t n = 0; n < iterations; n++) {
-        for (int i = 0; i < 16; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], x, y);
-    }
-    __m512i sum = acc[0];
-    for (int i = 1; i < 16; i++) sum = _mm512_add_epi32(sum, acc[i]);
-    return _mm512_reduce_add_epi32(sum);
-}
-#else
-int32_t quill_peak_dpbusd(int64_t iterations) { (void)iterations; return 0; }
 #endif
 
 void quill_gemm_i8(int32_t path, int64_t m, int64_t k, const uint8_t *a, int64_t lda, const float *sa,

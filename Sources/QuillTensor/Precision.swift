@@ -35,12 +35,6 @@ public struct BFloat16Operand {
         self.pairStride = pairStride
     }
 
-    /// bfloat16 rows `[m][lda]` (`lda` even), as `quill_bf16_convert_rows` writes them.
-    public init(rows: UnsafePointer<UInt16>, lda: Int) {
-        self.init(words: UnsafeRawPointer(rows).assumingMemoryBound(to: UInt32.self), rowStride: lda / 2,
-                  pairStride: 1)
-    }
-
     /// Words needed for op(A) `M×K` in either layout.
     public static func wordCount(m: Int, k: Int) -> Int { m * ((k + 1) / 2) }
 

@@ -41,8 +41,4 @@ void quill_gemm_i8(int32_t path, int64_t m, int64_t k, const uint8_t *a, int64_t
                    const int8_t *packed, const float *sb, const int32_t *colsum, int64_t j0, int64_t j1, float *c,
                    int64_t ldc, const float *bias, int32_t accumulate);
 
-/// Peak-rate loop for `quill-bench peak`: `iterations` rounds of 16 independent `vpdpbusd zmm` (2048 int8 ops a
-/// round); 0 without AVX512_VNNI.
-int32_t quill_peak_dpbusd(int64_t iterations);
-
 #endif

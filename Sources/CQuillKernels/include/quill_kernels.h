@@ -8,9 +8,11 @@
 int32_t quill_cpu_path(void);
 
 /// Peak-rate loops for `quill-bench peak` (x86-64 with AVX-512; 0 elsewhere): `iterations` rounds of 16 independent
-/// `vfmadd231ps zmm` (512 flops a round) or `vdpbf16ps zmm` (1024 flops a round; needs AVX512_BF16).
+/// `vfmadd231ps zmm` (512 flops a round), `vdpbf16ps zmm` (1024 flops a round; needs AVX512_BF16) or `vpdpbusd zmm`
+/// (2048 int8 ops a round; needs AVX512_VNNI). The caller checks the CPU has the instruction.
 float quill_peak_fma_f32(int64_t iterations);
 float quill_peak_dpbf16(int64_t iterations);
+float quill_peak_dpbusd(int64_t iterations);
 
 #endif
 
